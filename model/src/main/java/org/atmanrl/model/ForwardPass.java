@@ -1,0 +1,211 @@
+package org.atmanrl.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.TreeMap;
+
+/**
+ * One forward pass over a {@link TokenBatch}: the per-cell log-probabilities of the targets and,
+ * when kept, the activations that {@link #backward} differentiates through. Close it to free them.
+ */
+public final class ForwardPass implements AutoCloseable {
+    private final LlamaModel model;
+    private final TokenBatch tb;
+    private final INDArray bias;
+    private final boolean keep;
+    private final int layers;
+
+    private Rope.Angles angles;
+    private INDArray mask;
+    private final INDArray[] x0, r0, x1, r1;
+    private final Attention.Saved[] attn;
+    private final Mlp.Saved[] mlp;
+    private INDArray xFinal, rFinal, hn;
+    private INDArray logSoftmax; // [N, V]
+    private double[] logProbs;
+
+    ForwardPass(LlamaModel model, TokenBatch tb, INDArray bias, boolean keep) {
+        this.model = model;
+        this.tb = tb;
+        this.bias = bias;
+        this.keep = keep;
+        this.layers = model.config().numHiddenLayers();
+        x0 = new INDArray[layers];
+        r0 = new INDArray[layers];
+        x1 = new INDArray[layers];
+        r1 = new INDArray[layers];
+        attn = new Attention.Saved[layers];
+        mlp = new Mlp.Saved[layers];
+    }
+
+    boolean keeps() { return keep; }
+
+    void setInputs(Rope.Angles angles, INDArray mask) {
+        this.angles = angles;
+        this.mask = mask;
+    }
+
+    void saveLayer(int i, INDArray x0, INDArray r0, Attention.Saved a, INDArray x1, INDArray r1, Mlp.Saved m) {
+        this.x0[i] = x0;
+        this.r0[i] = r0;
+        this.attn[i] = a;
+        this.x1[i] = x1;
+        this.r1[i] = r1;
+        this.mlp[i] = m;
+    }
+
+    void saveFinal(INDArray x, INDArray r, INDArray hn) {
+        this.xFinal = x;
+        this.rFinal = r;
+        this.hn = hn;
+    }
+
+    /** LM head and log-softmax; reads the target log-probabilities out. */
+    void head(INDArray hn) {
+        INDArray logits = Linear.forward(hn, model.weights().lmHead());
+        Nd4j.exec(new LogSoftMax(logits, logits));
+        int n = tb.tokens();
+        int[] targets = tb.targets();
+        double[] lp = new double[n];
+        for (int i = 0; i < n; i++) {
+            if (targets[i] != TokenBatch.IGNORE) {
+                lp[i] = logits.getDouble(i, targets[i]);
+            }
+        }
+        logProbs = lp;
+        if (keep) {
+            logSoftmax = logits;
+        } else {
+            Arrays2.release(logits, hn);
+        }
+    }
+
+    /** {@code log p(target)} per cell, {@code [B * T]} row-major; 0 where there is no target. */
+    public double[] logProbs() {
+        return logProbs.clone();
+    }
+
+    public TokenBatch batch() { return tb; }
+
+    /**
+     * Gradients of {@code sum_cells w * log p(target)}.
+     *
+     * @param weights         per-cell weights {@code [B * T]} (cells without a target must have 0)
+     * @param weightGradients whether to compute gradients of every weight
+     * @param biasGradient    whether to compute the gradient of the attention bias {@code [B, T]}
+     */
+    public Gradients backward(double[] weights, boolean weightGradients, boolean biasGradient) {
+        if (!keep) {
+            throw new IllegalStateException("this forward pass kept no activations");
+        }
+        if (logSoftmax == null) {
+            throw new IllegalStateException("backward has already run on this forward pass");
+        }
+        int n = tb.tokens();
+        if (weights.length != n) {
+            throw new IllegalArgumentException("need " + n + " cell weights, got " + weights.length);
+        }
+        int[] targets = tb.targets();
+        for (int i = 0; i < n; i++) {
+            if (targets[i] == TokenBatch.IGNORE && weights[i] != 0) {
+                throw new IllegalArgumentException("cell " + i + " has no target but weight " + weights[i]);
+            }
+        }
+        LlamaWeights w = model.weights();
+        LlamaConfig c = model.config();
+        DataType dt = w.dataType();
+        LlamaWeights g = weightGradients ? w.zerosLike() : null;
+        INDArray biasGrad = biasGradient ? Nd4j.zeros(dt, tb.batch(), tb.length()) : null;
+
+        // d/dlogits of w * log softmax(logits)[y] = w * (onehot(y) - softmax)
+        INDArray wCol = Nd4j.createFromArray(weights).castTo(dt).reshape(n, 1);
+        INDArray dLogits = Transforms.exp(logSoftmax, false).muliColumnVector(wCol.neg());
+        logSoftmax = null;
+        for (int i = 0; i < n; i++) {
+            if (weights[i] != 0) {
+                dLogits.putScalar(i, targets[i], dLogits.getDouble(i, targets[i]) + weights[i]);
+            }
+        }
+        if (g != null) {
+            Linear.accumulateWeightGradient(dLogits, hn, g.lmHead());
+        }
+        INDArray dhn = Linear.inputGradient(dLogits, w.lmHead(), null);
+        Arrays2.release(dLogits, hn);
+        INDArray dx = RmsNorm.backward(dhn, xFinal, w.norm(), rFinal, g == null ? null : g.norm());
+        dhn.close();
+
+        Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), c.numAttentionHeads(),
+                c.numKeyValueHeads(), c.headDim());
+        for (int i = layers - 1; i >= 0; i--) {
+            LayerWeights lw = w.layer(i);
+            LayerWeights lg = g == null ? null : g.layer(i);
+            INDArray dxn1 = Mlp.backward(dx, mlp[i], lw, lg);
+            INDArray dPost = RmsNorm.backward(dxn1, x1[i], lw.postNorm(), r1[i], lg == null ? null : lg.postNorm());
+            dx.addi(dPost);
+            Arrays2.release(dxn1, dPost);
+            boolean needInput = g != null || i > 0;
+            INDArray dxn0 = Attention.backward(dx, attn[i], lw, dims, angles, lg, biasGrad, needInput);
+            if (dxn0 != null) {
+                INDArray dPre = RmsNorm.backward(dxn0, x0[i], lw.inputNorm(), r0[i], lg == null ? null : lg.inputNorm());
+                dx.addi(dPre);
+                Arrays2.release(dxn0, dPre);
+            }
+        }
+        if (g != null) {
+            accumulateEmbeddingGradient(dx, g.embed());
+        }
+        dx.close();
+        return new Gradients(g, biasGrad);
+    }
+
+    /**
+     * Adds row i of {@code dx} to row {@code ids[i]} of {@code dEmbed}. Rows of one token are summed
+     * in a fixed order first, so the scatter sees unique indices and the result is deterministic.
+     */
+    private void accumulateEmbeddingGradient(INDArray dx, INDArray dEmbed) {
+        int[] ids = tb.ids();
+        int d = (int) dx.size(1);
+        double[] rows = dx.data().asDouble();
+        TreeMap<Integer, double[]> sums = new TreeMap<>();
+        for (int i = 0; i < ids.length; i++) {
+            double[] s = sums.computeIfAbsent(ids[i], k -> new double[d]);
+            for (int j = 0; j < d; j++) {
+                s[j] += rows[i * d + j];
+            }
+        }
+        int[] idx = new int[sums.size()];
+        double[][] upd = new double[sums.size()][];
+        int u = 0;
+        for (var e : sums.entrySet()) {
+            idx[u] = e.getKey();
+            upd[u++] = e.getValue();
+        }
+        Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ADD, dEmbed, Nd4j.createFromArray(idx),
+                Nd4j.createFromArray(upd).castTo(dEmbed.dataType()), 1);
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < layers; i++) {
+            Arrays2.release(x0[i], r0[i], x1[i], r1[i]);
+            if (attn[i] != null) {
+                Arrays2.release(attn[i].x());
+                attn[i].close();
+            }
+            if (mlp[i] != null) {
+                Arrays2.release(mlp[i].x());
+                mlp[i].close();
+            }
+        }
+        Arrays2.release(xFinal, rFinal, hn, logSoftmax, mask);
+        if (angles != null) {
+            Arrays2.release(angles.cos(), angles.sin());
+        }
+        logSoftmax = null;
+    }
+}

@@ -1,0 +1,174 @@
+package org.atmanrl.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A Llama decoder with HF {@code LlamaForCausalLM} semantics: embedding; per layer
+ * {@code x += attn(rms(x))}, {@code x += mlp(rms(x))}; final RMSNorm; LM head (tied or not).
+ *
+ * <p>The forward pass takes an optional attention bias {@code [B, T]} per (row, key cell), the
+ * AtMan hook of DESIGN 2.2. Computation runs in the weights' data type (fp32 normally, fp64 for
+ * gradient checks). Not thread-safe: one model per thread.
+ */
+public final class LlamaModel {
+    private final LlamaWeights weights;
+    private final LlamaConfig config;
+    private final Rope rope;
+
+    public LlamaModel(LlamaWeights weights) {
+        this.weights = weights;
+        this.config = weights.config();
+        this.rope = new Rope(config);
+    }
+
+    public LlamaConfig config() { return config; }
+    public LlamaWeights weights() { return weights; }
+    public DataType dataType() { return weights.dataType(); }
+
+    /**
+     * {@code log p(target)} of every cell, flattened {@code [B * T]}, 0 where the cell has no target.
+     * @param bias additive attention bias {@code [B, T]} per key cell, or null for none
+     */
+    public double[] logProbs(TokenBatch tb, INDArray bias) {
+        try (ForwardPass fp = run(tb, bias, false)) {
+            return fp.logProbs();
+        }
+    }
+
+    /** A forward pass that keeps what {@link ForwardPass#backward} needs; close it when done. */
+    public ForwardPass forward(TokenBatch tb, INDArray bias) {
+        return run(tb, bias, true);
+    }
+
+    /** Logits of every cell, {@code [B * T, vocab]}. */
+    public INDArray logits(TokenBatch tb, INDArray bias) {
+        try (ForwardPass fp = new ForwardPass(this, tb, bias, false)) {
+            INDArray hn = hidden(tb, bias, null, fp);
+            INDArray logits = Linear.forward(hn, weights.lmHead());
+            hn.close();
+            return logits;
+        }
+    }
+
+    /** A cache for {@code batch} rows of up to {@code capacity} tokens each. */
+    public KvCache newCache(int batch, int capacity) {
+        return new KvCache(config, batch, capacity, dataType());
+    }
+
+    /**
+     * Appends {@code step}'s cells to {@code cache} and returns the logits {@code [B, vocab]} of
+     * each row's last cell: the next-token distribution. Prefill a left-padded prompt batch with
+     * it, then feed one token per row.
+     */
+    public INDArray nextTokenLogits(TokenBatch step, KvCache cache) {
+        INDArray hn;
+        try (ForwardPass fp = new ForwardPass(this, step, null, false)) {
+            hn = hidden(step, null, cache, fp);
+        }
+        int t = step.length();
+        INDArray last = hn.reshape('c', step.batch(), t, config.hiddenSize())
+                .get(NDArrayIndex.all(), NDArrayIndex.point(t - 1), NDArrayIndex.all()).dup('c');
+        hn.close();
+        INDArray logits = Linear.forward(last, weights.lmHead());
+        last.close();
+        return logits;
+    }
+
+    private ForwardPass run(TokenBatch tb, INDArray bias, boolean keep) {
+        if (!tb.hasTargets()) {
+            throw new IllegalArgumentException("log-probabilities need a batch with targets (TokenBatch.forScoring)");
+        }
+        ForwardPass fp = new ForwardPass(this, tb, bias, keep);
+        INDArray hn = hidden(tb, bias, null, fp);
+        fp.head(hn);
+        return fp;
+    }
+
+    /** Embedding through the final norm: {@code [N, D]}; activations go to {@code fp} if it keeps them. */
+    INDArray hidden(TokenBatch tb, INDArray bias, KvCache cache, ForwardPass fp) {
+        for (int id : tb.ids()) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+        int past = cache == null ? 0 : cache.advance(tb);
+        int keyLength = past + tb.length();
+        if (bias != null && (bias.rank() != 2 || bias.size(0) != tb.batch() || bias.size(1) != keyLength)) {
+            throw new IllegalArgumentException("attention bias must be [" + tb.batch() + ", " + keyLength
+                    + "], got " + java.util.Arrays.toString(bias.shape()));
+        }
+        DataType dt = dataType();
+        Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.headDim());
+        Rope.Angles angles = rope.angles(tb, dt);
+        INDArray mask = keyMask(tb, cache, past, bias, dt);
+        fp.setInputs(angles, mask);
+
+        INDArray x = Nd4j.pullRows(weights.embed(), 1, tb.ids());
+        double eps = config.rmsNormEps();
+        boolean keep = fp.keeps();
+        Attention.Saved[] as = new Attention.Saved[1];
+        Mlp.Saved[] ms = new Mlp.Saved[1];
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            LayerWeights lw = weights.layer(i);
+            INDArray r0 = RmsNorm.inverseRms(x, eps);
+            INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
+            INDArray attn = Attention.forward(xn0, lw, dims, angles, mask,
+                    cache == null ? null : cache.layer(i), past, keep ? as : null);
+            INDArray x1 = keep ? x.add(attn) : x.addi(attn);
+            attn.close();
+            INDArray r1 = RmsNorm.inverseRms(x1, eps);
+            INDArray xn1 = RmsNorm.forward(x1, lw.postNorm(), r1);
+            INDArray mlp = Mlp.forward(xn1, lw, keep ? ms : null);
+            INDArray x2 = keep ? x1.add(mlp) : x1.addi(mlp);
+            mlp.close();
+            if (keep) {
+                fp.saveLayer(i, x, r0, as[0], x1, r1, ms[0]);
+            } else {
+                Arrays2.release(r0, xn0, r1, xn1);
+            }
+            x = x2;
+        }
+        INDArray r = RmsNorm.inverseRms(x, eps);
+        INDArray hn = RmsNorm.forward(x, weights.norm(), r);
+        if (keep) {
+            fp.saveFinal(x, r, hn);
+        } else {
+            Arrays2.release(x, r);
+        }
+        return hn;
+    }
+
+    /**
+     * {@code [B, 1, 1, T, Tk]}: 0 where query cell t may see key cell k (causal in cell order, key
+     * not padding), {@link Attention#HIDDEN} elsewhere, plus the bias of key k.
+     */
+    private static INDArray keyMask(TokenBatch tb, KvCache cache, int past, INDArray bias, DataType dt) {
+        int b = tb.batch(), t = tb.length(), tk = past + t;
+        float[] m = new float[b * t * tk];
+        float hidden = (float) Attention.HIDDEN;
+        for (int r = 0; r < b; r++) {
+            for (int q = 0; q < t; q++) {
+                int base = (r * t + q) * tk;
+                for (int k = 0; k < tk; k++) {
+                    boolean keyValid = cache != null ? cache.valid(r, k) : tb.valid(r, k);
+                    m[base + k] = (k <= past + q && keyValid) ? 0f : hidden;
+                }
+            }
+        }
+        INDArray mask = Nd4j.createFromArray(m).reshape('c', b, 1, 1, t, tk);
+        if (dt != DataType.FLOAT) {
+            mask = mask.castTo(dt);
+        }
+        if (bias != null) {
+            mask.addi(bias.castTo(dt).reshape('c', b, 1, 1, 1, tk));
+        }
+        return mask;
+    }
+
+    Rope rope() { return rope; }
+}

@@ -1,0 +1,176 @@
+package org.atmanrl.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * All parameters of a {@code LlamaForCausalLM}, addressable by their HF tensor names. With tied
+ * embeddings {@link #lmHead()} is the very same array as {@link #embed()}, so a gradient written
+ * through the head lands in the embedding's gradient without a copy.
+ */
+public final class LlamaWeights {
+    private final LlamaConfig config;
+    private final INDArray embed;
+    private final List<LayerWeights> layers;
+    private final INDArray norm;
+    private final INDArray lmHead;
+
+    public LlamaWeights(LlamaConfig config, INDArray embed, List<LayerWeights> layers, INDArray norm,
+                        INDArray lmHead) {
+        this.config = config;
+        this.embed = embed;
+        this.layers = List.copyOf(layers);
+        this.norm = norm;
+        this.lmHead = config.tieWordEmbeddings() ? embed : lmHead;
+        checkShapes();
+    }
+
+    public LlamaConfig config() { return config; }
+    public INDArray embed() { return embed; }
+    public List<LayerWeights> layers() { return layers; }
+    public LayerWeights layer(int i) { return layers.get(i); }
+    public INDArray norm() { return norm; }
+    public INDArray lmHead() { return lmHead; }
+    public DataType dataType() { return embed.dataType(); }
+
+    /**
+     * HF initialisation ({@code normal(0, initializer_range)} for projections and embeddings, ones
+     * for norms), drawn from a generator keyed by (seed, tensor name) so that a tensor's values do
+     * not depend on which other tensors exist or in what order they are made.
+     */
+    public static LlamaWeights random(LlamaConfig c, long seed, DataType dtype) {
+        int d = c.hiddenSize(), hd = c.headDim(), inter = c.intermediateSize();
+        double std = c.initializerRange();
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            layers.add(new LayerWeights(
+                    Nd4j.ones(dtype, d),
+                    normal(seed, p + LayerWeights.NAMES[1], std, dtype, c.numAttentionHeads() * hd, d),
+                    normal(seed, p + LayerWeights.NAMES[2], std, dtype, c.numKeyValueHeads() * hd, d),
+                    normal(seed, p + LayerWeights.NAMES[3], std, dtype, c.numKeyValueHeads() * hd, d),
+                    normal(seed, p + LayerWeights.NAMES[4], std, dtype, d, c.numAttentionHeads() * hd),
+                    Nd4j.ones(dtype, d),
+                    normal(seed, p + LayerWeights.NAMES[6], std, dtype, inter, d),
+                    normal(seed, p + LayerWeights.NAMES[7], std, dtype, inter, d),
+                    normal(seed, p + LayerWeights.NAMES[8], std, dtype, d, inter)));
+        }
+        INDArray embed = normal(seed, "model.embed_tokens.weight", std, dtype, c.vocabSize(), d);
+        INDArray head = c.tieWordEmbeddings() ? embed
+                : normal(seed, "lm_head.weight", std, dtype, c.vocabSize(), d);
+        return new LlamaWeights(c, embed, layers, Nd4j.ones(dtype, d), head);
+    }
+
+    /** Zeros of the same shapes (and the same tying): the container for gradients. */
+    public LlamaWeights zerosLike() {
+        List<LayerWeights> zl = new ArrayList<>();
+        for (LayerWeights l : layers) {
+            INDArray[] a = l.all();
+            zl.add(new LayerWeights(z(a[0]), z(a[1]), z(a[2]), z(a[3]), z(a[4]), z(a[5]), z(a[6]),
+                    z(a[7]), z(a[8])));
+        }
+        INDArray ze = z(embed);
+        return new LlamaWeights(config, ze, zl, z(norm), config.tieWordEmbeddings() ? ze : z(lmHead));
+    }
+
+    /** A deep copy, optionally converted to another data type. */
+    public LlamaWeights copy(DataType dtype) {
+        List<LayerWeights> cl = new ArrayList<>();
+        for (LayerWeights l : layers) {
+            INDArray[] a = l.all();
+            cl.add(new LayerWeights(a[0].castTo(dtype).dup(), a[1].castTo(dtype).dup(),
+                    a[2].castTo(dtype).dup(), a[3].castTo(dtype).dup(), a[4].castTo(dtype).dup(),
+                    a[5].castTo(dtype).dup(), a[6].castTo(dtype).dup(), a[7].castTo(dtype).dup(),
+                    a[8].castTo(dtype).dup()));
+        }
+        INDArray ce = embed.castTo(dtype).dup();
+        return new LlamaWeights(config, ce, cl, norm.castTo(dtype).dup(),
+                config.tieWordEmbeddings() ? ce : lmHead.castTo(dtype).dup());
+    }
+
+    /**
+     * Every tensor under its HF name, in checkpoint order; {@code lm_head.weight} is absent when
+     * tied. The arrays are the live parameters, not copies.
+     */
+    public Map<String, INDArray> named() {
+        Map<String, INDArray> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embed);
+        for (int i = 0; i < layers.size(); i++) {
+            INDArray[] a = layers.get(i).all();
+            for (int j = 0; j < a.length; j++) {
+                m.put("model.layers." + i + "." + LayerWeights.NAMES[j], a[j]);
+            }
+        }
+        m.put("model.norm.weight", norm);
+        if (!config.tieWordEmbeddings()) {
+            m.put("lm_head.weight", lmHead);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    public long parameterCount() {
+        return named().values().stream().mapToLong(INDArray::length).sum();
+    }
+
+    private void checkShapes() {
+        LlamaConfig c = config;
+        int d = c.hiddenSize(), hd = c.headDim(), inter = c.intermediateSize();
+        if (layers.size() != c.numHiddenLayers()) {
+            throw new IllegalArgumentException("expected " + c.numHiddenLayers() + " layers, got "
+                    + layers.size());
+        }
+        expect("model.embed_tokens.weight", embed, c.vocabSize(), d);
+        expect("model.norm.weight", norm, d);
+        expect("lm_head.weight", lmHead, c.vocabSize(), d);
+        long[][] shapes = {{d}, {(long) c.numAttentionHeads() * hd, d},
+            {(long) c.numKeyValueHeads() * hd, d}, {(long) c.numKeyValueHeads() * hd, d},
+            {d, (long) c.numAttentionHeads() * hd}, {d}, {inter, d}, {inter, d}, {d, inter}};
+        for (int i = 0; i < layers.size(); i++) {
+            INDArray[] a = layers.get(i).all();
+            for (int j = 0; j < a.length; j++) {
+                expect("model.layers." + i + "." + LayerWeights.NAMES[j], a[j], shapes[j]);
+            }
+        }
+        DataType dt = embed.dataType();
+        for (Map.Entry<String, INDArray> e : named().entrySet()) {
+            if (e.getValue().dataType() != dt) {
+                throw new IllegalArgumentException(e.getKey() + " is " + e.getValue().dataType()
+                        + " but the embedding is " + dt + ": all weights must share one data type");
+            }
+        }
+    }
+
+    private static void expect(String name, INDArray a, long... shape) {
+        if (a == null) {
+            throw new IllegalArgumentException("missing tensor " + name);
+        }
+        if (!java.util.Arrays.equals(a.shape(), shape)) {
+            throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(a.shape())
+                    + ", expected " + java.util.Arrays.toString(shape));
+        }
+    }
+
+    private static INDArray z(INDArray a) {
+        return Nd4j.zeros(a.dataType(), a.shape());
+    }
+
+    private static INDArray normal(long seed, String name, double std, DataType dtype, long rows, long cols) {
+        SplittableRandom rng = new SplittableRandom(RowRandom.mix(seed, name.hashCode()));
+        int n = Math.toIntExact(rows * cols);
+        if (dtype == DataType.DOUBLE) {
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) v[i] = rng.nextGaussian() * std;
+            return Nd4j.createFromArray(v).reshape(rows, cols);
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rng.nextGaussian() * std);
+        return Nd4j.createFromArray(v).reshape(rows, cols).castTo(dtype);
+    }
+}

@@ -1,0 +1,40 @@
+package org.atmanrl.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** {@code y = x / sqrt(mean(x^2) + eps) * w} over the last dimension of {@code [N, D]} rows. */
+final class RmsNorm {
+    private RmsNorm() {}
+
+    /** The per-row factor {@code 1 / sqrt(mean(x^2) + eps)}, shaped {@code [N, 1]}. */
+    static INDArray inverseRms(INDArray x, double eps) {
+        long d = x.size(1);
+        INDArray n2 = x.norm2(true, 1); // one pass and no [N, D] temporary
+        return Transforms.pow(n2.muli(n2).divi(d).addi(eps), -0.5, false);
+    }
+
+    static INDArray forward(INDArray x, INDArray w, INDArray inverseRms) {
+        return x.mulColumnVector(inverseRms).muliRowVector(w);
+    }
+
+    /**
+     * With {@code xhat = x * r}: {@code dx = r * (g - xhat * mean(g * xhat))} where {@code g = dy * w};
+     * {@code dw += sum_rows(dy * xhat)} when {@code dw} is given.
+     */
+    static INDArray backward(INDArray dy, INDArray x, INDArray w, INDArray inverseRms, INDArray dw) {
+        INDArray xhat = x.mulColumnVector(inverseRms);
+        if (dw != null) {
+            INDArray t = dy.mul(xhat);
+            dw.addi(t.sum(0));
+            t.close();
+        }
+        INDArray g = dy.mulRowVector(w);
+        INDArray t = g.mul(xhat);
+        INDArray dot = t.mean(true, 1);
+        t.close();
+        g.subi(xhat.muliColumnVector(dot)).muliColumnVector(inverseRms);
+        xhat.close();
+        return g;
+    }
+}
