@@ -92,7 +92,7 @@ public final class Sampler {
         int n = 0;
         for (int i = 0; i < vocab; i++) {
             if (prob[i] > tau) {
-                keys[n++] = (descending(l[off + i]) << 32) | i;
+                keys[n++] = ((long) descending(l[off + i]) << 32) | i;
             }
         }
         Arrays.sort(keys, 0, n);
@@ -125,10 +125,10 @@ public final class Sampler {
         return id; // rounding put u * mass at the very top
     }
 
-    /** A 32-bit key that sorts floats in descending order. */
-    private static long descending(float f) {
+    /** An int that orders floats descending under signed comparison. */
+    private static int descending(float f) {
         int bits = Float.floatToIntBits(f);
-        int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
-        return 0x7fffffffL - sortable;
+        int ascending = bits ^ ((bits >> 31) & 0x7fffffff);
+        return ~ascending;
     }
 }
