@@ -61,8 +61,7 @@ final class Attention {
         Nd4j.exec(new SoftMax(scores, scores, 3));
         INDArray out4 = Nd4j.matmul(scores, values);                       // [B, KV, G*T, hd]
 
-        INDArray heads = Nd4j.createUninitialized(dt, d.tokens(), (long) d.heads() * hd);
-        heads.reshape('c', b, t, kv, g, hd).assign(out4.reshape('c', b, kv, g, t, hd).permute(0, 3, 1, 2, 4));
+        INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
         out4.close();
         INDArray out = Linear.forward(heads, w.o());
 
@@ -74,35 +73,13 @@ final class Attention {
         return out;
     }
 
-    /**
-     * {@code x W^T} split into heads and laid out as {@code [B, KV, G*T, hd]} (queries; G = 1 for
-     * keys and values), rotated by RoPE when {@code rope}.
-     */
+    /** {@code x W^T} in the attention layout, rotated by RoPE when {@code rope}. */
     private static INDArray projectHeads(INDArray x, INDArray w, Dims d, int nHeads, Rope.Angles angles,
                                          boolean rope) {
-        int b = d.batch(), t = d.length(), kv = d.kvHeads(), hd = d.headDim();
-        int g = nHeads / kv;
         INDArray flat = Linear.forward(x, w);
-        INDArray bthd = flat.reshape('c', b, t, nHeads, hd);
-        INDArray rotated = rope ? Rope.rotate(bthd, angles, false) : bthd;
-        INDArray out = Nd4j.createUninitialized(x.dataType(), b, kv, (long) g * t, hd);
-        out.reshape('c', b, kv, g, t, hd).assign(rotated.reshape('c', b, t, kv, g, hd).permute(0, 2, 3, 1, 4));
-        Arrays2.release(flat, rotated == bthd ? null : rotated);
+        INDArray out = HeadLayout.split(flat, d, nHeads, rope ? angles : null);
+        flat.close();
         return out;
-    }
-
-    /** The inverse of {@link #projectHeads}'s layout change and rotation: back to {@code [N, heads*hd]}. */
-    private static INDArray mergeHeads(INDArray h4, Dims d, int nHeads, Rope.Angles angles, boolean rope) {
-        int b = d.batch(), t = d.length(), kv = d.kvHeads(), hd = d.headDim();
-        int g = nHeads / kv;
-        INDArray bthd = Nd4j.createUninitialized(h4.dataType(), b, t, nHeads, hd);
-        bthd.reshape('c', b, t, kv, g, hd).assign(h4.reshape('c', b, kv, g, t, hd).permute(0, 3, 1, 2, 4));
-        if (rope) {
-            INDArray r = Rope.rotate(bthd, angles, true);
-            bthd.close();
-            bthd = r;
-        }
-        return bthd.reshape('c', (long) b * t, (long) nHeads * hd);
     }
 
     /**
@@ -117,8 +94,7 @@ final class Attention {
             Linear.accumulateWeightGradient(dOut, s.heads(), grad.o());
         }
         INDArray dHeads = Linear.inputGradient(dOut, w.o(), null);
-        INDArray dOut4 = Nd4j.createUninitialized(dt, b, kv, (long) g * t, hd);
-        dOut4.reshape('c', b, kv, g, t, hd).assign(dHeads.reshape('c', b, t, kv, g, hd).permute(0, 2, 3, 1, 4));
+        INDArray dOut4 = HeadLayout.split(dHeads, d, d.heads(), null);
 
         // dS = P * (dP - rowsum(dP * P)). FlashAttention's identity rowsum(dP * P) = rowsum(dO * O)
         // turns a pass over [.., Tk] into one over the saved head outputs [.., hd].
@@ -140,9 +116,9 @@ final class Attention {
         if (grad != null || needInputGradient) {
             INDArray dQ4 = Nd4j.matmul(dS, s.k4()).muli(1.0 / Math.sqrt(hd));
             INDArray dK4 = Nd4j.matmul(dS, s.q4(), null, true, false, false); // q4 holds q / sqrt(hd)
-            INDArray dq = mergeHeads(dQ4, d, d.heads(), angles, true);
-            INDArray dk = mergeHeads(dK4, d, kv, angles, true);
-            INDArray dv = mergeHeads(dV, d, kv, angles, false);
+            INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
+            INDArray dk = HeadLayout.merge(dK4, d, kv, angles);
+            INDArray dv = HeadLayout.merge(dV, d, kv, null);
             Arrays2.release(dQ4, dK4);
             if (grad != null) {
                 Linear.accumulateWeightGradient(dq, s.x(), grad.q());

@@ -104,7 +104,7 @@ public final class LlamaModel {
         DataType dt = dataType();
         Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.headDim());
-        Rope.Angles angles = rope.angles(tb, dt);
+        Rope.Angles angles = rope.angles(tb);
         INDArray mask = keyMask(tb, cache, past, bias, dt);
         fp.setInputs(angles, mask);
 

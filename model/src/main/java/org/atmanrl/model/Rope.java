@@ -1,12 +1,5 @@
 package org.atmanrl.model;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Rotary position embedding in HF's rotate-half layout: dimension {@code j} pairs with
@@ -49,8 +42,8 @@ public final class Rope {
         return invFreq.clone();
     }
 
-    /** cos and sin of every cell's angles, shaped {@code [batch, length, 1, head_dim/2]}. */
-    public Angles angles(TokenBatch tb, DataType dtype) {
+    /** cos and sin of every cell's angles, {@code [N * head_dim/2]} row-major. */
+    public Angles angles(TokenBatch tb) {
         int n = tb.tokens(), half = invFreq.length;
         int[] pos = tb.positions();
         double[] cos = new double[n * half], sin = new double[n * half];
@@ -61,33 +54,12 @@ public final class Rope {
                 sin[i * half + j] = Math.sin(angle);
             }
         }
-        long[] shape = {tb.batch(), tb.length(), 1, half};
-        return new Angles(Nd4j.createFromArray(cos).reshape(shape).castTo(dtype),
-                Nd4j.createFromArray(sin).reshape(shape).castTo(dtype));
+        return new Angles(cos, sin);
     }
-
-    /** Per-cell cos/sin, broadcast over heads. */
-    public record Angles(INDArray cos, INDArray sin) {}
 
     /**
-     * {@code [x1, x2] -> [x1 cos - x2 sin, x2 cos + x1 sin]} on {@code [B, T, heads, hd]}.
-     * With {@code inverse} it rotates by the opposite angle, which is the transpose: the backward pass.
+     * Per-cell cos/sin. Rotation: {@code [x1, x2] -> [x1 cos - x2 sin, x2 cos + x1 sin]} for the
+     * pair (j, j + hd/2); applied by {@link HeadLayout} while it lays heads out.
      */
-    static INDArray rotate(INDArray x, Angles a, boolean inverse) {
-        long half = x.size(3) / 2;
-        INDArray x1 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
-        INDArray x2 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
-        INDArray out = Nd4j.createUninitialized(x.dataType(), x.shape());
-        INDArray o1 = out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
-        INDArray o2 = out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
-        INDArray t = Nd4j.createUninitialized(x.dataType(), x1.shape());
-        Nd4j.exec(new MulOp(x1, a.cos(), o1));
-        Nd4j.exec(new MulOp(x2, a.sin(), t));
-        if (inverse) Nd4j.exec(new AddOp(o1, t, o1)); else Nd4j.exec(new SubOp(o1, t, o1));
-        Nd4j.exec(new MulOp(x2, a.cos(), o2));
-        Nd4j.exec(new MulOp(x1, a.sin(), t));
-        if (inverse) Nd4j.exec(new SubOp(o2, t, o2)); else Nd4j.exec(new AddOp(o2, t, o2));
-        t.close();
-        return out;
-    }
+    public record Angles(double[] cos, double[] sin) {}
 }
