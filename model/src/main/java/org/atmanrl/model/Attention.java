@@ -2,7 +2,6 @@ package org.atmanrl.model;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -57,8 +56,7 @@ final class Attention {
         int tk = (int) keys.size(2);
 
         INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
-        scores.reshape('c', b, kv, g, t, tk).addi(mask);
-        Nd4j.exec(new SoftMax(scores, scores, 3));
+        MaskedSoftmax.apply(scores, mask, t);
         INDArray out4 = Nd4j.matmul(scores, values);                       // [B, KV, G*T, hd]
 
         INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
