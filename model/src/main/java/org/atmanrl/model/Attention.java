@@ -3,7 +3,6 @@ package org.atmanrl.model;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Causal grouped-query self-attention with RoPE and DESIGN 2.2's additive key bias.
@@ -131,10 +130,5 @@ final class Attention {
         }
         Arrays2.release(dV, dS);
         return dx;
-    }
-
-    /** Keys {@code [0, Tk)} of the cache as a view. */
-    static INDArray prefix(INDArray a, int length) {
-        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all());
     }
 }

@@ -134,8 +134,9 @@ public final class ForwardPass implements AutoCloseable {
         INDArray biasGrad = biasGradient ? Nd4j.zeros(dt, tb.batch(), tb.length()) : null;
 
         // d/dlogits of w * log softmax(logits)[y] = w * (onehot(y) - softmax)
-        INDArray wCol = Nd4j.createFromArray(weights).castTo(dt).reshape(n, 1);
-        INDArray dLogits = softmax.muliColumnVector(wCol.neg());
+        INDArray negW = Nd4j.create(weights, new long[] {n, 1}, 'c').negi();
+        INDArray dLogits = softmax.muliColumnVector(negW.castTo(dt));
+        negW.close();
         softmax = null;
         for (int i = 0; i < n; i++) {
             if (weights[i] != 0) {

@@ -6,4 +6,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What {@link ForwardPass#backward} returns: gradients of every weight (same shapes and tying as
  * the model's weights) and of the attention bias {@code [B, T]}; either is null when not asked for.
  */
-public record Gradients(LlamaWeights weights, INDArray bias) {}
+public record Gradients(LlamaWeights weights, INDArray bias) implements AutoCloseable {
+    /** Frees the gradient buffers now rather than when the garbage collector gets to them. */
+    @Override
+    public void close() {
+        if (weights != null) {
+            for (INDArray a : weights.named().values()) Arrays2.release(a);
+        }
+        Arrays2.release(bias);
+    }
+}

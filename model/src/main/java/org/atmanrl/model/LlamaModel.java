@@ -160,9 +160,12 @@ public final class LlamaModel {
                 }
             }
         }
-        INDArray mask = Nd4j.createFromArray(m).reshape('c', b, 1, 1, t, tk);
+        // Created in its final shape: a reshaped view could not be closed, and its base would leak.
+        INDArray mask = Nd4j.create(m, new long[] {b, 1, 1, t, tk}, 'c');
         if (dt != DataType.FLOAT) {
-            mask = mask.castTo(dt);
+            INDArray cast = mask.castTo(dt);
+            mask.close();
+            mask = cast;
         }
         if (bias != null) {
             mask.addi(bias.castTo(dt).reshape('c', b, 1, 1, 1, tk));
@@ -170,5 +173,4 @@ public final class LlamaModel {
         return mask;
     }
 
-    Rope rope() { return rope; }
 }
