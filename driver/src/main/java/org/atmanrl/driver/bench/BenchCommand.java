@@ -53,7 +53,7 @@ public final class BenchCommand implements Callable<Integer> {
     private int repeats;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
-            description = "Untimed runs before them (default: ${DEFAULT-VALUE}).")
+            description = "Untimed warm-up runs before each figure's runs (default: ${DEFAULT-VALUE}).")
     private int warmup;
 
     @Option(names = "--quick",
@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter progress = spec.commandLine().getErr();
         RepeatedRun modelRuns = new RepeatedRun(warmup, repeats, progress);
-        BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(1, 5),
+        BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
         run(plan, report, progress);
@@ -90,7 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
         for (BenchShape shape : plan.shapes()) {
-            progress.println("bench: " + shape.label() + " random weights");
+            progress.println("bench: " + shape.label() + " making random weights");
             try (ModelBench bench = new ModelBench(shape)) {
                 report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
                 report.measurement(bench.forward(plan.modelRuns()), gemm);

@@ -6,8 +6,7 @@ import java.util.List;
  * What a bench invocation measures and how often.
  *
  * @param modelRuns      warm-up and measured runs of every model measurement
- * @param gemmRuns       the same for the GEMM reference, which gets at least 1 warm-up and 5 runs
- *                       (0.1 s each) because a cold or single GEMM figure would skew every ratio
+ * @param gemmRuns       the same for the GEMM reference, with at least its minimum counts
  * @param decodeBatches  batch sizes of the decode measurements
  * @param decodeNewTokens tokens generated per row
  */

@@ -10,6 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class GemmReference {
     static final int N = 2048;
+    /** Each run takes ~0.1 s, and a cold or single GEMM figure would skew every ratio. */
+    static final int MIN_WARMUP = 1;
+    static final int MIN_REPEATS = 5;
 
     private GemmReference() {}
 
