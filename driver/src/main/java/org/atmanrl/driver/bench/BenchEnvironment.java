@@ -2,6 +2,7 @@ package org.atmanrl.driver.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -11,10 +12,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Where the numbers were measured: versions, ND4J's backend and what its executioner reports
  * about itself (thread counts, BLAS vendor; the keys differ between CPU and CUDA backends, so all
- * scalar entries are kept as reported).
+ * scalar entries are kept as reported). The load average at the start tells whether other
+ * processes were competing for the cores: ND4J's OpenMP threads busy-wait, so on a shared machine
+ * every figure drops and scatters, at times by more than 10x.
  */
 record BenchEnvironment(String atmanrlVersion, String javaVersion, String nd4jVersion, String backend,
-                        String executioner, int cores, Map<String, Object> nd4jInfo) {
+                        String executioner, int cores, double loadAverage, Map<String, Object> nd4jInfo) {
 
     static BenchEnvironment capture() {
         Map<String, Object> info = new TreeMap<>();
@@ -26,7 +29,8 @@ record BenchEnvironment(String atmanrlVersion, String javaVersion, String nd4jVe
         }
         return new BenchEnvironment(VersionInfo.projectVersion(), Runtime.version().toString(), loadedNd4jVersion(),
                 Nd4j.getBackend().getClass().getName(), Nd4j.getExecutioner().getClass().getName(),
-                Runtime.getRuntime().availableProcessors(), info);
+                Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), info);
     }
 
     /** ND4J's threads for element-wise and BLAS work, as one phrase. */

@@ -32,6 +32,7 @@ final class JsonLinesReport implements BenchReport {
         o.put("nd4j_backend", env.backend());
         o.put("nd4j_executioner", env.executioner());
         o.put("cores", env.cores());
+        o.put("load_average", round(env.loadAverage(), 2));
         putAll(o.putObject("nd4j_environment"), env.nd4jInfo());
         o.put("dtype", "float32");
         o.put("warmup", plan.modelRuns().warmup());

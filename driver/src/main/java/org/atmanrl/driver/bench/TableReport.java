@@ -21,8 +21,9 @@ final class TableReport implements BenchReport {
         RepeatedRun runs = plan.modelRuns();
         out.printf("atmanrl bench %s: fp32, median of %d run(s) after %d warm-up run(s) each%n",
                 env.atmanrlVersion(), runs.repeats(), runs.warmup());
-        out.printf("ND4J %s, %s, %s, BLAS %s; Java %s, %d cores%n", env.nd4jVersion(), env.backend(),
-                env.threads(), env.nd4jInfo().getOrDefault("blas.vendor", "unknown"), env.javaVersion(), env.cores());
+        out.printf("ND4J %s, %s, %s, BLAS %s; Java %s, %d cores, load average %.2f at start%n",
+                env.nd4jVersion(), env.backend(), env.threads(), env.nd4jInfo().getOrDefault("blas.vendor", "unknown"),
+                env.javaVersion(), env.cores(), env.loadAverage());
         for (BenchShape s : plan.shapes()) {
             out.println(s.describe());
         }
