@@ -1,0 +1,36 @@
+package org.atmanrl.driver;
+
+import java.util.concurrent.Callable;
+import org.atmanrl.driver.bench.BenchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The {@code atmanrl} command line; deploy/atmanrl starts it with Spark's JVM flags. */
+@Command(name = "atmanrl",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionInfo.class,
+        description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also what tests drive. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler(new UsageErrorHandler());
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command");
+    }
+}

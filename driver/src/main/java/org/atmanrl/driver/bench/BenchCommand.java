@@ -1,0 +1,104 @@
+package org.atmanrl.driver.bench;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code atmanrl bench}: how fast the model trains, scores and samples on this machine. */
+@Command(name = "bench",
+        sortOptions = false,
+        description = {
+            "Measures how fast the model trains, scores and samples on this machine.",
+            "",
+            "fp32, warm, the median of several runs, for two configs:",
+            "  tiny  vocab 512, hidden 256, intermediate 768, 4 layers, 8 heads, 4 kv heads;",
+            "        batch 16 x seq 256",
+            "  mid   vocab 8192, hidden 1024, intermediate 2816, 8 layers, 16 heads,",
+            "        4 kv heads; batch 4 x seq 512",
+            "Per config:",
+            "  train_step  forward + backward of all weights, loss on every cell, no",
+            "              optimizer: tokens/s, GFLOP/s and their ratio to the GEMM's",
+            "  forward     log-probabilities only: tokens/s, GFLOP/s",
+            "  decode      KV-cached sampling at batch 1 and 32, 32-token prompts, 128 new",
+            "              tokens: generated tokens / wall time, prefill included",
+            "Once per invocation:",
+            "  gemm        Nd4j.gemm on 2048 x 2048 fp32 matrices, at least 1 warm-up",
+            "              and 5 runs (a cold or single figure would skew every ratio)",
+            "",
+            "Results go to stdout, progress lines to stderr.",
+            ""},
+        footer = {
+            "",
+            "FLOPs of a training step over a B x T grid: 6*P*B*T + 12*L*B*T^2*H*hd",
+            "  P   parameters in matrix products: LM head included, embedding excluded",
+            "  L   layers, H query heads, hd head dim",
+            "The attention term counts the full T x T score matrices: the model computes",
+            "them in full and adds the causal mask. A forward pass is 1/3 of a step.",
+            ""})
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "tiny|mid|all", defaultValue = "all",
+            converter = ShapeSelection.Converter.class,
+            description = "Which config(s) to measure (default: ${DEFAULT-VALUE}).")
+    private ShapeSelection selection;
+
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "5",
+            description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    private int repeats;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "Untimed warm-up runs before each figure's runs (default: ${DEFAULT-VALUE}).")
+    private int warmup;
+
+    @Option(names = "--quick",
+            description = "Decode " + BenchPlan.QUICK_DECODE_NEW_TOKENS + " new tokens instead of "
+                    + BenchPlan.DECODE_NEW_TOKENS + " (a smoke test, e.g. in CI).")
+    private boolean quick;
+
+    @Option(names = "--json", description = "One JSON object per line instead of a table.")
+    private boolean json;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() {
+        if (repeats < 1) {
+            throw new ParameterException(spec.commandLine(), "--repeats must be at least 1, got " + repeats);
+        }
+        if (warmup < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be 0 or more, got " + warmup);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter progress = spec.commandLine().getErr();
+        RepeatedRun modelRuns = new RepeatedRun(warmup, repeats, progress);
+        BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
+                BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
+        BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
+        run(plan, report, progress);
+        return 0;
+    }
+
+    private static void run(BenchPlan plan, BenchReport report, PrintWriter progress) {
+        report.header(BenchEnvironment.capture(), plan);
+        Measurement gemm = GemmReference.measure(plan.gemmRuns());
+        report.measurement(gemm, gemm);
+        for (BenchShape shape : plan.shapes()) {
+            progress.println("bench: " + shape.label() + " making random weights");
+            try (ModelBench bench = new ModelBench(shape)) {
+                report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
+                report.measurement(bench.forward(plan.modelRuns()), gemm);
+                for (int batch : plan.decodeBatches()) {
+                    report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                }
+            }
+        }
+        report.finish();
+    }
+}

@@ -1,0 +1,68 @@
+package org.atmanrl.driver.bench;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * One benchmark figure: what ran ({@code metric} on {@code config}, described by {@code details}
+ * in output order), the tokens and FLOPs of one run where they are counted, and the timings.
+ *
+ * @param config       the shape's label, or null for the GEMM reference
+ * @param shape        the work of one run in words, e.g. {@code 16 x 256}
+ * @param tokensPerRun tokens one run processes (0 where tokens mean nothing, as for GEMM)
+ * @param flopsPerRun  FLOPs of one run, 0 where they are not counted (decode)
+ */
+record Measurement(String config, String metric, String shape, Map<String, Object> details,
+                   long tokensPerRun, double flopsPerRun, Timings timings) {
+
+    static final String TRAIN_STEP = "train_step";
+    static final String FORWARD = "forward";
+    static final String DECODE = "decode";
+    static final String GEMM = "gemm";
+
+    Measurement {
+        details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
+    }
+
+    /** A pass over a {@code batch x seq} grid of cells (training step or forward). */
+    static Measurement grid(BenchShape s, String metric, double flops, Timings t) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("batch", s.batch());
+        d.put("seq", s.seq());
+        return new Measurement(s.label(), metric, s.batch() + " x " + s.seq(), d,
+                (long) s.batch() * s.seq(), flops, t);
+    }
+
+    /** KV-cached sampling; its time includes the prompt's prefill. */
+    static Measurement decode(BenchShape s, int batch, int promptTokens, int newTokens, Timings t) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("batch", batch);
+        d.put("prompt_tokens", promptTokens);
+        d.put("new_tokens", newTokens);
+        d.put("prefill_included", true);
+        return new Measurement(s.label(), DECODE, batch + " x (" + promptTokens + "+" + newTokens + ")", d,
+                (long) batch * newTokens, 0, t);
+    }
+
+    static Measurement gemm(int n, Timings t) {
+        return new Measurement(null, GEMM, n + " x " + n + " x " + n, Map.of("n", n), 0, Flops.gemm(n), t);
+    }
+
+    OptionalDouble tokensPerSecond() {
+        return tokensPerRun > 0 ? OptionalDouble.of(tokensPerRun / timings.median()) : OptionalDouble.empty();
+    }
+
+    OptionalDouble gflops() {
+        return flopsPerRun > 0 ? OptionalDouble.of(flopsPerRun / timings.median() / 1e9) : OptionalDouble.empty();
+    }
+
+    /** This figure's GFLOP/s as a fraction of {@code gemm}'s. */
+    OptionalDouble ratioTo(Measurement gemm) {
+        if (gemm == this || gflops().isEmpty() || gemm.gflops().isEmpty()) {
+            return OptionalDouble.empty();
+        }
+        return OptionalDouble.of(gflops().getAsDouble() / gemm.gflops().getAsDouble());
+    }
+}

@@ -1,0 +1,94 @@
+package org.atmanrl.driver.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.atmanrl.model.ForwardPass;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.Sampler;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.TokenBatch;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The model measurements of one shape, on random fp32 weights and random tokens (speed does not
+ * depend on the values). Close it to free the weights.
+ */
+final class ModelBench implements AutoCloseable {
+    static final int PROMPT_TOKENS = 32;
+    private static final long SEED = 20240611L;
+
+    private final BenchShape shape;
+    private final LlamaWeights weights;
+    private final LlamaModel model;
+    private final TokenBatch grid;
+
+    ModelBench(BenchShape shape) {
+        this.shape = shape;
+        this.weights = LlamaWeights.random(shape.config(), SEED, DataType.FLOAT);
+        this.model = new LlamaModel(weights);
+        // seq + 1 tokens per row: forScoring makes cell t predict token t + 1, so the grid is batch x seq.
+        this.grid = TokenBatch.forScoring(randomSequences(shape.batch(), shape.seq() + 1, 1));
+    }
+
+    /**
+     * Forward, then backward of all weights with every cell's loss weighted 1; no optimizer. The
+     * returned gradients are freed inside the clock, as a training step would.
+     */
+    Measurement trainingStep(RepeatedRun runs) {
+        double[] cellWeights = new double[grid.tokens()];
+        Arrays.fill(cellWeights, 1.0);
+        Timings t = runs.time(shape.label() + " " + Measurement.TRAIN_STEP, () -> {
+            try (ForwardPass fp = model.forward(grid, null)) {
+                NdArrays.release(fp.backward(cellWeights, true, false));
+            }
+        });
+        return Measurement.grid(shape, Measurement.TRAIN_STEP,
+                Flops.trainingStep(shape.config(), shape.batch(), shape.seq()), t);
+    }
+
+    /** Log-probabilities of every cell, no activations kept. */
+    Measurement forward(RepeatedRun runs) {
+        Timings t = runs.time(shape.label() + " " + Measurement.FORWARD, () -> model.logProbs(grid, null));
+        return Measurement.grid(shape, Measurement.FORWARD,
+                Flops.forward(shape.config(), shape.batch(), shape.seq()), t);
+    }
+
+    /**
+     * {@link Sampler#generate} at temperature 1 with no stop tokens, so every row makes exactly
+     * {@code newTokens}; the time includes the prefill of the prompts.
+     */
+    Measurement decode(RepeatedRun runs, int batch, int newTokens) {
+        List<int[]> prompts = randomSequences(batch, PROMPT_TOKENS, 2);
+        long[] rowKeys = new long[batch];
+        Arrays.setAll(rowKeys, r -> r);
+        SamplingParams params = new SamplingParams(1.0, 1.0, 0, newTokens, null);
+        long expected = (long) batch * newTokens;
+        Timings t = runs.time(shape.label() + " " + Measurement.DECODE + " batch " + batch, () -> {
+            List<int[]> out = Sampler.generate(model, prompts, rowKeys, SEED, params);
+            long made = out.stream().mapToLong(r -> r.length).sum();
+            if (made != expected) {
+                throw new IllegalStateException("generate made " + made + " tokens, expected " + expected);
+            }
+        });
+        return Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, t);
+    }
+
+    private List<int[]> randomSequences(int rows, int length, long stream) {
+        LlamaConfig c = shape.config();
+        SplittableRandom rng = new SplittableRandom(SEED + stream);
+        List<int[]> seqs = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            seqs.add(rng.ints(length, 0, c.vocabSize()).toArray());
+        }
+        return seqs;
+    }
+
+    @Override
+    public void close() {
+        NdArrays.release(weights);
+    }
+}

@@ -1,0 +1,63 @@
+package org.atmanrl.driver.bench;
+
+import java.io.PrintWriter;
+import java.util.OptionalDouble;
+import java.util.stream.Collectors;
+
+/** A table for people, one row per measurement, printed as each finishes. */
+final class TableReport implements BenchReport {
+    private static final String ROW = "%-6s %-11s %-20s %10s %8s %8s %9s  %s%n";
+
+    private final PrintWriter out;
+    private BenchPlan plan;
+
+    TableReport(PrintWriter out) {
+        this.out = out;
+    }
+
+    @Override
+    public void header(BenchEnvironment env, BenchPlan plan) {
+        this.plan = plan;
+        RepeatedRun runs = plan.modelRuns();
+        out.printf("atmanrl bench %s: fp32, median of %d run(s) after %d warm-up run(s) each%n",
+                env.atmanrlVersion(), runs.repeats(), runs.warmup());
+        out.printf("ND4J %s, %s, %s, BLAS %s; Java %s, %d cores, load average %.2f at start%n",
+                env.nd4jVersion(), env.backend(), env.threads(), env.nd4jInfo().getOrDefault("blas.vendor", "unknown"),
+                env.javaVersion(), env.cores(), env.loadAverage());
+        for (BenchShape s : plan.shapes()) {
+            out.println(s.describe());
+        }
+        out.println();
+        out.printf(ROW, "config", "metric", "shape", "tokens/s", "GFLOP/s", "of GEMM", "median s", "runs s");
+        out.flush();
+    }
+
+    @Override
+    public void measurement(Measurement m, Measurement gemm) {
+        String runs = m.timings().seconds().stream().map(s -> String.format("%.3f", s))
+                .collect(Collectors.joining(" "));
+        out.printf(ROW, m.config() == null ? "-" : m.config(), m.metric(), m.shape(),
+                format(m.tokensPerSecond(), "%,.0f"), format(m.gflops(), "%.1f"),
+                format(m.ratioTo(gemm).stream().map(r -> 100 * r).findFirst(), "%.1f%%"),
+                String.format("%.3f", m.timings().median()), runs);
+        out.flush();
+    }
+
+    @Override
+    public void finish() {
+        RepeatedRun gemm = plan.gemmRuns();
+        out.println();
+        out.println(Flops.FORMULA + ".");
+        out.printf("gemm: Nd4j.gemm on [%1$d, %1$d] fp32 arrays, 2*n^3 FLOPs, median of %2$d run(s) after %3$d"
+                + " warm-up(s).%n", GemmReference.N, gemm.repeats(), gemm.warmup());
+        out.printf("decode: generated tokens / wall time of Sampler.generate (prompt %d tokens, %d new per row,"
+                + " temperature 1, no stop tokens); the prefill is included.%n",
+                ModelBench.PROMPT_TOKENS, plan.decodeNewTokens());
+        out.println("train_step: forward + backward of all weights, loss on every cell, no optimizer step.");
+        out.flush();
+    }
+
+    private static String format(OptionalDouble v, String pattern) {
+        return v.isPresent() ? String.format(pattern, v.getAsDouble()) : "-";
+    }
+}
