@@ -10,9 +10,7 @@ public record Gradients(LlamaWeights weights, INDArray bias) implements AutoClos
     /** Frees the gradient buffers now rather than when the garbage collector gets to them. */
     @Override
     public void close() {
-        if (weights != null) {
-            for (INDArray a : weights.named().values()) Arrays2.release(a);
-        }
+        if (weights != null) weights.close();
         Arrays2.release(bias);
     }
 }

@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * embeddings {@link #lmHead()} is the very same array as {@link #embed()}, so a gradient written
  * through the head lands in the embedding's gradient without a copy.
  */
-public final class LlamaWeights {
+public final class LlamaWeights implements AutoCloseable {
     private final LlamaConfig config;
     private final INDArray embed;
     private final List<LayerWeights> layers;
@@ -113,6 +113,12 @@ public final class LlamaWeights {
             m.put("lm_head.weight", lmHead);
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    /** Frees every tensor's off-heap buffer now; the weights are unusable afterwards. */
+    @Override
+    public void close() {
+        for (INDArray a : named().values()) Arrays2.release(a);
     }
 
     public long parameterCount() {

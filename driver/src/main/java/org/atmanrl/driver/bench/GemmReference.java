@@ -24,7 +24,9 @@ final class GemmReference {
             Timings t = runs.time(Measurement.GEMM + " n=" + N, () -> Nd4j.gemm(a, b, c, false, false, 1.0, 0.0));
             return Measurement.gemm(N, t);
         } finally {
-            NdArrays.release(a, b, c);
+            a.close();
+            b.close();
+            c.close();
         }
     }
 }

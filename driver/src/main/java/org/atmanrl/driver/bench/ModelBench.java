@@ -43,7 +43,7 @@ final class ModelBench implements AutoCloseable {
         Arrays.fill(cellWeights, 1.0);
         Timings t = runs.time(shape.label() + " " + Measurement.TRAIN_STEP, () -> {
             try (ForwardPass fp = model.forward(grid, null)) {
-                NdArrays.release(fp.backward(cellWeights, true, false));
+                fp.backward(cellWeights, true, false).close();
             }
         });
         return Measurement.grid(shape, Measurement.TRAIN_STEP,
@@ -89,6 +89,6 @@ final class ModelBench implements AutoCloseable {
 
     @Override
     public void close() {
-        NdArrays.release(weights);
+        weights.close();
     }
 }
