@@ -61,6 +61,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + BenchPlan.DECODE_NEW_TOKENS + " (a smoke test, e.g. in CI).")
     private boolean quick;
 
+    @Option(names = "--autodiff",
+            description = "Also time one decoder layer's training step with SameDiff's automatic"
+                    + " differentiation against the model's hand-written backward (why the model has one).")
+    private boolean autodiff;
+
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     private boolean json;
 
@@ -81,11 +86,11 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
-        run(plan, report, progress);
+        run(plan, report, progress, autodiff);
         return 0;
     }
 
-    private static void run(BenchPlan plan, BenchReport report, PrintWriter progress) {
+    private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -96,6 +101,11 @@ public final class BenchCommand implements Callable<Integer> {
                 report.measurement(bench.forward(plan.modelRuns()), gemm);
                 for (int batch : plan.decodeBatches()) {
                     report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                }
+            }
+            if (autodiff) {
+                for (Measurement m : AutodiffComparison.measure(shape, plan.modelRuns())) {
+                    report.measurement(m, gemm);
                 }
             }
         }

@@ -6,10 +6,11 @@ import java.util.stream.Collectors;
 
 /** A table for people, one row per measurement, printed as each finishes. */
 final class TableReport implements BenchReport {
-    private static final String ROW = "%-6s %-11s %-20s %10s %8s %8s %9s  %s%n";
+    private static final String ROW = "%-6s %-22s %-20s %10s %8s %8s %9s  %s%n";
 
     private final PrintWriter out;
     private BenchPlan plan;
+    private boolean sawLayerSteps;
 
     TableReport(PrintWriter out) {
         this.out = out;
@@ -34,6 +35,7 @@ final class TableReport implements BenchReport {
 
     @Override
     public void measurement(Measurement m, Measurement gemm) {
+        sawLayerSteps |= m.metric().startsWith("layer_step");
         String runs = m.timings().seconds().stream().map(s -> String.format("%.3f", s))
                 .collect(Collectors.joining(" "));
         out.printf(ROW, m.config() == null ? "-" : m.config(), m.metric(), m.shape(),
@@ -54,6 +56,10 @@ final class TableReport implements BenchReport {
                 + " temperature 1, no stop tokens); the prefill is included.%n",
                 ModelBench.PROMPT_TOKENS, plan.decodeNewTokens());
         out.println("train_step: forward + backward of all weights, loss on every cell, no optimizer step.");
+        if (sawLayerSteps) {
+            out.println("layer_step_*: one decoder layer's train step, SameDiff calculateGradients against the"
+                    + " model's hand-written backward; FLOPs = 6*(layer params)*B*T + 12*B*T^2*H*hd.");
+        }
         out.flush();
     }
 
