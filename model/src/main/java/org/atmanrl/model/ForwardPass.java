@@ -2,7 +2,7 @@ package org.atmanrl.model;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -197,8 +197,10 @@ public final class ForwardPass implements AutoCloseable {
             idx[u] = e.getKey();
             upd[u++] = e.getValue();
         }
-        Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ADD, dEmbed, Nd4j.createFromArray(idx),
-                Nd4j.createFromArray(upd).castTo(dEmbed.dataType()), 1);
+        // scatter_add writes to its output, so the gradient array is named as both input and output.
+        Nd4j.exec(DynamicCustomOp.builder("scatter_add")
+                .addInputs(dEmbed, Nd4j.createFromArray(idx), Nd4j.createFromArray(upd).castTo(dEmbed.dataType()))
+                .addOutputs(dEmbed).build());
     }
 
     @Override
