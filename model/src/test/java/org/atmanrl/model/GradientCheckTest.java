@@ -47,6 +47,7 @@ class GradientCheckTest {
                 INDArray param = e.getValue();
                 INDArray analytic = grads.get(e.getKey());
                 Worst worst = worstError(param, analytic, () -> objective(model, tb, bias, cellWeights));
+                System.out.printf("gradient check %s %s: %s%n", name(c), e.getKey(), worst);
                 assertTrue(worst.error() <= MAX_RELATIVE_ERROR, c + " " + e.getKey() + ": " + worst);
             }
         }
@@ -73,10 +74,16 @@ class GradientCheckTest {
             }
             Worst worst = worstError(theta, analytic,
                     () -> objective(model, tb, AttentionBias.fromTheta(theta, span), answer));
+            System.out.printf("gradient check %s theta: %s%n", name(c), worst);
             assertTrue(worst.error() <= MAX_RELATIVE_ERROR, c + " theta: " + worst);
             // Off-span theta has no effect and gets no gradient.
             assertTrue(analytic.mul(span.rsub(1.0)).amaxNumber().doubleValue() == 0.0);
         }
+    }
+
+    private static String name(LlamaConfig c) {
+        return "heads " + c.numAttentionHeads() + "/" + c.numKeyValueHeads() + (c.tieWordEmbeddings() ? " tied" : " untied")
+                + (c.ropeScaling() != null ? " llama3-rope" : " plain-rope");
     }
 
     private static double objective(LlamaModel model, TokenBatch tb, INDArray bias, double[] weights) {
