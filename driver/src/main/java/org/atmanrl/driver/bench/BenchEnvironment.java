@@ -40,7 +40,9 @@ record BenchEnvironment(String atmanrlVersion, String javaVersion, String nd4jVe
         if (omp == null && blas == null) {
             return "thread counts not reported";
         }
-        return (omp == null ? "?" : omp) + " OpenMP / " + (blas == null ? "?" : blas) + " BLAS threads";
+        String wait = System.getenv("OMP_WAIT_POLICY");
+        return (omp == null ? "?" : omp) + " OpenMP / " + (blas == null ? "?" : blas) + " BLAS threads"
+                + ", OMP_WAIT_POLICY=" + (wait == null ? "unset" : wait);
     }
 
     /** The version in the nd4j-api jar actually loaded, which is what was measured. */
