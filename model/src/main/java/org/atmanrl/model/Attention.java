@@ -38,13 +38,12 @@ final class Attention {
      */
     static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
                             KvCache.Layer cache, int past, Saved[] saved) {
-        int b = d.batch(), t = d.length(), kv = d.kvHeads(), g = d.group(), hd = d.headDim();
-        DataType dt = x.dataType();
+        int t = d.length(), kv = d.kvHeads();
 
-        INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles, true);
-        q4.muli(1.0 / Math.sqrt(hd));
-        INDArray k4 = projectHeads(x, w.k(), d, kv, angles, true);
-        INDArray v4 = projectHeads(x, w.v(), d, kv, angles, false);
+        INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles);
+        q4.muli(1.0 / Math.sqrt(d.headDim()));
+        INDArray k4 = projectHeads(x, w.k(), d, kv, angles);
+        INDArray v4 = projectHeads(x, w.v(), d, kv, null);
 
         INDArray keys = k4, values = v4;
         if (cache != null) {
@@ -52,8 +51,6 @@ final class Attention {
             keys = cache.keys(past + t);
             values = cache.values(past + t);
         }
-        int tk = (int) keys.size(2);
-
         INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
         MaskedSoftmax.apply(scores, mask, t);
         INDArray out4 = Nd4j.matmul(scores, values);                       // [B, KV, G*T, hd]
@@ -70,11 +67,10 @@ final class Attention {
         return out;
     }
 
-    /** {@code x W^T} in the attention layout, rotated by RoPE when {@code rope}. */
-    private static INDArray projectHeads(INDArray x, INDArray w, Dims d, int nHeads, Rope.Angles angles,
-                                         boolean rope) {
+    /** {@code x W^T} in the attention layout, rotated by RoPE unless {@code angles} is null. */
+    private static INDArray projectHeads(INDArray x, INDArray w, Dims d, int nHeads, Rope.Angles angles) {
         INDArray flat = Linear.forward(x, w);
-        INDArray out = HeadLayout.split(flat, d, nHeads, rope ? angles : null);
+        INDArray out = HeadLayout.split(flat, d, nHeads, angles);
         flat.close();
         return out;
     }
@@ -104,19 +100,20 @@ final class Attention {
         dS.subi(rowDot).muli(p);
         rowDot.close();
 
-        INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);  // [B, KV, T, hd]
-        dOut4.close();
         if (biasGrad != null) {
-            biasGrad.addi(dS.sum(1, 2));
+            INDArray perKey = dS.sum(1, 2);
+            biasGrad.addi(perKey);
+            perKey.close();
         }
         INDArray dx = null;
         if (grad != null || needInputGradient) {
+            INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);  // [B, KV, T, hd]
             INDArray dQ4 = Nd4j.matmul(dS, s.k4()).muli(1.0 / Math.sqrt(hd));
             INDArray dK4 = Nd4j.matmul(dS, s.q4(), null, true, false, false); // q4 holds q / sqrt(hd)
             INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
             INDArray dk = HeadLayout.merge(dK4, d, kv, angles);
             INDArray dv = HeadLayout.merge(dV, d, kv, null);
-            Arrays2.release(dQ4, dK4);
+            Arrays2.release(dQ4, dK4, dV);
             if (grad != null) {
                 Linear.accumulateWeightGradient(dq, s.x(), grad.q());
                 Linear.accumulateWeightGradient(dk, s.x(), grad.k());
@@ -127,8 +124,9 @@ final class Attention {
                 Linear.inputGradient(dk, w.k(), dx);
                 Linear.inputGradient(dv, w.v(), dx);
             }
+            Arrays2.release(dq, dk, dv);
         }
-        Arrays2.release(dV, dS);
+        Arrays2.release(dOut4, dS);
         return dx;
     }
 }
