@@ -1,0 +1,74 @@
+package org.atmanrl.model.io;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The few file operations the model formats need, all through Hadoop {@link FileSystem} so that
+ * {@code file://}, {@code hdfs://} and {@code s3a://} paths behave alike.
+ */
+public final class HadoopFiles {
+    private HadoopFiles() {
+    }
+
+    /** The file system of {@code path}, with checksum side files off (they would litter an HF directory). */
+    public static FileSystem fileSystem(Path path, Configuration conf) {
+        try {
+            FileSystem fs = path.getFileSystem(conf);
+            fs.setWriteChecksum(false);
+            fs.setVerifyChecksum(false);
+            return fs;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the file system of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A small file (JSON, tokenizer) read whole; {@code limit} bounds the allocation so a wrong path
+     * to a huge file fails with a message instead of an OutOfMemoryError.
+     */
+    public static byte[] readSmall(FileSystem fs, Path file, long limit) throws IOException {
+        long length;
+        try {
+            length = fs.getFileStatus(file).getLen();
+        } catch (FileNotFoundException e) {
+            throw new ModelFormatException(file.toString(), "file not found");
+        }
+        if (length > limit) {
+            throw new ModelFormatException(file.toString(), "is " + length + " bytes; at most " + limit
+                    + " expected for this kind of file");
+        }
+        try (InputStream in = fs.open(file)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
+            in.transferTo(out);
+            return out.toByteArray();
+        }
+    }
+
+    /**
+     * A sibling path for writing {@code target} under a temporary name; renaming it onto
+     * {@code target} when complete means a reader never sees a half-written file or directory.
+     */
+    public static Path temporarySibling(Path target) {
+        return new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+    }
+
+    /** Renames a completed temporary file or directory onto {@code target}, which must not exist. */
+    public static void commit(FileSystem fs, Path temporary, Path target) throws IOException {
+        if (fs.exists(target)) {
+            fs.delete(temporary, true);
+            throw new IOException(target + " already exists; not overwritten");
+        }
+        if (!fs.rename(temporary, target)) {
+            fs.delete(temporary, true);
+            throw new IOException("could not rename " + temporary + " to " + target);
+        }
+    }
+}
