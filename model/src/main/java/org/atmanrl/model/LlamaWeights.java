@@ -115,6 +115,42 @@ public final class LlamaWeights implements AutoCloseable {
         return Collections.unmodifiableMap(m);
     }
 
+    /**
+     * The tensors a {@code LlamaForCausalLM} checkpoint of this config holds, HF name to shape
+     * ({@code [out, in]} for projections), in checkpoint order; no {@code lm_head.weight} when tied.
+     */
+    public static Map<String, long[]> shapes(LlamaConfig c) {
+        long d = c.hiddenSize(), q = (long) c.numAttentionHeads() * c.headDim(),
+                kv = (long) c.numKeyValueHeads() * c.headDim(), inter = c.intermediateSize();
+        long[][] layer = {{d}, {q, d}, {kv, d}, {kv, d}, {d, q}, {d}, {inter, d}, {inter, d}, {d, inter}};
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), d});
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            for (int j = 0; j < layer.length; j++) {
+                m.put("model.layers." + i + "." + LayerWeights.NAMES[j], layer[j]);
+            }
+        }
+        m.put("model.norm.weight", new long[] {d});
+        if (!c.tieWordEmbeddings()) {
+            m.put("lm_head.weight", new long[] {c.vocabSize(), d});
+        }
+        return m;
+    }
+
+    /** Weights from tensors keyed by HF name (exactly the names of {@link #shapes}). */
+    public static LlamaWeights fromNamed(LlamaConfig c, Map<String, INDArray> tensors) {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            INDArray[] a = new INDArray[LayerWeights.NAMES.length];
+            for (int j = 0; j < a.length; j++) {
+                a[j] = tensors.get("model.layers." + i + "." + LayerWeights.NAMES[j]);
+            }
+            layers.add(new LayerWeights(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]));
+        }
+        return new LlamaWeights(c, tensors.get("model.embed_tokens.weight"), layers,
+                tensors.get("model.norm.weight"), tensors.get("lm_head.weight"));
+    }
+
     /** Frees every tensor's off-heap buffer now; the weights are unusable afterwards. */
     @Override
     public void close() {
@@ -126,26 +162,17 @@ public final class LlamaWeights implements AutoCloseable {
     }
 
     private void checkShapes() {
-        LlamaConfig c = config;
-        int d = c.hiddenSize(), hd = c.headDim(), inter = c.intermediateSize();
-        if (layers.size() != c.numHiddenLayers()) {
-            throw new IllegalArgumentException("expected " + c.numHiddenLayers() + " layers, got "
+        if (layers.size() != config.numHiddenLayers()) {
+            throw new IllegalArgumentException("expected " + config.numHiddenLayers() + " layers, got "
                     + layers.size());
         }
-        expect("model.embed_tokens.weight", embed, c.vocabSize(), d);
-        expect("model.norm.weight", norm, d);
-        expect("lm_head.weight", lmHead, c.vocabSize(), d);
-        long[][] shapes = {{d}, {(long) c.numAttentionHeads() * hd, d},
-            {(long) c.numKeyValueHeads() * hd, d}, {(long) c.numKeyValueHeads() * hd, d},
-            {d, (long) c.numAttentionHeads() * hd}, {d}, {inter, d}, {inter, d}, {d, inter}};
-        for (int i = 0; i < layers.size(); i++) {
-            INDArray[] a = layers.get(i).all();
-            for (int j = 0; j < a.length; j++) {
-                expect("model.layers." + i + "." + LayerWeights.NAMES[j], a[j], shapes[j]);
-            }
+        Map<String, INDArray> named = named();
+        for (Map.Entry<String, long[]> e : shapes(config).entrySet()) {
+            expect(e.getKey(), named.get(e.getKey()), e.getValue());
         }
+        expect("lm_head.weight", lmHead, config.vocabSize(), config.hiddenSize());
         DataType dt = embed.dataType();
-        for (Map.Entry<String, INDArray> e : named().entrySet()) {
+        for (Map.Entry<String, INDArray> e : named.entrySet()) {
             if (e.getValue().dataType() != dt) {
                 throw new IllegalArgumentException(e.getKey() + " is " + e.getValue().dataType()
                         + " but the embedding is " + dt + ": all weights must share one data type");

@@ -1,0 +1,264 @@
+package org.atmanrl.model.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaWeights;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Hugging Face model directory ({@code config.json}, {@code model.safetensors} or shards with
+ * {@code model.safetensors.index.json}, tokenizer files) read and written through Hadoop
+ * {@link FileSystem}, with {@code LlamaForCausalLM} tensor names.
+ *
+ * <p>Loading checks the whole directory (every header, every name, every shape against
+ * config.json) before it allocates a single tensor, so a bad directory fails fast with one
+ * message. Saving writes a complete directory under a temporary sibling name and renames it into
+ * place, so a reader never sees a half-written model.
+ */
+public final class ModelDirectory {
+    public static final String WEIGHTS = "model.safetensors";
+    /** Files copied unchanged into a saved model: the tokenizer and generation settings. */
+    public static final List<String> COMPANION_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "generation_config.json");
+    private static final long MAX_JSON_BYTES = 64L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(ModelDirectory.class);
+
+    private ModelDirectory() {
+    }
+
+    /** A loaded model: its config.json and its weights (closing frees the weights). */
+    public record Loaded(HfConfig config, LlamaWeights weights) implements AutoCloseable {
+        @Override
+        public void close() {
+            weights.close();
+        }
+    }
+
+    public static HfConfig readConfig(FileSystem fs, Path dir) throws IOException {
+        Path file = new Path(dir, HfConfig.FILE);
+        return HfConfig.parse(file.toString(), HadoopFiles.readSmall(fs, file, MAX_JSON_BYTES));
+    }
+
+    /** Loads config.json and the weights, converted to {@code dtype} (FLOAT or DOUBLE). */
+    public static Loaded load(FileSystem fs, Path dir, DataType dtype) throws IOException {
+        HfConfig config = readConfig(fs, dir);
+        return new Loaded(config, readWeights(fs, dir, config.model(), dtype));
+    }
+
+    public static LlamaWeights readWeights(FileSystem fs, Path dir, LlamaConfig config, DataType dtype)
+            throws IOException {
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
+            throw new IllegalArgumentException("compute type must be FLOAT or DOUBLE, got " + dtype);
+        }
+        List<SafetensorsReader> readers = openAll(fs, dir);
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        try {
+            Map<String, SafetensorsHeader.Entry> found = new LinkedHashMap<>();
+            Map<String, SafetensorsReader> owner = new LinkedHashMap<>();
+            for (SafetensorsReader r : readers) {
+                for (SafetensorsHeader.Entry e : r.header().tensors().values()) {
+                    SafetensorsReader other = owner.putIfAbsent(e.name(), r);
+                    if (other != null) {
+                        throw new ModelFormatException(r.file(), "tensor '" + e.name() + "' is also in "
+                                + other.file());
+                    }
+                    found.put(e.name(), e);
+                }
+            }
+            checkNames(config, found, owner, readers.get(0).file());
+            for (SafetensorsReader r : readers) {
+                for (SafetensorsHeader.Entry e : r.header().inFileOrder()) {
+                    if (isDerivedBuffer(e.name())) {
+                        continue;
+                    }
+                    INDArray a = r.read(e);
+                    if (dtype == DataType.DOUBLE) {
+                        INDArray d = a.castTo(DataType.DOUBLE);
+                        a.close();
+                        a = d;
+                    }
+                    tensors.put(e.name(), a);
+                }
+            }
+            return LlamaWeights.fromNamed(config, tensors);
+        } catch (RuntimeException | IOException e) {
+            tensors.values().forEach(INDArray::close);
+            throw e;
+        } finally {
+            for (SafetensorsReader r : readers) r.close();
+        }
+    }
+
+    /**
+     * Rotary inverse frequencies that old transformers versions stored as a buffer: derived from
+     * config.json, so skipped rather than rejected.
+     */
+    private static boolean isDerivedBuffer(String name) {
+        return name.endsWith(".rotary_emb.inv_freq");
+    }
+
+    private static void checkNames(LlamaConfig config, Map<String, SafetensorsHeader.Entry> found,
+                                   Map<String, SafetensorsReader> owner, String firstFile) {
+        Map<String, long[]> expected = LlamaWeights.shapes(config);
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            SafetensorsHeader.Entry f = found.get(e.getKey());
+            if (f == null) {
+                throw new ModelFormatException(firstFile, "missing tensor '" + e.getKey() + "' (config.json: "
+                        + config.numHiddenLayers() + " layers, tie_word_embeddings="
+                        + config.tieWordEmbeddings() + ")");
+            }
+            if (!Arrays.equals(f.shape(), e.getValue())) {
+                throw new ModelFormatException(owner.get(e.getKey()).file(), "tensor '" + e.getKey()
+                        + "' has shape " + Arrays.toString(f.shape()) + " but config.json implies "
+                        + Arrays.toString(e.getValue()) + " (hidden_size=" + config.hiddenSize()
+                        + ", intermediate_size=" + config.intermediateSize() + ", vocab_size="
+                        + config.vocabSize() + ", heads=" + config.numAttentionHeads() + "/"
+                        + config.numKeyValueHeads() + ", head_dim=" + config.headDim() + ")");
+            }
+        }
+        for (String name : found.keySet()) {
+            if (!expected.containsKey(name) && !isDerivedBuffer(name)) {
+                String hint = name.equals("lm_head.weight") ? " (config.json has tie_word_embeddings=true)"
+                        : name.startsWith("model.layers.") ? " (config.json has num_hidden_layers="
+                        + config.numHiddenLayers() + ")" : "";
+                throw new ModelFormatException(owner.get(name).file(), "unexpected tensor '" + name
+                        + "'; a LlamaForCausalLM checkpoint of this config.json does not have it" + hint);
+            }
+        }
+    }
+
+    private static List<SafetensorsReader> openAll(FileSystem fs, Path dir) throws IOException {
+        Path indexFile = new Path(dir, ShardIndex.FILE);
+        Path single = new Path(dir, WEIGHTS);
+        List<SafetensorsReader> readers = new ArrayList<>();
+        try {
+            if (fs.exists(indexFile)) {
+                ShardIndex index = ShardIndex.parse(indexFile.toString(),
+                        HadoopFiles.readSmall(fs, indexFile, MAX_JSON_BYTES));
+                for (String shard : new java.util.LinkedHashSet<>(index.weightMap().values())) {
+                    Path p = new Path(dir, shard);
+                    if (!fs.exists(p)) {
+                        throw new ModelFormatException(indexFile.toString(), "names shard '" + shard
+                                + "', which is not in " + dir);
+                    }
+                    SafetensorsReader r = SafetensorsReader.open(fs, p);
+                    readers.add(r);
+                    for (String t : r.header().tensors().keySet()) {
+                        String listed = index.weightMap().get(t);
+                        if (!shard.equals(listed)) {
+                            throw new ModelFormatException(r.file(), "holds tensor '" + t + "', which "
+                                    + indexFile.getName() + (listed == null ? " does not list"
+                                    : " maps to " + listed));
+                        }
+                    }
+                }
+                index.weightMap().forEach((t, shard) -> {
+                    boolean present = readers.stream().anyMatch(r -> r.header().tensors().containsKey(t)
+                            && new Path(r.file()).getName().equals(shard));
+                    if (!present) {
+                        throw new ModelFormatException(new Path(dir, shard).toString(), "missing tensor '" + t
+                                + "' that " + indexFile.getName() + " maps to this file");
+                    }
+                });
+            } else if (fs.exists(single)) {
+                readers.add(SafetensorsReader.open(fs, single));
+            } else {
+                throw new ModelFormatException(dir.toString(), "has neither " + WEIGHTS + " nor "
+                        + ShardIndex.FILE);
+            }
+            return readers;
+        } catch (RuntimeException | IOException e) {
+            for (SafetensorsReader r : readers) r.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Writes a complete model directory at {@code dir}, which must not exist: config.json,
+     * weights (sharded past {@link SaveOptions#maxShardBytes}) and, when {@code companionsFrom} is
+     * given, its tokenizer and generation files. Nothing appears at {@code dir} until all is written.
+     */
+    public static void save(FileSystem fs, Path dir, HfConfig config, LlamaWeights weights,
+                            SaveOptions options, Path companionsFrom) throws IOException {
+        if (!config.model().equals(weights.config())) {
+            throw new IllegalArgumentException("config.json describes " + config.model()
+                    + " but the weights are " + weights.config());
+        }
+        if (fs.exists(dir)) {
+            throw new FileAlreadyExistsException(dir + " already exists; a model directory is never overwritten");
+        }
+        Path tmp = HadoopFiles.temporarySibling(dir);
+        try {
+            fs.mkdirs(tmp);
+            writeSmall(fs, new Path(tmp, HfConfig.FILE), config.toBytes(options.dtype()));
+            List<Map<String, INDArray>> shards = shard(weights.named(), options);
+            if (shards.size() == 1) {
+                SafetensorsWriter.write(fs, new Path(tmp, WEIGHTS), shards.get(0), options.dtype(), Map.of("format", "pt"));
+            } else {
+                Map<String, String> weightMap = new LinkedHashMap<>();
+                for (int i = 0; i < shards.size(); i++) {
+                    String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    SafetensorsWriter.write(fs, new Path(tmp, name), shards.get(i), options.dtype(), Map.of("format", "pt"));
+                    shards.get(i).keySet().forEach(t -> weightMap.put(t, name));
+                }
+                long total = SafetensorsWriter.dataBytes(weights.named(), options.dtype());
+                writeSmall(fs, new Path(tmp, ShardIndex.FILE), new ShardIndex(weightMap, total).toBytes());
+            }
+            if (companionsFrom != null) {
+                for (String name : COMPANION_FILES) {
+                    Path src = new Path(companionsFrom, name);
+                    if (fs.exists(src)) {
+                        writeSmall(fs, new Path(tmp, name), HadoopFiles.readSmall(fs, src, MAX_JSON_BYTES));
+                    }
+                }
+            }
+            HadoopFiles.commit(fs, tmp, dir);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                fs.delete(tmp, true);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        LOG.info("saved {} ({} weights, {})", dir, options.dtype(), weights.parameterCount());
+    }
+
+    /** Writes a small file into a directory that is itself still under its temporary name. */
+    public static void writeSmall(FileSystem fs, Path file, byte[] bytes) throws IOException {
+        try (OutputStream out = fs.create(file, false)) {
+            out.write(bytes);
+        }
+    }
+
+    /** Consecutive tensors grouped up to the shard size, in checkpoint order (as HF shards). */
+    private static List<Map<String, INDArray>> shard(Map<String, INDArray> tensors, SaveOptions options) {
+        List<Map<String, INDArray>> shards = new ArrayList<>();
+        Map<String, INDArray> current = new LinkedHashMap<>();
+        long bytes = 0;
+        for (Map.Entry<String, INDArray> t : tensors.entrySet()) {
+            long size = t.getValue().length() * options.dtype().bytes();
+            if (!current.isEmpty() && bytes + size > options.maxShardBytes()) {
+                shards.add(current);
+                current = new LinkedHashMap<>();
+                bytes = 0;
+            }
+            current.put(t.getKey(), t.getValue());
+            bytes += size;
+        }
+        shards.add(current);
+        return shards;
+    }
+}
