@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
             "  forward     log-probabilities only: tokens/s, GFLOP/s",
             "  decode      KV-cached sampling at batch 1 and 32, 32-token prompts, 128 new",
             "              tokens: generated tokens / wall time, prefill included",
+            "  load_bf16   (with --io) load the weights saved as a BF16 safetensors",
+            "              directory to fp32: MB/s and peak Java heap",
             "Once per invocation:",
             "  gemm        Nd4j.gemm on 2048 x 2048 fp32 matrices, at least 1 warm-up",
             "              and 5 runs (a cold or single figure would skew every ratio)",
@@ -66,6 +68,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " differentiation against the model's hand-written backward (why the model has one).")
     private boolean autodiff;
 
+    @Option(names = "--io",
+            description = "Also save each config's weights as a BF16 safetensors model directory in a"
+                    + " temporary folder and time loading it to fp32, with the peak Java heap during the load.")
+    private boolean io;
+
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     private boolean json;
 
@@ -86,11 +93,22 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
-        run(plan, report, progress, autodiff);
+        run(plan, report, progress, autodiff, io);
         return 0;
     }
 
-    private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff) {
+    private static java.nio.file.Path scratch() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("atmanrl-bench-io");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("bench: cannot make a temporary folder: " + e.getMessage(), e);
+        }
+    }
+
+    private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
+                            boolean io) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -101,6 +119,9 @@ public final class BenchCommand implements Callable<Integer> {
                 report.measurement(bench.forward(plan.modelRuns()), gemm);
                 for (int batch : plan.decodeBatches()) {
                     report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                }
+                if (io) {
+                    report.measurement(bench.load(plan.modelRuns(), scratch()), gemm);
                 }
             }
             if (autodiff) {

@@ -21,6 +21,7 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
     static final String FORWARD = "forward";
     static final String DECODE = "decode";
     static final String GEMM = "gemm";
+    static final String LOAD = "load_bf16";
 
     Measurement {
         details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -44,6 +45,23 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
         d.put("prefill_included", true);
         return new Measurement(s.label(), DECODE, batch + " x (" + promptTokens + "+" + newTokens + ")", d,
                 (long) batch * newTokens, 0, t);
+    }
+
+    /** Loading a BF16 model directory to fp32 weights. */
+    static Measurement load(BenchShape s, long fileBytes, long fp32Bytes, long peakHeapBytes, long maxHeapBytes,
+                            Timings t) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("file_mb", round1(fileBytes / 1e6));
+        d.put("fp32_mb", round1(fp32Bytes / 1e6));
+        d.put("mb_per_s", round1(fileBytes / 1e6 / t.median()));
+        d.put("peak_heap_mb", round1(peakHeapBytes / 1e6));
+        d.put("peak_heap_of_fp32", Math.round(1000.0 * peakHeapBytes / fp32Bytes) / 1000.0);
+        d.put("max_heap_mb", round1(maxHeapBytes / 1e6));
+        return new Measurement(s.label(), LOAD, String.format("%.0f MB BF16", fileBytes / 1e6), d, 0, 0, t);
+    }
+
+    private static double round1(double v) {
+        return Math.round(v * 10) / 10.0;
     }
 
     static Measurement gemm(int n, Timings t) {

@@ -4,6 +4,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
@@ -11,6 +16,11 @@ import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.Sampler;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.TokenBatch;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.HfConfig;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SaveOptions;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -75,6 +85,36 @@ final class ModelBench implements AutoCloseable {
             }
         });
         return Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, t);
+    }
+
+    /**
+     * Saves the weights as a BF16 model directory under {@code scratch}, then times loading it
+     * back to fp32 through Hadoop's file:// (parse, validate, convert), freeing each load inside
+     * the clock. Also records the peak Java heap during the loads: tensors go off-heap in chunks,
+     * so it should stay far below the model's size.
+     */
+    Measurement load(RepeatedRun runs, java.nio.file.Path scratch) {
+        Path dir = new Path(scratch.resolve(shape.label() + "-bf16").toUri());
+        try {
+            FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+            ModelDirectory.save(fs, dir, HfConfig.fresh(shape.config()), weights,
+                    SaveOptions.of(SafetensorsDType.BF16), null);
+            long fileBytes = fs.getContentSummary(dir).getLength();
+            long[] peak = {0};
+            Timings t = runs.time(shape.label() + " " + Measurement.LOAD, () -> {
+                HeapPeak.reset();
+                try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT)) {
+                    peak[0] = Math.max(peak[0], HeapPeak.bytesSinceReset());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            fs.delete(dir, true);
+            return Measurement.load(shape, fileBytes, weights.parameterCount() * 4, peak[0],
+                    Runtime.getRuntime().maxMemory(), t);
+        } catch (IOException e) {
+            throw new UncheckedIOException("bench: cannot save or load " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     private List<int[]> randomSequences(int rows, int length, long stream) {

@@ -42,6 +42,12 @@ final class TableReport implements BenchReport {
                 format(m.tokensPerSecond(), "%,.0f"), format(m.gflops(), "%.1f"),
                 format(m.ratioTo(gemm).stream().map(r -> 100 * r).findFirst(), "%.1f%%"),
                 String.format("%.3f", m.timings().median()), runs);
+        if (m.metric().equals(Measurement.LOAD)) {
+            var d = m.details();
+            out.printf("       %s MB BF16 -> %s MB fp32 off-heap at %s MB/s; peak Java heap %s MB = %sx the fp32"
+                    + " model (max heap %s MB)%n", d.get("file_mb"), d.get("fp32_mb"), d.get("mb_per_s"),
+                    d.get("peak_heap_mb"), d.get("peak_heap_of_fp32"), d.get("max_heap_mb"));
+        }
         out.flush();
     }
 
