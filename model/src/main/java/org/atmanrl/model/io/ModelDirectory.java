@@ -186,12 +186,33 @@ public final class ModelDirectory {
     }
 
     /**
+     * The {@link #COMPANION_FILES} present in {@code dir}, by name: what a model saved from this
+     * one carries over unchanged.
+     */
+    public static Map<String, byte[]> companionFiles(FileSystem fs, Path dir) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String name : COMPANION_FILES) {
+            Path src = new Path(dir, name);
+            if (fs.exists(src)) {
+                files.put(name, HadoopFiles.readSmall(fs, src, MAX_JSON_BYTES));
+            }
+        }
+        return files;
+    }
+
+    /**
      * Writes a complete model directory at {@code dir}, which must not exist: config.json,
-     * weights (sharded past {@link SaveOptions#maxShardBytes}) and, when {@code companionsFrom} is
-     * given, its tokenizer and generation files. Nothing appears at {@code dir} until all is written.
+     * weights (sharded past {@link SaveOptions#maxShardBytes}) and {@code otherFiles} (tokenizer
+     * and generation files, by name). Nothing appears at {@code dir} until all is written.
      */
     public static void save(FileSystem fs, Path dir, HfConfig config, LlamaWeights weights,
-                            SaveOptions options, Path companionsFrom) throws IOException {
+                            SaveOptions options, Map<String, byte[]> otherFiles) throws IOException {
+        for (String name : otherFiles.keySet()) {
+            if (name.contains("/") || name.equals(HfConfig.FILE) || name.endsWith(".safetensors")
+                    || name.equals(ShardIndex.FILE)) {
+                throw new IllegalArgumentException("'" + name + "' cannot be written as an extra file");
+            }
+        }
         if (!config.model().equals(weights.config())) {
             throw new IllegalArgumentException("config.json describes " + config.model()
                     + " but the weights are " + weights.config());
@@ -216,13 +237,8 @@ public final class ModelDirectory {
                 long total = SafetensorsWriter.dataBytes(weights.named(), options.dtype());
                 writeSmall(fs, new Path(tmp, ShardIndex.FILE), new ShardIndex(weightMap, total).toBytes());
             }
-            if (companionsFrom != null) {
-                for (String name : COMPANION_FILES) {
-                    Path src = new Path(companionsFrom, name);
-                    if (fs.exists(src)) {
-                        writeSmall(fs, new Path(tmp, name), HadoopFiles.readSmall(fs, src, MAX_JSON_BYTES));
-                    }
-                }
+            for (Map.Entry<String, byte[]> f : otherFiles.entrySet()) {
+                writeSmall(fs, new Path(tmp, f.getKey()), f.getValue());
             }
             HadoopFiles.commit(fs, tmp, dir);
         } catch (IOException | RuntimeException | Error e) {

@@ -144,7 +144,7 @@ class BadModelInputTest {
         java.nio.file.Path dir = tmp.resolve("sharded");
         try (LlamaWeights w = TinyModels.weights(config, 3, DataType.FLOAT)) {
             ModelDirectory.save(fs, new Path(dir.toUri()), HfConfig.fresh(config), w,
-                    new SaveOptions(SafetensorsDType.F32, 1500), null);
+                    new SaveOptions(SafetensorsDType.F32, 1500), Map.of());
         }
         Files.delete(dir.resolve("model-00002-of-" + String.format("%05d", countShards(dir)) + ".safetensors"));
         expectLoadFails(dir, ShardIndex.FILE, "names shard 'model-00002-of-");
@@ -160,7 +160,7 @@ class BadModelInputTest {
         java.nio.file.Path dir = tmp.resolve("model");
         try (LlamaWeights w = TinyModels.weights(config, 3, DataType.FLOAT)) {
             ModelDirectory.save(fs, new Path(dir.toUri()), HfConfig.fresh(config), w,
-                    SaveOptions.of(SafetensorsDType.F32), null);
+                    SaveOptions.of(SafetensorsDType.F32), Map.of());
         }
         return dir;
     }

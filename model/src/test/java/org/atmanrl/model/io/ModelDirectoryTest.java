@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
@@ -111,10 +112,10 @@ class ModelDirectoryTest {
         LlamaConfig c = TinyModels.mqaTied(0.2);
         Path dir = new Path(base, "m");
         try (LlamaWeights w = TinyModels.weights(c, 1, DataType.FLOAT)) {
-            ModelDirectory.save(fs, dir, HfConfig.fresh(c), w, SaveOptions.of(SafetensorsDType.F32), null);
+            ModelDirectory.save(fs, dir, HfConfig.fresh(c), w, SaveOptions.of(SafetensorsDType.F32), Map.of());
             byte[] before = Files.readAllBytes(tmp.resolve("m/model.safetensors"));
             assertThrows(FileAlreadyExistsException.class, () -> ModelDirectory.save(fs, dir,
-                    HfConfig.fresh(c), w, SaveOptions.of(SafetensorsDType.BF16), null));
+                    HfConfig.fresh(c), w, SaveOptions.of(SafetensorsDType.BF16), Map.of()));
             assertTrue(Arrays.equals(before, Files.readAllBytes(tmp.resolve("m/model.safetensors"))));
             RoundTrips.assertNoTemporaryLeft(fs, base);
         }
@@ -127,7 +128,7 @@ class ModelDirectoryTest {
             w.norm().putScalar(3, Float.NaN); // a late tensor: earlier shards are already written
             Path dir = new Path(base, "nan");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                    ModelDirectory.save(fs, dir, HfConfig.fresh(c), w, new SaveOptions(SafetensorsDType.F32, 1500), null));
+                    ModelDirectory.save(fs, dir, HfConfig.fresh(c), w, new SaveOptions(SafetensorsDType.F32, 1500), Map.of()));
             assertTrue(e.getMessage().contains("model.norm.weight"), e.getMessage());
             assertFalse(fs.exists(dir));
             RoundTrips.assertNoTemporaryLeft(fs, base);
@@ -141,7 +142,7 @@ class ModelDirectoryTest {
         Files.writeString(tmp.resolve("src/tokenizer.json"), "{\"version\":\"1.0\"}");
         try (LlamaWeights w = TinyModels.weights(c, 1, DataType.FLOAT)) {
             ModelDirectory.save(fs, new Path(base, "out"), HfConfig.fresh(c), w,
-                    SaveOptions.of(SafetensorsDType.F32), new Path(base, "src"));
+                    SaveOptions.of(SafetensorsDType.F32), ModelDirectory.companionFiles(fs, new Path(base, "src")));
         }
         assertEquals("{\"version\":\"1.0\"}", Files.readString(tmp.resolve("out/tokenizer.json")));
     }

@@ -32,7 +32,7 @@ final class RoundTrips {
             throws IOException {
         try (LlamaWeights saved = TinyModels.weights(config, 17, DataType.FLOAT)) {
             ModelDirectory.save(fs, dir, HfConfig.fresh(config), saved,
-                    new SaveOptions(SafetensorsDType.F32, maxShardBytes), null);
+                    new SaveOptions(SafetensorsDType.F32, maxShardBytes), Map.of());
             assertNoTemporaryLeft(fs, dir.getParent());
             try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT)) {
                 assertEquals(config, loaded.config().model());
@@ -55,7 +55,7 @@ final class RoundTrips {
     /** BF16 on disk: each weight loads as the bfloat16 value nearest to it (ties to even). */
     static void bf16LoadsBf16Values(FileSystem fs, Path dir, LlamaConfig config) throws IOException {
         try (LlamaWeights saved = TinyModels.weights(config, 23, DataType.FLOAT)) {
-            ModelDirectory.save(fs, dir, HfConfig.fresh(config), saved, SaveOptions.of(SafetensorsDType.BF16), null);
+            ModelDirectory.save(fs, dir, HfConfig.fresh(config), saved, SaveOptions.of(SafetensorsDType.BF16), Map.of());
             try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT)) {
                 assertEquals("bfloat16", loaded.config().torchDtype());
                 for (var e : saved.named().entrySet()) {
