@@ -1,7 +1,11 @@
 package org.atmanrl.driver;
 
 import java.util.concurrent.Callable;
+import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
+import org.atmanrl.driver.inspect.InitModelCommand;
+import org.atmanrl.driver.inspect.ScoreCommand;
+import org.atmanrl.driver.inspect.TokenizeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,7 +17,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -24,8 +29,19 @@ public final class Main implements Callable<Integer> {
 
     /** The configured command line, also what tests drive. */
     public static CommandLine commandLine() {
+        return commandLine(System.in);
+    }
+
+    /** The command line with {@code stdin} as the input of the commands that read JSON lines. */
+    public static CommandLine commandLine(InputStream stdin) {
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler(new UsageErrorHandler());
+        cl.setExecutionExceptionHandler(new UserErrorHandler());
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommand() instanceof ReadsStdin r) {
+                r.stdin(stdin);
+            }
+        }
         return cl;
     }
 

@@ -137,6 +137,17 @@ public final class LlamaWeights implements AutoCloseable {
         return m;
     }
 
+    /** Parameters of a model of this config (a tied head counted once). */
+    public static long parameterCount(LlamaConfig c) {
+        long total = 0;
+        for (long[] shape : shapes(c).values()) {
+            long n = 1;
+            for (long d : shape) n *= d;
+            total += n;
+        }
+        return total;
+    }
+
     /** Weights from tensors keyed by HF name (exactly the names of {@link #shapes}). */
     public static LlamaWeights fromNamed(LlamaConfig c, Map<String, INDArray> tensors) {
         List<LayerWeights> layers = new ArrayList<>();

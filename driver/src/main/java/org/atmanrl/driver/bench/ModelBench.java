@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -98,7 +99,7 @@ final class ModelBench implements AutoCloseable {
         try {
             FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
             ModelDirectory.save(fs, dir, HfConfig.fresh(shape.config()), weights,
-                    SaveOptions.of(SafetensorsDType.BF16), null);
+                    SaveOptions.of(SafetensorsDType.BF16), Map.of());
             long fileBytes = fs.getContentSummary(dir).getLength();
             long[] peak = {0};
             Timings t = runs.time(shape.label() + " " + Measurement.LOAD, () -> {

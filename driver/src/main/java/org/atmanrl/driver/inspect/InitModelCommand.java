@@ -1,0 +1,56 @@
+package org.atmanrl.driver.inspect;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.EmbeddedModel;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.text.CharTokenizerFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code atmanrl init-model}: the embedded tiny model as an HF directory, freshly initialised. */
+@Command(name = "init-model",
+        sortOptions = false,
+        description = {
+            "Writes the embedded tiny model, randomly initialised, as a Hugging Face model",
+            "directory: config.json, model.safetensors (F32), tokenizer.json and",
+            "tokenizer_config.json for its character vocabulary. No download; a model to try",
+            "'tokenize' and 'score' on, and the starting point of the embedded task.",
+            ""})
+public final class InitModelCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Directory to create (must not exist); a local path or a Hadoop URI.")
+    private String out;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+            description = "Seed of the initialisation (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = new Path(out);
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        EmbeddedModel.create(fs, dir, seed);
+        LlamaConfig c = EmbeddedModel.config();
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf("wrote %s: Llama, vocab %d (characters), hidden %d, %d layers, %d/%d heads, %,d parameters%n",
+                fs.makeQualified(dir), CharTokenizerFiles.vocabSize(), c.hiddenSize(), c.numHiddenLayers(),
+                c.numAttentionHeads(), c.numKeyValueHeads(),
+                LlamaWeights.parameterCount(c));
+        w.flush();
+        return 0;
+    }
+}
