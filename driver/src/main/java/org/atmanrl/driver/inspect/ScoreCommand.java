@@ -2,23 +2,17 @@ package org.atmanrl.driver.inspect;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import org.atmanrl.driver.ReadsStdin;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.TokenBatch;
 import org.atmanrl.model.io.ModelDirectory;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** {@code atmanrl score}: per-token log-probabilities of token sequences under a model. */
 @Command(name = "score",
@@ -37,26 +31,10 @@ import picocli.CommandLine.Spec;
             "Example:",
             "  echo '{\"text\": \"2+2=4\"}' | atmanrl tokenize --model DIR | atmanrl score --model DIR",
             ""})
-public final class ScoreCommand implements Callable<Integer>, ReadsStdin {
-    @Spec
-    private CommandSpec spec;
-
-    @Mixin
-    private ModelDirOption model;
-
+public final class ScoreCommand extends ModelJsonLinesCommand {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
             description = "Sequences scored together in one forward pass (default: ${DEFAULT-VALUE}).")
     private int batch;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    private boolean help;
-
-    private InputStream in = System.in;
-
-    @Override
-    public void stdin(InputStream in) {
-        this.in = in;
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -67,7 +45,7 @@ public final class ScoreCommand implements Callable<Integer>, ReadsStdin {
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(model.fileSystem(), model.path(), DataType.FLOAT)) {
             LlamaModel llama = new LlamaModel(loaded.weights());
             LlamaConfig config = loaded.config().model();
-            JsonLinesInput input = new JsonLinesInput(in);
+            JsonLinesInput input = input();
             List<JsonLinesInput.Line> lines = new ArrayList<>();
             List<int[]> seqs = new ArrayList<>();
             for (JsonLinesInput.Line line = input.next(); ; line = input.next()) {

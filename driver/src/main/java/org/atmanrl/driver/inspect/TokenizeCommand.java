@@ -2,18 +2,12 @@ package org.atmanrl.driver.inspect;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
-import org.atmanrl.driver.ReadsStdin;
 import org.atmanrl.model.text.ChatFormat;
 import org.atmanrl.model.text.Tokenizer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** {@code atmanrl tokenize}: a model directory's tokenizer over JSON lines, both directions. */
 @Command(name = "tokenize",
@@ -34,13 +28,7 @@ import picocli.CommandLine.Spec;
             "  echo '{\"text\": \"What is 2+2?\"}' | atmanrl tokenize --model DIR --chat",
             "  echo '{\"ids\": [9906, 11, 1917, 0]}' | atmanrl tokenize --model DIR --decode",
             ""})
-public final class TokenizeCommand implements Callable<Integer>, ReadsStdin {
-    @Spec
-    private CommandSpec spec;
-
-    @Mixin
-    private ModelDirOption model;
-
+public final class TokenizeCommand extends ModelJsonLinesCommand {
     @Option(names = "--decode", description = "Turn {\"ids\"} lines into {\"text\"} lines.")
     private boolean decode;
 
@@ -54,16 +42,6 @@ public final class TokenizeCommand implements Callable<Integer>, ReadsStdin {
 
     @Option(names = "--skip-special", description = "With --decode: leave special tokens out of the text.")
     private boolean skipSpecial;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    private boolean help;
-
-    private InputStream in = System.in;
-
-    @Override
-    public void stdin(InputStream in) {
-        this.in = in;
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -79,7 +57,7 @@ public final class TokenizeCommand implements Callable<Integer>, ReadsStdin {
         PrintWriter out = spec.commandLine().getOut();
         try (Tokenizer tokenizer = Tokenizer.load(model.fileSystem(), model.path())) {
             ChatFormat format = chat ? ChatFormat.of(tokenizer) : null;
-            JsonLinesInput input = new JsonLinesInput(in);
+            JsonLinesInput input = input();
             for (JsonLinesInput.Line line = input.next(); line != null; line = input.next()) {
                 ObjectNode result;
                 if (decode) {

@@ -3,9 +3,7 @@ package org.atmanrl.model.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +25,7 @@ public record HfConfig(LlamaConfig model, String torchDtype, ObjectNode json) {
     public static final String ARCHITECTURE = "LlamaForCausalLM";
     public static final String MODEL_TYPE = "llama";
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = JsonFiles.MAPPER;
     private static final List<String> REQUIRED = List.of("vocab_size", "hidden_size", "intermediate_size",
             "num_hidden_layers", "num_attention_heads");
     /** HF LlamaConfig's defaults for fields a config.json may leave out. */
@@ -37,20 +35,7 @@ public record HfConfig(LlamaConfig model, String torchDtype, ObjectNode json) {
 
     /** Parses {@code bytes} read from {@code file}; every fault names the file and the field. */
     public static HfConfig parse(String file, byte[] bytes) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new ModelFormatException(file, "not valid JSON: " + e.getOriginalMessage()
-                    + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"));
-        } catch (IOException e) {
-            throw new ModelFormatException(file, "not valid JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "must be a JSON object");
-        }
-        ObjectNode json = (ObjectNode) root;
+        ObjectNode json = JsonFiles.parseObject(file, bytes);
         checkArchitecture(file, json);
         ObjectNode fields = json.deepCopy();
         for (String f : REQUIRED) {

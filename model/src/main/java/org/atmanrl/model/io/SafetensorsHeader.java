@@ -1,7 +1,5 @@
 package org.atmanrl.model.io;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,8 +23,8 @@ public record SafetensorsHeader(Map<String, Entry> tensors, Map<String, String> 
     /** The reference implementation's bound; a larger header is a corrupt length field. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Compact: HF's writer puts the header on one line. */
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One tensor: {@code begin}/{@code end} are offsets into the data section (after the header). */
     public record Entry(String name, SafetensorsDType dtype, long[] shape, long begin, long end) {
@@ -80,18 +78,7 @@ public record SafetensorsHeader(Map<String, Entry> tensors, Map<String, String> 
      * @param file names the file in errors
      */
     public static SafetensorsHeader parse(String file, byte[] json, long dataLength) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new ModelFormatException(file, "header is not valid JSON: " + e.getOriginalMessage()
-                    + locationOf(e));
-        } catch (java.io.IOException e) {
-            throw new ModelFormatException(file, "header is not valid JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "header must be a JSON object");
-        }
+        ObjectNode root = JsonFiles.parseObject(file, "header: ", json);
         Map<String, Entry> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -218,10 +205,5 @@ public record SafetensorsHeader(Map<String, Entry> tensors, Map<String, String> 
         byte[] out = Arrays.copyOf(raw, padded);
         Arrays.fill(out, raw.length, padded, (byte) ' ');
         return out;
-    }
-
-    private static String locationOf(JsonProcessingException e) {
-        var loc = e.getLocation();
-        return loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
     }
 }

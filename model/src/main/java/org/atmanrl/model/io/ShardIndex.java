@@ -3,9 +3,7 @@ package org.atmanrl.model.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -19,20 +17,11 @@ import java.util.TreeMap;
  */
 public record ShardIndex(Map<String, String> weightMap, long totalSize) {
     public static final String FILE = "model.safetensors.index.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = JsonFiles.MAPPER;
 
     public static ShardIndex parse(String file, byte[] bytes) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new ModelFormatException(file, "not valid JSON: " + e.getOriginalMessage()
-                    + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")"));
-        } catch (IOException e) {
-            throw new ModelFormatException(file, "not valid JSON: " + e.getMessage());
-        }
-        JsonNode map = root == null ? null : root.get("weight_map");
+        JsonNode root = JsonFiles.parseObject(file, bytes);
+        JsonNode map = root.get("weight_map");
         if (map == null || !map.isObject() || map.isEmpty()) {
             throw new ModelFormatException(file, "needs a non-empty object 'weight_map' of tensor name -> file");
         }

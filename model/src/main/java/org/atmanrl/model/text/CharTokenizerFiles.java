@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.io.JsonFiles;
 
 /**
  * The tokenizer of the embedded arithmetic task ({@code Q: 23+45-17=?} answered by {@code
@@ -63,7 +64,7 @@ public final class CharTokenizerFiles {
 
     /** The bytes of {@code tokenizer.json}. */
     public static byte[] tokenizerJson() {
-        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode root = JsonFiles.MAPPER.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
@@ -109,7 +110,7 @@ public final class CharTokenizerFiles {
         if (modelMaxLength <= 0) {
             throw new IllegalArgumentException("modelMaxLength must be positive, not " + modelMaxLength);
         }
-        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode root = JsonFiles.MAPPER.createObjectNode();
         root.put("tokenizer_class", "PreTrainedTokenizerFast");
         root.put("bos_token", BEGIN_OF_TEXT);
         root.put("eos_token", END_OF_TEXT);
@@ -133,7 +134,7 @@ public final class CharTokenizerFiles {
 
     private static byte[] bytes(ObjectNode root) {
         try {
-            return Json.MAPPER.writeValueAsBytes(root);
+            return JsonFiles.MAPPER.writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("writing a JSON tree", e);
         }

@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelFormatException;
+import org.atmanrl.model.io.JsonFiles;
 
 /**
  * A model directory's Hugging Face tokenizer ({@code tokenizer.json}, plus {@code
@@ -113,7 +114,7 @@ public final class Tokenizer implements AutoCloseable {
         Objects.requireNonNull(tokenizerJson, "tokenizerJson");
         String tokenizerFile = inDirectory(source, TOKENIZER_FILE);
         String configFile = inDirectory(source, CONFIG_FILE);
-        JsonNode root = Json.parseObject(tokenizerFile, tokenizerJson);
+        JsonNode root = JsonFiles.parseObject(tokenizerFile, tokenizerJson);
         TokenizerConfigJson config = tokenizerConfigJsonOrNull == null
                 ? TokenizerConfigJson.ABSENT
                 : TokenizerConfigJson.parse(configFile, tokenizerConfigJsonOrNull);
@@ -257,7 +258,7 @@ public final class Tokenizer implements AutoCloseable {
         } catch (RuntimeException e) {
             // The JNI layer throws a bare RuntimeException carrying the library's error text.
             throw new ModelFormatException(file, TokenizerJson.explainRejection(root)
-                    + "the tokenizers library rejects it: " + Json.oneLine(e.getMessage()));
+                    + "the tokenizers library rejects it: " + JsonFiles.oneLine(e.getMessage()));
         }
     }
 
@@ -300,7 +301,7 @@ public final class Tokenizer implements AutoCloseable {
                 JsonNode content = token.get("content");
                 if (id == null || !id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || content == null || !content.isTextual()
                         || content.asText().isEmpty()) {
-                    throw new ModelFormatException(file, "added_tokens entry " + Json.oneLine(token.toString())
+                    throw new ModelFormatException(file, "added_tokens entry " + JsonFiles.oneLine(token.toString())
                             + " lacks a non-negative integer \"id\" or a non-empty string \"content\"");
                 }
                 ids.putIfAbsent(content.asText(), id.asInt());
@@ -354,7 +355,7 @@ public final class Tokenizer implements AutoCloseable {
         static final TokenizerConfigJson ABSENT = new TokenizerConfigJson(null, null, null);
 
         static TokenizerConfigJson parse(String file, byte[] bytes) {
-            JsonNode root = Json.parseObject(file, bytes);
+            JsonNode root = JsonFiles.parseObject(file, bytes);
             return new TokenizerConfigJson(file, tokenName(file, root, "bos_token"), tokenName(file, root, "eos_token"));
         }
 
@@ -371,7 +372,7 @@ public final class Tokenizer implements AutoCloseable {
                 return value.get("content").asText();
             }
             throw new ModelFormatException(file, field + " must be a string or an object with a string \"content\", not "
-                    + Json.oneLine(value.toString()));
+                    + JsonFiles.oneLine(value.toString()));
         }
 
         OptionalInt resolve(String field, String token, Map<String, Integer> ids, String tokenizerFile) {

@@ -1,4 +1,4 @@
-package org.atmanrl.model.text;
+package org.atmanrl.model.io;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -9,19 +9,21 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.regex.Pattern;
-import org.atmanrl.model.io.ModelFormatException;
 
 /**
- * Jackson set up for the tokenizer files: strict parsing whose faults read as one line with the
- * line and column (the Rust library reports a column of its own minified view, and some of its
- * messages name no place at all), and pretty output like the files HF writes.
+ * Jackson set up for the JSON files of a model directory (config.json, the shard index, the
+ * safetensors header, the tokenizer files): strict parsing (trailing content and duplicate keys
+ * are faults) whose faults read as one line with the line and column, and pretty output like the
+ * files HF writes.
  */
-final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+public final class JsonFiles {
+    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             // Jackson would quote up to 500 bytes of the file in every location.
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(SerializationFeature.INDENT_OUTPUT);
@@ -29,33 +31,41 @@ final class Json {
     private static final Pattern LOCATION = Pattern.compile("\\[Source: [^;\\]]*; (line: \\d+)(, column: \\d+)?]");
     private static final Pattern LINE_BREAKS = Pattern.compile("\\s*[\\r\\n]+\\s*");
 
-    private Json() {
+    private JsonFiles() {
     }
 
     /** The top-level object of {@code file}'s contents, or a ModelFormatException saying what is wrong. */
-    static JsonNode parseObject(String file, byte[] bytes) {
+    public static ObjectNode parseObject(String file, byte[] bytes) {
+        return parseObject(file, "", bytes);
+    }
+
+    /**
+     * As {@link #parseObject(String, byte[])} for a part of a file, e.g. {@code "header: "} of a
+     * safetensors file, named at the start of each fault.
+     */
+    public static ObjectNode parseObject(String file, String part, byte[] bytes) {
         JsonNode root;
         try {
             root = MAPPER.readTree(bytes);
         } catch (JsonProcessingException e) {
-            throw new ModelFormatException(file, isEndOfInput(e)
+            throw new ModelFormatException(file, part + (isEndOfInput(e)
                     ? "truncated: the JSON ends unfinished at " + where(e) + " (" + describe(e) + ")"
-                    : "invalid JSON at " + where(e) + ": " + describe(e));
+                    : "invalid JSON at " + where(e) + ": " + describe(e)));
         } catch (IOException e) {
             throw new IllegalStateException("reading a byte array", e);
         }
         if (root == null || root.isMissingNode()) {
-            throw new ModelFormatException(file, "empty file, a JSON object expected");
+            throw new ModelFormatException(file, (part.isEmpty() ? "empty file" : part + "empty") + ", a JSON object expected");
         }
         if (!root.isObject()) {
-            throw new ModelFormatException(file, "a JSON object expected at the top level, found "
+            throw new ModelFormatException(file, part + "a JSON object expected at the top level, found "
                     + root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
         }
-        return root;
+        return (ObjectNode) root;
     }
 
     /** {@code message} on one line, so that an error stays one line in a log. */
-    static String oneLine(String message) {
+    public static String oneLine(String message) {
         return message == null ? "" : LINE_BREAKS.matcher(message.strip()).replaceAll(" ");
     }
 
