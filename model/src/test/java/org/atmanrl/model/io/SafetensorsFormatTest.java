@@ -54,6 +54,26 @@ class SafetensorsFormatTest {
         }
     }
 
+    /** A file written by the reference implementation (see make_reference.py beside it). */
+    @Test
+    void readsAFileWrittenByTheReferenceLibrary() throws Exception {
+        java.nio.file.Path file = tmp.resolve("ref.safetensors");
+        try (var in = getClass().getResourceAsStream("/safetensors/written-by-safetensors-0.8.0.safetensors")) {
+            Files.copy(in, file);
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(fs(), new Path(file.toUri()))) {
+            assertEquals(Map.of("format", "pt", "writer", "safetensors 0.8.0"), r.header().metadata());
+            var t = r.header().tensors();
+            INDArray f32 = r.read(t.get("model.f32"));
+            assertArrayEquals(new long[] {2, 3}, f32.shape());
+            assertArrayEquals(new float[] {0.5f, -2f, 3.25f, 1e-3f, -0f, 65504f}, f32.data().asFloat());
+            assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(f32.data().asFloat()[4]));
+            assertArrayEquals(new float[] {1f, -2.5f, 0x1p-14f, 0x1p-24f}, r.read(t.get("model.f16")).toFloatVector());
+            assertArrayEquals(new float[] {1f, -3.140625f, Float.intBitsToFloat(0x00010000), Float.intBitsToFloat(0x7f7f0000)},
+                    r.read(t.get("model.bf16")).data().asFloat());
+        }
+    }
+
     @Test
     void writtenFileFollowsTheLayoutByteForByte() throws Exception {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
