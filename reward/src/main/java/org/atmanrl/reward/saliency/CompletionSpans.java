@@ -1,0 +1,59 @@
+package org.atmanrl.reward.saliency;
+
+import java.util.Optional;
+import org.atmanrl.model.text.Tokenizer;
+
+/**
+ * Where the parts of DESIGN 2's completion {@code o = c . d . a} sit in a full sequence (prompt
+ * then completion), as token positions: the CoT {@code [cotStart, cotEnd)}, the answer delimiter
+ * {@code [cotEnd, answerStart)} and the answer {@code [answerStart, answerEnd)}, which runs to the
+ * end of the sequence, end-of-sequence token included.
+ */
+public record CompletionSpans(int cotStart, int cotEnd, int answerStart, int answerEnd) {
+    public CompletionSpans {
+        if (!(0 <= cotStart && cotStart <= cotEnd && cotEnd <= answerStart && answerStart < answerEnd)) {
+            throw new IllegalArgumentException("need cotStart <= cotEnd <= answerStart < answerEnd, got "
+                    + cotStart + ", " + cotEnd + ", " + answerStart + ", " + answerEnd);
+        }
+    }
+
+    public int cotLength() {
+        return cotEnd - cotStart;
+    }
+
+    public int answerLength() {
+        return answerEnd - answerStart;
+    }
+
+    /**
+     * Finds the spans of {@code completion} (appended after {@code promptLength} prompt tokens) by
+     * the last occurrence of {@code delimiter} in its decoded text. Works in characters, not token
+     * ids, because a BPE tokenizer may merge the delimiter with its neighbours: a token that
+     * overlaps the delimiter belongs to the delimiter span. Empty when the completion has no
+     * delimiter or nothing after it (no parseable answer: outcome and saliency are 0).
+     */
+    public static Optional<CompletionSpans> locate(Tokenizer tokenizer, int promptLength, int[] completion,
+                                                   String delimiter) {
+        // charEnd[i]: length of the text of completion tokens 0..i
+        int[] charEnd = new int[completion.length];
+        for (int i = 0; i < completion.length; i++) {
+            charEnd[i] = tokenizer.decode(java.util.Arrays.copyOf(completion, i + 1)).length();
+        }
+        String text = tokenizer.decode(completion);
+        int at = text.lastIndexOf(delimiter);
+        if (at < 0) {
+            return Optional.empty();
+        }
+        int delimiterEnd = at + delimiter.length();
+        int first = 0;
+        while (first < completion.length && charEnd[first] <= at) first++;
+        int last = first;
+        while (last < completion.length && charEnd[last] < delimiterEnd) last++;
+        int answerStart = last + 1;
+        if (answerStart >= completion.length) {
+            return Optional.empty();
+        }
+        return Optional.of(new CompletionSpans(promptLength, promptLength + first, promptLength + answerStart,
+                promptLength + completion.length));
+    }
+}

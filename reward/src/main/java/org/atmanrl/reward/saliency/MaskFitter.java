@@ -1,0 +1,156 @@
+package org.atmanrl.reward.saliency;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.atmanrl.model.AttentionBias;
+import org.atmanrl.model.ForwardPass;
+import org.atmanrl.model.Gradients;
+import org.atmanrl.model.LlamaModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fits DESIGN 2.2's AtMan mask for many completions at once and scores them. Each completion
+ * (one row) has its own {@code theta} over its CoT; every Adam step is one forward and one
+ * backward pass for the whole batch, with the policy frozen (the backward skips weight GEMMs and
+ * returns only the bias gradient). Positions outside a CoT have zero gradient and no bias.
+ *
+ * <p>Preservation objective (default), per row:
+ * {@code L(theta) = -(1/|a|) sum_t log p(a_t; b(theta)) + lambda (1/n) sum_j m_j},
+ * {@code b = log sigmoid(theta)}. Deletion game: {@code +(1/|a|) sum_t log p(a_t; log(1 - m)) +
+ * lambda (1/n) sum_j m_j}, the least CoT whose removal loses the answer.
+ */
+public final class MaskFitter {
+    private static final Logger LOG = LoggerFactory.getLogger(MaskFitter.class);
+    /** Masks whose 90th percentile is within this of their median have collapsed (DESIGN 2.2). */
+    static final double COLLAPSE_SPREAD = 0.02;
+
+    private final LlamaModel model;
+    private final SaliencyConfig config;
+
+    public MaskFitter(LlamaModel model, SaliencyConfig config) {
+        this.model = model;
+        this.config = config;
+    }
+
+    /** Scores of a batch and whether its masks collapsed (median ~ 90th percentile of all m*). */
+    public record Batch(List<SaliencyScore> scores, double medianMask, double p90Mask, boolean collapsed) {
+    }
+
+    /**
+     * Fits and scores each completion: {@code sequences.get(i)} is prompt + completion, ending
+     * where {@code spans.get(i).answerEnd()} says. Rows are processed in passes of
+     * {@link SaliencyConfig#maxRowsPerPass}; each row's result does not depend on the others.
+     */
+    public Batch score(List<int[]> sequences, List<CompletionSpans> spans) {
+        List<SaliencyScore> out = new ArrayList<>(sequences.size());
+        for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
+            int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
+            out.addAll(scorePass(new ScoringRows(sequences.subList(from, to), spans.subList(from, to))));
+        }
+        double[] all = out.stream().flatMapToDouble(s -> Arrays.stream(s.mask())).sorted().toArray();
+        double median = quantile(all, 0.5), p90 = quantile(all, 0.9);
+        boolean collapsed = all.length > 0 && p90 - median < COLLAPSE_SPREAD;
+        if (collapsed) {
+            LOG.warn("saliency masks collapsed: median {} vs 90th percentile {} over {} CoT tokens;"
+                    + " see DESIGN 2.2 on theta0 - K * lr (now {} -> floor {})", median, p90, all.length,
+                    config.theta0() - config.steps() * config.learningRate(), config.floor());
+        }
+        return new Batch(out, median, p90, collapsed);
+    }
+
+    private List<SaliencyScore> scorePass(ScoringRows rows) {
+        DataType dt = model.dataType();
+        try (INDArray cot = rows.cotMask(dt); INDArray theta = fit(rows, cot)) {
+            double[] lFull = rows.answerLogLikelihood(model.logProbs(rows.batch, null));
+            double[] lNone;
+            try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
+                lNone = rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll));
+            }
+            double[] lMask;
+            try (INDArray keep = AttentionBias.fromTheta(theta, cot)) {
+                lMask = rows.answerLogLikelihood(model.logProbs(rows.batch, keep));
+            }
+            List<SaliencyScore> scores = new ArrayList<>(rows.rows);
+            try (INDArray m = AttentionBias.mask(theta)) {
+                for (int r = 0; r < rows.rows; r++) {
+                    double[] mask = rows.onCot(m, r);
+                    double n = SaliencyTerms.necessity(lNone[r], lFull[r]);
+                    double c = SaliencyTerms.coverage(mask);
+                    double s = SaliencyTerms.sufficiency(lMask[r], lFull[r]);
+                    scores.add(new SaliencyScore(mask, lFull[r], lNone[r], lMask[r], n, c, s,
+                            SaliencyTerms.reward(config.form(), n, c, s)));
+                }
+            }
+            return scores;
+        }
+    }
+
+    /** K steps of Adam on theta ({@code [rows, length]}, theta0 on the CoT); returns theta. */
+    INDArray fit(ScoringRows rows, INDArray cot) {
+        DataType dt = model.dataType();
+        INDArray theta = cot.mul(config.theta0());
+        INDArray m1 = Nd4j.zeros(dt, rows.rows, rows.length), m2 = Nd4j.zeros(dt, rows.rows, rows.length);
+        try (INDArray inverseN = rows.inverseCotLengths(dt)) {
+            for (int step = 1; step <= config.steps(); step++) {
+                try (INDArray g = gradient(rows, theta, cot, inverseN)) {
+                    adam(theta, g, m1, m2, step);
+                }
+            }
+        } finally {
+            m1.close();
+            m2.close();
+        }
+        return theta;
+    }
+
+    /** dL/dtheta for every row at once (zero off the CoT). */
+    INDArray gradient(ScoringRows rows, INDArray theta, INDArray cot, INDArray inverseN) {
+        boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
+        // b = log m (preservation) or log (1 - m) = log sigmoid(-theta) (deletion)
+        INDArray thetaForBias = deletion ? theta.neg() : theta;
+        INDArray bias = AttentionBias.fromTheta(thetaForBias, cot);
+        INDArray g;
+        try (ForwardPass fp = model.forward(rows.batch, bias);
+             Gradients grads = fp.backward(rows.answerMeanWeights(deletion ? 1 : -1), false, true)) {
+            g = AttentionBias.thetaGradient(grads.bias(), thetaForBias, cot);
+            if (deletion) {
+                g.negi(); // d/dtheta of f(-theta)
+            }
+        } finally {
+            bias.close();
+            if (deletion) {
+                thetaForBias.close();
+            }
+        }
+        // + lambda (1/n) d m/d theta = lambda (1/n) m (1 - m), on the CoT
+        try (INDArray m = AttentionBias.mask(theta)) {
+            INDArray sparsity = m.rsub(1.0).muli(m).muli(cot).muliColumnVector(inverseN).muli(config.lambda());
+            g.addi(sparsity);
+            sparsity.close();
+        }
+        return g;
+    }
+
+    /** One Adam step in place (bias-corrected, no weight decay). */
+    private void adam(INDArray theta, INDArray g, INDArray m1, INDArray m2, int step) {
+        m1.muli(SaliencyConfig.BETA1).addi(g.mul(1 - SaliencyConfig.BETA1));
+        m2.muli(SaliencyConfig.BETA2).addi(g.mul(g).muli(1 - SaliencyConfig.BETA2));
+        double c1 = 1 - Math.pow(SaliencyConfig.BETA1, step), c2 = 1 - Math.pow(SaliencyConfig.BETA2, step);
+        INDArray denominator = Transforms.sqrt(m2.div(c2), false).addi(SaliencyConfig.ADAM_EPS);
+        theta.subi(m1.div(c1).divi(denominator).muli(config.learningRate()));
+        denominator.close();
+    }
+
+    static double quantile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    }
+}

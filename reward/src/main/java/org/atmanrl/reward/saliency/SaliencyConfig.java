@@ -1,0 +1,101 @@
+package org.atmanrl.reward.saliency;
+
+/**
+ * Every knob of DESIGN 2.2's attention-saliency reward, with the design's defaults.
+ *
+ * @param steps              K, Adam steps of the mask fit (default 8)
+ * @param learningRate       Adam step size on theta (default 0.5)
+ * @param theta0             initial theta, m = sigmoid(theta0) (default 0, m = 0.5). The mask
+ *                           separates only when {@code theta0 - steps * learningRate <~ -4}
+ *                           (DESIGN 2.2); {@link #floor()} is that sigmoid
+ * @param lambda             weight of the sparsity term (1/n) sum m_j (default 1.0)
+ * @param epsilon            bias log(epsilon) suppresses the whole CoT for l_none (default 1e-4)
+ * @param objective          what the mask fit optimises (default preservation of the answer)
+ * @param form               how N, C, S make r_sal (default N * C)
+ * @param alpha              r = r_out + alpha * r_sal (default 0.5)
+ * @param perturbationFactor f of the exhaustive AtMan reference: one token's bias is log f (default
+ *                           0.1, as in AtMan)
+ * @param maxRowsPerPass     completions per forward/backward pass; larger batches are cut into
+ *                           passes of this many rows (default 64)
+ */
+public record SaliencyConfig(int steps, double learningRate, double theta0, double lambda, double epsilon,
+                             MaskObjective objective, RewardForm form, double alpha,
+                             double perturbationFactor, int maxRowsPerPass) {
+
+    /** What the mask fit optimises. */
+    public enum MaskObjective {
+        /** Keep the answer likely with as little of the CoT as possible (default). */
+        PRESERVATION,
+        /** Deletion game: find the least of the CoT whose removal (mask 1 - m) loses the answer. */
+        DELETION
+    }
+
+    /** How necessity N, coverage C and sufficiency S combine into r_sal. */
+    public enum RewardForm { N_TIMES_C, N, C, S_TIMES_C }
+
+    /** Adam's moment decay rates and denominator term: PyTorch's defaults ("plain Adam"). */
+    public static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
+
+    public SaliencyConfig {
+        if (steps < 0) {
+            throw new IllegalArgumentException("saliency steps K must be >= 0, got " + steps);
+        }
+        if (!(learningRate > 0)) {
+            throw new IllegalArgumentException("saliency learning rate must be > 0, got " + learningRate);
+        }
+        if (!Double.isFinite(theta0)) {
+            throw new IllegalArgumentException("theta0 must be finite, got " + theta0);
+        }
+        if (!(lambda >= 0)) {
+            throw new IllegalArgumentException("lambda must be >= 0, got " + lambda);
+        }
+        if (!(epsilon > 0 && epsilon < 1)) {
+            throw new IllegalArgumentException("epsilon must be in (0, 1), got " + epsilon);
+        }
+        if (!(perturbationFactor > 0 && perturbationFactor < 1)) {
+            throw new IllegalArgumentException("perturbation factor f must be in (0, 1), got " + perturbationFactor);
+        }
+        if (!(alpha >= 0) || !Double.isFinite(alpha)) {
+            throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
+        }
+        if (objective == null || form == null) {
+            throw new IllegalArgumentException("objective and form are required");
+        }
+        if (maxRowsPerPass < 1) {
+            throw new IllegalArgumentException("maxRowsPerPass must be >= 1, got " + maxRowsPerPass);
+        }
+    }
+
+    public static SaliencyConfig defaults() {
+        return new SaliencyConfig(8, 0.5, 0.0, 1.0, 1e-4, MaskObjective.PRESERVATION, RewardForm.N_TIMES_C,
+                0.5, 0.1, 64);
+    }
+
+    public SaliencyConfig withSteps(int k) {
+        return new SaliencyConfig(k, learningRate, theta0, lambda, epsilon, objective, form, alpha,
+                perturbationFactor, maxRowsPerPass);
+    }
+
+    public SaliencyConfig withLearningRate(double lr) {
+        return new SaliencyConfig(steps, lr, theta0, lambda, epsilon, objective, form, alpha,
+                perturbationFactor, maxRowsPerPass);
+    }
+
+    public SaliencyConfig withAlpha(double a) {
+        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, a,
+                perturbationFactor, maxRowsPerPass);
+    }
+
+    public SaliencyConfig withObjective(MaskObjective o) {
+        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, o, form, alpha,
+                perturbationFactor, maxRowsPerPass);
+    }
+
+    /**
+     * The lowest mask value Adam can reach in K steps, {@code sigmoid(theta0 - K * lr)}: Adam moves
+     * each theta by about lr per step. DESIGN 2.2 found separation only when this is <~ 0.03.
+     */
+    public double floor() {
+        return 1 / (1 + Math.exp(-(theta0 - steps * learningRate)));
+    }
+}

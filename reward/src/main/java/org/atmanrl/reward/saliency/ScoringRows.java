@@ -1,0 +1,87 @@
+package org.atmanrl.reward.saliency;
+
+import java.util.List;
+import org.atmanrl.model.TokenBatch;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Full sequences (prompt + completion) laid out for scoring, with their spans: the answer cells
+ * whose log-probabilities make {@code l}, and the CoT key cells the mask acts on. Cell {@code t}
+ * of a row holds token {@code t} (a key for later queries) and predicts token {@code t + 1}.
+ */
+final class ScoringRows {
+    final TokenBatch batch;
+    final List<CompletionSpans> spans;
+    final int rows;
+    final int length;
+
+    ScoringRows(List<int[]> sequences, List<CompletionSpans> spans) {
+        if (sequences.size() != spans.size()) {
+            throw new IllegalArgumentException(sequences.size() + " sequences but " + spans.size() + " spans");
+        }
+        for (int i = 0; i < sequences.size(); i++) {
+            if (spans.get(i).answerEnd() != sequences.get(i).length) {
+                throw new IllegalArgumentException("sequence " + i + " has " + sequences.get(i).length
+                        + " tokens but its answer span ends at " + spans.get(i).answerEnd());
+            }
+        }
+        this.batch = TokenBatch.forScoring(sequences);
+        this.spans = List.copyOf(spans);
+        this.rows = batch.batch();
+        this.length = batch.length();
+    }
+
+    /** Per row, the answer log-likelihood: the sum of log p over the answer tokens. */
+    double[] answerLogLikelihood(double[] logProbs) {
+        double[] l = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            CompletionSpans s = spans.get(r);
+            for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) {
+                l[r] += logProbs[r * length + t];
+            }
+        }
+        return l;
+    }
+
+    /** Cell weights {@code scale / |a|} on each row's answer cells (the mean answer log-likelihood). */
+    double[] answerMeanWeights(double scale) {
+        double[] w = new double[rows * length];
+        for (int r = 0; r < rows; r++) {
+            CompletionSpans s = spans.get(r);
+            for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) {
+                w[r * length + t] = scale / s.answerLength();
+            }
+        }
+        return w;
+    }
+
+    /** 1 on each row's CoT key cells, 0 elsewhere, {@code [rows, length]}. */
+    INDArray cotMask(DataType dtype) {
+        double[] m = new double[rows * length];
+        for (int r = 0; r < rows; r++) {
+            CompletionSpans s = spans.get(r);
+            for (int p = s.cotStart(); p < s.cotEnd(); p++) m[r * length + p] = 1;
+        }
+        return Nd4j.create(m, new long[] {rows, length}, 'c').castTo(dtype);
+    }
+
+    /** {@code 1 / n} per row (0 for an empty CoT), {@code [rows, 1]}: the mean over the CoT. */
+    INDArray inverseCotLengths(DataType dtype) {
+        double[] inv = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            int n = spans.get(r).cotLength();
+            inv[r] = n == 0 ? 0 : 1.0 / n;
+        }
+        return Nd4j.create(inv, new long[] {rows, 1}, 'c').castTo(dtype);
+    }
+
+    /** The values of {@code a [rows, length]} on row {@code r}'s CoT cells. */
+    double[] onCot(INDArray a, int r) {
+        CompletionSpans s = spans.get(r);
+        double[] out = new double[s.cotLength()];
+        for (int p = s.cotStart(); p < s.cotEnd(); p++) out[p - s.cotStart()] = a.getDouble(r, p);
+        return out;
+    }
+}

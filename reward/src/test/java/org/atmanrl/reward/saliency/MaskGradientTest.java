@@ -1,0 +1,80 @@
+package org.atmanrl.reward.saliency;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.atmanrl.model.AttentionBias;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.TinyModels;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The batched mask-fit gradient against central differences of the objective, written out
+ * independently here from DESIGN 2.2, in double precision, for both objectives.
+ */
+class MaskGradientTest {
+    static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
+
+    @ParameterizedTest
+    @EnumSource(SaliencyConfig.MaskObjective.class)
+    void gradientMatchesFiniteDifferences(SaliencyConfig.MaskObjective objective) {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
+        List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
+        ScoringRows rows = new ScoringRows(seqs, SaliencyFixtures.spans(P, N, A));
+        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective);
+        MaskFitter fitter = new MaskFitter(model, config);
+        INDArray cot = rows.cotMask(DataType.DOUBLE);
+        INDArray theta = cot.dup();
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int r = 0; r < rows.rows; r++) {
+            for (int p = 0; p < rows.length; p++) {
+                if (cot.getDouble(r, p) == 1) theta.putScalar(r, p, rng.nextDouble(-3, 2));
+            }
+        }
+        INDArray g = fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE));
+        double worst = 0;
+        double h = 1e-5;
+        for (int r = 0; r < rows.rows; r++) {
+            for (int p = 0; p < rows.length; p++) {
+                double at = theta.getDouble(r, p);
+                theta.putScalar(r, p, at + h);
+                double up = objective(model, rows, theta, cot, config);
+                theta.putScalar(r, p, at - h);
+                double down = objective(model, rows, theta, cot, config);
+                theta.putScalar(r, p, at);
+                double numeric = (up - down) / (2 * h);
+                double analytic = g.getDouble(r, p);
+                worst = Math.max(worst, Math.abs(numeric - analytic) / Math.max(1e-3, Math.abs(numeric)));
+            }
+        }
+        assertTrue(worst < 1e-5, objective + ": worst relative error " + worst);
+    }
+
+    /** Sum over rows of DESIGN 2.2's objective, from log-probabilities and the mask directly. */
+    static double objective(LlamaModel model, ScoringRows rows, INDArray theta, INDArray cot, SaliencyConfig config) {
+        boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
+        INDArray m = AttentionBias.mask(theta);
+        INDArray bias = m.dup();
+        for (int r = 0; r < rows.rows; r++) {
+            for (int p = 0; p < rows.length; p++) {
+                double mj = m.getDouble(r, p);
+                bias.putScalar(r, p, cot.getDouble(r, p) == 1 ? Math.log(deletion ? 1 - mj : mj) : 0);
+            }
+        }
+        double[] l = rows.answerLogLikelihood(model.logProbs(rows.batch, bias));
+        double total = 0;
+        for (int r = 0; r < rows.rows; r++) {
+            CompletionSpans s = rows.spans.get(r);
+            double sum = 0;
+            for (int p = s.cotStart(); p < s.cotEnd(); p++) sum += m.getDouble(r, p);
+            total += (deletion ? 1 : -1) * l[r] / s.answerLength() + config.lambda() * sum / s.cotLength();
+        }
+        return total;
+    }
+}
