@@ -110,6 +110,16 @@ public final class Gsm8kVerifier implements Verifier {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof Gsm8kVerifier v && v.delimiter.equals(delimiter);
+    }
+
+    @Override
+    public int hashCode() {
+        return Gsm8kVerifier.class.hashCode() * 31 + delimiter.hashCode();
+    }
+
+    @Override
     public String toString() {
         return "Gsm8kVerifier(" + delimiter + ")";
     }

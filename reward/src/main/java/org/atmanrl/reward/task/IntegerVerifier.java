@@ -60,6 +60,16 @@ public final class IntegerVerifier implements Verifier {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof IntegerVerifier v && v.delimiter.equals(delimiter);
+    }
+
+    @Override
+    public int hashCode() {
+        return IntegerVerifier.class.hashCode() * 31 + delimiter.hashCode();
+    }
+
+    @Override
     public String toString() {
         return "IntegerVerifier(" + delimiter + ")";
     }

@@ -76,6 +76,16 @@ public final class MultipleChoiceVerifier implements Verifier {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof MultipleChoiceVerifier v && v.delimiter.equals(delimiter);
+    }
+
+    @Override
+    public int hashCode() {
+        return MultipleChoiceVerifier.class.hashCode() * 31 + delimiter.hashCode();
+    }
+
+    @Override
     public String toString() {
         return "MultipleChoiceVerifier(" + delimiter + ")";
     }
