@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * <p>The number of distinct prompts is {@code sum over k of n^(k+1) * |operators|^k} with {@code
  * n = maxOperand - minOperand + 1}: every choice of operands and operators writes a different
- * prompt. {@link #DEFAULT} has 40^3 * 2^2 = 256,000; {@link #HARDER} about 3.1e19.
+ * prompt. {@link #DEFAULT} has 40^3 * 2^2 = 256,000; {@link #HARDER} about 3.0e19 (990^4*8 + 990^5*16 + 990^6*32).
  */
 public record ArithmeticDifficulty(int minOperations, int maxOperations, int minOperand, int maxOperand, String operators)
         implements Serializable {
