@@ -44,7 +44,7 @@ public final class Gsm8kTask {
 
     /** The problems of a loaded file, named after it ({@code test.jsonl} gives {@code gsm8k/test}). */
     public static ProblemSet problems(LoadedDataset<Gsm8kRow> data, PromptEncoder encoder) {
-        return problems(data.rows(), DataSetNames.of(data.report().file()), encoder);
+        return problems(data.rows(), DatasetNames.of(data.report().file()), encoder);
     }
 
     public static ProblemSet problems(List<Gsm8kRow> rows, String dataSet, PromptEncoder encoder) {

@@ -56,7 +56,7 @@ public final class MmluTask {
 
     /** The problems of a loaded file, named after it ({@code mmlu_test.jsonl} gives {@code mmlu/mmlu_test}). */
     public static ProblemSet problems(LoadedDataset<MmluRow> data, PromptEncoder encoder) {
-        return problems(data.rows(), DataSetNames.of(data.report().file()), encoder);
+        return problems(data.rows(), DatasetNames.of(data.report().file()), encoder);
     }
 
     public static ProblemSet problems(List<MmluRow> rows, String dataSet, PromptEncoder encoder) {

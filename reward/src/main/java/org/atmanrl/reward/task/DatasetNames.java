@@ -1,8 +1,8 @@
 package org.atmanrl.reward.task;
 
 /** The short name of a data-set file for problem ids: its last path component without {@code .jsonl}. */
-final class DataSetNames {
-    private DataSetNames() {
+final class DatasetNames {
+    private DatasetNames() {
     }
 
     static String of(String file) {
