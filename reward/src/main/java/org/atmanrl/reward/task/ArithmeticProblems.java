@@ -1,0 +1,184 @@
+package org.atmanrl.reward.task;
+
+import java.io.Serializable;
+import java.math.BigInteger;
+import java.util.Objects;
+import org.atmanrl.model.RowRandom;
+
+/**
+ * The seeded generator of the embedded arithmetic task (DESIGN 2.4) and of its control.
+ *
+ * <p><b>Chained</b> ({@link Kind#CHAINED}, task name {@code arithmetic}): a multi-step problem whose
+ * operations are evaluated left to right, each step starting from the previous result, so the
+ * answer needs every intermediate result: prompt {@code Q: 23+45-17=?}, completion {@code
+ * 23+45=68 68-17=51 #### 51}. Where a {@code *} follows a sum or difference, the prompt
+ * parenthesises what came before ({@code Q: (23+45)*3=?}), so it reads the same under the usual
+ * precedence as the left-to-right steps compute it.
+ *
+ * <p><b>Control</b> ({@link Kind#CONTROL}, task name {@code arithmetic-control}): the "CoT ignored"
+ * fixture for saliency tests. The prompt {@code Q: a+b=?} is answerable from the prompt alone (two
+ * operands from the difficulty's range, answer {@code a+b}); the chain of thought is a distractor:
+ * the chain of thought of an independently drawn chained problem (same format, operation count
+ * and operand range as the real task), unrelated to the answer, e.g. {@code Q: 23+45=?} with
+ * completion {@code 31+12=43 43-17=26 #### 68}. It has {@code n^2} distinct prompts (1,600 at
+ * {@link ArithmeticDifficulty#DEFAULT}), each with many distractors.
+ *
+ * <p><b>Determinism.</b> Problem {@code i} of a split is a pure function of (kind, difficulty,
+ * seed, partition, split, i), computed from counter-based draws ({@link RowRandom#mix}) keyed by
+ * those values; there is no shared random state, so it is the same whatever else was generated,
+ * in any order, on any machine. Problems are drawn with replacement: a split of {@code m} problems
+ * over {@code N} prompts of its split repeats some when {@code m} is not much smaller than {@code N}.
+ *
+ * <p><b>Splits.</b> Each distinct prompt belongs to one split by {@link SplitPartition}'s keyed
+ * hash of its text; the generator for a split redraws (attempt 1, 2, ... of the same index) until
+ * it draws a prompt of that split. So no test prompt is ever a training prompt, even across seeds.
+ * With {@link SplitPartition#DEFAULT}, 25,713 of {@link ArithmeticDifficulty#DEFAULT}'s 256,000
+ * prompts are test prompts and 230,287 training prompts, and 176 of the control's 1,600 are test
+ * prompts and 1,424 training prompts (counted by enumeration in the tests). So 20,000 training
+ * draws cover under a tenth of the training prompts (about 19,200 distinct), and a test set of
+ * 2,000 problems has about 1,920 distinct prompts; the control's splits repeat prompts heavily.
+ */
+public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, long seed, SplitPartition partition)
+        implements Serializable {
+    /** Which of the two problem families to generate. */
+    public enum Kind {
+        CHAINED("arithmetic", 0x636861696eL),
+        CONTROL("arithmetic-control", 0x636f6e74726fL);
+
+        private final String taskName;
+        private final long tag;
+
+        Kind(String taskName, long tag) {
+            this.taskName = taskName;
+            this.tag = tag;
+        }
+
+        /** The task name that starts every problem id of this kind. */
+        public String taskName() {
+            return taskName;
+        }
+    }
+
+    /** Redrawing for a split gives up after this many expected draws (a chance of about e^-200 when the split is not empty). */
+    private static final double ATTEMPT_BUDGET = 200.0;
+    private static final long DISTRACTOR = 0x64697374726163L;
+    private static final int OPERATOR_DRAWS = 1 + ArithmeticDifficulty.MAX_OPERATIONS + 1;
+
+    public ArithmeticProblems {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(difficulty, "difficulty");
+        Objects.requireNonNull(partition, "partition");
+    }
+
+    /** The chained task under the default partition. */
+    public static ArithmeticProblems chained(ArithmeticDifficulty difficulty, long seed) {
+        return new ArithmeticProblems(Kind.CHAINED, difficulty, seed, SplitPartition.DEFAULT);
+    }
+
+    /** The control task under the default partition. */
+    public static ArithmeticProblems control(ArithmeticDifficulty difficulty, long seed) {
+        return new ArithmeticProblems(Kind.CONTROL, difficulty, seed, SplitPartition.DEFAULT);
+    }
+
+    /**
+     * Problem {@code index} of {@code split}.
+     *
+     * @throws IllegalStateException if no prompt of the split turned up in the attempt budget,
+     *     which means the difficulty has too few distinct prompts for the partition's fraction
+     */
+    public ArithmeticProblem get(Split split, long index) {
+        Objects.requireNonNull(split, "split");
+        if (index < 0) {
+            throw new IllegalArgumentException("problem index must be >= 0, not " + index);
+        }
+        long base = RowRandom.mix(RowRandom.mix(RowRandom.mix(seed, kind.tag), split.ordinal() + 1L), index);
+        long attempts = (long) Math.ceil(ATTEMPT_BUDGET / partition.fraction(split));
+        for (long attempt = 0; attempt < attempts; attempt++) {
+            long key = RowRandom.mix(base, attempt);
+            Worked drawn = kind == Kind.CHAINED ? chainedProblem(key) : controlProblem(key);
+            if (partition.splitOf(drawn.question) == split) {
+                return new ArithmeticProblem(kind.taskName + "/" + split.label() + "/" + index, split, index,
+                        drawn.question, drawn.chainOfThought, drawn.answer);
+            }
+        }
+        throw new IllegalStateException("no " + split.label() + " prompt in " + attempts + " draws for "
+                + kind.taskName + " problem " + index + ": " + distinctPrompts() + " distinct prompts are too few"
+                + " for a " + split.label() + " fraction of " + partition.fraction(split) + "; widen the operand range");
+    }
+
+    /** How many different prompts this kind of problem has at this difficulty (both splits together). */
+    public BigInteger distinctPrompts() {
+        return kind == Kind.CHAINED
+                ? difficulty.distinctPrompts()
+                : BigInteger.valueOf(difficulty.operandChoices()).pow(2);
+    }
+
+    /** A problem's texts. */
+    record Worked(String question, String chainOfThought, String answer) {
+    }
+
+    private Worked chainedProblem(long key) {
+        int operations = (int) uniform(RowRandom.mix(key, 0), difficulty.minOperations(), difficulty.maxOperations());
+        long[] operands = new long[operations + 1];
+        char[] operators = new char[operations];
+        for (int i = 0; i <= operations; i++) {
+            operands[i] = operand(key, i);
+        }
+        for (int i = 0; i < operations; i++) {
+            operators[i] = difficulty.operators().charAt(
+                    (int) uniform(RowRandom.mix(key, OPERATOR_DRAWS + i), 0, difficulty.operators().length() - 1));
+        }
+        return worked(operands, operators);
+    }
+
+    /**
+     * The question, steps and answer of {@code operands[0] operators[0] operands[1] ...} evaluated
+     * left to right, e.g. {@code Q: 23+45-17=?}, {@code 23+45=68 68-17=51}, {@code 51}.
+     */
+    static Worked worked(long[] operands, char[] operators) {
+        if (operands.length != operators.length + 1) {
+            throw new IllegalArgumentException(operands.length + " operands for " + operators.length + " operators");
+        }
+        BigInteger value = BigInteger.valueOf(operands[0]);
+        StringBuilder expression = new StringBuilder(value.toString());
+        StringBuilder steps = new StringBuilder();
+        boolean endsInSum = false;
+        for (int i = 0; i < operators.length; i++) {
+            char operator = operators[i];
+            BigInteger right = BigInteger.valueOf(operands[i + 1]);
+            if (operator == '*' && endsInSum) {
+                expression.insert(0, '(').append(')');
+            }
+            expression.append(operator).append(right);
+            endsInSum = operator != '*';
+            BigInteger result = switch (operator) {
+                case '+' -> value.add(right);
+                case '-' -> value.subtract(right);
+                case '*' -> value.multiply(right);
+                default -> throw new IllegalArgumentException("operator '" + operator + "' is none of \"+-*\"");
+            };
+            if (i > 0) {
+                steps.append(' ');
+            }
+            steps.append(value).append(operator).append(right).append('=').append(result);
+            value = result;
+        }
+        return new Worked("Q: " + expression + "=?", steps.toString(), value.toString());
+    }
+
+    private Worked controlProblem(long key) {
+        long a = operand(key, 0);
+        long b = operand(key, 1);
+        Worked distractor = chainedProblem(RowRandom.mix(key, DISTRACTOR));
+        return new Worked("Q: " + a + "+" + b + "=?", distractor.chainOfThought, Long.toString(a + b));
+    }
+
+    private long operand(long key, int position) {
+        return uniform(RowRandom.mix(key, 1 + position), difficulty.minOperand(), difficulty.maxOperand());
+    }
+
+    /** A value in {@code lo..hi} from 64 random bits (bias below 2^-32 for any int range). */
+    private static long uniform(long bits, long lo, long hi) {
+        return lo + Long.remainderUnsigned(bits, hi - lo + 1);
+    }
+}
