@@ -1,0 +1,212 @@
+package org.atmanrl.executor.grpo;
+
+import java.io.Serializable;
+import java.util.Locale;
+
+/**
+ * The GRPO knobs of DESIGN 2.3, in the style of TRL's {@code GRPOConfig}: every alternative the
+ * design names is an option, each with its default and where that default comes from. The
+ * optimizer side (AdamW, clipping, learning-rate schedule) lives in {@code org.atmanrl.executor.optim}
+ * because only the driver uses it.
+ *
+ * @param groupSize              {@code G}, completions per prompt; default 8 (TRL
+ *                               {@code num_generations}). 1 is allowed: every group then has zero
+ *                               variance and every advantage is 0 (TRL rejects G &lt; 2; verl instead
+ *                               uses the raw reward as the advantage of a lone completion).
+ * @param scale                  how advantages are scaled: {@link AdvantageScale#GROUP} (default,
+ *                               DESIGN 2.3, DeepSeekMath, TRL {@code scale_rewards="group"}) or
+ *                               {@link AdvantageScale#NONE} (Dr. GRPO: {@code r_i − mean r}).
+ * @param std                    which standard deviation {@code scale=group} divides by:
+ *                               {@link StdEstimator#SAMPLE} (default; {@code torch.std} is the unbiased
+ *                               sample std, used by TRL and verl) or {@link StdEstimator#POPULATION}.
+ * @param advantageEpsilon       added to the std before dividing; default 1e-4 (DESIGN 2.3, TRL).
+ * @param epsilonLow             lower clip range: {@code ρ} is clipped below at {@code 1 − epsilonLow};
+ *                               default 0.2 (PPO, TRL {@code epsilon}). In [0, 1).
+ * @param epsilonHigh            upper clip range: clipped above at {@code 1 + epsilonHigh}; default 0.2
+ *                               (TRL {@code epsilon_high} defaults to {@code epsilon}); DAPO's
+ *                               "clip-higher" uses 0.28.
+ * @param beta                   KL coefficient; default 0.0 (TRL since 0.16; DeepSeekMath used 0.04).
+ *                               When 0 no reference model is loaded and no KL is computed; when &gt; 0
+ *                               the per-token KL is the k3 estimator {@code exp(ref − new) − (ref − new) − 1}.
+ * @param aggregation            how per-token losses become one loss: {@link Aggregation#TOKEN}
+ *                               (default, DESIGN 2.3; TRL {@code loss_type="dapo"}),
+ *                               {@link Aggregation#SEQUENCE} (original GRPO, TRL {@code "grpo"}) or
+ *                               {@link Aggregation#DR_GRPO} (TRL {@code "dr_grpo"}).
+ * @param maxCompletionLength    the generation budget in tokens, the {@code max_len} of the
+ *                               {@code dr_grpo} normaliser; default 256 (TRL {@code max_completion_length}).
+ * @param dropZeroVarianceGroups whether groups whose rewards are all equal (no signal) are left out of
+ *                               the loss and its normaliser; default false (TRL: they stay in, with
+ *                               advantage 0, and count in the normaliser). Either way they are counted
+ *                               in the metrics.
+ * @param resampleRounds         when dropping, how many times a task may generate a fresh group for a
+ *                               dropped prompt before giving up on it (DAPO's dynamic sampling, which
+ *                               caps it with {@code max_num_gen_batches}); default 0 (drop only). Must be
+ *                               0 unless {@code dropZeroVarianceGroups}.
+ * @param mu                     optimizer updates per generated batch ({@code μ} of DeepSeekMath, TRL
+ *                               {@code num_iterations}); default 1. With 1 the old policy is the current
+ *                               one: {@code log π_old} is {@code log π_θ} detached and {@code ρ = 1}.
+ */
+public record GrpoConfig(
+        int groupSize,
+        AdvantageScale scale,
+        StdEstimator std,
+        double advantageEpsilon,
+        double epsilonLow,
+        double epsilonHigh,
+        double beta,
+        Aggregation aggregation,
+        int maxCompletionLength,
+        boolean dropZeroVarianceGroups,
+        int resampleRounds,
+        int mu) implements Serializable {
+
+    /** How group advantages are scaled (DESIGN 2.3 {@code scale}). */
+    public enum AdvantageScale {
+        /** {@code (r_i − mean r) / (std r + advantageEpsilon)}. */
+        GROUP,
+        /** {@code r_i − mean r} (Dr. GRPO). */
+        NONE
+    }
+
+    /** The standard deviation of a group's rewards. */
+    public enum StdEstimator {
+        /** {@code sqrt(Σ (r − mean)² / (G − 1))}, as {@code torch.std}; taken as 0 when G = 1. */
+        SAMPLE,
+        /** {@code sqrt(Σ (r − mean)² / G)}, as {@code numpy.std}. */
+        POPULATION
+    }
+
+    /**
+     * How per-token losses {@code ℓ_{i,t}} of completions {@code i} with {@code L_i} tokens are
+     * combined. Each mode is a sum of per-completion terms divided by an additive normaliser, so
+     * Spark tasks return sums and the driver divides once: {@code loss = Σ_i f_i Σ_t ℓ_{i,t} / Z}.
+     */
+    public enum Aggregation {
+        /** {@code f_i = 1}, {@code Z} = number of completion tokens in the global batch. */
+        TOKEN,
+        /** {@code f_i = 1 / L_i}, {@code Z} = number of completions (mean per completion, then mean). */
+        SEQUENCE,
+        /**
+         * {@code f_i = 1}, {@code Z} = number of completions × {@code maxCompletionLength}. DESIGN 2.3
+         * writes {@code G · max_len}, the normaliser of one prompt's group; averaging those per-group
+         * losses over the batch's prompts gives this (Dr. GRPO's paper averages over prompts too).
+         * {@code maxCompletionLength} is the generation budget, a constant, so the normaliser stays
+         * additive and does not depend on which completions happen to be long.
+         */
+        DR_GRPO;
+
+        /** {@code f_i} for a completion of {@code length} tokens (a zero-length one contributes nothing). */
+        public double sequenceFactor(int length) {
+            return this == SEQUENCE ? 1.0 / Math.max(length, 1) : 1.0;
+        }
+
+        /** This completion's contribution to {@code Z}. */
+        public double normaliserContribution(int length, int maxCompletionLength) {
+            return switch (this) {
+                case TOKEN -> length;
+                case SEQUENCE -> 1;
+                case DR_GRPO -> maxCompletionLength;
+            };
+        }
+
+        /** The name TRL uses ({@code token} here is TRL's {@code dapo}). */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public GrpoConfig {
+        if (groupSize < 1) throw new IllegalArgumentException("groupSize must be >= 1, got " + groupSize);
+        if (scale == null) throw new IllegalArgumentException("scale must be group or none, got null");
+        if (std == null) throw new IllegalArgumentException("std must be sample or population, got null");
+        if (!(advantageEpsilon > 0) || Double.isInfinite(advantageEpsilon)) {
+            throw new IllegalArgumentException("advantageEpsilon must be finite and > 0, got " + advantageEpsilon);
+        }
+        if (!(epsilonLow >= 0 && epsilonLow < 1)) {
+            throw new IllegalArgumentException("epsilonLow must be in [0, 1), got " + epsilonLow);
+        }
+        if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
+            throw new IllegalArgumentException("epsilonHigh must be finite and >= 0, got " + epsilonHigh);
+        }
+        if (!(beta >= 0) || Double.isInfinite(beta)) {
+            throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
+        }
+        if (aggregation == null) {
+            throw new IllegalArgumentException("aggregation must be token, sequence or dr_grpo, got null");
+        }
+        if (maxCompletionLength < 1) {
+            throw new IllegalArgumentException("maxCompletionLength must be >= 1, got " + maxCompletionLength);
+        }
+        if (resampleRounds < 0) {
+            throw new IllegalArgumentException("resampleRounds must be >= 0, got " + resampleRounds);
+        }
+        if (resampleRounds > 0 && !dropZeroVarianceGroups) {
+            throw new IllegalArgumentException("resampleRounds " + resampleRounds
+                    + " needs dropZeroVarianceGroups: only dropped groups are resampled");
+        }
+        if (mu < 1) throw new IllegalArgumentException("mu must be >= 1, got " + mu);
+    }
+
+    /** Every knob at its documented default. */
+    public static GrpoConfig defaults() {
+        return new GrpoConfig(8, AdvantageScale.GROUP, StdEstimator.SAMPLE, 1e-4, 0.2, 0.2, 0.0,
+                Aggregation.TOKEN, 256, false, 0, 1);
+    }
+
+    /** Whether the loss has a KL term, i.e. whether reference log-probabilities are needed. */
+    public boolean needsReference() {
+        return beta > 0;
+    }
+
+    public GrpoConfig withGroupSize(int v) {
+        return new GrpoConfig(v, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withScale(AdvantageScale v) {
+        return new GrpoConfig(groupSize, v, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withStd(StdEstimator v) {
+        return new GrpoConfig(groupSize, scale, v, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withAdvantageEpsilon(double v) {
+        return new GrpoConfig(groupSize, scale, std, v, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    /** Both clip ranges at once. */
+    public GrpoConfig withEpsilon(double low, double high) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, low, high, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withBeta(double v) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, v, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withAggregation(Aggregation v) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, v,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    public GrpoConfig withMaxCompletionLength(int v) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                v, dropZeroVarianceGroups, resampleRounds, mu);
+    }
+
+    /** Whether zero-variance groups are dropped, and how often a dropped group may be regenerated. */
+    public GrpoConfig withZeroVarianceGroups(boolean drop, int resample) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, drop, resample, mu);
+    }
+
+    public GrpoConfig withMu(int v) {
+        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
+                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, v);
+    }
+}

@@ -1,0 +1,72 @@
+package org.atmanrl.executor.grpo;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A step's mean gradient ({@link GradientContribution#normalise()}): the gradient of the aggregated
+ * GRPO loss with respect to every parameter, in checkpoint order, with the merged sums for the loss
+ * and the metrics. The gradient arrays are mutable so that clipping can scale them in place.
+ */
+public final class NormalisedGradient {
+    private final String[] names;
+    private final long[][] shapes;
+    private final float[][] gradients;
+    private final GrpoSums sums;
+
+    NormalisedGradient(String[] names, long[][] shapes, float[][] gradients, GrpoSums sums) {
+        this.names = names;
+        this.shapes = shapes;
+        this.gradients = gradients;
+        this.sums = sums;
+    }
+
+    public List<String> names() { return List.of(names); }
+    public long[] shape(int tensor) { return shapes[tensor].clone(); }
+    /** One row-major array per tensor, in {@link #names()} order; live, for in-place clipping. */
+    public float[][] gradients() { return gradients; }
+    public GrpoSums sums() { return sums; }
+    /** The aggregated loss {@code Σ f·ℓ / Z}. */
+    public double loss() { return sums.meanLoss(); }
+
+    /** The gradients as new arrays of {@code dataType}, keyed by tensor name in checkpoint order. */
+    public Map<String, INDArray> toArrays(DataType dataType) {
+        Map<String, INDArray> m = new LinkedHashMap<>();
+        for (int i = 0; i < names.length; i++) {
+            INDArray a = Nd4j.create(gradients[i], shapes[i], 'c');
+            if (dataType != DataType.FLOAT) {
+                INDArray cast = a.castTo(dataType);
+                a.close();
+                a = cast;
+            }
+            m.put(names[i], a);
+        }
+        return m;
+    }
+
+    /**
+     * The step's metrics under TRL's names: {@code loss}, {@code clip_ratio/low_mean},
+     * {@code clip_ratio/high_mean}, {@code clip_ratio/region_mean}, {@code kl} (mean k3 per token,
+     * only when it was computed), {@code frac_reward_zero_std}, plus {@code ratio_mean},
+     * {@code completion_length/mean}, {@code tokens}, {@code completions}, {@code groups_dropped}.
+     */
+    public Map<String, Double> metrics(boolean withKl) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loss", loss());
+        m.put("ratio_mean", sums.meanRatio());
+        m.put("clip_ratio/low_mean", sums.lowClipFraction());
+        m.put("clip_ratio/high_mean", sums.highClipFraction());
+        m.put("clip_ratio/region_mean", sums.clipFraction());
+        if (withKl) m.put("kl", sums.meanK3());
+        m.put("frac_reward_zero_std", sums.zeroVarianceFraction());
+        m.put("completion_length/mean", (double) sums.tokens() / sums.completions());
+        m.put("tokens", (double) sums.tokens());
+        m.put("completions", (double) sums.completions());
+        m.put("groups_dropped", (double) sums.droppedGroups());
+        return m;
+    }
+}

@@ -1,0 +1,49 @@
+package org.atmanrl.executor.grpo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class GrpoConfigTest {
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        GrpoConfig c = GrpoConfig.defaults();
+        assertEquals(8, c.groupSize());
+        assertEquals(GrpoConfig.AdvantageScale.GROUP, c.scale());
+        assertEquals(GrpoConfig.StdEstimator.SAMPLE, c.std());
+        assertEquals(1e-4, c.advantageEpsilon());
+        assertEquals(0.2, c.epsilonLow());
+        assertEquals(0.2, c.epsilonHigh());
+        assertEquals(0.0, c.beta());
+        assertFalse(c.needsReference());
+        assertEquals(GrpoConfig.Aggregation.TOKEN, c.aggregation());
+        assertEquals(256, c.maxCompletionLength());
+        assertFalse(c.dropZeroVarianceGroups());
+        assertEquals(0, c.resampleRounds());
+        assertEquals(1, c.mu());
+        assertTrue(c.withBeta(0.04).needsReference());
+    }
+
+    @Test
+    void invalidValuesAreRefusedWithOneLineMessages() {
+        GrpoConfig c = GrpoConfig.defaults();
+        expect("groupSize must be >= 1, got 0", () -> c.withGroupSize(0));
+        expect("epsilonLow must be in [0, 1), got 1.0", () -> c.withEpsilon(1.0, 0.2));
+        expect("epsilonHigh must be finite and >= 0, got -0.1", () -> c.withEpsilon(0.2, -0.1));
+        expect("beta must be finite and >= 0, got NaN", () -> c.withBeta(Double.NaN));
+        expect("maxCompletionLength must be >= 1, got 0", () -> c.withMaxCompletionLength(0));
+        expect("resampleRounds 2 needs dropZeroVarianceGroups: only dropped groups are resampled",
+                () -> c.withZeroVarianceGroups(false, 2));
+        expect("mu must be >= 1, got 0", () -> c.withMu(0));
+        expect("advantageEpsilon must be finite and > 0, got 0.0", () -> c.withAdvantageEpsilon(0));
+    }
+
+    private static void expect(String message, Runnable r) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
+        assertEquals(message, e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+}
