@@ -4,6 +4,8 @@ import java.util.concurrent.Callable;
 import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
 import org.atmanrl.driver.inspect.InitModelCommand;
+import org.atmanrl.driver.train.GrpoCommand;
+import org.atmanrl.driver.train.SftCommand;
 import org.atmanrl.driver.inspect.ScoreCommand;
 import org.atmanrl.driver.inspect.TokenizeCommand;
 import picocli.CommandLine;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
-        subcommands = {BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+        subcommands = {SftCommand.class, GrpoCommand.class, BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

@@ -68,7 +68,7 @@ public final class SftTrainer {
             try (ForwardPass fp = model.forward(tb, null)) {
                 double[] lp = fp.logProbs();
                 loss = 0;
-                for (int i = 0; i < w.length; i++) loss += w[i] * lp[i]; // w = -1/count: mean NLL
+                for (int i = 0; i < w.length; i++) loss -= w[i] * lp[i]; // w = -1/count: loss is the mean NLL
                 try (Gradients g = fp.backward(w, true, false)) {
                     clip = GradientClipping.clip(g.weights().named().values(), config.clipNorm());
                     if (!clip.finite() || !Double.isFinite(loss)) {
@@ -85,7 +85,7 @@ public final class SftTrainer {
                     ? GreedyEvaluation.accuracy(model, encoder.tokenizer(), test, config.evalSize(), evalTokens,
                     encoder.stopToken(), EVAL_ROWS) : null;
             int tokens = countTokens(w);
-            Progress p = new Progress(step + 1, -loss, schedule.at(step), clip.norm(), tokens,
+            Progress p = new Progress(step + 1, loss, schedule.at(step), clip.norm(), tokens,
                     (System.nanoTime() - start) / 1e9, acc);
             log.add(p);
             listener.accept(p);

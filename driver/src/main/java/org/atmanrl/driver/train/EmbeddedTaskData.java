@@ -1,0 +1,48 @@
+package org.atmanrl.driver.train;
+
+import org.atmanrl.model.text.CharTokenizerFiles;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.task.ArithmeticProblems;
+import org.atmanrl.reward.task.ArithmeticTask;
+import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.task.PromptEncoder;
+import org.atmanrl.reward.task.Split;
+
+/**
+ * The embedded default data: the arithmetic task (and its control) over the embedded character
+ * tokenizer, train and test splits, no files needed. Close it to free the tokenizer.
+ */
+public final class EmbeddedTaskData implements AutoCloseable {
+    /** Training draws index into this many problems of the train split (they are drawn with replacement). */
+    static final int TRAIN_INDEX_SPACE = 1_000_000;
+
+    public final Tokenizer tokenizer;
+    public final PromptEncoder encoder;
+    public final ProblemSet train;
+    public final ProblemSet test;
+    public final ProblemSet controlTrain;
+    public final ProblemSet controlTest;
+
+    public EmbeddedTaskData(ArithmeticDifficulty difficulty, long dataSeed, int testSize) {
+        this(Tokenizer.fromJson("embedded", CharTokenizerFiles.tokenizerJson(), CharTokenizerFiles.tokenizerConfigJson(256)),
+                difficulty, dataSeed, testSize);
+    }
+
+    /** The task over {@code tokenizer} (a trained model's own), which this closes when closed. */
+    public EmbeddedTaskData(Tokenizer tokenizer, ArithmeticDifficulty difficulty, long dataSeed, int testSize) {
+        this.tokenizer = tokenizer;
+        this.encoder = PromptEncoder.plain(tokenizer);
+        ArithmeticProblems chained = ArithmeticProblems.chained(difficulty, dataSeed);
+        ArithmeticProblems control = ArithmeticProblems.control(difficulty, dataSeed);
+        this.train = ArithmeticTask.problems(chained, Split.TRAIN, TRAIN_INDEX_SPACE, encoder);
+        this.test = ArithmeticTask.problems(chained, Split.TEST, testSize, encoder);
+        this.controlTrain = ArithmeticTask.problems(control, Split.TRAIN, TRAIN_INDEX_SPACE, encoder);
+        this.controlTest = ArithmeticTask.problems(control, Split.TEST, testSize, encoder);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

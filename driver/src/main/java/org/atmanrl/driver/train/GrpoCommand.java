@@ -1,0 +1,148 @@
+package org.atmanrl.driver.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.executor.grpo.GrpoConfig;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.executor.optim.LearningRateSchedule;
+import org.atmanrl.executor.task.RolloutScoring;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.nd4j.linalg.api.buffer.DataType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code atmanrl grpo}: AtManRL GRPO on the embedded task, in this process. */
+@Command(name = "grpo",
+        sortOptions = false,
+        description = {
+            "AtManRL GRPO on the embedded arithmetic task, in this process: per step, --prompts",
+            "training prompts, --group sampled completions each, reward r = r_out + alpha * r_sal",
+            "(DESIGN 2: outcome plus the AtMan attention-saliency reward, r_sal = N * C on correct",
+            "completions), group-relative advantages, clipped policy gradient, AdamW. Starts from",
+            "a model directory (e.g. one 'atmanrl sft' wrote) and saves the result beside the log",
+            "grpo_log.jsonl. --alpha 0 is the outcome-only control.",
+            ""})
+public final class GrpoCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Starting model directory (the embedded task's).")
+    private String model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model directory to create (must not exist).")
+    private String out;
+
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
+    private int steps;
+
+    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
+    private int prompts;
+
+    @Option(names = "--group", defaultValue = "8", paramLabel = "G", description = "Completions per prompt (default: ${DEFAULT-VALUE}).")
+    private int group;
+
+    @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A", description = "Weight of r_sal in the reward; 0 = outcome only (default: ${DEFAULT-VALUE}).")
+    private double alpha;
+
+    @Option(names = "--saliency-metrics", description = "Fit masks even when --alpha is 0, to report N, C, r_sal of the control run.")
+    private boolean saliencyMetrics;
+
+    @Option(names = "--saliency-steps", defaultValue = "8", paramLabel = "K", description = "Adam steps of the mask fit (default: ${DEFAULT-VALUE}).")
+    private int saliencySteps;
+
+    @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR", description = "Mask-fit learning rate (default: ${DEFAULT-VALUE}).")
+    private double saliencyLr;
+
+    @Option(names = "--lr", defaultValue = "1e-4", paramLabel = "LR", description = "Policy learning rate, constant (default: ${DEFAULT-VALUE}).")
+    private double lr;
+
+    @Option(names = "--beta", defaultValue = "0", paramLabel = "B", description = "k3 KL coefficient to the starting model (default: ${DEFAULT-VALUE}).")
+    private double beta;
+
+    @Option(names = "--mu", defaultValue = "1", paramLabel = "N", description = "Optimizer updates per generated batch (default: ${DEFAULT-VALUE}).")
+    private int mu;
+
+    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    private double temperature;
+
+    @Option(names = "--max-new-tokens", defaultValue = "48", paramLabel = "N", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+    private int maxNewTokens;
+
+    @Option(names = "--eval-every", defaultValue = "10", paramLabel = "N", description = "Steps between test evaluations (default: ${DEFAULT-VALUE}).")
+    private int evalEvery;
+
+    @Option(names = "--eval-size", defaultValue = "500", paramLabel = "N", description = "Test problems per evaluation (default: ${DEFAULT-VALUE}).")
+    private int evalSize;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Run seed (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        GrpoConfig grpo;
+        SaliencyConfig saliency;
+        LocalGrpoRun.Settings settings;
+        try {
+            grpo = GrpoConfig.defaults().withGroupSize(group).withBeta(beta).withMu(mu).withMaxCompletionLength(maxNewTokens);
+            saliency = SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr).withAlpha(alpha);
+            settings = new LocalGrpoRun.Settings(steps, prompts,
+                    new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics,
+                            new SamplingParams(temperature, 1.0, 0, maxNewTokens, null), 256),
+                    LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
+                    1.0, evalEvery, evalSize, maxNewTokens, seed);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Configuration conf = new Configuration();
+        Path from = new Path(model), to = new Path(out);
+        FileSystem fs = HadoopFiles.fileSystem(to, conf);
+        if (fs.exists(to)) {
+            throw new FileAlreadyExistsException(to + " already exists; choose a new --out");
+        }
+        FileSystem inFs = HadoopFiles.fileSystem(from, conf);
+        PrintWriter err = spec.commandLine().getErr();
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder log = new StringBuilder();
+        try (ModelDirectory.Loaded loaded = ModelDirectory.load(inFs, from, DataType.FLOAT);
+             EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
+                     0, evalSize);
+             LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
+            SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {data.encoder.stopToken()});
+            settings = new LocalGrpoRun.Settings(settings.steps(), settings.promptsPerStep(),
+                    new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256), settings.schedule(),
+                    settings.adam(), settings.clipNorm(), settings.evalEvery(), settings.evalSize(),
+                    settings.evalMaxTokens(), seed);
+            new LocalGrpoRun(settings, data.encoder).train(loaded.weights(), reference, data.train, data.test, s -> {
+                log.append(LocalGrpoRun.toJson(json, s)).append('\n');
+                LocalGrpoRun.print(err, steps, s);
+            });
+            Map<String, byte[]> files = new LinkedHashMap<>(ModelDirectory.companionFiles(inFs, from));
+            files.put("grpo_log.jsonl", log.toString().getBytes(StandardCharsets.UTF_8));
+            ModelDirectory.save(fs, to, loaded.config(), loaded.weights(), SaveOptions.of(SafetensorsDType.F32), files);
+            spec.commandLine().getOut().printf("wrote %s%n", fs.makeQualified(to));
+        }
+        return 0;
+    }
+}

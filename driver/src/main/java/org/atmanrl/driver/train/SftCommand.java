@@ -1,0 +1,134 @@
+package org.atmanrl.driver.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.executor.sft.SftConfig;
+import org.atmanrl.executor.sft.SftTrainer;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.EmbeddedModel;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.nd4j.linalg.api.buffer.DataType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code atmanrl sft}: the embedded model trained from scratch on the embedded task. */
+@Command(name = "sft",
+        sortOptions = false,
+        description = {
+            "Trains the embedded tiny model from scratch on the embedded arithmetic task",
+            "(prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'), in this",
+            "process, and saves it as a Hugging Face model directory: the starting point of",
+            "AtManRL training. Recipe of DESIGN 2.4: AdamW lr 3e-3, warm-up 100 steps then",
+            "cosine to 10%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip 1.0, loss on",
+            "completion tokens only. Greedy test accuracy is measured every --eval-every steps.",
+            "",
+            "Progress goes to stderr; the directory gets sft_log.jsonl, one JSON object per step.",
+            ""})
+public final class SftCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Model directory to create (must not exist); a local path or Hadoop URI.")
+    private String out;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "800", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    private int steps;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Problems per step (default: ${DEFAULT-VALUE}).")
+    private int batch;
+
+    @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Stop after this long, evaluate and save (default: ${DEFAULT-VALUE}, no limit).")
+    private long timeLimit;
+
+    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100", description = "Steps between evaluations (default: ${DEFAULT-VALUE}).")
+    private int evalEvery;
+
+    @Option(names = "--eval-size", paramLabel = "N", defaultValue = "500", description = "Test problems per evaluation (default: ${DEFAULT-VALUE}).")
+    private int evalSize;
+
+    @Option(names = "--control-share", paramLabel = "F", defaultValue = "0",
+            description = "Share of each batch from the CoT-ignored control task (default: ${DEFAULT-VALUE}).")
+    private double controlShare;
+
+    @Option(names = "--difficulty", paramLabel = "default|harder", defaultValue = "default",
+            description = "default: two chained + or - on operands 10-49 (DESIGN 2.4); harder: 3-5 operations on"
+                    + " operands 10-999 (default: ${DEFAULT-VALUE}).")
+    private String difficulty;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Run seed: initialisation and batches (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        ArithmeticDifficulty level = switch (difficulty) {
+            case "default" -> ArithmeticDifficulty.DEFAULT;
+            case "harder" -> ArithmeticDifficulty.HARDER;
+            default -> throw new ParameterException(spec.commandLine(), "--difficulty must be default or harder, got '"
+                    + difficulty + "'");
+        };
+        SftConfig config;
+        try {
+            config = SftConfig.defaults().withSteps(steps, Math.min(100, steps / 8)).withBatchSize(batch)
+                    .withEval(evalEvery, evalSize).withControlShare(controlShare).withSeed(seed).withTimeLimit(timeLimit);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Path dir = new Path(out);
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        if (fs.exists(dir)) {
+            throw new FileAlreadyExistsException(dir + " already exists; choose a new --out");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder log = new StringBuilder();
+        try (EmbeddedTaskData data = new EmbeddedTaskData(level, seed, evalSize);
+             LlamaWeights weights = LlamaWeights.random(EmbeddedModel.config(), seed, DataType.FLOAT)) {
+            SftTrainer trainer = new SftTrainer(config, data.encoder, p -> {
+                ObjectNode o = json.createObjectNode();
+                o.put("step", p.step()).put("loss", p.loss()).put("lr", p.learningRate()).put("grad_norm", p.gradNorm())
+                        .put("tokens", p.tokens()).put("seconds", p.seconds());
+                if (p.testAccuracy() != null) {
+                    o.put("test_accuracy", p.testAccuracy().value()).put("test_parsed", p.testAccuracy().parsedShare());
+                }
+                log.append(o).append('\n');
+                if (p.step() % 10 == 0 || p.testAccuracy() != null) {
+                    err.printf("sft: step %d/%d loss %.4f lr %.2e |g| %.2f %.0f s%s%n", p.step(), config.steps(), p.loss(),
+                            p.learningRate(), p.gradNorm(), p.seconds(),
+                            p.testAccuracy() == null ? "" : "  test accuracy " + p.testAccuracy());
+                    err.flush();
+                }
+            });
+            List<SftTrainer.Progress> progress = trainer.train(weights, data.train,
+                    controlShare > 0 ? data.controlTrain : null, data.test);
+            Map<String, byte[]> files = new LinkedHashMap<>(EmbeddedModel.tokenizerFiles());
+            files.put("sft_log.jsonl", log.toString().getBytes(StandardCharsets.UTF_8));
+            ModelDirectory.save(fs, dir, EmbeddedModel.hfConfig(), weights, SaveOptions.of(SafetensorsDType.F32), files);
+            SftTrainer.Progress last = progress.get(progress.size() - 1);
+            spec.commandLine().getOut().printf("wrote %s after %d steps in %.0f s: test accuracy %s%n",
+                    fs.makeQualified(dir), last.step(), last.seconds(), last.testAccuracy());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,88 @@
+package org.atmanrl.executor.task;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.atmanrl.executor.grpo.Advantages;
+import org.atmanrl.executor.grpo.GrpoBatch;
+import org.atmanrl.executor.grpo.GrpoConfig;
+import org.atmanrl.executor.rollout.Rollouts;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.RowRandom;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.CompletionSpans;
+import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.saliency.SaliencyTerms;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.Verdict;
+
+/**
+ * The first half of what one task does in a step (DESIGN 3): generate G completions per prompt,
+ * verify them, fit the AtMan mask on the correct ones, combine {@code r = r_out + alpha r_sal}
+ * and turn rewards into group advantages. The second half is {@code GrpoGradient.compute} on the
+ * returned batch.
+ *
+ * @param saliencyOn fit masks (the reward's saliency term, or only its metrics when alpha is 0)
+ */
+public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyOn, SamplingParams sampling,
+                             int maxRowsPerPass) {
+
+    public ScoredRollouts run(LlamaModel policy, Tokenizer tokenizer, int stopToken, List<Problem> problems,
+                              long runSeed, long step) {
+        long t0 = System.nanoTime();
+        List<int[]> completions = Rollouts.generate(policy, problems, grpo.groupSize(), RowRandom.mix(runSeed, step),
+                sampling, maxRowsPerPass);
+        int n = completions.size();
+        List<int[]> prompts = new ArrayList<>(n);
+        List<Verdict> verdicts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Problem p = problems.get(i / grpo.groupSize());
+            prompts.add(p.promptIds());
+            verdicts.add(p.verify(tokenizer.decode(Rollouts.withoutStop(completions.get(i), stopToken))));
+        }
+        long t1 = System.nanoTime();
+
+        List<SaliencyScore> scores = new ArrayList<>(java.util.Collections.nCopies(n, (SaliencyScore) null));
+        boolean collapsed = false;
+        if (saliencyOn) {
+            List<int[]> sequences = new ArrayList<>();
+            List<CompletionSpans> spans = new ArrayList<>();
+            List<Integer> which = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (!verdicts.get(i).correct()) {
+                    continue; // r_sal is 0 for incorrect completions: no mask to fit
+                }
+                Problem p = problems.get(i / grpo.groupSize());
+                Optional<CompletionSpans> s = CompletionSpans.locate(tokenizer, p.promptLength(), completions.get(i),
+                        p.delimiter());
+                if (s.isPresent()) {
+                    int[] seq = new int[p.promptLength() + completions.get(i).length];
+                    System.arraycopy(prompts.get(i), 0, seq, 0, p.promptLength());
+                    System.arraycopy(completions.get(i), 0, seq, p.promptLength(), completions.get(i).length);
+                    sequences.add(seq);
+                    spans.add(s.get());
+                    which.add(i);
+                }
+            }
+            if (!sequences.isEmpty()) {
+                MaskFitter.Batch fitted = new MaskFitter(policy, saliency).score(sequences, spans);
+                collapsed = fitted.collapsed();
+                for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
+            }
+        }
+        long t2 = System.nanoTime();
+
+        double[] rewards = new double[n];
+        for (int i = 0; i < n; i++) {
+            double sal = scores.get(i) == null ? 0 : scores.get(i).reward();
+            rewards[i] = SaliencyTerms.total(verdicts.get(i).reward(), sal, saliency.alpha());
+        }
+        Advantages advantages = Advantages.compute(rewards, grpo);
+        GrpoBatch batch = GrpoBatch.of(prompts, completions);
+        return new ScoredRollouts(batch, completions, verdicts, scores, rewards, advantages, collapsed,
+                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0));
+    }
+}

@@ -1,0 +1,31 @@
+package org.atmanrl.executor.task;
+
+import java.util.List;
+import org.atmanrl.executor.grpo.Advantages;
+import org.atmanrl.executor.grpo.GrpoBatch;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.task.Verdict;
+
+/**
+ * One step's rollouts for a shard of prompts, scored: per completion (problem-major, G per
+ * problem) its outcome verdict, saliency score (null when not fitted: incorrect or unparsed
+ * completion, or saliency off), total reward and advantage; and the batch to compute the policy
+ * gradient on.
+ */
+public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verdict> verdicts,
+                             List<SaliencyScore> saliency, double[] rewards, Advantages advantages,
+                             boolean masksCollapsed, StepTimings timings) {
+
+    /** Sums of the per-completion metrics, to be averaged over any number of tasks. */
+    public RolloutMetrics metrics() {
+        RolloutMetrics m = RolloutMetrics.ZERO;
+        for (int i = 0; i < verdicts.size(); i++) {
+            SaliencyScore s = saliency.get(i);
+            m = m.plus(new RolloutMetrics(1, verdicts.get(i).correct() ? 1 : 0, verdicts.get(i).parsed() ? 1 : 0,
+                    rewards[i], completions.get(i).length, s == null ? 0 : 1,
+                    s == null ? 0 : s.necessity(), s == null ? 0 : s.coverage(), s == null ? 0 : s.sufficiency(),
+                    s == null ? 0 : s.reward(), 0, 0));
+        }
+        return m.withZeroVarianceGroups(advantages.zeroVarianceGroups(), advantages.groups());
+    }
+}
