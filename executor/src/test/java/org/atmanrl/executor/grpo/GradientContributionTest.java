@@ -88,6 +88,20 @@ class GradientContributionTest {
     }
 
     @Test
+    void sumAddsInPartitionOrderWhereFloatAdditionDoesNotAssociate() {
+        // (1e8 + (−1e8)) + 1 = 1, but (1e8 + 1) + (−1e8) = 0 in float: the order is observable.
+        GradientContribution p0 = single(1e8f), p1 = single(-1e8f), p2 = single(1f);
+        assertEquals(1f, GradientContribution.sum(List.of(p0, p1, p2)).gradientSum(0)[0], 0f);
+        assertEquals(0f, GradientContribution.sum(List.of(p0, p2, p1)).gradientSum(0)[0], 0f);
+        assertEquals(1f, p0.merge(p1).merge(p2).gradientSum(0)[0], 0f);
+    }
+
+    static GradientContribution single(float v) {
+        return new GradientContribution(Aggregation.TOKEN, new String[] {"w"}, new long[][] {{1}},
+                new float[][] {{v}}, GrpoSums.zero());
+    }
+
+    @Test
     void emptyIsTheIdentityAndNormalisesToZero() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
         GrpoConfig config = GrpoConfig.defaults().withGroupSize(2);
