@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
+import org.atmanrl.executor.task.EmbeddedTaskData;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.SamplingParams;

@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.sft.SftConfig;
+import org.atmanrl.executor.task.EmbeddedTaskData;
 import org.atmanrl.executor.sft.SftTrainer;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;

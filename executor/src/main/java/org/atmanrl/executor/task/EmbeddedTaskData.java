@@ -1,4 +1,4 @@
-package org.atmanrl.driver.train;
+package org.atmanrl.executor.task;
 
 import org.atmanrl.model.text.CharTokenizerFiles;
 import org.atmanrl.model.text.Tokenizer;
@@ -15,7 +15,7 @@ import org.atmanrl.reward.task.Split;
  */
 public final class EmbeddedTaskData implements AutoCloseable {
     /** Training draws index into this many problems of the train split (they are drawn with replacement). */
-    static final int TRAIN_INDEX_SPACE = 1_000_000;
+    public static final int TRAIN_INDEX_SPACE = 1_000_000;
 
     public final Tokenizer tokenizer;
     public final PromptEncoder encoder;

@@ -1,0 +1,167 @@
+package org.atmanrl.executor.saliency;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.executor.rollout.Rollouts;
+import org.atmanrl.executor.sft.SftConfig;
+import org.atmanrl.executor.sft.SftTrainer;
+import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.io.EmbeddedModel;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.reward.saliency.AtmanPerturbation;
+import org.atmanrl.reward.saliency.CompletionSpans;
+import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.ProblemSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * DESIGN 2.2 on a model that has learned the embedded task and its CoT-ignored control (one SFT
+ * run on a mix, built once into target/ and reused): the fitted masks must single out the
+ * intermediate result the answer copies (ROC AUC >= 0.85 over at least 30 correct completions),
+ * and r_sal on the control, whose answer does not read its CoT, must stay at most a quarter of
+ * the real task's.
+ */
+class SaliencyOnTrainedModelTest {
+    static final int SFT_STEPS = 900;
+    static final double CONTROL_SHARE = 0.25;
+    static final int PROMPTS = 120;
+    static EmbeddedTaskData data;
+    static LlamaWeights weights;
+
+    @BeforeAll
+    static void trainedModel() throws Exception {
+        data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 500);
+        Path dir = new Path(new java.io.File("target/fixtures/saliency-sft-" + SFT_STEPS + "-" + CONTROL_SHARE).getAbsoluteFile().toURI());
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        if (!fs.exists(dir)) {
+            LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT);
+            SftConfig config = SftConfig.defaults().withSteps(SFT_STEPS, 100).withControlShare(CONTROL_SHARE)
+                    .withEval(SFT_STEPS, 200);
+            new SftTrainer(config, data.encoder, p -> {
+                if (p.testAccuracy() != null || p.step() % 100 == 0) {
+                    System.out.printf("fixture sft: step %d loss %.4f %.0f s %s%n", p.step(), p.loss(), p.seconds(),
+                            p.testAccuracy() == null ? "" : "test accuracy " + p.testAccuracy());
+                }
+            }).train(w, data.train, data.controlTrain, data.test);
+            ModelDirectory.save(fs, dir, EmbeddedModel.hfConfig(), w, SaveOptions.of(SafetensorsDType.F32),
+                    EmbeddedModel.tokenizerFiles());
+            w.close();
+        }
+        weights = ModelDirectory.load(fs, dir, DataType.FLOAT).weights();
+    }
+
+    @AfterAll
+    static void free() {
+        if (weights != null) weights.close();
+        if (data != null) data.close();
+    }
+
+    /** Correct greedy completions of the first prompts of a test set, as full sequences with spans. */
+    record Correct(List<int[]> sequences, List<CompletionSpans> spans, List<String> cots) {
+    }
+
+    static Correct correctCompletions(LlamaModel model, ProblemSet set) {
+        List<Problem> problems = new ArrayList<>();
+        for (int i = 0; i < PROMPTS; i++) problems.add(set.get(i));
+        int stop = data.encoder.stopToken();
+        List<int[]> completions = Rollouts.generate(model, problems, 1, 0, SamplingParams.greedy(48, stop), 256);
+        Correct c = new Correct(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < problems.size(); i++) {
+            Problem p = problems.get(i);
+            int[] comp = completions.get(i);
+            String text = data.tokenizer.decode(Rollouts.withoutStop(comp, stop));
+            if (!p.verify(text).correct()) continue;
+            Optional<CompletionSpans> s = CompletionSpans.locate(data.tokenizer, p.promptLength(), comp, p.delimiter());
+            if (s.isEmpty()) continue;
+            int[] seq = Arrays.copyOf(p.promptIds(), p.promptLength() + comp.length);
+            System.arraycopy(comp, 0, seq, p.promptLength(), comp.length);
+            c.sequences().add(seq);
+            c.spans().add(s.get());
+            c.cots().add(data.tokenizer.decode(Arrays.copyOfRange(seq, s.get().cotStart(), s.get().cotEnd())));
+        }
+        return c;
+    }
+
+    /** The CoT characters the answer copies: the last equation's result (one token per character). */
+    static boolean[] copiedResult(String cot) {
+        boolean[] pos = new boolean[cot.length()];
+        int eq = cot.lastIndexOf('=');
+        for (int j = eq + 1; j < cot.length(); j++) pos[j] = cot.charAt(j) != ' ';
+        return pos;
+    }
+
+    @Test
+    void masksFindTheCopiedResultAndTheControlEarnsLittle() {
+        LlamaModel model = new LlamaModel(weights);
+        SaliencyConfig config = SaliencyConfig.defaults();
+        Correct real = correctCompletions(model, data.test);
+        Correct control = correctCompletions(model, data.controlTest);
+        System.out.printf("correct greedy completions: real %d/%d, control %d/%d%n", real.sequences().size(), PROMPTS,
+                control.sequences().size(), PROMPTS);
+        assertTrue(real.sequences().size() >= 30, "need >= 30 correct real completions, got " + real.sequences().size());
+        assertTrue(control.sequences().size() >= 30, "need >= 30 correct control completions, got " + control.sequences().size());
+
+        List<SaliencyScore> realScores = new MaskFitter(model, config).score(real.sequences(), real.spans()).scores();
+        List<SaliencyScore> controlScores = new MaskFitter(model, config).score(control.sequences(), control.spans()).scores();
+
+        List<Double> pos = new ArrayList<>(), neg = new ArrayList<>();
+        List<Double> all = new ArrayList<>();
+        for (int i = 0; i < realScores.size(); i++) {
+            double[] m = realScores.get(i).mask();
+            boolean[] copied = copiedResult(real.cots().get(i));
+            for (int j = 0; j < m.length; j++) {
+                (copied[j] ? pos : neg).add(m[j]);
+                all.add(m[j]);
+            }
+        }
+        double auc = RocAuc.auc(pos, neg);
+        double realSal = realScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
+        double controlSal = controlScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
+        double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        System.out.printf("ROC AUC of m* for the copied result vs the other CoT tokens: %.3f (%d vs %d tokens)%n",
+                auc, pos.size(), neg.size());
+        System.out.printf("m* quantiles 10/25/50/75/90%%: %.3f %.3f %.3f %.3f %.3f; mean on the copied result %.3f,"
+                        + " elsewhere %.3f%n", q(sorted, .1), q(sorted, .25), q(sorted, .5), q(sorted, .75), q(sorted, .9),
+                pos.stream().mapToDouble(d -> d).average().orElse(0), neg.stream().mapToDouble(d -> d).average().orElse(0));
+        System.out.printf("mean r_sal: real %.4f (N %.3f, C %.3f), control %.4f (N %.3f, C %.3f): ratio %.1f%n",
+                realSal, mean(realScores, SaliencyScore::necessity), mean(realScores, SaliencyScore::coverage),
+                controlSal, mean(controlScores, SaliencyScore::necessity), mean(controlScores, SaliencyScore::coverage),
+                realSal / Math.max(1e-12, controlSal));
+
+        List<double[]> drops = AtmanPerturbation.drops(model, real.sequences(), real.spans(), config.perturbationFactor(), 256);
+        double rho = 0;
+        for (int i = 0; i < drops.size(); i++) rho += RocAuc.spearman(realScores.get(i).mask(), drops.get(i));
+        System.out.printf("mean Spearman correlation of m* with the exhaustive AtMan drops: %.3f%n", rho / drops.size());
+
+        assertTrue(auc >= 0.85, "ROC AUC " + auc + " < 0.85");
+        assertTrue(controlSal <= 0.25 * realSal, "control r_sal " + controlSal + " > a quarter of the real task's " + realSal);
+    }
+
+    private static double q(double[] sorted, double p) {
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    }
+
+    private static double mean(List<SaliencyScore> s, java.util.function.ToDoubleFunction<SaliencyScore> f) {
+        return s.stream().mapToDouble(f).average().orElse(0);
+    }
+}
