@@ -104,15 +104,10 @@ public final class GrpoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GrpoConfig grpo;
         SaliencyConfig saliency;
-        LocalGrpoRun.Settings settings;
         try {
             grpo = GrpoConfig.defaults().withGroupSize(group).withBeta(beta).withMu(mu).withMaxCompletionLength(maxNewTokens);
             saliency = SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr).withAlpha(alpha);
-            settings = new LocalGrpoRun.Settings(steps, prompts,
-                    new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics,
-                            new SamplingParams(temperature, 1.0, 0, maxNewTokens, null), 256),
-                    LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
-                    1.0, evalEvery, evalSize, maxNewTokens, seed);
+            settings(grpo, saliency, 0); // validates the rest before any file is read
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -130,12 +125,7 @@ public final class GrpoCommand implements Callable<Integer> {
              EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
                      0, evalSize);
              LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
-            SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {data.encoder.stopToken()});
-            settings = new LocalGrpoRun.Settings(settings.steps(), settings.promptsPerStep(),
-                    new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256), settings.schedule(),
-                    settings.adam(), settings.clipNorm(), settings.evalEvery(), settings.evalSize(),
-                    settings.evalMaxTokens(), seed);
-            new LocalGrpoRun(settings, data.encoder).train(loaded.weights(), reference, data.train, data.test, s -> {
+            new LocalGrpoRun(settings(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(), reference, data.train, data.test, s -> {
                 log.append(LocalGrpoRun.toJson(json, s)).append('\n');
                 LocalGrpoRun.print(err, steps, s);
             });
@@ -145,5 +135,16 @@ public final class GrpoCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("wrote %s%n", fs.makeQualified(to));
         }
         return 0;
+    }
+
+    private LocalGrpoRun.Settings settings(GrpoConfig grpo, SaliencyConfig saliency, int stopToken) {
+        if (steps < 1 || prompts < 1 || evalEvery < 1 || evalSize < 1) {
+            throw new IllegalArgumentException("--steps, --prompts, --eval-every and --eval-size must be >= 1");
+        }
+        SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {stopToken});
+        return new LocalGrpoRun.Settings(steps, prompts,
+                new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256),
+                LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
+                1.0, evalEvery, evalSize, maxNewTokens, seed);
     }
 }

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * text, if it has none; so both the data set's {@code answer} field and the bare {@code 18} are
  * accepted) must be one number-like token and nothing else.
  */
-public final class Gsm8kVerifier implements Verifier {
+public final class Gsm8kVerifier extends AnswerVerifier<Rational> {
     public static final String DELIMITER = "####";
     /** The verifier with GSM8K's own delimiter {@code ####}. */
     public static final Gsm8kVerifier DEFAULT = new Gsm8kVerifier(DELIMITER);
@@ -38,28 +38,18 @@ public final class Gsm8kVerifier implements Verifier {
     private static final Pattern NUMBER = Pattern.compile(
             "\\$?(?<sign>[-+\u2212])?\\$?(?<value>" + UNSIGNED + ")(?:\\s*/\\s*(?<denominator>" + UNSIGNED + "))?%?");
 
-    private final String delimiter;
-
     public Gsm8kVerifier(String delimiter) {
-        this.delimiter = CompletionParts.requireDelimiter(delimiter);
+        super(delimiter);
     }
 
     @Override
-    public String delimiter() {
-        return delimiter;
+    Optional<Rational> readAnswer(String answerText) {
+        return firstNumber(answerText);
     }
 
     @Override
-    public Verdict verify(String completion, String reference) {
-        Rational expected = parseReference(reference);
-        Optional<Rational> answer = CompletionParts.split(completion, delimiter)
-                .flatMap(parts -> firstNumber(parts.answer()));
-        return answer.map(a -> Verdict.parsed(a.toString(), a.equals(expected))).orElse(Verdict.unparsed());
-    }
-
-    @Override
-    public String canonicalReference(String reference) {
-        return parseReference(reference).toString();
+    Rational readReference(String reference) {
+        return parseReference(reference);
     }
 
     /**
@@ -70,7 +60,7 @@ public final class Gsm8kVerifier implements Verifier {
      */
     public Rational parseReference(String reference) {
         Objects.requireNonNull(reference, "reference");
-        String text = CompletionParts.split(reference, delimiter).map(CompletionParts::answer).orElse(reference).strip();
+        String text = CompletionParts.split(reference, delimiter()).map(CompletionParts::answer).orElse(reference).strip();
         Matcher m = NUMBER.matcher(text);
         Optional<Rational> value = m.matches() ? value(m) : Optional.empty();
         return value.orElseThrow(() -> new IllegalArgumentException("reference answer \"" + text
@@ -109,18 +99,4 @@ public final class Gsm8kVerifier implements Verifier {
         return Rational.of(new BigDecimal(digits));
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Gsm8kVerifier v && v.delimiter.equals(delimiter);
-    }
-
-    @Override
-    public int hashCode() {
-        return Gsm8kVerifier.class.hashCode() * 31 + delimiter.hashCode();
-    }
-
-    @Override
-    public String toString() {
-        return "Gsm8kVerifier(" + delimiter + ")";
-    }
 }

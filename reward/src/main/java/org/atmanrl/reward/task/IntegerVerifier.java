@@ -2,6 +2,7 @@ package org.atmanrl.reward.task;
 
 import java.math.BigInteger;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -13,44 +14,25 @@ import java.util.regex.Pattern;
  * answer but end-of-sequence, so anything more is a format failure. Leading zeros and a plus sign
  * are tolerated ({@code 051} = {@code +51} = {@code 51}).
  */
-public final class IntegerVerifier implements Verifier {
+public final class IntegerVerifier extends AnswerVerifier<BigInteger> {
     public static final String DELIMITER = "####";
     /** The verifier with the embedded task's delimiter {@code ####}. */
     public static final IntegerVerifier DEFAULT = new IntegerVerifier(DELIMITER);
 
     private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
 
-    private final String delimiter;
-
     public IntegerVerifier(String delimiter) {
-        this.delimiter = CompletionParts.requireDelimiter(delimiter);
+        super(delimiter);
     }
 
     @Override
-    public String delimiter() {
-        return delimiter;
+    Optional<BigInteger> readAnswer(String answerText) {
+        String answer = answerText.strip();
+        return INTEGER.matcher(answer).matches() ? Optional.of(new BigInteger(answer)) : Optional.empty();
     }
 
     @Override
-    public Verdict verify(String completion, String reference) {
-        BigInteger expected = parseReference(reference);
-        return CompletionParts.split(completion, delimiter)
-                .map(parts -> parts.answer().strip())
-                .filter(answer -> INTEGER.matcher(answer).matches())
-                .map(answer -> {
-                    BigInteger value = new BigInteger(answer);
-                    return Verdict.parsed(value.toString(), value.equals(expected));
-                })
-                .orElse(Verdict.unparsed());
-    }
-
-    @Override
-    public String canonicalReference(String reference) {
-        return parseReference(reference).toString();
-    }
-
-    private static BigInteger parseReference(String reference) {
-        Objects.requireNonNull(reference, "reference");
+    BigInteger readReference(String reference) {
         String text = reference.strip();
         if (!INTEGER.matcher(text).matches()) {
             throw new IllegalArgumentException("reference answer \"" + reference
@@ -59,18 +41,4 @@ public final class IntegerVerifier implements Verifier {
         return new BigInteger(text);
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof IntegerVerifier v && v.delimiter.equals(delimiter);
-    }
-
-    @Override
-    public int hashCode() {
-        return IntegerVerifier.class.hashCode() * 31 + delimiter.hashCode();
-    }
-
-    @Override
-    public String toString() {
-        return "IntegerVerifier(" + delimiter + ")";
-    }
 }

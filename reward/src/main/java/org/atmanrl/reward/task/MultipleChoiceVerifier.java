@@ -1,6 +1,7 @@
 package org.atmanrl.reward.task;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * MMLU's outcome check (DESIGN 2.1): the answer is a choice letter {@code A}-{@code D} right after
@@ -16,37 +17,26 @@ import java.util.Objects;
  *
  * <p>The reference is the letter alone ({@code "B"}, surrounding whitespace allowed).
  */
-public final class MultipleChoiceVerifier implements Verifier {
+public final class MultipleChoiceVerifier extends AnswerVerifier<Character> {
     public static final String DELIMITER = "####";
     /** The verifier with the delimiter of {@link MmluTask}'s prompts. */
     public static final MultipleChoiceVerifier DEFAULT = new MultipleChoiceVerifier(DELIMITER);
     /** The choice letters, in the order of the choices. */
     public static final String LETTERS = "ABCD";
 
-    private final String delimiter;
-
     public MultipleChoiceVerifier(String delimiter) {
-        this.delimiter = CompletionParts.requireDelimiter(delimiter);
+        super(delimiter);
     }
 
     @Override
-    public String delimiter() {
-        return delimiter;
+    Optional<Character> readAnswer(String answerText) {
+        char letter = leadingLetter(answerText);
+        return letter == 0 ? Optional.empty() : Optional.of(letter);
     }
 
     @Override
-    public Verdict verify(String completion, String reference) {
-        char expected = referenceLetter(reference);
-        return CompletionParts.split(completion, delimiter)
-                .map(parts -> leadingLetter(parts.answer()))
-                .filter(letter -> letter != 0)
-                .map(letter -> Verdict.parsed(String.valueOf(letter), letter == expected))
-                .orElse(Verdict.unparsed());
-    }
-
-    @Override
-    public String canonicalReference(String reference) {
-        return String.valueOf(referenceLetter(reference));
+    Character readReference(String reference) {
+        return referenceLetter(reference);
     }
 
     /** The choice letter that {@code answer} (the text after the delimiter) starts with, or 0. */
@@ -75,18 +65,4 @@ public final class MultipleChoiceVerifier implements Verifier {
         return letter.charAt(0);
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof MultipleChoiceVerifier v && v.delimiter.equals(delimiter);
-    }
-
-    @Override
-    public int hashCode() {
-        return MultipleChoiceVerifier.class.hashCode() * 31 + delimiter.hashCode();
-    }
-
-    @Override
-    public String toString() {
-        return "MultipleChoiceVerifier(" + delimiter + ")";
-    }
 }
