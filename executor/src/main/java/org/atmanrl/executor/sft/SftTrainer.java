@@ -68,7 +68,7 @@ public final class SftTrainer {
             try (ForwardPass fp = model.forward(tb, null)) {
                 double[] lp = fp.logProbs();
                 loss = 0;
-                for (int i = 0; i < w.length; i++) loss -= w[i] * lp[i]; // w = -1/count: loss is the mean NLL
+                for (int i = 0; i < w.length; i++) loss += w[i] * lp[i]; // w = -1/count on completion cells: the mean NLL
                 try (Gradients g = fp.backward(w, true, false)) {
                     clip = GradientClipping.clip(g.weights().named().values(), config.clipNorm());
                     if (!clip.finite() || !Double.isFinite(loss)) {
