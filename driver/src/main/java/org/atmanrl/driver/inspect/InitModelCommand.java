@@ -19,10 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "init-model",
         sortOptions = false,
         description = {
-            "Writes the embedded tiny model, randomly initialised, as a Hugging Face model",
-            "directory: config.json, model.safetensors (F32), tokenizer.json and",
-            "tokenizer_config.json for its character vocabulary. No download; a model to try",
-            "'tokenize' and 'score' on, and the starting point of the embedded task.",
+            "Writes the embedded tiny model, randomly initialised, as an HF directory.",
+            "",
+            "config.json, model.safetensors (F32), tokenizer.json and",
+            "tokenizer_config.json for its character vocabulary. No download; a model",
+            "to try 'tokenize' and 'score' on.",
             ""})
 public final class InitModelCommand implements Callable<Integer> {
     @Spec

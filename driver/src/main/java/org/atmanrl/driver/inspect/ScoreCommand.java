@@ -18,13 +18,14 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "score",
         sortOptions = false,
         description = {
-            "Scores JSON lines of token ids on stdin with a model directory's weights (fp32).",
+            "Scores JSON lines of token ids on stdin with a model directory (fp32).",
             "",
             "  {\"ids\": [t0, t1, ..., tn]}  ->  {\"logprobs\": [l1, ..., ln]}",
             "",
-            "l_i = log p(t_i | t0 .. t_{i-1}), natural log: the first token has no prefix, so",
-            "there is one value fewer than ids. One output line per input line, in order;",
-            "other fields are copied through. Pipe 'atmanrl tokenize' output in to score text.",
+            "l_i = log p(t_i | t0 .. t_{i-1}), natural log: the first token has no",
+            "prefix, so there is one value fewer than ids. One output line per input",
+            "line, in order; other fields are copied through. Pipe the output of",
+            "'atmanrl tokenize' in to score text.",
             ""},
         footer = {
             "",

@@ -13,7 +13,7 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "tokenize",
         sortOptions = false,
         description = {
-            "Encodes or decodes JSON lines on stdin with a model directory's tokenizer.json.",
+            "Encodes or decodes JSON lines on stdin with a model directory's tokenizer.",
             "",
             "  encode (default)  {\"text\": \"...\"}    ->  {\"ids\": [...]}",
             "  --decode          {\"ids\": [...]}      ->  {\"text\": \"...\"}",

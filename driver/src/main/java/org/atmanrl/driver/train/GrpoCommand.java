@@ -35,11 +35,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "grpo",
         sortOptions = false,
         description = {
-            "AtManRL GRPO on the embedded arithmetic task, in this process: per step, --prompts",
-            "training prompts, --group sampled completions each, reward r = r_out + alpha * r_sal",
-            "(DESIGN 2: outcome plus the AtMan attention-saliency reward, r_sal = N * C on correct",
-            "completions), group-relative advantages, clipped policy gradient, AdamW. Starts from",
-            "a model directory (e.g. one 'atmanrl sft' wrote) and saves the result beside the log",
+            "AtManRL GRPO on the embedded arithmetic task, in this process.",
+            "",
+            "Per step: --prompts training prompts, --group sampled completions each,",
+            "reward r = r_out + alpha * r_sal (outcome plus the AtMan attention-saliency",
+            "reward of DESIGN 2, r_sal = N * C on correct completions), group-relative",
+            "advantages, a clipped policy-gradient step with AdamW. Starts from a model",
+            "directory (e.g. one 'atmanrl sft' wrote) and saves the result with",
             "grpo_log.jsonl. --alpha 0 is the outcome-only control.",
             ""})
 public final class GrpoCommand implements Callable<Integer> {

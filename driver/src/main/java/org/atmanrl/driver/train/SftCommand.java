@@ -33,14 +33,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "sft",
         sortOptions = false,
         description = {
-            "Trains the embedded tiny model from scratch on the embedded arithmetic task",
-            "(prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'), in this",
-            "process, and saves it as a Hugging Face model directory: the starting point of",
-            "AtManRL training. Recipe of DESIGN 2.4: AdamW lr 3e-3, warm-up 100 steps then",
-            "cosine to 10%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip 1.0, loss on",
-            "completion tokens only. Greedy test accuracy is measured every --eval-every steps.",
+            "Trains the embedded tiny model from scratch on the embedded task.",
             "",
-            "Progress goes to stderr; the directory gets sft_log.jsonl, one JSON object per step.",
+            "Prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'; in this",
+            "process; saved as a Hugging Face model directory, the starting point of",
+            "AtManRL training. Recipe of DESIGN 2.4: AdamW lr 3e-3, warm-up 100 steps",
+            "then cosine to 10%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip",
+            "1.0, loss on completion tokens only. Greedy test accuracy is measured every",
+            "--eval-every steps. Progress goes to stderr; the directory gets",
+            "sft_log.jsonl, one JSON object per step.",
             ""})
 public final class SftCommand implements Callable<Integer> {
     @Spec
