@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.grpo.GrpoConfig;
@@ -116,9 +115,7 @@ public final class GrpoCommand implements Callable<Integer> {
         Configuration conf = new Configuration();
         Path from = new Path(model), to = new Path(out);
         FileSystem fs = HadoopFiles.fileSystem(to, conf);
-        if (fs.exists(to)) {
-            throw new FileAlreadyExistsException(to + " already exists; choose a new --out");
-        }
+        ModelDirectory.requireAbsent(fs, to);
         FileSystem inFs = HadoopFiles.fileSystem(from, conf);
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper json = new ObjectMapper();

@@ -21,7 +21,6 @@ import org.atmanrl.executor.task.ScoredRollouts;
 import org.atmanrl.executor.task.StepTimings;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
-import org.atmanrl.model.RowRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.atmanrl.reward.task.Problem;
@@ -70,8 +69,7 @@ public final class LocalGrpoRun {
         for (int step = 0; step < settings.steps(); step++) {
             List<Problem> problems = new ArrayList<>();
             for (int i = 0; i < settings.promptsPerStep(); i++) {
-                long draw = RowRandom.mix(RowRandom.mix(settings.seed(), step), i);
-                problems.add(train.get((int) Math.floorMod(draw, (long) train.size())));
+                problems.add(train.draw(settings.seed(), step, i));
             }
             ScoredRollouts scored = settings.scoring().run(model, encoder.tokenizer(), encoder.stopToken(), problems,
                     settings.seed(), step);

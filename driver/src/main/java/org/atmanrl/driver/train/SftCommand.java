@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.sft.SftConfig;
@@ -99,9 +98,7 @@ public final class SftCommand implements Callable<Integer> {
         }
         Path dir = new Path(out);
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
-        if (fs.exists(dir)) {
-            throw new FileAlreadyExistsException(dir + " already exists; choose a new --out");
-        }
+        ModelDirectory.requireAbsent(fs, dir);
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper json = new ObjectMapper();
         StringBuilder log = new StringBuilder();

@@ -12,7 +12,6 @@ import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
-import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.TokenBatch;
 import org.atmanrl.reward.task.Problem;
 import org.atmanrl.reward.task.ProblemSet;
@@ -100,9 +99,7 @@ public final class SftTrainer {
     private void batch(int step, ProblemSet train, ProblemSet control, List<int[]> seqs, List<Integer> promptLengths) {
         int controls = control == null ? 0 : (int) Math.round(config.controlShare() * config.batchSize());
         for (int i = 0; i < config.batchSize(); i++) {
-            ProblemSet from = i < controls ? control : train;
-            long draw = RowRandom.mix(RowRandom.mix(config.seed(), step), i);
-            Problem p = from.get((int) Math.floorMod(draw, (long) from.size()));
+            Problem p = (i < controls ? control : train).draw(config.seed(), step, i);
             int[] prompt = p.promptIds();
             int[] completion = encoder.completion(p.referenceCompletion().orElseThrow(() ->
                     new IllegalArgumentException("problem " + p.id() + " has no reference completion to train on")));

@@ -217,9 +217,7 @@ public final class ModelDirectory {
             throw new IllegalArgumentException("config.json describes " + config.model()
                     + " but the weights are " + weights.config());
         }
-        if (fs.exists(dir)) {
-            throw new FileAlreadyExistsException(dir + " already exists; a model directory is never overwritten");
-        }
+        requireAbsent(fs, dir);
         Path tmp = HadoopFiles.temporarySibling(dir);
         try {
             fs.mkdirs(tmp);
@@ -250,6 +248,16 @@ public final class ModelDirectory {
             throw e;
         }
         LOG.info("saved {} ({} weights, {})", dir, options.dtype(), weights.parameterCount());
+    }
+
+    /**
+     * Fails unless {@code dir} is free for {@link #save}: commands that train before they save
+     * call it first, so a taken output directory is reported before the work, not after.
+     */
+    public static void requireAbsent(FileSystem fs, Path dir) throws IOException {
+        if (fs.exists(dir)) {
+            throw new FileAlreadyExistsException(dir + " already exists; a model directory is never overwritten");
+        }
     }
 
     /** Writes a small file into a directory that is itself still under its temporary name. */

@@ -34,12 +34,8 @@ public record CompletionSpans(int cotStart, int cotEnd, int answerStart, int ans
      */
     public static Optional<CompletionSpans> locate(Tokenizer tokenizer, int promptLength, int[] completion,
                                                    String delimiter) {
-        // charEnd[i]: length of the text of completion tokens 0..i
-        int[] charEnd = new int[completion.length];
-        for (int i = 0; i < completion.length; i++) {
-            charEnd[i] = tokenizer.decode(java.util.Arrays.copyOf(completion, i + 1)).length();
-        }
         String text = tokenizer.decode(completion);
+        int[] charEnd = charEnds(tokenizer, completion, text);
         int at = text.lastIndexOf(delimiter);
         if (at < 0) {
             return Optional.empty();
@@ -55,5 +51,30 @@ public record CompletionSpans(int cotStart, int cotEnd, int answerStart, int ans
         }
         return Optional.of(new CompletionSpans(promptLength, promptLength + first, promptLength + answerStart,
                 promptLength + completion.length));
+    }
+
+    /**
+     * charEnd[i]: the length of the text of completion tokens 0..i. One decode per token when the
+     * tokens' texts add up to the whole (always for the character tokenizer, and for BPE unless a
+     * character is split across tokens); otherwise each prefix is decoded, which is exact but
+     * quadratic. This runs for every correct completion of every step.
+     */
+    private static int[] charEnds(Tokenizer tokenizer, int[] completion, String text) {
+        int[] charEnd = new int[completion.length];
+        int length = 0;
+        StringBuilder joined = new StringBuilder(text.length());
+        for (int i = 0; i < completion.length; i++) {
+            String piece = tokenizer.decode(new int[] {completion[i]});
+            joined.append(piece);
+            length += piece.length();
+            charEnd[i] = length;
+        }
+        if (joined.toString().equals(text)) {
+            return charEnd;
+        }
+        for (int i = 0; i < completion.length; i++) {
+            charEnd[i] = tokenizer.decode(java.util.Arrays.copyOf(completion, i + 1)).length();
+        }
+        return charEnd;
     }
 }

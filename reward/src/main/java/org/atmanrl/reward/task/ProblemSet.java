@@ -3,6 +3,7 @@ package org.atmanrl.reward.task;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntFunction;
+import org.atmanrl.model.RowRandom;
 
 /**
  * The problems of one task and split, indexable so that a trainer can draw a seeded batch of
@@ -16,6 +17,15 @@ public interface ProblemSet {
 
     /** Problem {@code index}, {@code 0 <= index < size()}. */
     Problem get(int index);
+
+    /**
+     * The problem in {@code slot} of training step {@code step}: drawn with replacement by a key
+     * of (seed, step, slot), so a step's batch depends on nothing else.
+     */
+    default Problem draw(long seed, long step, int slot) {
+        long key = RowRandom.mix(RowRandom.mix(seed, step), slot);
+        return get((int) Math.floorMod(key, (long) size()));
+    }
 
     /** A set over problems already built. */
     static ProblemSet of(String name, List<Problem> problems) {

@@ -64,6 +64,26 @@ class CompletionSpansTest {
         assertTrue(CompletionSpans.locate(tokenizer, 3, tokenizer.encode("23+45=68 ####"), "####").isEmpty());
     }
 
+    /** BPE merges the delimiter with its neighbours and splits an emoji across tokens (the slow path). */
+    @Test
+    void bpeTokensOverlappingTheDelimiterBelongToIt() throws Exception {
+        String shared = System.getenv().getOrDefault("ATMANRL_SHARED_DATA", "../../shared/data");
+        java.nio.file.Path dir = java.nio.file.Path.of(shared, "tokenizers/llama3").toAbsolutePath().normalize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(dir),
+                "shared test data absent: no " + dir + " (set ATMANRL_SHARED_DATA)");
+        try (Tokenizer llama = Tokenizer.fromJson(dir.toString(), java.nio.file.Files.readAllBytes(dir.resolve("tokenizer.json")),
+                java.nio.file.Files.readAllBytes(dir.resolve("tokenizer_config.json")))) {
+            for (String cot : new String[] {"So 5+3=8.", "So 🦙 5+3=8."}) {
+                int[] completion = llama.encode(cot + " #### 8");
+                CompletionSpans s = CompletionSpans.locate(llama, 0, completion, "####").orElseThrow();
+                String c = llama.decode(Arrays.copyOfRange(completion, s.cotStart(), s.cotEnd()));
+                String a = llama.decode(Arrays.copyOfRange(completion, s.answerStart(), s.answerEnd()));
+                assertTrue(cot.startsWith(c) && !c.contains("#"), "CoT '" + c + "'");
+                assertEquals("8", a.strip(), "answer '" + a + "'");
+            }
+        }
+    }
+
     @Test
     void anEmptyCotIsAllowed() {
         CompletionSpans s = CompletionSpans.locate(tokenizer, 2, withEos("#### 7"), "####").orElseThrow();
