@@ -1,0 +1,87 @@
+package org.atmanrl.executor.task;
+
+import java.io.Serializable;
+import java.util.Locale;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.task.MalformedRowPolicy;
+import org.atmanrl.reward.task.PromptStyle;
+
+/**
+ * Which data a command trains or evaluates on: the {@code data} section of a training config and
+ * the data options of {@code eval}. The embedded arithmetic task needs no files; GSM8K and MMLU read
+ * JSONL from any Hadoop path (DESIGN 4).
+ *
+ * @param task          which task (default {@link Task#ARITHMETIC}, the embedded one)
+ * @param trainPath     JSONL of training rows; required for GSM8K and MMLU training, unused by the
+ *                      arithmetic tasks
+ * @param testPath      JSONL of test rows; required for GSM8K and MMLU, unused by the arithmetic tasks
+ * @param template      how prompts are written: plain (default; base and the embedded model) or the
+ *                      Llama 3 Instruct chat format
+ * @param systemPrompt  the chat template's system message, or null for none
+ * @param malformedRows what a loader does with a bad row: fail (default) or skip and report it
+ * @param difficulty    the arithmetic task's difficulty (default DESIGN 2.4's)
+ * @param dataSeed      the arithmetic generator's seed (default 0): which problems exist
+ * @param testSize      test problems to evaluate on (default 500; a GSM8K/MMLU file is cut to its first
+ *                      {@code testSize} rows)
+ */
+public record DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
+                       MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize)
+        implements Serializable {
+
+    /** The tasks there are, by their config names. */
+    public enum Task {
+        ARITHMETIC("arithmetic"), ARITHMETIC_CONTROL("arithmetic-control"), GSM8K("gsm8k"), MMLU("mmlu");
+
+        private final String configName;
+
+        Task(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+
+        /** Whether the task is generated (no files). */
+        public boolean embedded() {
+            return this == ARITHMETIC || this == ARITHMETIC_CONTROL;
+        }
+
+        /** The task named {@code name} (case-insensitive), or an error that lists the names. */
+        public static Task parse(String name) {
+            for (Task t : values()) {
+                if (t.configName.equalsIgnoreCase(name.trim())) return t;
+            }
+            throw new IllegalArgumentException("unknown task '" + name + "'; expected arithmetic, arithmetic-control,"
+                    + " gsm8k or mmlu");
+        }
+    }
+
+    public DataSpec {
+        if (task == null || template == null || malformedRows == null || difficulty == null) {
+            throw new IllegalArgumentException("task, template, malformed_rows and difficulty are required");
+        }
+        if (testSize < 1) {
+            throw new IllegalArgumentException("test_size must be >= 1, got " + testSize);
+        }
+        if (!task.embedded() && (testPath == null || testPath.isBlank())) {
+            throw new IllegalArgumentException("task " + task.configName() + " needs a test file (data.test)");
+        }
+    }
+
+    /** The embedded arithmetic task with every default. */
+    public static DataSpec embedded() {
+        return new DataSpec(Task.ARITHMETIC, null, null, PromptStyle.PLAIN, null, MalformedRowPolicy.FAIL,
+                ArithmeticDifficulty.DEFAULT, 0, 500);
+    }
+
+    public DataSpec withTestSize(int n) {
+        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n);
+    }
+
+    @Override
+    public String toString() {
+        return task.configName() + (task.embedded() ? "" : " (train " + trainPath + ", test " + testPath + ")")
+                + ", " + template.name().toLowerCase(Locale.ROOT) + " prompts";
+    }
+}
