@@ -9,7 +9,8 @@ package org.atmanrl.model;
  * @param maxNewTokens most tokens generated per row
  * @param stopTokens   tokens that end a row (kept as its last token), e.g. end-of-sequence
  */
-public record SamplingParams(double temperature, double topP, int topK, int maxNewTokens, int[] stopTokens) {
+public record SamplingParams(double temperature, double topP, int topK, int maxNewTokens, int[] stopTokens)
+        implements java.io.Serializable {
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be >= 0 (0 = greedy), got " + temperature);

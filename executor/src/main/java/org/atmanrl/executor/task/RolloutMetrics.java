@@ -2,27 +2,33 @@ package org.atmanrl.executor.task;
 
 /**
  * Additive sums over completions (a partition's share of a step's metrics): counts, and sums of
- * reward, length and, over the completions whose mask was fitted, of N, C, S and r_sal.
+ * reward, squared reward, length and, over the completions whose mask was fitted, of N, C, S and r_sal.
  */
-public record RolloutMetrics(long completions, long correct, long parsed, double rewardSum, long lengthSum,
+public record RolloutMetrics(long completions, long correct, long parsed, double rewardSum, double rewardSquareSum,
+                             long lengthSum,
                              long fitted, double necessitySum, double coverageSum, double sufficiencySum,
                              double saliencySum, long zeroVarianceGroups, long groups) {
-    public static final RolloutMetrics ZERO = new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final RolloutMetrics ZERO = new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public RolloutMetrics plus(RolloutMetrics o) {
         return new RolloutMetrics(completions + o.completions, correct + o.correct, parsed + o.parsed,
-                rewardSum + o.rewardSum, lengthSum + o.lengthSum, fitted + o.fitted, necessitySum + o.necessitySum,
+                rewardSum + o.rewardSum, rewardSquareSum + o.rewardSquareSum, lengthSum + o.lengthSum, fitted + o.fitted, necessitySum + o.necessitySum,
                 coverageSum + o.coverageSum, sufficiencySum + o.sufficiencySum, saliencySum + o.saliencySum,
                 zeroVarianceGroups + o.zeroVarianceGroups, groups + o.groups);
     }
 
     RolloutMetrics withZeroVarianceGroups(long zero, long all) {
-        return new RolloutMetrics(completions, correct, parsed, rewardSum, lengthSum, fitted, necessitySum,
+        return new RolloutMetrics(completions, correct, parsed, rewardSum, rewardSquareSum, lengthSum, fitted, necessitySum,
                 coverageSum, sufficiencySum, saliencySum, zero, all);
     }
 
     public double accuracy() { return ratio(correct, completions); }
     public double meanReward() { return ratio(rewardSum, completions); }
+    /** Population standard deviation of the rewards. */
+    public double rewardStd() {
+        double mean = meanReward();
+        return completions == 0 ? 0 : Math.sqrt(Math.max(0, rewardSquareSum / completions - mean * mean));
+    }
     public double meanLength() { return ratio(lengthSum, completions); }
     /** Means over fitted (correct) completions. */
     public double meanNecessity() { return ratio(necessitySum, fitted); }

@@ -28,7 +28,7 @@ import org.atmanrl.reward.task.Verdict;
  * @param saliencyOn fit masks (the reward's saliency term, or only its metrics when alpha is 0)
  */
 public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyOn, SamplingParams sampling,
-                             int maxRowsPerPass) {
+                             int maxRowsPerPass) implements java.io.Serializable {
 
     public ScoredRollouts run(LlamaModel policy, Tokenizer tokenizer, int stopToken, List<Problem> problems,
                               long runSeed, long step) {

@@ -22,7 +22,7 @@ public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verd
         for (int i = 0; i < verdicts.size(); i++) {
             SaliencyScore s = saliency.get(i);
             m = m.plus(new RolloutMetrics(1, verdicts.get(i).correct() ? 1 : 0, verdicts.get(i).parsed() ? 1 : 0,
-                    rewards[i], completions.get(i).length, s == null ? 0 : 1,
+                    rewards[i], rewards[i] * rewards[i], completions.get(i).length, s == null ? 0 : 1,
                     s == null ? 0 : s.necessity(), s == null ? 0 : s.coverage(), s == null ? 0 : s.sufficiency(),
                     s == null ? 0 : s.reward(), 0, 0));
         }

@@ -20,7 +20,7 @@ package org.atmanrl.reward.saliency;
  */
 public record SaliencyConfig(int steps, double learningRate, double theta0, double lambda, double epsilon,
                              MaskObjective objective, RewardForm form, double alpha,
-                             double perturbationFactor, int maxRowsPerPass) {
+                             double perturbationFactor, int maxRowsPerPass) implements java.io.Serializable {
 
     /** What the mask fit optimises. */
     public enum MaskObjective {
