@@ -3,6 +3,7 @@ package org.atmanrl.driver;
 import java.util.concurrent.Callable;
 import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
+import org.atmanrl.driver.eval.EvalCommand;
 import org.atmanrl.driver.inspect.InitModelCommand;
 import org.atmanrl.driver.train.GrpoCommand;
 import org.atmanrl.driver.train.SftCommand;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
         subcommands = {SftCommand.class, GrpoCommand.class, BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

@@ -2,7 +2,6 @@ package org.atmanrl.executor.task;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.atmanrl.executor.grpo.Advantages;
 import org.atmanrl.executor.grpo.GrpoBatch;
 import org.atmanrl.executor.grpo.GrpoConfig;
@@ -11,8 +10,6 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.saliency.CompletionSpans;
-import org.atmanrl.reward.saliency.MaskFitter;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.saliency.SaliencyTerms;
@@ -45,33 +42,13 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         }
         long t1 = System.nanoTime();
 
-        List<SaliencyScore> scores = new ArrayList<>(java.util.Collections.nCopies(n, (SaliencyScore) null));
+        List<SaliencyScore> scores = java.util.Collections.nCopies(n, null);
         boolean collapsed = false;
         if (saliencyOn) {
-            List<int[]> sequences = new ArrayList<>();
-            List<CompletionSpans> spans = new ArrayList<>();
-            List<Integer> which = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                if (!verdicts.get(i).correct()) {
-                    continue; // r_sal is 0 for incorrect completions: no mask to fit
-                }
-                Problem p = problems.get(i / grpo.groupSize());
-                Optional<CompletionSpans> s = CompletionSpans.locate(tokenizer, p.promptLength(), completions.get(i),
-                        p.delimiter());
-                if (s.isPresent()) {
-                    int[] seq = new int[p.promptLength() + completions.get(i).length];
-                    System.arraycopy(prompts.get(i), 0, seq, 0, p.promptLength());
-                    System.arraycopy(completions.get(i), 0, seq, p.promptLength(), completions.get(i).length);
-                    sequences.add(seq);
-                    spans.add(s.get());
-                    which.add(i);
-                }
-            }
-            if (!sequences.isEmpty()) {
-                MaskFitter.Batch fitted = new MaskFitter(policy, saliency).score(sequences, spans);
-                collapsed = fitted.collapsed();
-                for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
-            }
+            CorrectCompletionSaliency.Scores fitted = CorrectCompletionSaliency.fit(policy, saliency, tokenizer,
+                    problems, grpo.groupSize(), completions, verdicts);
+            scores = fitted.perCompletion();
+            collapsed = fitted.collapsed();
         }
         long t2 = System.nanoTime();
 

@@ -91,6 +91,11 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
                 perturbationFactor, maxRowsPerPass);
     }
 
+    public SaliencyConfig withMaxRowsPerPass(int rows) {
+        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
+                perturbationFactor, rows);
+    }
+
     /**
      * The lowest mask value Adam can reach in K steps, {@code sigmoid(theta0 - K * lr)}: Adam moves
      * each theta by about lr per step. DESIGN 2.2 found separation only when this is <~ 0.03.

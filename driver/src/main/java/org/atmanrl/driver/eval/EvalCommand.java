@@ -1,0 +1,222 @@
+package org.atmanrl.driver.eval;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.task.MalformedRowPolicy;
+import org.atmanrl.reward.task.PromptStyle;
+import org.nd4j.linalg.api.buffer.DataType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code atmanrl eval}: a model's greedy accuracy and AtMan saliency on a test set, in this process. */
+@Command(name = "eval",
+        sortOptions = false,
+        description = {
+            "Greedy accuracy and attention saliency of a model on a test set.",
+            "",
+            "One greedy completion per test problem, verified against the reference",
+            "(unparsed: no answer after '####'). On each correct one the AtMan mask of",
+            "DESIGN 2.2 is fitted and N (necessity), C (coverage), S (sufficiency) and",
+            "r_sal = N * C measured; N, C and S are means over the correct completions,",
+            "r_sal the mean over all problems (0 for a wrong one). Prints a table to",
+            "stdout; --json writes the same as one JSON object.",
+            ""},
+        footer = {
+            "",
+            "Examples:",
+            "  atmanrl eval --model runs/sft --size 200",
+            "  atmanrl eval --model hdfs:///models/llama3-8b-instruct --data gsm8k \\",
+            "      --test hdfs:///data/gsm8k/test.jsonl --template chat --json gsm8k.json",
+            ""})
+public final class EvalCommand implements Callable<Integer> {
+    /** The completion budget when --max-new-tokens is not given: the embedded task's answers are short. */
+    static final int ARITHMETIC_MAX_NEW_TOKENS = 48, DATA_SET_MAX_NEW_TOKENS = 256;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, weights, tokenizer.json); a local path"
+                    + " or any Hadoop URI. Its tokenizer encodes the prompts.")
+    private String model;
+
+    @Option(names = "--data", defaultValue = "arithmetic", paramLabel = "TASK",
+            description = "arithmetic, arithmetic-control (the embedded task and its CoT-ignored control, generated),"
+                    + " gsm8k or mmlu (read from --test) (default: ${DEFAULT-VALUE}).")
+    private String data;
+
+    @Option(names = "--test", paramLabel = "PATH",
+            description = "JSONL test file of gsm8k or mmlu (required for them); a local path or Hadoop URI.")
+    private String test;
+
+    @Option(names = "--template", defaultValue = "plain", paramLabel = "plain|chat",
+            description = "Prompt format: plain text, or the Llama 3 Instruct chat format, which needs a Llama 3"
+                    + " tokenizer (default: ${DEFAULT-VALUE}).")
+    private String template;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message of the chat template (with --template chat).")
+    private String system;
+
+    @Option(names = "--skip-malformed",
+            description = "Skip malformed rows of the test file, listing each on stderr, instead of stopping at the first.")
+    private boolean skipMalformed;
+
+    @Option(names = "--size", defaultValue = "500", paramLabel = "N",
+            description = "Test problems: the first N of the set (default: ${DEFAULT-VALUE}).")
+    private int size;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N",
+            description = "Completion budget (default: " + ARITHMETIC_MAX_NEW_TOKENS + " for the arithmetic tasks, "
+                    + DATA_SET_MAX_NEW_TOKENS + " for gsm8k and mmlu).")
+    private Integer maxNewTokens;
+
+    @Option(names = "--no-saliency", description = "Accuracy only: fit no masks (much faster).")
+    private boolean noSaliency;
+
+    @Option(names = "--saliency-steps", defaultValue = "8", paramLabel = "K",
+            description = "Adam steps of the mask fit (default: ${DEFAULT-VALUE}).")
+    private int saliencySteps;
+
+    @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR",
+            description = "Mask-fit learning rate (default: ${DEFAULT-VALUE}).")
+    private double saliencyLr;
+
+    @Option(names = "--rows-per-pass", defaultValue = "64", paramLabel = "N",
+            description = "Completions generated, or masks fitted, per forward pass; lower it if memory is short"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int rowsPerPass;
+
+    @Option(names = "--json", paramLabel = "FILE",
+            description = "Also write the results as one JSON object to FILE (must not exist); a local path or Hadoop URI.")
+    private String json;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        DataSpec dataSpec = dataSpec();
+        Evaluation evaluation = evaluation(dataSpec.task());
+        Configuration conf = new Configuration();
+        Path jsonPath = json == null ? null : new Path(json);
+        FileSystem jsonFs = jsonPath == null ? null : HadoopFiles.fileSystem(jsonPath, conf);
+        if (jsonPath != null && jsonFs.exists(jsonPath)) { // before the work, not after
+            throw new FileAlreadyExistsException(jsonPath + " already exists; not overwritten");
+        }
+        Path dir = new Path(model);
+        FileSystem fs = HadoopFiles.fileSystem(dir, conf);
+        PrintWriter err = spec.commandLine().getErr();
+        try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT);
+             Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
+            TaskDatasets.TaskDataset dataset = open(dataSpec, conf, tokenizer);
+            dataset.warnings().forEach(w -> err.println("eval: warning: " + w));
+            LlamaModel llama = new LlamaModel(loaded.weights());
+            try {
+                evaluation.requireFits(dataset.test(), size, llama.config().maxPositionEmbeddings());
+            } catch (IllegalArgumentException e) {
+                throw new UserInputException(e.getMessage() + "; lower --max-new-tokens or use a model with a longer context");
+            }
+            EvalReport report = evaluation.run(llama, dataset.encoder(), dataset.test(), size);
+            if (report.masksCollapsed()) {
+                err.println("eval: warning: the fitted masks collapsed (median ~ 90th percentile): C measures the"
+                        + " mask-fit settings more than the model; see DESIGN 2.2 on --saliency-steps and --saliency-lr");
+            }
+            err.flush();
+            PrintWriter out = spec.commandLine().getOut();
+            EvalTable.print(out, report);
+            out.flush();
+            if (jsonPath != null) {
+                JsonReportFile.write(jsonFs, jsonPath, settings(report.toJson(), evaluation));
+            }
+        }
+        return 0;
+    }
+
+    /** The data; a file that is there but cannot be read is the user's to fix, in one line. */
+    private static TaskDatasets.TaskDataset open(DataSpec dataSpec, Configuration conf, Tokenizer tokenizer)
+            throws IOException {
+        try {
+            return TaskDatasets.open(dataSpec, conf, tokenizer);
+        } catch (FileNotFoundException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UserInputException("cannot read " + dataSpec.testPath() + ": " + e.getMessage());
+        }
+    }
+
+    private DataSpec dataSpec() {
+        DataSpec.Task task;
+        try {
+            task = DataSpec.Task.parse(data);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--data: " + e.getMessage());
+        }
+        PromptStyle style = switch (template.toLowerCase(Locale.ROOT)) {
+            case "plain" -> PromptStyle.PLAIN;
+            case "chat" -> PromptStyle.CHAT;
+            default -> throw new ParameterException(spec.commandLine(), "--template must be plain or chat, got '"
+                    + template + "'");
+        };
+        if (system != null && style != PromptStyle.CHAT) {
+            throw new ParameterException(spec.commandLine(), "--system needs --template chat");
+        }
+        if (size < 1) {
+            throw new ParameterException(spec.commandLine(), "--size must be at least 1, got " + size);
+        }
+        if (task.embedded() && test != null) {
+            throw new ParameterException(spec.commandLine(), "--test is for gsm8k and mmlu; --data " + task.configName()
+                    + " is generated");
+        }
+        if (!task.embedded() && (test == null || test.isBlank())) {
+            throw new UserInputException("--data " + task.configName() + " needs --test PATH, the JSONL file of its"
+                    + " test rows");
+        }
+        return new DataSpec(task, null, test, style, system,
+                skipMalformed ? MalformedRowPolicy.SKIP : MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, size);
+    }
+
+    private Evaluation evaluation(DataSpec.Task task) {
+        int budget = maxNewTokens != null ? maxNewTokens
+                : task.embedded() ? ARITHMETIC_MAX_NEW_TOKENS : DATA_SET_MAX_NEW_TOKENS;
+        try {
+            SaliencyConfig saliency = noSaliency ? null
+                    : SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr);
+            return new Evaluation(saliency, budget, rowsPerPass);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** The report with what produced it, so that a JSON file read later says what it measured. */
+    private ObjectNode settings(ObjectNode report, Evaluation evaluation) {
+        report.put("model", model).put("template", template.toLowerCase(Locale.ROOT))
+                .put("max_new_tokens", evaluation.maxNewTokens()).put("saliency", evaluation.saliency() != null);
+        if (evaluation.saliency() != null) {
+            report.put("saliency_steps", evaluation.saliency().steps())
+                    .put("saliency_lr", evaluation.saliency().learningRate());
+        }
+        return report;
+    }
+}

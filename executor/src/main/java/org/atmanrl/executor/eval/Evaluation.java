@@ -1,0 +1,109 @@
+package org.atmanrl.executor.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.atmanrl.executor.rollout.Rollouts;
+import org.atmanrl.executor.task.CorrectCompletionSaliency;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.task.PromptEncoder;
+import org.atmanrl.reward.task.Verdict;
+
+/**
+ * A model's greedy accuracy and AtMan saliency on the first problems of a set: one greedy
+ * completion per problem, verified without its stop token, and, with saliency on, DESIGN 2.2's
+ * mask fitted on each correct one (the same inputs GRPO's reward uses, via {@link
+ * CorrectCompletionSaliency}). Completions are generated in passes of {@code maxRowsPerPass}
+ * rows, and masks fitted in passes of that many too, all fitted masks in one {@code MaskFitter}
+ * call so that the collapse check sees them together. Deterministic: greedy decoding and a
+ * deterministic fit.
+ *
+ * @param saliency       the mask fit's settings (its own {@code maxRowsPerPass} is replaced), or
+ *                       null for outcome only
+ * @param maxNewTokens   completion budget
+ * @param maxRowsPerPass rows per generation or fitting pass
+ */
+public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass) {
+    public Evaluation {
+        if (maxNewTokens < 1 || maxRowsPerPass < 1) {
+            throw new IllegalArgumentException("maxNewTokens and maxRowsPerPass must be >= 1, got " + maxNewTokens
+                    + " and " + maxRowsPerPass);
+        }
+        if (saliency != null) {
+            saliency = saliency.withMaxRowsPerPass(maxRowsPerPass);
+        }
+    }
+
+    /** Evaluates {@code model} on the first {@code n} problems of {@code set} (all of them if it has fewer). */
+    public EvalReport run(LlamaModel model, PromptEncoder encoder, ProblemSet set, int n) {
+        long t0 = System.nanoTime();
+        List<Problem> problems = firstProblems(set, n);
+        requireFits(problems, model.config().maxPositionEmbeddings());
+        int stop = encoder.stopToken();
+        List<int[]> completions = Rollouts.generate(model, problems, 1, 0L, SamplingParams.greedy(maxNewTokens, stop),
+                maxRowsPerPass);
+        List<Verdict> verdicts = new ArrayList<>(problems.size());
+        int correct = 0, parsed = 0;
+        for (int i = 0; i < problems.size(); i++) {
+            Verdict v = problems.get(i).verify(encoder.tokenizer().decode(Rollouts.withoutStop(completions.get(i), stop)));
+            verdicts.add(v);
+            correct += v.correct() ? 1 : 0;
+            parsed += v.parsed() ? 1 : 0;
+        }
+        int fitted = 0;
+        double necessity = 0, coverage = 0, sufficiency = 0, saliencySum = 0;
+        boolean collapsed = false;
+        if (saliency != null) {
+            CorrectCompletionSaliency.Scores scores = CorrectCompletionSaliency.fit(model, saliency, encoder.tokenizer(),
+                    problems, 1, completions, verdicts);
+            collapsed = scores.collapsed();
+            for (SaliencyScore score : scores.perCompletion()) {
+                if (score == null) continue;
+                fitted++;
+                necessity += score.necessity();
+                coverage += score.coverage();
+                sufficiency += score.sufficiency();
+                saliencySum += score.reward();
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new EvalReport(set.name(), problems.size(), correct, problems.size() - parsed, fitted,
+                ratio(necessity, fitted), ratio(coverage, fitted), ratio(sufficiency, fitted),
+                ratio(saliencySum, problems.size()), ratio(saliencySum, correct), collapsed, seconds);
+    }
+
+    /**
+     * Fails, naming the first problem, if a prompt plus {@code maxNewTokens} exceeds the model's
+     * context: before any generation, so a data set too long for a model is one clear message.
+     */
+    public void requireFits(ProblemSet set, int n, int maxPositions) {
+        requireFits(firstProblems(set, n), maxPositions);
+    }
+
+    private void requireFits(List<Problem> problems, int maxPositions) {
+        for (Problem p : problems) {
+            if (p.promptLength() + maxNewTokens > maxPositions) {
+                throw new IllegalArgumentException("problem " + p.id() + ": its prompt of " + p.promptLength()
+                        + " tokens plus " + maxNewTokens + " new tokens exceeds the model's max_position_embeddings "
+                        + maxPositions);
+            }
+        }
+    }
+
+    private static List<Problem> firstProblems(ProblemSet set, int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+        List<Problem> problems = new ArrayList<>();
+        for (int i = 0; i < Math.min(n, set.size()); i++) problems.add(set.get(i));
+        return problems;
+    }
+
+    private static double ratio(double a, int b) {
+        return b == 0 ? 0 : a / b;
+    }
+}

@@ -1,0 +1,75 @@
+package org.atmanrl.executor.task;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.CompletionSpans;
+import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.Verdict;
+
+/**
+ * DESIGN 2.2's saliency for the correct completions among many: each correct completion whose
+ * CoT, delimiter and answer can be located becomes a full sequence (prompt then completion) with
+ * its spans, and all of them are fitted in one {@link MaskFitter#score} call. Shared by GRPO
+ * rollout scoring and evaluation, so that both measure r_sal on exactly the same inputs.
+ */
+public final class CorrectCompletionSaliency {
+    private CorrectCompletionSaliency() {
+    }
+
+    /**
+     * Per completion (in the order given) its score, or null where no mask was fitted (incorrect,
+     * or no answer span found); and whether the fitted masks collapsed (false when none was fitted).
+     */
+    public record Scores(List<SaliencyScore> perCompletion, boolean collapsed) {
+        public long fitted() {
+            return perCompletion.stream().filter(s -> s != null).count();
+        }
+    }
+
+    /**
+     * Fits masks on the correct ones of {@code completions}, which are problem-major, {@code
+     * perProblem} per problem (as {@code Rollouts.generate} returns them); {@code verdicts} are
+     * theirs, in the same order.
+     */
+    public static Scores fit(LlamaModel model, SaliencyConfig config, Tokenizer tokenizer, List<Problem> problems,
+                             int perProblem, List<int[]> completions, List<Verdict> verdicts) {
+        int n = completions.size();
+        if (verdicts.size() != n || problems.size() * perProblem != n) {
+            throw new IllegalArgumentException(n + " completions, " + verdicts.size() + " verdicts, "
+                    + problems.size() + " problems x " + perProblem);
+        }
+        List<int[]> sequences = new ArrayList<>();
+        List<CompletionSpans> spans = new ArrayList<>();
+        List<Integer> which = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (!verdicts.get(i).correct()) {
+                continue; // r_sal is 0 for incorrect completions: no mask to fit
+            }
+            Problem p = problems.get(i / perProblem);
+            int[] completion = completions.get(i);
+            Optional<CompletionSpans> s = CompletionSpans.locate(tokenizer, p.promptLength(), completion, p.delimiter());
+            if (s.isPresent()) {
+                int[] seq = Arrays.copyOf(p.promptIds(), p.promptLength() + completion.length);
+                System.arraycopy(completion, 0, seq, p.promptLength(), completion.length);
+                sequences.add(seq);
+                spans.add(s.get());
+                which.add(i);
+            }
+        }
+        List<SaliencyScore> scores = new ArrayList<>(Collections.nCopies(n, (SaliencyScore) null));
+        if (sequences.isEmpty()) {
+            return new Scores(scores, false);
+        }
+        MaskFitter.Batch fitted = new MaskFitter(model, config).score(sequences, spans);
+        for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
+        return new Scores(scores, fitted.collapsed());
+    }
+}
