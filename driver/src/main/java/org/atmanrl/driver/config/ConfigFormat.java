@@ -3,11 +3,13 @@ package org.atmanrl.driver.config;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
@@ -18,10 +20,16 @@ enum ConfigFormat {
     YAML("YAML", YAMLMapper.builder(YAMLFactory.builder()
             // Jackson would otherwise quote the source in every location; the user has the file.
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()).build()),
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // On by default, but not in a factory from the builder: without it "grpo:" with every key
+            // commented out would be the string "" instead of null.
+            .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
+            // A second YAML document would otherwise be ignored without a word.
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build()),
     JSON("JSON", JsonMapper.builder()
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build());
 
     private final String label;
     private final ObjectMapper mapper;
@@ -68,6 +76,7 @@ enum ConfigFormat {
         }
         String original = e.getOriginalMessage();
         if (original.startsWith("Duplicate field ")) return "duplicate key " + original.substring("Duplicate field ".length());
+        if (original.startsWith("Trailing token")) return "more content after the config's mapping (one config per file)";
         return original;
     }
 }

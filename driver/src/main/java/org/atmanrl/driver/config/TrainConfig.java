@@ -88,7 +88,10 @@ public record TrainConfig(String model, String output, long seed, int steps, int
                 SparkSettings.defaults(), FaultSettings.none());
     }
 
-    /** This config as YAML: every key, in the file's order, loading back to an equal config. */
+    /**
+     * This config as YAML: every key, in the file's order, loading back to an equal config (the
+     * loader also wants model and output, which only {@link #defaults()} lacks).
+     */
     public String toYaml() {
         return YamlText.write(new ConfigValues(this, "config").toTree());
     }

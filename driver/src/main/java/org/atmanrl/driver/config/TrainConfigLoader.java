@@ -69,8 +69,8 @@ public final class TrainConfigLoader {
     }
 
     private static byte[] bytes(Configuration conf, String file, String source) {
-        Path path = new Path(file);
         try {
+            Path path = new Path(file);
             FileSystem fs = HadoopFiles.fileSystem(path, conf);
             FileStatus status;
             try {
@@ -83,7 +83,7 @@ public final class TrainConfigLoader {
         } catch (ModelFormatException e) {
             throw new ConfigException(source + ": " + e.getMessage().substring(e.file().length() + 2));
         } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-            // IllegalArgumentException: Hadoop's answer to a path it cannot parse, e.g. an unknown scheme's URI
+            // IllegalArgumentException: Hadoop's answer to a path it cannot parse
             throw new ConfigException(source + ": cannot read: " + e.getMessage());
         }
     }

@@ -39,6 +39,12 @@ class TrainConfigOverridesTest {
     }
 
     @Test
+    void aSectionWithEveryKeyCommentedOutChangesNothing() {
+        String file = new ConfigFiles(tmp).write("c.yaml", ConfigFiles.REQUIRED + "grpo:\n  # beta: 0.04\nfaults:\n");
+        assertEquals(ConfigFiles.demoDefaults(), ConfigFiles.load(file));
+    }
+
+    @Test
     void aMappingValueChangesOnlyTheKeysItNames() {
         TrainConfig c = ConfigFiles.load(null, "model=m", "output=o", "data.difficulty=harder",
                 "data.difficulty.max_operations=6", "grpo={beta: 0.1, mu: 2}");

@@ -153,6 +153,8 @@ class TrainConfigRejectionsTest {
         assertContains(": the file is empty; expected a mapping", rejected("e.yaml", "# nothing yet\n"));
         assertContains(": the file is empty", rejected("e.json", ""));
         assertEquals(source() + "expected a mapping of keys at the top level, got a list", rejected("x.yaml", "- a\n- b\n"));
+        assertEquals(source() + "malformed YAML at line 4, column 1: more content after the config's mapping (one config"
+                + " per file)", rejectedYaml("---\nsteps: 3\n"));
     }
 
     @Test
