@@ -61,7 +61,7 @@ final class ConfigValues {
             value = ConfigFormat.YAML.parse(text);
         } catch (JsonProcessingException e) {
             if (!freeText) throw new ConfigException(source + ": " + key + ": " + ConfigFormat.YAML.describe(e));
-            value = TextNode.valueOf(text);
+            value = TextNode.valueOf(text.strip());
         }
         if (value == null || value.isMissingNode()) {
             value = JsonNodeFactory.instance.nullNode(); // "--set data.test=" as "test:" in a file
