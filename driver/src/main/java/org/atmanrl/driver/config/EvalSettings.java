@@ -1,0 +1,23 @@
+package org.atmanrl.driver.config;
+
+import java.io.Serializable;
+
+/**
+ * Greedy test-set evaluation during a run: the {@code eval} section.
+ *
+ * @param every        steps between evaluations; 0 = only before the first and after the last step;
+ *                     default 0
+ * @param size         test problems per evaluation, at most {@code data.test_size}; default 200
+ * @param maxNewTokens greedy completion budget in tokens; default 48, as sampling's
+ */
+public record EvalSettings(int every, int size, int maxNewTokens) implements Serializable {
+    public EvalSettings {
+        if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = before and after only), got " + every);
+        if (size < 1) throw new IllegalArgumentException("size must be >= 1, got " + size);
+        if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
+    }
+
+    public static EvalSettings defaults() {
+        return new EvalSettings(0, 200, 48);
+    }
+}

@@ -1,0 +1,108 @@
+package org.atmanrl.driver.config;
+
+import org.atmanrl.executor.grpo.GrpoConfig;
+import org.atmanrl.executor.optim.LearningRateSchedule;
+import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+
+/**
+ * Everything {@code atmanrl train} needs, resolved: the config file's values over these defaults,
+ * then the {@code --set} overrides. {@link TrainConfigLoader} reads one; {@link #toYaml()} writes
+ * one back; {@code deploy/configs/embedded.yaml} documents every key.
+ *
+ * @param model           starting model directory (any Hadoop path); required to train, null in {@link #defaults()}
+ * @param output          run directory; required to train, null in {@link #defaults()}
+ * @param seed            run seed: prompt draws, sampling and masks derive from it (DESIGN 3)
+ * @param steps           GRPO steps
+ * @param promptsPerStep  {@code B}, prompts per step
+ * @param partitions      {@code P}, Spark tasks per step, each holding whole prompt groups
+ * @param data            which task and data files
+ * @param sampling        rollout sampling; its {@code maxNewTokens} is GRPO's {@code maxCompletionLength}
+ * @param grpo            advantages, clipping, KL and loss aggregation (DESIGN 2.3)
+ * @param saliency        the AtMan mask fit and {@code r_sal} (DESIGN 2.2)
+ * @param saliencyMetrics fit masks even when {@code saliency.alpha} is 0, to report N, C and {@code r_sal}
+ * @param optimizer       AdamW, clipping and the learning-rate schedule
+ * @param checkpoint      when checkpoints are written and how many are kept
+ * @param eval            greedy test evaluation
+ * @param spark           Spark master and task retries
+ * @param faults          fault injection for tests; off by default
+ */
+public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
+                          DataSpec data, SamplingSettings sampling, GrpoConfig grpo, SaliencyConfig saliency,
+                          boolean saliencyMetrics, OptimizerSettings optimizer, CheckpointSettings checkpoint,
+                          EvalSettings eval, SparkSettings spark, FaultSettings faults) {
+
+    public TrainConfig {
+        if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
+                || checkpoint == null || eval == null || spark == null || faults == null) {
+            throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, checkpoint,"
+                    + " eval, spark, faults) is required");
+        }
+        if (model != null && model.isBlank()) throw new IllegalArgumentException("model must not be blank");
+        if (output != null && output.isBlank()) throw new IllegalArgumentException("output must not be blank");
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        if (promptsPerStep < 1) throw new IllegalArgumentException("prompts_per_step must be >= 1, got " + promptsPerStep);
+        if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        if (partitions > promptsPerStep) {
+            throw new IllegalArgumentException("partitions must be <= prompts_per_step (a task holds whole prompt"
+                    + " groups, so more tasks than prompts would idle), got " + partitions + " partitions for "
+                    + promptsPerStep + " prompts");
+        }
+        // One number in two records: the file has only sampling.max_new_tokens, so toYaml could not keep both.
+        if (grpo.maxCompletionLength() != sampling.maxNewTokens()) {
+            throw new IllegalArgumentException("grpo max_completion_length " + grpo.maxCompletionLength()
+                    + " must equal sampling.max_new_tokens " + sampling.maxNewTokens());
+        }
+        if (!data.task().embedded() && (data.trainPath() == null || data.trainPath().isBlank())) {
+            throw new IllegalArgumentException("task " + data.task().configName() + " needs a training file (data.train)");
+        }
+        if (eval.size() > data.testSize()) {
+            throw new IllegalArgumentException("eval size " + eval.size() + " must be <= data.test_size "
+                    + data.testSize() + " (evaluation draws from the test problems)");
+        }
+        if (optimizer.schedule() != LearningRateSchedule.Decay.CONSTANT && optimizer.warmupSteps() >= steps) {
+            throw new IllegalArgumentException("a " + optimizer.schedule().name().toLowerCase(java.util.Locale.ROOT)
+                    + " schedule needs warmup_steps < steps, got " + optimizer.warmupSteps() + " and " + steps);
+        }
+        // A fault aimed past the run would never fire, and a recovery test would pass without testing anything.
+        if (faults.failTaskStep() != null && (faults.failTaskStep() >= steps || faults.failTaskPartition() >= partitions)) {
+            throw new IllegalArgumentException("fail_task_step " + faults.failTaskStep() + " and fail_task_partition "
+                    + faults.failTaskPartition() + " must be < steps " + steps + " and < partitions " + partitions);
+        }
+        if (faults.nanGradientStep() != null && faults.nanGradientStep() >= steps) {
+            throw new IllegalArgumentException("nan_gradient_step must be < steps " + steps + ", got "
+                    + faults.nanGradientStep());
+        }
+    }
+
+    /**
+     * Every default: the records' own (GrpoConfig, SaliencyConfig, AdamW, DataSpec) except a
+     * completion budget of 48 tokens (the embedded task's completions are ~25, GrpoConfig's 256 is
+     * TRL's), weight decay 0.0 (TRL's) and 200 test problems. {@code model} and {@code output} are null.
+     */
+    public static TrainConfig defaults() {
+        SamplingSettings sampling = SamplingSettings.defaults();
+        return new TrainConfig(null, null, 0, 40, 16, 2, DataSpec.embedded().withTestSize(200), sampling,
+                GrpoConfig.defaults().withMaxCompletionLength(sampling.maxNewTokens()), SaliencyConfig.defaults(), true,
+                OptimizerSettings.defaults(), CheckpointSettings.defaults(), EvalSettings.defaults(),
+                SparkSettings.defaults(), FaultSettings.none());
+    }
+
+    /**
+     * This config as YAML: every key, in the file's order, loading back to an equal config (the
+     * loader also wants model and output, which only {@link #defaults()} lacks).
+     */
+    public String toYaml() {
+        return YamlText.write(new ConfigValues(this, "config").toTree());
+    }
+
+    /**
+     * This config with one key changed, checked as a file's value would be: {@code value} is read as
+     * a YAML scalar ({@code "0.04"}, {@code "null"}, {@code "cosine"}). Faults name {@code --set key=value}.
+     */
+    public TrainConfig with(String dottedKey, String value) {
+        ConfigValues values = new ConfigValues(this, "config");
+        values.assignSet(dottedKey + "=" + value);
+        return values.build();
+    }
+}

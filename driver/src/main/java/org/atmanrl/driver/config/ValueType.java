@@ -1,0 +1,194 @@
+package org.atmanrl.driver.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * How one config key's value is read from a YAML or JSON node and written back. Only the type is
+ * checked here; ranges are the records' business (their constructors), so a rule lives in one place.
+ * The {@code expected} texts name the range too, so that a wrong type reads like {@code expected an
+ * integer >= 1, got "eight"}.
+ */
+interface ValueType {
+    JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    /** The value of {@code node}; {@code current} is the key's value so far (a partial mapping overrides it). */
+    Object read(JsonNode node, Object current);
+
+    JsonNode write(Object value);
+
+    /** Whether the values are free text: a {@code --set} value that YAML reads as something else is taken literally. */
+    default boolean text() {
+        return false;
+    }
+
+    /** A value of the wrong type or form; {@code subKey} names a key inside a mapping value, else null. */
+    final class InvalidValue extends RuntimeException {
+        final String subKey;
+        /** Set when {@code subKey} is not a key of the mapping; the message then lists the keys there are. */
+        final boolean unknownKey;
+
+        InvalidValue(String subKey, String message) {
+            this(subKey, message, false);
+        }
+
+        private InvalidValue(String subKey, String message, boolean unknownKey) {
+            super(message);
+            this.subKey = subKey;
+            this.unknownKey = unknownKey;
+        }
+
+        static InvalidValue unknownKey(String subKey, List<String> known) {
+            return new InvalidValue(subKey, String.join(", ", known), true);
+        }
+
+        static InvalidValue expected(String what, JsonNode got) {
+            return new InvalidValue(null, "expected " + what + ", got " + show(got));
+        }
+    }
+
+    /** A node as the user wrote it, for "got ..." in a message. */
+    static String show(JsonNode node) {
+        if (node.isTextual()) return node.toString(); // quoted, so "8" and 8 read apart
+        if (node.isObject()) return "a mapping";
+        if (node.isArray()) return "a list";
+        if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) return "a number beyond double range";
+        return node.asText();
+    }
+
+    /** An int; {@code range} is for messages, e.g. ">= 1". */
+    static ValueType integer(String range) {
+        return new Integral("an integer" + range(range), false, false);
+    }
+
+    /** A long; {@code range} is for messages. */
+    static ValueType longInteger(String range) {
+        return new Integral("an integer" + range(range), false, true);
+    }
+
+    /** An Integer or null. */
+    static ValueType optionalInteger(String range) {
+        return new Integral("null or an integer" + range(range), true, false);
+    }
+
+    /** A Long or null. */
+    static ValueType optionalLong(String range) {
+        return new Integral("null or an integer" + range(range), true, true);
+    }
+
+    /** A finite double; integers are accepted ({@code temperature: 1}). */
+    static ValueType number(String range) {
+        return new Decimal("a number" + range(range));
+    }
+
+    static ValueType bool() {
+        return new Bool();
+    }
+
+    /** A string or null; {@code what} names it in messages ("a path"). */
+    static ValueType optionalText(String what) {
+        return new Text(what + " or null");
+    }
+
+    /** One of {@code type}'s constants, written in lower case; read in any case. */
+    static <E extends Enum<E>> ValueType oneOf(Class<E> type) {
+        return new OneOf<>(type, e -> e.name().toLowerCase(Locale.ROOT));
+    }
+
+    /** One of {@code type}'s constants by {@code name}, read in any case. */
+    static <E extends Enum<E>> ValueType oneOf(Class<E> type, Function<E, String> name) {
+        return new OneOf<>(type, name);
+    }
+
+    private static String range(String range) {
+        return range.isEmpty() ? "" : " " + range;
+    }
+
+    /** An Integer, or a Long when {@code wide}; 2.0 is not an integer (a fraction where a count is meant is a mistake). */
+    record Integral(String expected, boolean nullable, boolean wide) implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (node.isNull() && nullable) return null;
+            if (!node.isIntegralNumber()) throw InvalidValue.expected(expected, node);
+            if (wide ? !node.canConvertToLong() : !node.canConvertToInt()) {
+                throw new InvalidValue(null, "expected " + expected + ", got " + show(node) + ", out of range");
+            }
+            return wide ? (Object) node.longValue() : (Object) node.intValue();
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            return value == null ? NODES.nullNode() : NODES.numberNode(((Number) value).longValue());
+        }
+    }
+
+    record Decimal(String expected) implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (!node.isNumber() || !Double.isFinite(node.doubleValue())) throw InvalidValue.expected(expected, node);
+            return node.doubleValue();
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            return NODES.numberNode((Double) value);
+        }
+    }
+
+    record Bool() implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (!node.isBoolean()) throw InvalidValue.expected("true or false", node);
+            return node.booleanValue();
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            return NODES.booleanNode((Boolean) value);
+        }
+    }
+
+    record Text(String expected) implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (node.isNull()) return null;
+            if (!node.isTextual()) throw InvalidValue.expected(expected, node);
+            return node.textValue();
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            return value == null ? NODES.nullNode() : NODES.textNode((String) value);
+        }
+
+        @Override
+        public boolean text() {
+            return true;
+        }
+    }
+
+    record OneOf<E extends Enum<E>>(Class<E> type, Function<E, String> name) implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (node.isTextual()) {
+                for (E e : type.getEnumConstants()) {
+                    if (name.apply(e).equalsIgnoreCase(node.textValue().strip())) return e;
+                }
+            }
+            throw InvalidValue.expected("one of " + String.join(", ", names()), node);
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            return NODES.textNode(name.apply(type.cast(value)));
+        }
+
+        List<String> names() {
+            return Arrays.stream(type.getEnumConstants()).map(name).toList();
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package org.atmanrl.driver.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each unusable input is one line naming the source, the key, what was given and what is allowed. */
+class TrainConfigRejectionsTest {
+    @TempDir
+    Path tmp;
+    private ConfigFiles files;
+
+    @BeforeEach
+    void setUp() {
+        files = new ConfigFiles(tmp);
+    }
+
+    /** The message of loading {@code text} as {@code name} with {@code sets}; asserts it is one line. */
+    private String rejected(String name, String text, String... sets) {
+        String file = name == null ? null : files.write(name, text);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.load(file, sets));
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        return e.getMessage();
+    }
+
+    /** As {@link #rejected(String, String, String...)} for {@code x.yaml} holding model, output and {@code text}. */
+    private String rejectedYaml(String text, String... sets) {
+        return rejected("x.yaml", ConfigFiles.REQUIRED + text, sets);
+    }
+
+    private String source() {
+        return "config " + tmp.resolve("x.yaml") + ": ";
+    }
+
+    private static void assertContains(String expected, String actual) {
+        assertTrue(actual.contains(expected), () -> "expected <" + expected + "> in <" + actual + ">");
+    }
+
+    @Test
+    void unknownKeyInASectionListsTheSectionsKeys() {
+        assertEquals(source() + "unknown key 'grpo.group_sise' (grpo has: group_size, scale, std, advantage_epsilon,"
+                + " epsilon_low, epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, resample_rounds, mu)",
+                rejectedYaml("grpo:\n  group_sise: 8\n"));
+    }
+
+    @Test
+    void unknownTopLevelKeyListsTheTopLevel() {
+        assertEquals(source() + "unknown key 'modle' (the top level has: model, output, seed, steps, prompts_per_step,"
+                + " partitions, data, sampling, grpo, saliency, optimizer, checkpoint, eval, spark, faults)",
+                rejectedYaml("modle: x\n"));
+    }
+
+    @Test
+    void maxCompletionLengthIsNotAGrpoKey() {
+        assertContains("unknown key 'grpo.max_completion_length'", rejectedYaml("grpo: {max_completion_length: 64}\n"));
+    }
+
+    @Test
+    void aStringWhereAnIntegerIsWanted() {
+        assertEquals(source() + "grpo.group_size: expected an integer >= 1, got \"eight\"",
+                rejectedYaml("grpo: {group_size: eight}\n"));
+    }
+
+    @Test
+    void aStringWhereANumberIsWanted() {
+        assertEquals(source() + "sampling.temperature: expected a number >= 0, got \"hot\"",
+                rejectedYaml("sampling: {temperature: hot}\n"));
+    }
+
+    @Test
+    void aQuotedNumberIsAString() {
+        assertEquals(source() + "steps: expected an integer >= 1, got \"10\"", rejectedYaml("steps: '10'\n"));
+    }
+
+    @Test
+    void anEnumValueOutsideItsNames() {
+        assertEquals(source() + "saliency.objective: expected one of preservation, deletion, got \"keep\"",
+                rejectedYaml("saliency: {objective: keep}\n"));
+        assertEquals("--set data.task=math: data.task: expected one of arithmetic, arithmetic-control, gsm8k, mmlu,"
+                + " got \"math\"", rejectedYaml("", "data.task=math"));
+    }
+
+    @Test
+    void aNumberWhereAMappingIsWanted() {
+        assertEquals(source() + "grpo: expected a mapping of group_size, scale, std, advantage_epsilon, epsilon_low,"
+                + " epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, resample_rounds, mu, got 3",
+                rejectedYaml("grpo: 3\n"));
+    }
+
+    @Test
+    void aFractionWhereAnIntegerIsWanted() {
+        assertEquals(source() + "steps: expected an integer >= 1, got 2.5", rejectedYaml("steps: 2.5\n"));
+    }
+
+    @Test
+    void numbersBeyondTheirType() {
+        assertEquals(source() + "optimizer.lr: expected a number >= 0, got a number beyond double range",
+                rejectedYaml("optimizer: {lr: 1e400}\n"));
+        assertEquals(source() + "steps: expected an integer >= 1, got 99999999999, out of range",
+                rejectedYaml("steps: 99999999999\n"));
+    }
+
+    @Test
+    void aBooleanKeyWantsTrueOrFalse() {
+        assertEquals(source() + "grpo.drop_zero_variance_groups: expected true or false, got \"maybe\"",
+                rejectedYaml("grpo: {drop_zero_variance_groups: maybe}\n"));
+    }
+
+    @Test
+    void aRecordsRangeNamesTheSetThatBrokeIt() {
+        assertEquals("--set grpo.beta=-1: grpo.beta: must be finite and >= 0, got -1.0", rejectedYaml("", "grpo.beta=-1"));
+        assertEquals(source() + "saliency.epsilon: must be in (0, 1), got 1.5", rejectedYaml("saliency: {epsilon: 1.5}\n"));
+        assertEquals(source() + "sampling.top_p: must be in (0, 1], got 0.0", rejectedYaml("sampling: {top_p: 0}\n"));
+    }
+
+    @Test
+    void modelAndOutputAreRequired() {
+        assertEquals("config: model is required (the starting model directory)", rejected(null, null, "output=o"));
+        assertEquals("config: output is required (the run directory)", rejected(null, null, "model=m"));
+        assertEquals("--set model=null: model is required (the starting model directory)",
+                rejectedYaml("", "model=null"));
+    }
+
+    @Test
+    void malformedYamlGivesLineAndColumn() {
+        assertEquals(source() + "malformed YAML at line 5, column 2: expected <block end>, but found"
+                + " '<block mapping start>' (while parsing a block mapping)", rejectedYaml("grpo:\n  beta: 1\n mu: 2\n"));
+    }
+
+    @Test
+    void malformedJsonGivesLineAndColumn() {
+        String message = rejected("x.json", "{\"model\": \"m\",\n \"steps\": 3,}\n");
+        assertContains("config " + tmp.resolve("x.json") + ": malformed JSON at line 2, column 14: Unexpected character",
+                message);
+    }
+
+    @Test
+    void duplicateKeysAreFaults() {
+        assertEquals(source() + "malformed YAML at line 5, column 7: duplicate key 'beta'",
+                rejectedYaml("grpo:\n  beta: 0.1\n  beta: 0.2\n"));
+        assertContains("malformed JSON at line 1, column 21: duplicate key 'steps'",
+                rejected("d.json", "{\"steps\": 3, \"steps\": 4}"));
+    }
+
+    @Test
+    void emptyFilesAndFilesThatAreNotAMapping() {
+        assertContains(": the file is empty; expected a mapping", rejected("e.yaml", "# nothing yet\n"));
+        assertContains(": the file is empty", rejected("e.json", ""));
+        assertEquals(source() + "expected a mapping of keys at the top level, got a list", rejected("x.yaml", "- a\n- b\n"));
+        assertEquals(source() + "malformed YAML at line 4, column 1: more content after the config's mapping (one config"
+                + " per file)", rejectedYaml("---\nsteps: 3\n"));
+    }
+
+    @Test
+    void missingFilesAndUnknownFormats() {
+        String missing = tmp.resolve("nope.yaml").toString();
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.load(missing));
+        assertEquals("config: file not found: " + missing, e.getMessage());
+        assertEquals("config " + tmp.resolve("c.toml") + ": unknown format; expected a .yaml, .yml or .json file",
+                rejected("c.toml", "model = 1"));
+        Path dir = tmp.resolve("sub.yaml");
+        assertTrue(dir.toFile().mkdir());
+        ConfigException e2 = assertThrows(ConfigException.class, () -> ConfigFiles.load(dir.toString()));
+        assertEquals("config " + dir + ": is a directory, not a config file", e2.getMessage());
+    }
+
+    @Test
+    void setsNeedKeyEqualsValueAndAKnownKey() {
+        assertEquals("--set grpo.beta: expected key=value, e.g. --set grpo.beta=0.04", rejectedYaml("", "grpo.beta"));
+        assertEquals("--set =3: expected key=value, e.g. --set grpo.beta=0.04", rejectedYaml("", "=3"));
+        assertContains("--set grpo.betta=0: unknown key 'grpo.betta' (grpo has: group_size,", rejectedYaml("", "grpo.betta=0"));
+        assertEquals("--set grpo.beta=[1: grpo.beta: malformed YAML at line 1, column 3: expected ',' or ']', but got"
+                + " <stream end> (while parsing a flow sequence)", rejectedYaml("", "grpo.beta=[1"));
+    }
+
+    @Test
+    void faultInjectionNeedsStepAndPartitionTogether() {
+        assertEquals(source() + "faults.fail_task_step: fail_task_step and fail_task_partition must be set together or"
+                + " both null, got 3 and null", rejectedYaml("faults: {fail_task_step: 3}\n"));
+        assertContains("faults.fail_task_partition: fail_task_step 3 and fail_task_partition 2 must be < steps 40 and"
+                + " < partitions 2", rejectedYaml("faults: {fail_task_step: 3}\n", "faults.fail_task_partition=2"));
+    }
+
+    @Test
+    void partitionsAndStepsAreBounded() {
+        assertContains(source() + "partitions: must be <= prompts_per_step", rejectedYaml("partitions: 17\n"));
+        assertEquals(source() + "partitions: must be >= 1, got 0", rejectedYaml("partitions: 0\n"));
+        assertEquals(source() + "steps: must be >= 1, got 0", rejectedYaml("steps: 0\n"));
+        assertContains("--set prompts_per_step=1: prompts_per_step: partitions must be <= prompts_per_step",
+                rejectedYaml("", "prompts_per_step=1"));
+    }
+
+    @Test
+    void fileTasksNeedTrainAndTestFiles() {
+        assertEquals(source() + "data.task: task gsm8k needs a test file (data.test)", rejectedYaml("data: {task: gsm8k}\n"));
+        assertEquals(source() + "data.task: task mmlu needs a training file (data.train)",
+                rejectedYaml("data: {task: mmlu, test: t.jsonl}\n"));
+        assertEquals("--set data.train=null: data.train: task gsm8k needs a training file (data.train)",
+                rejectedYaml("data: {task: gsm8k, train: a.jsonl, test: b.jsonl}\n", "data.train=null"));
+    }
+
+    @Test
+    void crossKeyFaultsBlameTheLatestChange() {
+        String both = "grpo: {drop_zero_variance_groups: true, resample_rounds: 2}\n";
+        assertEquals("--set grpo.drop_zero_variance_groups=false: grpo.drop_zero_variance_groups: resampleRounds 2 needs"
+                + " dropZeroVarianceGroups: only dropped groups are resampled",
+                rejectedYaml(both, "grpo.drop_zero_variance_groups=false"));
+        assertContains(source() + "grpo.resample_rounds: resampleRounds 2 needs dropZeroVarianceGroups",
+                rejectedYaml("grpo: {resample_rounds: 2}\n"));
+        assertEquals(source() + "optimizer.schedule: a cosine schedule needs warmup_steps < steps, got 40 and 40",
+                rejectedYaml("optimizer: {warmup_steps: 40, schedule: cosine}\n"));
+        assertEquals(source() + "eval.size: eval size 300 must be <= data.test_size 200 (evaluation draws from the test"
+                + " problems)", rejectedYaml("eval: {size: 300}\n"));
+    }
+
+    @Test
+    void twoFaultsReportTheFirstTheRecordsFind() {
+        // GrpoConfig checks beta before mu: the file's beta is reported although the --set came later.
+        assertEquals(source() + "grpo.beta: must be finite and >= 0, got -1.0", rejectedYaml("grpo: {beta: -1}\n", "grpo.mu=0"));
+    }
+
+    @Test
+    void difficultyMappingsAreChecked() {
+        assertEquals(source() + "unknown key 'data.difficulty.ops' (data.difficulty has: min_operations, max_operations,"
+                + " min_operand, max_operand, operators)", rejectedYaml("data: {difficulty: {ops: 3}}\n"));
+        assertEquals(source() + "data.difficulty.max_operations: expected an integer >= 1, got \"many\"",
+                rejectedYaml("data: {difficulty: {max_operations: many}}\n"));
+        assertEquals(source() + "data.difficulty: operators must be distinct characters from \"+-*\", at least one,"
+                + " not \"+/\"", rejectedYaml("data: {difficulty: {operators: +/}}\n"));
+        assertEquals(source() + "data.difficulty: expected default, harder or a mapping of min_operations,"
+                + " max_operations, min_operand, max_operand, operators, got \"extreme\"",
+                rejectedYaml("data: {difficulty: extreme}\n"));
+    }
+
+    @Test
+    void withChecksLikeASet() {
+        ConfigException e = assertThrows(ConfigException.class, () -> TrainConfig.defaults().with("grpo.mu", "0"));
+        assertEquals("--set grpo.mu=0: grpo.mu: must be >= 1, got 0", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> TrainConfig.defaults().with("grpo.muu", "1"));
+        assertContains("unknown key 'grpo.muu'", e.getMessage());
+    }
+}

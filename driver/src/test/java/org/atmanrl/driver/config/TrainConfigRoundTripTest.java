@@ -1,0 +1,149 @@
+package org.atmanrl.driver.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** toYaml writes every key so that loading it gives the same config; JSON and YAML read alike. */
+class TrainConfigRoundTripTest {
+    /** Every key away from its default. */
+    static final String EVERY_KEY_CHANGED = """
+            model: hdfs://nn:8020/models/base
+            output: "runs/grpo 1"
+            seed: 7
+            steps: 100
+            prompts_per_step: 32
+            partitions: 4
+            data:
+              task: GSM8K
+              train: /data/gsm8k/train.jsonl
+              test: /data/gsm8k/test.jsonl
+              template: chat
+              system_prompt: "Answer: think step by step.\\nThen write #### and the number."
+              malformed_rows: skip
+              difficulty: {min_operations: 1, max_operations: 3, min_operand: 0, max_operand: 99, operators: "+-*"}
+              data_seed: 11
+              test_size: 300
+            sampling: {temperature: 0.7, top_p: 0.95, top_k: 50, max_new_tokens: 256}
+            grpo:
+              group_size: 4
+              scale: none
+              std: population
+              advantage_epsilon: 1.0e-6
+              epsilon_low: 0.1
+              epsilon_high: 0.28
+              beta: 0.04
+              loss_aggregation: dr_grpo
+              drop_zero_variance_groups: true
+              resample_rounds: 2
+              mu: 2
+            saliency:
+              alpha: 1.5
+              steps: 4
+              lr: 1
+              theta0: -1.0
+              lambda: 0.5
+              epsilon: 1.0e-3
+              objective: Deletion
+              reward_form: s_times_c
+              perturbation_factor: 0.2
+              max_rows_per_pass: 16
+              metrics_when_off: false
+            optimizer:
+              lr: 1.0e-6
+              beta1: 0.8
+              beta2: 0.98
+              eps: 1.0e-6
+              weight_decay: 0.01
+              decay_scope: exclude_norms
+              clip_norm: 0.5
+              warmup_steps: 10
+              schedule: cosine
+              min_lr_ratio: 0.0
+            checkpoint: {every: 0, keep_last: 1}
+            eval: {every: 5, size: 100, max_new_tokens: 64}
+            spark: {master: "spark://host:7077", task_max_failures: 2}
+            faults: {fail_task_step: 3, fail_task_partition: 1, nan_gradient_step: 5}
+            """;
+
+    @TempDir
+    Path tmp;
+
+    private TrainConfig roundTrip(TrainConfig c) {
+        String yaml = c.toYaml();
+        TrainConfig back = ConfigFiles.load(new ConfigFiles(tmp).write("resolved.yaml", yaml));
+        assertEquals(c, back, yaml);
+        return back;
+    }
+
+    @Test
+    void defaultsRoundTrip() {
+        roundTrip(ConfigFiles.demoDefaults());
+    }
+
+    @Test
+    void aConfigWithEveryKeyChangedRoundTrips() {
+        TrainConfig c = ConfigFiles.load(new ConfigFiles(tmp).write("all.yaml", EVERY_KEY_CHANGED));
+        TrainConfig defaults = TrainConfig.defaults();
+        List<String> unchanged = new ArrayList<>();
+        for (TrainConfigSchema.Key k : TrainConfigSchema.KEYS) {
+            if (Objects.equals(k.get().apply(c), k.get().apply(defaults))) unchanged.add(k.name());
+        }
+        assertEquals(List.of(), unchanged, "the fixture must change every key, or the round trip misses one");
+        assertEquals(new ArithmeticDifficulty(1, 3, 0, 99, "+-*"), c.data().difficulty());
+        assertEquals(256, c.grpo().maxCompletionLength(), "GRPO's budget is sampling.max_new_tokens");
+        assertEquals("Answer: think step by step.\nThen write #### and the number.", c.data().systemPrompt());
+        roundTrip(c);
+    }
+
+    @Test
+    void textThatLooksLikeAnotherTypeStaysText() {
+        TrainConfig c = ConfigFiles.demoDefaults().with("model", "\"1e3\"").with("output", "'yes'")
+                .with("data.system_prompt", "\"null\"").with("spark.master", "local[4]");
+        assertEquals("1e3", c.model());
+        assertEquals("yes", c.output());
+        assertEquals("null", c.data().systemPrompt());
+        assertEquals("local[4]", c.spark().master());
+        roundTrip(c);
+        roundTrip(c.with("data.difficulty", "harder").with("model", "0x10").with("data.system_prompt", "\"  two\\tspaces \""));
+    }
+
+    @Test
+    void theYamlIsReadableSectionsInFileOrder() {
+        String yaml = ConfigFiles.demoDefaults().toYaml();
+        assertTrue(yaml.contains("\nmodel: runs/sft\noutput: runs/grpo\nseed: 0\n"), yaml);
+        assertTrue(yaml.contains("\ngrpo:\n  group_size: 8\n  scale: group\n"), yaml);
+        assertTrue(yaml.contains("  advantage_epsilon: 1.0e-4\n"), yaml);
+        assertTrue(yaml.contains("  loss_aggregation: token\n"), yaml);
+        assertTrue(yaml.contains("  difficulty: default\n"), yaml);
+        List<String> sections = yaml.lines().filter(l -> l.matches("[a-z_]+:")).toList();
+        assertEquals(List.of("data:", "sampling:", "grpo:", "saliency:", "optimizer:", "checkpoint:", "eval:", "spark:",
+                "faults:"), sections);
+    }
+
+    @Test
+    void jsonAndYamlGiveTheSameConfig() throws Exception {
+        ConfigFiles files = new ConfigFiles(tmp);
+        String json = new ObjectMapper().writeValueAsString(ConfigFormat.YAML.parse(EVERY_KEY_CHANGED));
+        TrainConfig fromYaml = ConfigFiles.load(files.write("c.yaml", EVERY_KEY_CHANGED));
+        assertEquals(fromYaml, ConfigFiles.load(files.write("c.json", json)));
+        String small = files.write("small.json", """
+                {"model": "runs/sft", "output": "runs/grpo", "steps": 5,
+                 "grpo": {"beta": 0.04, "loss_aggregation": "SEQUENCE"}, "data": {"difficulty": "harder"}}
+                """);
+        TrainConfig expected = ConfigFiles.demoDefaults().with("steps", "5").with("grpo.beta", "0.04")
+                .with("grpo.loss_aggregation", "sequence").with("data.difficulty", "harder");
+        assertEquals(expected, ConfigFiles.load(small));
+        assertEquals(expected, ConfigFiles.load(files.write("small.yml", expected.toYaml())));
+        assertNotEquals(ConfigFiles.demoDefaults(), expected);
+    }
+}
