@@ -1,0 +1,45 @@
+package org.atmanrl.driver.checkpoint;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.HfConfig;
+
+/**
+ * What a checkpoint holds: everything a training run needs to continue exactly where it was.
+ * {@code runState} and {@code config} are the caller's bytes (a small JSON with the RNG and data
+ * position, and the resolved YAML), stored and returned unchanged; the byte arrays are not copied.
+ *
+ * @param step        the training step this checkpoint was taken after; names its directory
+ * @param modelConfig the model's config.json; must describe {@code weights}
+ * @param modelFiles  tokenizer and generation files by name, copied into the model directory
+ * @param optimizer   AdamW's moments and step count (its step need not equal {@code step})
+ */
+public record Checkpoint(long step, HfConfig modelConfig, LlamaWeights weights, Map<String, byte[]> modelFiles,
+                         AdamW.State optimizer, byte[] runState, byte[] config) implements AutoCloseable {
+    public Checkpoint {
+        if (step < 0) {
+            throw new IllegalArgumentException("step must be >= 0, got " + step);
+        }
+        Objects.requireNonNull(modelConfig, "modelConfig");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(runState, "runState");
+        Objects.requireNonNull(config, "config");
+        if (!modelConfig.model().equals(weights.config())) {
+            throw new IllegalArgumentException("config.json describes " + modelConfig.model() + " but the weights are "
+                    + weights.config());
+        }
+        Objects.requireNonNull(modelFiles, "modelFiles");
+        modelFiles = Collections.unmodifiableMap(new TreeMap<>(modelFiles));
+    }
+
+    /** Frees the weights' off-heap buffers; the rest is on the heap. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

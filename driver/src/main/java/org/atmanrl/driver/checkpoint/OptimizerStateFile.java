@@ -1,0 +1,145 @@
+package org.atmanrl.driver.checkpoint;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.model.io.ModelFormatException;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SafetensorsHeader;
+import org.atmanrl.model.io.SafetensorsReader;
+import org.atmanrl.model.io.SafetensorsWriter;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * AdamW's state as one safetensors file: F32 tensors {@code exp_avg.<name>} and
+ * {@code exp_avg_sq.<name>} (PyTorch's names for the moments) shaped like the weight they belong
+ * to, and the step count in {@code __metadata__}. F32 on both sides, so every value round-trips
+ * bit for bit. The order of the optimizer's tensors is the order of their bytes in the file,
+ * which the format fixes, not the order of the JSON keys, which a rewriting tool need not keep.
+ */
+final class OptimizerStateFile {
+    static final String FIRST = "exp_avg.";
+    static final String SECOND = "exp_avg_sq.";
+    private static final String STEP = "step";
+    private static final String FORMAT = "format";
+    private static final String FORMAT_VALUE = "atmanrl-adamw";
+
+    private OptimizerStateFile() {
+    }
+
+    /**
+     * @param weightShapes the model's tensors; every optimizer tensor must be one of them with as
+     *                     many elements, so a state from another model is refused before it is saved
+     */
+    static void write(FileSystem fs, Path file, AdamW.State state, Map<String, long[]> weightShapes)
+            throws IOException {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (int i = 0; i < state.names().size(); i++) {
+            String name = state.names().get(i);
+            long[] shape = weightShapes.get(name);
+            if (shape == null) {
+                throw new IllegalArgumentException("optimizer state has tensor '" + name + "', which the model does not");
+            }
+            shapes.put(FIRST + name, shape);
+            values.put(FIRST + name, state.firstMoments().get(i));
+            shapes.put(SECOND + name, shape);
+            values.put(SECOND + name, state.secondMoments().get(i));
+        }
+        SafetensorsWriter.writeF32(fs, file, shapes, values, Map.of(FORMAT, FORMAT_VALUE, STEP, Long.toString(state.step())));
+    }
+
+    /**
+     * Reads and checks the file against the model it belongs to; faults name the file. Every
+     * name, type and shape is checked before any tensor is read.
+     */
+    static AdamW.State read(FileSystem fs, Path file, Map<String, long[]> weightShapes) throws IOException {
+        try (SafetensorsReader reader = SafetensorsReader.open(fs, file)) {
+            SafetensorsHeader header = reader.header();
+            String where = reader.file();
+            long step = step(where, header.metadata());
+            List<String> names = names(where, header, weightShapes);
+            List<float[]> first = new ArrayList<>(), second = new ArrayList<>();
+            for (String name : names) {
+                first.add(floats(reader, header.tensors().get(FIRST + name)));
+                second.add(floats(reader, header.tensors().get(SECOND + name)));
+            }
+            return new AdamW.State(step, names, first, second);
+        }
+    }
+
+    /** The optimizer's tensor names, in the order of their first moments' bytes. */
+    private static List<String> names(String file, SafetensorsHeader header, Map<String, long[]> weightShapes) {
+        List<String> names = new ArrayList<>();
+        for (SafetensorsHeader.Entry e : header.inFileOrder()) {
+            if (e.name().startsWith(FIRST)) {
+                String name = e.name().substring(FIRST.length());
+                SafetensorsHeader.Entry pair = header.tensors().get(SECOND + name);
+                if (pair == null) {
+                    throw new ModelFormatException(file, "has '" + e.name() + "' but no '" + SECOND + name + "'");
+                }
+                check(file, e, weightShapes.get(name));
+                check(file, pair, weightShapes.get(name));
+                names.add(name);
+            }
+        }
+        Set<String> paired = new HashSet<>(names);
+        for (String n : header.tensors().keySet()) {
+            boolean moment = n.startsWith(FIRST) || n.startsWith(SECOND) && paired.contains(n.substring(SECOND.length()));
+            if (!moment) {
+                throw new ModelFormatException(file, "has tensor '" + n + "', which is not one of a pair "
+                        + FIRST + "<name>, " + SECOND + "<name>");
+            }
+        }
+        return names;
+    }
+
+    private static long step(String file, Map<String, String> metadata) {
+        if (!FORMAT_VALUE.equals(metadata.get(FORMAT))) {
+            throw new ModelFormatException(file, "__metadata__.format is " + metadata.get(FORMAT)
+                    + ", not " + FORMAT_VALUE + " (not an optimizer state written here)");
+        }
+        String value = metadata.get(STEP);
+        try {
+            long step = Long.parseLong(value == null ? "" : value);
+            if (step >= 0) {
+                return step;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ModelFormatException(file, "__metadata__.step must be a non-negative integer, found " + value);
+    }
+
+    private static void check(String file, SafetensorsHeader.Entry e, long[] weightShape) {
+        if (e.dtype() != SafetensorsDType.F32) {
+            throw new ModelFormatException(file, "tensor '" + e.name() + "' is " + e.dtype()
+                    + "; optimizer moments are stored as F32 so that a resume is exact");
+        }
+        if (weightShape == null) {
+            throw new ModelFormatException(file, "tensor '" + e.name() + "' is the moment of a tensor the model does not have");
+        }
+        if (!Arrays.equals(e.shape(), weightShape)) {
+            throw new ModelFormatException(file, "tensor '" + e.name() + "' has shape " + Arrays.toString(e.shape())
+                    + " but its weight has " + Arrays.toString(weightShape));
+        }
+    }
+
+    /** Through an off-heap array, one tensor at a time: the reader's bounds checks, one heap copy. */
+    private static float[] floats(SafetensorsReader reader, SafetensorsHeader.Entry e) throws IOException {
+        INDArray a = reader.read(e);
+        try {
+            return a.data().asFloat();
+        } finally {
+            a.close();
+        }
+    }
+}
