@@ -5,7 +5,9 @@ import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
 import org.atmanrl.driver.eval.EvalCommand;
 import org.atmanrl.driver.inspect.InitModelCommand;
+import org.atmanrl.driver.train.DemoCommand;
 import org.atmanrl.driver.train.GrpoCommand;
+import org.atmanrl.driver.train.TrainCommand;
 import org.atmanrl.driver.train.SftCommand;
 import org.atmanrl.driver.inspect.ScoreCommand;
 import org.atmanrl.driver.inspect.TokenizeCommand;
@@ -20,8 +22,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
-        subcommands = {SftCommand.class, GrpoCommand.class, BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
-            EvalCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
+            BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

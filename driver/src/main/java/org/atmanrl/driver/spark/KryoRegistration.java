@@ -1,0 +1,254 @@
+package org.atmanrl.driver.spark;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import org.apache.spark.serializer.KryoRegistrator;
+import org.atmanrl.executor.grpo.GradientContribution;
+import org.atmanrl.executor.grpo.GrpoConfig;
+import org.atmanrl.executor.grpo.GrpoSums;
+import org.atmanrl.executor.task.RolloutMetrics;
+import org.atmanrl.executor.task.StepTimings;
+import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.reward.task.Gsm8kVerifier;
+import org.atmanrl.reward.task.IntegerVerifier;
+import org.atmanrl.reward.task.MultipleChoiceVerifier;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.Verifier;
+
+/**
+ * Every class the training service sends through Spark's serializer, registered with Kryo
+ * ({@code spark.kryo.registrationRequired=true}, so an unregistered class is an error, not a
+ * silent fallback). The service's own types have hand-written serializers: they write plain
+ * fields, and on reading check every length against a limit before allocating, so a corrupt or
+ * hostile stream fails with an error instead of exhausting memory. Nothing is Java-serialized.
+ */
+public final class KryoRegistration implements KryoRegistrator {
+    /** Limits on what a stream may ask to allocate. */
+    static final int MAX_TENSORS = 1 << 16;
+    static final int MAX_RANK = 8;
+    static final int MAX_ELEMENTS = Integer.MAX_VALUE - 16;
+    static final int MAX_BYTES = 256 << 20;
+    static final int MAX_PROMPT_TOKENS = 1 << 20;
+
+    @Override
+    public void registerClasses(Kryo kryo) {
+        kryo.register(PolicySnapshot.class, new PolicySnapshotSerializer());
+        kryo.register(RunResources.class, new RunResourcesSerializer());
+        kryo.register(TaskResult.class, new TaskResultSerializer());
+        kryo.register(Problem.class, new ProblemSerializer());
+        // Verifiers hold only their delimiter (their patterns are static): field serializers do.
+        kryo.register(Gsm8kVerifier.class);
+        kryo.register(IntegerVerifier.class);
+        kryo.register(MultipleChoiceVerifier.class);
+        kryo.register(TaskResult[].class);
+        kryo.register(Problem[].class);
+        kryo.register(Object[].class);
+    }
+
+    static int checkedLength(int n, int max, String what) {
+        if (n < 0 || n > max) {
+            throw new KryoException(what + ": length " + n + " outside 0.." + max);
+        }
+        return n;
+    }
+
+    static void writeBytes(Output out, byte[] b) {
+        out.writeInt(b == null ? -1 : b.length);
+        if (b != null) out.writeBytes(b);
+    }
+
+    static byte[] readBytes(Input in, String what) {
+        int n = in.readInt();
+        if (n == -1) return null;
+        return in.readBytes(checkedLength(n, MAX_BYTES, what));
+    }
+
+    static String readString(Input in, String what) {
+        String s = in.readString();
+        if (s == null) throw new KryoException(what + " is missing");
+        return s;
+    }
+
+    /** Names, shapes and float values of tensors, as in {@link PolicySnapshot} and {@link GradientContribution}. */
+    static void writeTensors(Output out, String[] names, long[][] shapes, float[][] values) {
+        out.writeInt(names.length);
+        for (int i = 0; i < names.length; i++) {
+            out.writeString(names[i]);
+            out.writeInt(shapes[i].length);
+            for (long d : shapes[i]) out.writeLong(d);
+            out.writeInt(values[i].length);
+            out.writeFloats(values[i]);
+        }
+    }
+
+    record Tensors(String[] names, long[][] shapes, float[][] values) {
+    }
+
+    static Tensors readTensors(Input in) {
+        int n = checkedLength(in.readInt(), MAX_TENSORS, "tensor count");
+        String[] names = new String[n];
+        long[][] shapes = new long[n][];
+        float[][] values = new float[n][];
+        for (int i = 0; i < n; i++) {
+            names[i] = readString(in, "tensor name");
+            long[] shape = new long[checkedLength(in.readInt(), MAX_RANK, names[i] + " rank")];
+            long elements = 1;
+            for (int d = 0; d < shape.length; d++) {
+                shape[d] = in.readLong();
+                if (shape[d] < 0 || shape[d] > MAX_ELEMENTS) {
+                    throw new KryoException(names[i] + ": dimension " + shape[d] + " out of range");
+                }
+                elements *= shape[d];
+                if (elements > MAX_ELEMENTS) throw new KryoException(names[i] + ": too many elements");
+            }
+            int length = checkedLength(in.readInt(), MAX_ELEMENTS, names[i] + " values");
+            if (length != elements) {
+                throw new KryoException(names[i] + ": " + length + " values for " + elements + " elements");
+            }
+            shapes[i] = shape;
+            values[i] = in.readFloats(length);
+        }
+        return new Tensors(names, shapes, values);
+    }
+
+    static final class PolicySnapshotSerializer extends Serializer<PolicySnapshot> {
+        @Override
+        public void write(Kryo kryo, Output out, PolicySnapshot s) {
+            out.writeLong(s.version());
+            int n = s.tensors();
+            String[] names = new String[n];
+            long[][] shapes = new long[n][];
+            float[][] values = new float[n][];
+            for (int i = 0; i < n; i++) {
+                names[i] = s.name(i);
+                shapes[i] = s.shape(i);
+                values[i] = s.values(i);
+            }
+            writeTensors(out, names, shapes, values);
+        }
+
+        @Override
+        public PolicySnapshot read(Kryo kryo, Input in, Class<PolicySnapshot> type) {
+            long version = in.readLong();
+            Tensors t = readTensors(in);
+            return new PolicySnapshot(version, t.names(), t.shapes(), t.values());
+        }
+    }
+
+    static final class RunResourcesSerializer extends Serializer<RunResources> {
+        @Override
+        public void write(Kryo kryo, Output out, RunResources r) {
+            out.writeString(r.runId());
+            writeBytes(out, r.modelConfigJson());
+            writeBytes(out, r.tokenizerJson());
+            writeBytes(out, r.tokenizerConfigJson());
+            out.writeBoolean(r.reference() != null);
+            if (r.reference() != null) kryo.writeObject(out, r.reference());
+        }
+
+        @Override
+        public RunResources read(Kryo kryo, Input in, Class<RunResources> type) {
+            String runId = readString(in, "run id");
+            byte[] config = readBytes(in, "config.json");
+            byte[] tokenizer = readBytes(in, "tokenizer.json");
+            byte[] tokenizerConfig = readBytes(in, "tokenizer_config.json");
+            PolicySnapshot reference = in.readBoolean() ? kryo.readObject(in, PolicySnapshot.class) : null;
+            return new RunResources(runId, config, tokenizer, tokenizerConfig, reference);
+        }
+    }
+
+    static final class ProblemSerializer extends Serializer<Problem> {
+        @Override
+        public void write(Kryo kryo, Output out, Problem p) {
+            out.writeString(p.id());
+            out.writeString(p.promptText());
+            int[] ids = p.promptIds();
+            out.writeInt(ids.length);
+            out.writeInts(ids);
+            out.writeString(p.reference());
+            out.writeString(p.referenceCompletion().orElse(null));
+            kryo.writeClassAndObject(out, p.verifier());
+        }
+
+        @Override
+        public Problem read(Kryo kryo, Input in, Class<Problem> type) {
+            String id = readString(in, "problem id");
+            String text = readString(in, "prompt text");
+            int[] ids = in.readInts(checkedLength(in.readInt(), MAX_PROMPT_TOKENS, "prompt of " + id));
+            String reference = readString(in, "reference of " + id);
+            String completion = in.readString();
+            Object verifier = kryo.readClassAndObject(in);
+            if (!(verifier instanceof Verifier v)) {
+                throw new KryoException("problem " + id + ": no verifier");
+            }
+            return new Problem(id, text, ids, reference, completion, v);
+        }
+    }
+
+    static final class TaskResultSerializer extends Serializer<TaskResult> {
+        @Override
+        public void write(Kryo kryo, Output out, TaskResult r) {
+            GradientContribution g = r.gradient();
+            out.writeInt(g.aggregation().ordinal());
+            int n = g.names().size();
+            long[][] shapes = new long[n][];
+            float[][] values = new float[n][];
+            for (int i = 0; i < n; i++) {
+                shapes[i] = g.shape(i);
+                values[i] = g.gradientSum(i);
+            }
+            writeTensors(out, g.names().toArray(new String[0]), shapes, values);
+            GrpoSums s = g.sums();
+            out.writeDouble(s.loss());
+            out.writeDouble(s.normaliser());
+            out.writeLong(s.tokens());
+            out.writeLong(s.completions());
+            out.writeDouble(s.ratio());
+            out.writeDouble(s.k3());
+            out.writeLong(s.clippedLow());
+            out.writeLong(s.clippedHigh());
+            out.writeLong(s.groups());
+            out.writeLong(s.zeroVarianceGroups());
+            out.writeLong(s.droppedGroups());
+            RolloutMetrics m = r.metrics();
+            out.writeLong(m.completions());
+            out.writeLong(m.correct());
+            out.writeLong(m.parsed());
+            out.writeDouble(m.rewardSum());
+            out.writeDouble(m.rewardSquareSum());
+            out.writeLong(m.lengthSum());
+            out.writeLong(m.fitted());
+            out.writeDouble(m.necessitySum());
+            out.writeDouble(m.coverageSum());
+            out.writeDouble(m.sufficiencySum());
+            out.writeDouble(m.saliencySum());
+            out.writeLong(m.zeroVarianceGroups());
+            out.writeLong(m.groups());
+            StepTimings t = r.timings();
+            out.writeDouble(t.generation());
+            out.writeDouble(t.saliency());
+            out.writeDouble(t.gradient());
+            out.writeDouble(r.slowestTask());
+            out.writeInt(r.tasks());
+            out.writeBoolean(r.masksCollapsed());
+        }
+
+        @Override
+        public TaskResult read(Kryo kryo, Input in, Class<TaskResult> type) {
+            GrpoConfig.Aggregation[] aggregations = GrpoConfig.Aggregation.values();
+            int a = checkedLength(in.readInt(), aggregations.length - 1, "aggregation");
+            Tensors t = readTensors(in);
+            GrpoSums sums = new GrpoSums(in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readDouble(),
+                    in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+            GradientContribution g = new GradientContribution(aggregations[a], t.names(), t.shapes(), t.values(), sums);
+            RolloutMetrics m = new RolloutMetrics(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
+                    in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
+                    in.readLong(), in.readLong());
+            StepTimings timings = new StepTimings(in.readDouble(), in.readDouble(), in.readDouble());
+            return new TaskResult(g, m, timings, in.readDouble(), in.readInt(), in.readBoolean());
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package org.atmanrl.driver.spark;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+
+/**
+ * A training run's output directory: {@code config.yaml} (the resolved config), {@code
+ * metrics.jsonl} (one JSON object per step), {@code checkpoints/}, {@code model/} (the final
+ * policy as a Hugging Face directory) and {@code summary.json}. Every file is written under a
+ * temporary name and renamed, so a reader never sees half a file.
+ */
+public final class RunDirectory {
+    public static final String CONFIG = "config.yaml";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String SUMMARY = "summary.json";
+    public static final String MODEL = "model";
+    public static final String CHECKPOINTS = "checkpoints";
+    /** metrics.jsonl of a long run stays well under this. */
+    private static final int METRICS_LIMIT = 256 << 20;
+
+    private final FileSystem fs;
+    private final Path root;
+
+    public RunDirectory(FileSystem fs, Path root) {
+        this.fs = fs;
+        this.root = root;
+    }
+
+    public FileSystem fs() { return fs; }
+    public Path root() { return root; }
+    public Path checkpoints() { return new Path(root, CHECKPOINTS); }
+    public Path model() { return new Path(root, MODEL); }
+
+    /** Whether a run has already written here (its resolved config is the first thing a run writes). */
+    public boolean holdsRun() throws IOException {
+        return fs.exists(new Path(root, CONFIG));
+    }
+
+    /** Refuses a directory that holds another run (or anything else) unless the caller resumes it. */
+    public void requireFreshOrResumable(boolean resume) throws IOException {
+        if (!fs.exists(root)) return;
+        if (!fs.getFileStatus(root).isDirectory()) {
+            throw new UserInputException("output " + root + " is a file, not a run directory");
+        }
+        if (holdsRun()) {
+            if (!resume) {
+                throw new UserInputException("output " + root + " already holds a run (" + CONFIG + "); add --resume to"
+                        + " continue it, or choose another output");
+            }
+        } else if (fs.listStatus(root).length > 0) {
+            throw new UserInputException("output " + root + " is not empty and holds no run; choose an empty or new"
+                    + " directory");
+        }
+    }
+
+    public void write(String name, byte[] bytes) throws IOException {
+        fs.mkdirs(root);
+        Path target = new Path(root, name);
+        Path tmp = HadoopFiles.temporarySibling(target);
+        ModelDirectory.writeSmall(fs, tmp, bytes);
+        // One atomic replace (POSIX rename on local disks, HDFS's rename with OVERWRITE): the old
+        // file stays whole until the new one takes its place.
+        org.apache.hadoop.fs.FileContext.getFileContext(fs.getUri(), fs.getConf())
+                .rename(tmp, target, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+    }
+
+    /** The metric lines already written whose step is at most {@code step} (a resumed run drops the rest). */
+    public List<String> metricLinesUpTo(long step) throws IOException {
+        Path file = new Path(root, METRICS);
+        List<String> kept = new ArrayList<>();
+        if (!fs.exists(file)) return kept;
+        String text = new String(HadoopFiles.readSmall(fs, file, METRICS_LIMIT), StandardCharsets.UTF_8);
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) continue;
+            com.fasterxml.jackson.databind.JsonNode n = org.atmanrl.model.io.JsonFiles.MAPPER.readTree(line);
+            if (n.path("step").asLong(Long.MAX_VALUE) <= step) kept.add(line);
+        }
+        return kept;
+    }
+
+    public void writeMetrics(List<String> lines) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String l : lines) b.append(l).append('\n');
+        write(METRICS, b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}

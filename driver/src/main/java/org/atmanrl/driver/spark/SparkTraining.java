@@ -1,0 +1,272 @@
+package org.atmanrl.driver.spark;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.checkpoint.Checkpoint;
+import org.atmanrl.driver.checkpoint.CheckpointStore;
+import org.atmanrl.driver.config.TrainConfig;
+import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.grpo.NormalisedGradient;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.executor.optim.GradientClipping;
+import org.atmanrl.executor.optim.LearningRateSchedule;
+import org.atmanrl.executor.task.RolloutScoring;
+import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.HfConfig;
+import org.atmanrl.model.io.JsonFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.task.Problem;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The training service's step loop on the driver (DESIGN 3, sync mode). Per step: B prompts drawn
+ * by a key of (seed, step, slot); an RDD of P partitions over them, so each prompt's whole group is
+ * one task's; the policy broadcast as plain arrays; each task returns a {@link TaskResult}; the
+ * results are added in partition order, normalised once, clipped and applied with AdamW. Then the
+ * metrics line, and a checkpoint when one is due. Everything random is keyed by the run seed, so
+ * a run, a retried task and a resumed run give the same bytes.
+ */
+public final class SparkTraining {
+    /** What the console shows. */
+    public interface Listener {
+        void message(String line);
+
+        void step(StepReport report);
+    }
+
+    /** One step, as the metrics line and the console see it. */
+    public record StepReport(long step, long steps, ObjectNode metrics, double seconds) {
+    }
+
+    /** What a finished (or stopped) run leaves for a summary. */
+    public record Outcome(long firstStep, long lastStep, boolean finished, EvalReport before, EvalReport after,
+                          double seconds, Path runDir) {
+    }
+
+    /** Steps in a row whose gradient may be non-finite (update skipped) before the run stops. */
+    static final int MAX_SKIPPED_IN_A_ROW = 3;
+
+    private final JavaSparkContext sc;
+    private final TrainConfig config;
+    private final String resolvedYaml;
+    private final Listener listener;
+
+    public SparkTraining(JavaSparkContext sc, TrainConfig config, Listener listener) {
+        this.sc = sc;
+        this.config = config;
+        this.resolvedYaml = config.toYaml();
+        this.listener = listener;
+    }
+
+    /**
+     * Trains from the start, or with {@code resume} from the newest complete checkpoint in the
+     * output directory, up to {@code config.steps()} or, when {@code stopAfter >= 0}, until that
+     * step is done (a planned stop; resume later).
+     */
+    public Outcome run(boolean resume, long stopAfter) throws IOException {
+        long started = System.nanoTime();
+        Configuration hadoop = sc.hadoopConfiguration();
+        Path outPath = new Path(config.output());
+        RunDirectory out = new RunDirectory(HadoopFiles.fileSystem(outPath, hadoop), outPath);
+        out.requireFreshOrResumable(resume);
+        CheckpointStore store = new CheckpointStore(out.fs(), out.checkpoints(), config.checkpoint().keepLast());
+
+        Path modelPath = new Path(config.model());
+        FileSystem modelFs = HadoopFiles.fileSystem(modelPath, hadoop);
+        HfConfig modelConfig = ModelDirectory.readConfig(modelFs, modelPath);
+        Map<String, byte[]> companions = ModelDirectory.companionFiles(modelFs, modelPath);
+        if (!companions.containsKey(Tokenizer.TOKENIZER_FILE)) {
+            throw new UserInputException("model " + modelPath + " has no " + Tokenizer.TOKENIZER_FILE);
+        }
+
+        Optional<Checkpoint> restored = Optional.empty();
+        if (resume && out.holdsRun()) {
+            int stale = store.removeStaleTemporaries();
+            if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
+            restored = store.loadNewest(DataType.FLOAT, listener::message);
+            if (restored.isPresent()) requireSameRun(restored.get());
+        }
+        out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
+
+        LlamaWeights policy;
+        long firstStep;
+        try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
+                companions.get(Tokenizer.CONFIG_FILE))) {
+            TaskDatasets.TaskDataset data = TaskDatasets.open(config.data(), hadoop, tokenizer);
+            data.warnings().forEach(listener::message);
+            int stop = data.encoder().stopToken();
+            LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
+            AdamW adam;
+            if (restored.isPresent()) {
+                Checkpoint c = restored.get();
+                policy = c.weights();
+                adam = new AdamW(config.optimizer().adam(), policy.named());
+                adam.restore(c.optimizer());
+                firstStep = c.step();
+                listener.message("resuming after step " + firstStep + " from its checkpoint in " + out.checkpoints());
+            } else {
+                policy = start.copy(DataType.FLOAT);
+                adam = new AdamW(config.optimizer().adam(), policy.named());
+                firstStep = 0;
+            }
+            PolicySnapshot reference = config.grpo().needsReference() ? PolicySnapshot.of(-1, start) : null;
+            start.close();
+            String runId = UUID.randomUUID().toString();
+            Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
+                    companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference));
+            RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(),
+                    config.saliency().alpha() > 0 || config.saliencyMetrics(), config.sampling().params(stop),
+                    config.saliency().maxRowsPerPass());
+            LearningRateSchedule schedule = config.optimizer().schedule(config.steps());
+            Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(),
+                    config.saliency().maxRowsPerPass());
+            List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
+
+            EvalReport before = null, after = null;
+            if (firstStep == 0) {
+                before = evaluate(evaluation, policy, data, 0);
+            }
+            long last = firstStep;
+            int skippedInARow = 0;
+            for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
+                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, data, stop, step);
+                boolean skipped = line.path("update_skipped").asBoolean();
+                skippedInARow = skipped ? skippedInARow + 1 : 0;
+                if (skippedInARow > MAX_SKIPPED_IN_A_ROW) {
+                    saveCheckpoint(store, step, modelConfig, policy, companions, adam);
+                    throw new IllegalStateException("stopping: " + skippedInARow + " steps in a row had a non-finite"
+                            + " gradient (last: step " + (step + 1) + "); weights and optimizer are as after step "
+                            + (step + 1 - skippedInARow) + ", checkpointed for --resume");
+                }
+                last = step + 1;
+                boolean end = last == config.steps();
+                if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
+                    line.set("eval", evaluate(evaluation, policy, data, last).toJson());
+                }
+                metrics.add(line.toString());
+                out.writeMetrics(metrics);
+                listener.step(new StepReport(last, config.steps(), line, line.path("seconds").path("step").asDouble()));
+                int every = config.checkpoint().every();
+                if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
+                    saveCheckpoint(store, last, modelConfig, policy, companions, adam);
+                }
+            }
+            boolean finished = last == config.steps();
+            if (finished) {
+                after = evaluate(evaluation, policy, data, last);
+                if (!out.fs().exists(out.model())) {
+                    ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
+                            companions);
+                }
+            }
+            run.destroy();
+            double seconds = (System.nanoTime() - started) / 1e9;
+            Outcome outcome = new Outcome(firstStep, last, finished, before, after, seconds, out.root());
+            if (finished) out.write(RunDirectory.SUMMARY, summaryJson(outcome).getBytes(StandardCharsets.UTF_8));
+            policy.close();
+            return outcome;
+        }
+    }
+
+    private ObjectNode step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy, AdamW adam,
+                            LearningRateSchedule schedule, RolloutScoring scoring, TaskDatasets.TaskDataset data, int stop,
+                            long step) {
+        long t0 = System.nanoTime();
+        sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
+                + ": rollouts, saliency masks, gradient sums");
+        List<Problem> problems = new ArrayList<>(config.promptsPerStep());
+        for (int slot = 0; slot < config.promptsPerStep(); slot++) {
+            problems.add(data.train().draw(config.seed(), step, slot));
+        }
+        Broadcast<PolicySnapshot> snapshot = sc.broadcast(PolicySnapshot.of(step, policy));
+        long t1 = System.nanoTime();
+        Long failStep = config.faults().failTaskStep();
+        int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
+        List<TaskResult> results = sc.parallelize(problems, config.partitions())
+                .mapPartitionsWithIndex(new StepTaskFunction(run, snapshot, scoring, stop, config.seed(), step,
+                        failPartition), true)
+                .collect();
+        long t2 = System.nanoTime();
+        TaskResult merged = TaskResult.sum(results);
+        NormalisedGradient gradient = merged.gradient().normalise();
+        if (config.faults().nanGradientAt(step)) {
+            gradient.gradients()[0][0] = Float.NaN;
+        }
+        long t3 = System.nanoTime();
+        GradientClipping.Result clip = GradientClipping.clip(gradient.gradients(), config.optimizer().clipNorm());
+        double lr = schedule.at(step);
+        if (clip.finite()) {
+            Map<String, INDArray> g = gradient.toArrays(DataType.FLOAT);
+            adam.step(g, lr);
+            g.values().forEach(INDArray::close);
+        }
+        long t4 = System.nanoTime();
+        snapshot.destroy();
+        StepTimes times = new StepTimes((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9,
+                (System.nanoTime() - t0) / 1e9);
+        return StepMetrics.line(step + 1, merged, gradient, clip, lr, times, config.grpo().needsReference());
+    }
+
+    private EvalReport evaluate(Evaluation evaluation, LlamaWeights policy, TaskDatasets.TaskDataset data, long step) {
+        if (config.eval().size() == 0) return null;
+        sc.setJobDescription("AtManRL evaluation after step " + step);
+        listener.message("evaluating on " + Math.min(config.eval().size(), data.test().size()) + " test problems"
+                + " after step " + step);
+        EvalReport r = evaluation.run(new LlamaModel(policy), data.encoder(), data.test(),
+                Math.min(config.eval().size(), data.test().size()));
+        listener.message(String.format("step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
+                r.accuracy(), r.meanNecessity(), r.meanCoverage(), r.meanSaliency(), r.seconds()));
+        return r;
+    }
+
+    private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, LlamaWeights policy,
+                                Map<String, byte[]> companions, AdamW adam) throws IOException {
+        if (store.completeSteps().contains(step)) return;
+        ObjectNode state = JsonFiles.MAPPER.createObjectNode();
+        state.put("step", step).put("seed", config.seed())
+                .put("data_position", step * config.promptsPerStep())
+                .put("optimizer_steps", adam.steps());
+        Checkpoint c = new Checkpoint(step, modelConfig, policy, companions, adam.state(),
+                JsonFiles.MAPPER.writeValueAsBytes(state), resolvedYaml.getBytes(StandardCharsets.UTF_8));
+        Path dir = store.save(c);
+        listener.message("checkpoint " + dir);
+    }
+
+    /** A resumed run must be the same run: everything but the step count, schedule of saves and Spark settings. */
+    private void requireSameRun(Checkpoint c) {
+        List<String> differ = TrainConfigDiff.trainingKeys(new String(c.config(), StandardCharsets.UTF_8), resolvedYaml);
+        if (!differ.isEmpty()) {
+            throw new UserInputException("cannot resume: the checkpoint at step " + c.step() + " was trained with a"
+                    + " different " + String.join(", ", differ) + "; use a new output directory for a new config");
+        }
+    }
+
+    private String summaryJson(Outcome o) {
+        ObjectNode s = JsonFiles.MAPPER.createObjectNode();
+        s.put("steps", o.lastStep()).put("seconds", o.seconds());
+        if (o.before() != null) s.set("before", o.before().toJson());
+        if (o.after() != null) s.set("after", o.after().toJson());
+        return s.toPrettyString() + "\n";
+    }
+}

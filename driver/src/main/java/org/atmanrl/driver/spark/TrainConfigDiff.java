@@ -1,0 +1,47 @@
+package org.atmanrl.driver.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which settings that shape the trained weights differ between two resolved configs: what a
+ * resume must not change. The step count, the output path, checkpoint and evaluation schedules,
+ * Spark settings and fault switches may change (a run is stopped and continued to more steps, on
+ * another cluster); anything else would make the resumed run a different run.
+ */
+final class TrainConfigDiff {
+    private static final Set<String> MAY_CHANGE = Set.of("steps", "output", "checkpoint", "eval", "spark", "faults");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private TrainConfigDiff() {}
+
+    /** The dotted keys that differ, outside {@link #MAY_CHANGE}. */
+    static List<String> trainingKeys(String savedYaml, String currentYaml) {
+        try {
+            List<String> differ = new ArrayList<>();
+            compare("", YAML.readTree(savedYaml), YAML.readTree(currentYaml), differ);
+            return differ;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a resolved config did not parse: " + e.getMessage(), e);
+        }
+    }
+
+    private static void compare(String prefix, JsonNode a, JsonNode b, List<String> differ) {
+        if (a.isObject() && b.isObject()) {
+            Set<String> keys = new java.util.LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                if (prefix.isEmpty() && MAY_CHANGE.contains(k)) continue;
+                compare(prefix.isEmpty() ? k : prefix + "." + k, a.path(k), b.path(k), differ);
+            }
+        } else if (!a.equals(b)) {
+            differ.add(prefix + " (" + a + " then, " + b + " now)");
+        }
+    }
+}
