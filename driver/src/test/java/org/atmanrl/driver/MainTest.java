@@ -56,7 +56,7 @@ class MainTest {
 
     @Test
     void unknownCommandListsTheCommands() {
-        assertOneLineUsageError(run("trian"), "unknown command 'trian'", "allowed: sft, grpo, bench");
+        assertOneLineUsageError(run("trian"), "unknown command 'trian'", "allowed: demo, train, eval, sft, grpo, bench");
     }
 
     @Test

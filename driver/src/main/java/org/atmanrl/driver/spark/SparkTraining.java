@@ -138,7 +138,7 @@ public final class SparkTraining {
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(),
                     config.saliency().alpha() > 0 || config.saliencyMetrics(), config.sampling().params(stop),
                     config.saliency().maxRowsPerPass());
-            LearningRateSchedule schedule = config.optimizer().schedule(config.steps());
+            LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
             Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(),
                     config.saliency().maxRowsPerPass());
             List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
@@ -193,39 +193,61 @@ public final class SparkTraining {
                             LearningRateSchedule schedule, RolloutScoring scoring, TaskDatasets.TaskDataset data, int stop,
                             long step) {
         long t0 = System.nanoTime();
-        sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
-                + ": rollouts, saliency masks, gradient sums");
+        int mu = config.grpo().mu();
         List<Problem> problems = new ArrayList<>(config.promptsPerStep());
         for (int slot = 0; slot < config.promptsPerStep(); slot++) {
             problems.add(data.train().draw(config.seed(), step, slot));
         }
-        Broadcast<PolicySnapshot> snapshot = sc.broadcast(PolicySnapshot.of(step, policy));
-        long t1 = System.nanoTime();
         Long failStep = config.faults().failTaskStep();
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
-        List<TaskResult> results = sc.parallelize(problems, config.partitions())
-                .mapPartitionsWithIndex(new StepTaskFunction(run, snapshot, scoring, stop, config.seed(), step,
-                        failPartition), true)
-                .collect();
-        long t2 = System.nanoTime();
-        TaskResult merged = TaskResult.sum(results);
-        NormalisedGradient gradient = merged.gradient().normalise();
-        if (config.faults().nanGradientAt(step)) {
-            gradient.gradients()[0][0] = Float.NaN;
+        Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy));
+        double broadcast = (System.nanoTime() - t0) / 1e9, job = 0, reduction = 0, updateTime = 0;
+        TaskResult rollouts = null;
+        NormalisedGradient gradient = null;
+        GradientClipping.Result clip = null;
+        double lr = 0;
+        boolean skipped = false;
+        for (int u = 0; u < mu; u++) {
+            long b0 = System.nanoTime();
+            Broadcast<PolicySnapshot> current = u == 0 ? start : sc.broadcast(PolicySnapshot.of(step * mu + u, policy));
+            long t1 = System.nanoTime();
+            sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
+                    + (u == 0 ? ": rollouts, saliency masks, gradient sums" : ": update " + (u + 1) + "/" + mu));
+            List<TaskResult> results = sc.parallelize(problems, config.partitions())
+                    .mapPartitionsWithIndex(new StepTaskFunction(run, start, current, scoring, stop, config.seed(), step,
+                            u, u == 0 ? failPartition : -1), true)
+                    .collect();
+            long t2 = System.nanoTime();
+            TaskResult merged = TaskResult.sum(results);
+            // rollout metrics come with the first update; task times add up over all of them
+            rollouts = u == 0 ? merged : new TaskResult(rollouts.gradient(), rollouts.metrics(),
+                    rollouts.timings().plus(merged.timings()), Math.max(rollouts.slowestTask(), merged.slowestTask()),
+                    rollouts.tasks(), rollouts.masksCollapsed());
+            gradient = merged.gradient().normalise();
+            if (config.faults().nanGradientAt(step)) {
+                gradient.gradients()[0][0] = Float.NaN;
+            }
+            long t3 = System.nanoTime();
+            clip = GradientClipping.clip(gradient.gradients(), config.optimizer().clipNorm());
+            lr = schedule.at(step * mu + u);
+            if (clip.finite()) {
+                Map<String, INDArray> g = gradient.toArrays(DataType.FLOAT);
+                adam.step(g, lr);
+                g.values().forEach(INDArray::close);
+            } else {
+                skipped = true; // weights and optimizer state stay as they were; the step's other updates too
+            }
+            long t4 = System.nanoTime();
+            if (u > 0) current.destroy();
+            broadcast += (t1 - b0) / 1e9;
+            job += (t2 - t1) / 1e9;
+            reduction += (t3 - t2) / 1e9;
+            updateTime += (t4 - t3) / 1e9;
+            if (skipped) break;
         }
-        long t3 = System.nanoTime();
-        GradientClipping.Result clip = GradientClipping.clip(gradient.gradients(), config.optimizer().clipNorm());
-        double lr = schedule.at(step);
-        if (clip.finite()) {
-            Map<String, INDArray> g = gradient.toArrays(DataType.FLOAT);
-            adam.step(g, lr);
-            g.values().forEach(INDArray::close);
-        }
-        long t4 = System.nanoTime();
-        snapshot.destroy();
-        StepTimes times = new StepTimes((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9,
-                (System.nanoTime() - t0) / 1e9);
-        return StepMetrics.line(step + 1, merged, gradient, clip, lr, times, config.grpo().needsReference());
+        start.destroy();
+        StepTimes times = new StepTimes(broadcast, job, reduction, updateTime, (System.nanoTime() - t0) / 1e9);
+        return StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference());
     }
 
     private EvalReport evaluate(Evaluation evaluation, LlamaWeights policy, TaskDatasets.TaskDataset data, long step) {

@@ -12,7 +12,10 @@ import org.atmanrl.executor.task.TaskStep;
 import org.atmanrl.reward.task.Problem;
 
 /**
- * One Spark task of a training step: its partition's prompts in, one {@link TaskResult} out. It
+ * One Spark task of a training step's update: its partition's prompts in, one {@link TaskResult}
+ * out. The first update of a step generates and scores the shard under the step's starting policy
+ * ({@code start}); further updates ({@code mu > 1}) reuse the shard an executor kept, or prepare it
+ * again from {@code start}, and compute the gradient under the {@code current} policy. The result
  * depends only on the broadcasts, the step and the prompts, so a retried attempt returns the same
  * bytes. The fault-injection switch fails a chosen partition's first attempt, to test exactly that.
  */
@@ -20,22 +23,26 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
     private static final long serialVersionUID = 1L;
 
     private final Broadcast<RunResources> run;
-    private final Broadcast<PolicySnapshot> policy;
+    private final Broadcast<PolicySnapshot> start;
+    private final Broadcast<PolicySnapshot> current;
     private final RolloutScoring scoring;
     private final int stopToken;
     private final long seed;
     private final long step;
+    private final int update;
     private final int failPartition;
 
     /** @param failPartition the partition whose first attempt throws, or -1 for none */
-    StepTaskFunction(Broadcast<RunResources> run, Broadcast<PolicySnapshot> policy, RolloutScoring scoring,
-                     int stopToken, long seed, long step, int failPartition) {
+    StepTaskFunction(Broadcast<RunResources> run, Broadcast<PolicySnapshot> start, Broadcast<PolicySnapshot> current,
+                     RolloutScoring scoring, int stopToken, long seed, long step, int update, int failPartition) {
         this.run = run;
-        this.policy = policy;
+        this.start = start;
+        this.current = current;
         this.scoring = scoring;
         this.stopToken = stopToken;
         this.seed = seed;
         this.step = step;
+        this.update = update;
         this.failPartition = failPartition;
     }
 
@@ -43,16 +50,27 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
     public Iterator<TaskResult> call(Integer partition, Iterator<Problem> prompts) {
         TaskContext context = TaskContext.get();
         if (partition == failPartition && context != null && context.attemptNumber() == 0) {
-            throw new InjectedFault("injected fault: task " + partition + " of step " + (step + 1)
-                    + " fails on its first attempt (faults.fail_task_*)");
+            throw new InjectedFault("injected fault: task " + partition + " of step " + step
+                    + " (0-based) fails on its first attempt (faults.fail_task_*)");
         }
         List<Problem> problems = new ArrayList<>();
         prompts.forEachRemaining(problems::add);
-        ExecutorModels models = ExecutorModels.acquire(run.value(), policy.value());
+        RunResources resources = run.value();
+        boolean keep = scoring.grpo().mu() > 1;
+        TaskStep.Prepared prepared = update == 0 ? null : PreparedShards.get(resources.runId(), step, partition);
+        if (prepared == null) {
+            ExecutorModels models = ExecutorModels.acquire(resources, start.value());
+            try {
+                prepared = TaskStep.prepare(models.policy, models.reference, models.tokenizer, stopToken, scoring,
+                        problems, seed, step);
+            } finally {
+                models.release();
+            }
+            if (keep) PreparedShards.put(resources.runId(), step, partition, prepared);
+        }
+        ExecutorModels models = ExecutorModels.acquire(resources, current.value());
         try {
-            TaskResult r = TaskStep.run(models.policy, models.reference, models.tokenizer, stopToken, scoring, problems,
-                    seed, step);
-            return List.of(r).iterator();
+            return List.of(TaskStep.gradient(models.policy, scoring.grpo(), prepared, update == 0)).iterator();
         } finally {
             models.release();
         }

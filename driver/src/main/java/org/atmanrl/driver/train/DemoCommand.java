@@ -44,16 +44,16 @@ public final class DemoCommand implements Callable<Integer> {
             description = "SFT steps when DIR/sft does not exist yet (default: ${DEFAULT-VALUE}).")
     private int sftSteps;
 
-    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "30", paramLabel = "N", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompts", defaultValue = "24", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
     private int prompts;
 
     @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Spark tasks per step (default: ${DEFAULT-VALUE}).")
     private int partitions;
 
-    @Option(names = "--eval-size", defaultValue = "200", paramLabel = "N", description = "Test problems evaluated before and after (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-size", defaultValue = "500", paramLabel = "N", description = "Test problems evaluated before and after (default: ${DEFAULT-VALUE}).")
     private int evalSize;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training config key (repeatable), as in 'train'.")

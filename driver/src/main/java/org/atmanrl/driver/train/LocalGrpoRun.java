@@ -6,9 +6,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.atmanrl.executor.grpo.GradientContribution;
 import org.atmanrl.executor.grpo.GrpoConfig;
-import org.atmanrl.executor.grpo.GrpoGradient;
 import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.GradientClipping;
@@ -19,6 +17,8 @@ import org.atmanrl.executor.task.RolloutMetrics;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.ScoredRollouts;
 import org.atmanrl.executor.task.StepTimings;
+import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.executor.task.TaskStep;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,9 +29,9 @@ import org.atmanrl.reward.task.PromptEncoder;
 
 /**
  * AtManRL GRPO in one process: per step, B prompts (a pure function of seed and step), their
- * rollouts scored ({@link RolloutScoring}), the policy gradient, global-norm clipping and AdamW
- * ({@code mu} updates on the same rollouts). The Spark service runs the same two task halves
- * on executors and this loop's optimizer part on the driver.
+ * rollouts scored and their gradient ({@link TaskStep}), global-norm clipping and AdamW ({@code
+ * mu} updates on the same rollouts). The Spark service runs the same {@link TaskStep} on its
+ * executors and this loop's optimizer part on the driver.
  */
 public final class LocalGrpoRun {
     /** Everything the run needs besides the model and data. */
@@ -71,17 +71,16 @@ public final class LocalGrpoRun {
             for (int i = 0; i < settings.promptsPerStep(); i++) {
                 problems.add(train.draw(settings.seed(), step, i));
             }
-            ScoredRollouts scored = settings.scoring().run(model, encoder.tokenizer(), encoder.stopToken(), problems,
-                    settings.seed(), step);
-            long t0 = System.nanoTime();
-            double[] refLogProbs = ref == null ? null : GrpoGradient.logProbs(ref, scored.batch());
-            double[] oldLogProbs = grpo.mu() > 1 ? GrpoGradient.logProbs(model, scored.batch()) : null;
+            TaskStep.Prepared prepared = TaskStep.prepare(model, ref, encoder.tokenizer(), encoder.stopToken(),
+                    settings.scoring(), problems, settings.seed(), step);
+            ScoredRollouts scored = prepared.scored();
             NormalisedGradient last = null;
             double norm = 0;
+            StepTimings timings = new StepTimings(0, 0, 0);
             for (int update = 0; update < grpo.mu(); update++) {
-                GradientContribution c = GrpoGradient.compute(model, grpo, scored.batch(), scored.advantages(),
-                        oldLogProbs, refLogProbs);
-                last = c.normalise();
+                TaskResult r = TaskStep.gradient(model, grpo, prepared, update == 0);
+                timings = timings.plus(r.timings());
+                last = r.gradient().normalise();
                 GradientClipping.Result clip = GradientClipping.clip(last.gradients(), settings.clipNorm());
                 if (!clip.finite()) {
                     throw new IllegalStateException("GRPO step " + (step + 1) + ": gradient norm " + clip.norm()
@@ -92,7 +91,6 @@ public final class LocalGrpoRun {
                 adam.step(g, settings.schedule().at((long) step * grpo.mu() + update));
                 g.values().forEach(INDArray::close);
             }
-            StepTimings timings = scored.timings().withGradient((System.nanoTime() - t0) / 1e9);
             boolean evalNow = (step + 1) % settings.evalEvery() == 0 || step == settings.steps() - 1;
             StepLog entry = new StepLog(step + 1, scored.metrics(), last.metrics(grpo.needsReference()), norm,
                     settings.schedule().at((long) step * grpo.mu()), timings, scored.masksCollapsed(),

@@ -160,6 +160,18 @@ class SparkTrainingTest {
         assertArrayEquals(weights(out("undisturbed")), weights(out("faulty")));
     }
 
+    /** mu = 2: each step's second update reuses the shard its executor kept, under the updated policy. */
+    @Test
+    void twoUpdatesPerBatchAreDeterministicAndDifferFromOne() throws Exception {
+        train(config(out("mu2-a"), "grpo.mu=2", "steps=2"), false, -1);
+        train(config(out("mu2-b"), "grpo.mu=2", "steps=2", "faults.fail_task_step=1", "faults.fail_task_partition=0"),
+                false, -1);
+        train(config(out("mu1"), "steps=2"), false, -1);
+        assertArrayEquals(weights(out("mu2-a")), weights(out("mu2-b")));
+        assertFalse(Arrays.equals(weights(out("mu2-a")), weights(out("mu1"))), "the second update changed nothing");
+        assertEquals(metrics(out("mu2-a")).get(0).path("accuracy"), metrics(out("mu1")).get(0).path("accuracy"));
+    }
+
     @Test
     void aStoppedAndResumedRunEndsBitIdentical() throws Exception {
         String whole = out("whole"), parts = out("parts");

@@ -10,40 +10,69 @@ import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.task.Problem;
 
 /**
- * Everything one Spark task does in a training step (DESIGN 3), on its shard of prompts: rollouts,
- * verification, saliency masks and rewards ({@link RolloutScoring}), then the GRPO gradient sums
- * of one on-policy update ({@code mu = 1}: {@code log π_old} is the current policy's, detached).
- * A shard with no prompts returns zero sums.
+ * Everything one Spark task does in a training step (DESIGN 3), on its shard of prompts, in two
+ * halves: {@link #prepare} (rollouts, verification, saliency masks, rewards and advantages, see
+ * {@link RolloutScoring}, and the log-probabilities the loss compares against), then
+ * {@link #gradient}, the GRPO gradient sums of one update. With {@code mu = 1} a task does both
+ * at once ({@link #run}); with {@code mu > 1} the prepared batch is kept and each further update
+ * computes only the gradient, under the updated policy.
  */
 public final class TaskStep {
     private TaskStep() {}
 
     /**
-     * @param reference the frozen reference policy, needed only when {@code beta > 0}
-     * @param runSeed   the run's seed; every draw is keyed by it, the step, the prompt id and the rollout
+     * A shard's scored rollouts and the fixed log-probabilities of its tokens: {@code log π_old}
+     * (null when {@code mu = 1}: the current policy's, detached) and {@code log π_ref} (null
+     * unless {@code beta > 0}), with the seconds those two took. Empty shards have a null batch.
      */
-    public static TaskResult run(LlamaModel policy, LlamaModel reference, Tokenizer tokenizer, int stopToken,
-                                 RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
-        GrpoConfig grpo = scoring.grpo();
-        if (grpo.mu() != 1) {
-            throw new IllegalArgumentException("a task computes one on-policy update (mu = 1), not mu = " + grpo.mu());
+    public record Prepared(ScoredRollouts scored, double[] oldLogProbs, double[] refLogProbs, double seconds) {
+        public boolean empty() {
+            return scored == null;
         }
+    }
+
+    /** Rollouts and rewards of {@code problems} under {@code policy}, the policy at the step's start. */
+    public static Prepared prepare(LlamaModel policy, LlamaModel reference, Tokenizer tokenizer, int stopToken,
+                                   RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
+        GrpoConfig grpo = scoring.grpo();
         if (grpo.needsReference() && reference == null) {
             throw new IllegalArgumentException("beta > 0 needs the reference model on every task");
         }
-        long t0 = System.nanoTime();
         if (problems.isEmpty()) {
+            return new Prepared(null, null, null, 0);
+        }
+        ScoredRollouts scored = scoring.run(policy, tokenizer, stopToken, problems, runSeed, step);
+        long t1 = System.nanoTime();
+        double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch());
+        double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch()) : null;
+        return new Prepared(scored, old, ref, (System.nanoTime() - t1) / 1e9);
+    }
+
+    /**
+     * The gradient sums of one update on a prepared shard under the current {@code policy};
+     * {@code withRollouts} adds the shard's rollout metrics and generation/saliency times (once
+     * per step, on the first update).
+     */
+    public static TaskResult gradient(LlamaModel policy, GrpoConfig grpo, Prepared prepared, boolean withRollouts) {
+        long t0 = System.nanoTime();
+        if (prepared.empty()) {
             LlamaConfig config = policy.config();
             return new TaskResult(GradientContribution.empty(grpo.aggregation(), config), RolloutMetrics.ZERO,
                     new StepTimings(0, 0, 0), 0, 1, false);
         }
-        ScoredRollouts scored = scoring.run(policy, tokenizer, stopToken, problems, runSeed, step);
-        long t1 = System.nanoTime();
-        double[] refLogProbs = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch());
-        GradientContribution gradient = GrpoGradient.compute(policy, grpo, scored.batch(), scored.advantages(), null,
-                refLogProbs);
-        StepTimings timings = scored.timings().withGradient((System.nanoTime() - t1) / 1e9);
-        return new TaskResult(gradient, scored.metrics(), timings, (System.nanoTime() - t0) / 1e9, 1,
-                scored.masksCollapsed());
+        ScoredRollouts scored = prepared.scored();
+        GradientContribution g = GrpoGradient.compute(policy, grpo, scored.batch(), scored.advantages(),
+                prepared.oldLogProbs(), prepared.refLogProbs());
+        double seconds = (System.nanoTime() - t0) / 1e9 + prepared.seconds();
+        StepTimings timings = withRollouts ? scored.timings().withGradient(seconds) : new StepTimings(0, 0, seconds);
+        return new TaskResult(g, withRollouts ? scored.metrics() : RolloutMetrics.ZERO, timings, timings.total(), 1,
+                withRollouts && scored.masksCollapsed());
+    }
+
+    /** Both halves: one on-policy update ({@code mu = 1}). */
+    public static TaskResult run(LlamaModel policy, LlamaModel reference, Tokenizer tokenizer, int stopToken,
+                                 RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
+        Prepared p = prepare(policy, reference, tokenizer, stopToken, scoring, problems, runSeed, step);
+        return gradient(policy, scoring.grpo(), p, true);
     }
 }
