@@ -147,6 +147,7 @@ public final class KryoRegistration implements KryoRegistrator {
             writeBytes(out, r.tokenizerConfigJson());
             out.writeBoolean(r.reference() != null);
             if (r.reference() != null) kryo.writeObject(out, r.reference());
+            out.writeInt(r.threadsPerTask());
         }
 
         @Override
@@ -156,7 +157,8 @@ public final class KryoRegistration implements KryoRegistrator {
             byte[] tokenizer = readBytes(in, "tokenizer.json");
             byte[] tokenizerConfig = readBytes(in, "tokenizer_config.json");
             PolicySnapshot reference = in.readBoolean() ? kryo.readObject(in, PolicySnapshot.class) : null;
-            return new RunResources(runId, config, tokenizer, tokenizerConfig, reference);
+            int threads = checkedLength(in.readInt(), 1 << 16, "threads per task");
+            return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads);
         }
     }
 

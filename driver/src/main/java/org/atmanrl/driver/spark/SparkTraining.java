@@ -134,7 +134,8 @@ public final class SparkTraining {
             start.close();
             String runId = UUID.randomUUID().toString();
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
-                    companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference));
+                    companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
+                    ThreadBudget.perTask(sc.getConf(), config.partitions())));
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(),
                     config.saliency().alpha() > 0 || config.saliencyMetrics(), config.sampling().params(stop),
                     config.saliency().maxRowsPerPass());
@@ -253,6 +254,9 @@ public final class SparkTraining {
     private EvalReport evaluate(Evaluation evaluation, LlamaWeights policy, TaskDatasets.TaskDataset data, long step) {
         if (config.eval().size() == 0) return null;
         sc.setJobDescription("AtManRL evaluation after step " + step);
+        if (ThreadBudget.localSlots(sc.master()) > 0) {
+            ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
+        }
         listener.message("evaluating on " + Math.min(config.eval().size(), data.test().size()) + " test problems"
                 + " after step " + step);
         EvalReport r = evaluation.run(new LlamaModel(policy), data.encoder(), data.test(),

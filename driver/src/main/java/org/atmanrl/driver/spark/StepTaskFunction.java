@@ -56,6 +56,7 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
         List<Problem> problems = new ArrayList<>();
         prompts.forEachRemaining(problems::add);
         RunResources resources = run.value();
+        ThreadBudget.apply(resources.threadsPerTask());
         boolean keep = scoring.grpo().mu() > 1;
         TaskStep.Prepared prepared = update == 0 ? null : PreparedShards.get(resources.runId(), step, partition);
         if (prepared == null) {
