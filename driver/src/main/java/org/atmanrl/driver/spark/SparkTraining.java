@@ -40,8 +40,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The training service's step loop on the driver (DESIGN 3, sync mode). Per step: B prompts drawn
- * by a key of (seed, step, slot); an RDD of P partitions over them, so each prompt's whole group is
+ * The training service's step loop on the driver (DESIGN 3, sync mode). Per step: the next B
+ * prompts of a seeded shuffle ({@link PromptOrder}); an RDD of P partitions over them, so each prompt's whole group is
  * one task's; the policy broadcast as plain arrays; each task returns a {@link TaskResult}; the
  * results are added in partition order, normalised once, clipped and applied with AdamW. Then the
  * metrics line, and a checkpoint when one is due. Everything random is keyed by the run seed, so
@@ -143,6 +143,7 @@ public final class SparkTraining {
             Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(),
                     config.saliency().maxRowsPerPass());
             List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
+            PromptOrder order = new PromptOrder(data.train(), config.seed());
 
             EvalReport before = null, after = null;
             if (firstStep == 0) {
@@ -151,7 +152,7 @@ public final class SparkTraining {
             long last = firstStep;
             int skippedInARow = 0;
             for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
-                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, data, stop, step);
+                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, order, stop, step);
                 boolean skipped = line.path("update_skipped").asBoolean();
                 skippedInARow = skipped ? skippedInARow + 1 : 0;
                 if (skippedInARow > MAX_SKIPPED_IN_A_ROW) {
@@ -191,13 +192,13 @@ public final class SparkTraining {
     }
 
     private ObjectNode step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy, AdamW adam,
-                            LearningRateSchedule schedule, RolloutScoring scoring, TaskDatasets.TaskDataset data, int stop,
+                            LearningRateSchedule schedule, RolloutScoring scoring, PromptOrder order, int stop,
                             long step) {
         long t0 = System.nanoTime();
         int mu = config.grpo().mu();
         List<Problem> problems = new ArrayList<>(config.promptsPerStep());
         for (int slot = 0; slot < config.promptsPerStep(); slot++) {
-            problems.add(data.train().draw(config.seed(), step, slot));
+            problems.add(order.at(step * config.promptsPerStep() + slot));
         }
         Long failStep = config.faults().failTaskStep();
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;

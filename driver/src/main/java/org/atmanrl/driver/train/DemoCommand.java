@@ -70,6 +70,18 @@ public final class DemoCommand implements Callable<Integer> {
         Path root = new Path(dir);
         FileSystem fs = HadoopFiles.fileSystem(root, new Configuration());
         Path sft = new Path(root, "sft");
+        Path run = new Path(root, "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        // the whole config is checked before the SFT, so a bad --set fails at once
+        TrainConfig config = TrainConfig.defaults().with("model", sft.toString()).with("output", run.toString())
+                .with("steps", Integer.toString(steps)).with("prompts_per_step", Integer.toString(prompts))
+                .with("partitions", Integer.toString(partitions)).with("data.test_size", Integer.toString(Math.max(evalSize, TrainConfig.defaults().data().testSize())))
+                .with("eval.size", Integer.toString(evalSize))
+                .with("checkpoint.every", "0");
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--set needs KEY=VALUE, got '" + s + "'");
+            config = config.with(s.substring(0, eq), s.substring(eq + 1));
+        }
         double sftSeconds = 0;
         if (fs.exists(sft)) {
             err.println("demo: reusing the SFT model in " + sft);
@@ -82,16 +94,6 @@ public final class DemoCommand implements Callable<Integer> {
                     "--eval-size", Integer.toString(evalSize));
             if (code != 0) return code;
             sftSeconds = (System.nanoTime() - s0) / 1e9;
-        }
-        Path run = new Path(root, "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        TrainConfig config = TrainConfig.defaults().with("model", sft.toString()).with("output", run.toString())
-                .with("steps", Integer.toString(steps)).with("prompts_per_step", Integer.toString(prompts))
-                .with("partitions", Integer.toString(partitions)).with("eval.size", Integer.toString(evalSize))
-                .with("checkpoint.every", "0");
-        for (String s : sets) {
-            int eq = s.indexOf('=');
-            if (eq < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--set needs KEY=VALUE, got '" + s + "'");
-            config = config.with(s.substring(0, eq), s.substring(eq + 1));
         }
         err.println("demo: 2/3 AtManRL GRPO on local Spark, " + partitions + " tasks per step, into " + run);
         err.flush();

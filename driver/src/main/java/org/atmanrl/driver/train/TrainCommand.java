@@ -6,16 +6,17 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.atmanrl.driver.config.ConfigException;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.spark.ConsoleProgress;
+import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.driver.spark.SparkSetup;
 import org.atmanrl.driver.spark.SparkTraining;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code atmanrl train}: AtManRL GRPO as a Spark application. */
@@ -64,22 +65,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TrainConfig resolved;
-        try {
-            resolved = TrainConfigLoader.load(new Configuration(), config, sets);
-        } catch (ConfigException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        // a config fault is bad input: one line naming file, key and fault, exit 1 (UserErrorHandler)
+        TrainConfig resolved = TrainConfigLoader.load(new Configuration(), config, sets);
         PrintWriter out = spec.commandLine().getOut();
         if (printConfig) {
             out.print(resolved.toYaml());
             out.flush();
             return 0;
         }
-        if (resolved.model() == null || resolved.output() == null) {
-            throw new ParameterException(spec.commandLine(), "config: 'model' and 'output' are required (the starting"
-                    + " model directory and the run directory)");
-        }
+        requireUsableInputs(resolved, resume);
         PrintWriter err = spec.commandLine().getErr();
         err.println("train: resolved config (saved as " + resolved.output() + "/config.yaml):");
         err.print(resolved.toYaml().indent(2));
@@ -96,5 +90,14 @@ public final class TrainCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Faults in the model or output paths, found before Spark starts (one line, exit 1). */
+    static void requireUsableInputs(TrainConfig c, boolean resume) throws java.io.IOException {
+        Configuration conf = new Configuration();
+        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(c.model());
+        ModelDirectory.readConfig(HadoopFiles.fileSystem(model, conf), model);
+        org.apache.hadoop.fs.Path output = new org.apache.hadoop.fs.Path(c.output());
+        new RunDirectory(HadoopFiles.fileSystem(output, conf), output).requireFreshOrResumable(resume);
     }
 }

@@ -1,0 +1,92 @@
+package org.atmanrl.driver.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import org.atmanrl.driver.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code atmanrl train} on the command line: its faults are one line each, and nothing is written. */
+class TrainCommandTest {
+    @TempDir
+    java.nio.file.Path tmp;
+
+    private record Outcome(int exitCode, String out, String err) {}
+
+    private static Outcome run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cl = Main.commandLine(new ByteArrayInputStream(new byte[0]));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return new Outcome(cl.execute(args), out.toString(), err.toString());
+    }
+
+    private static void assertOneLine(Outcome o, int code, String... parts) {
+        assertEquals(code, o.exitCode(), o.err());
+        assertEquals(1, o.err().strip().lines().count(), "one line: " + o.err());
+        for (String p : parts) assertTrue(o.err().contains(p), "'" + p + "' not in: " + o.err());
+    }
+
+    @Test
+    void anUnknownKeyInTheFileIsOneLineNamingFileAndKey() throws Exception {
+        java.nio.file.Path yaml = tmp.resolve("bad.yaml");
+        Files.writeString(yaml, "model: m\noutput: " + tmp.resolve("run") + "\ngrpo:\n  group_sise: 4\n");
+        assertOneLine(run("train", "--config", yaml.toString()), 1, "bad.yaml", "grpo.group_sise", "group_size");
+        assertFalse(Files.exists(tmp.resolve("run")), "a rejected config must write nothing");
+    }
+
+    @Test
+    void aBadSetValueNamesTheKeyAndWhatIsAllowed() {
+        assertOneLine(run("train", "--set", "model=m", "--set", "output=o", "--set", "grpo.loss_aggregation=mean"), 1,
+                "grpo.loss_aggregation", "token");
+    }
+
+    @Test
+    void modelAndOutputAreRequired() {
+        assertOneLine(run("train", "--set", "steps=3"), 1, "model is required");
+    }
+
+    @Test
+    void printConfigShowsEveryResolvedKeyAndTrainsNothing() {
+        Outcome o = run("train", "--set", "model=m", "--set", "output=o", "--set", "saliency.alpha=0.25", "--print-config");
+        assertEquals(0, o.exitCode(), o.err());
+        assertTrue(o.out().contains("alpha: 0.25"), o.out());
+        assertTrue(o.out().contains("loss_aggregation: token"), o.out());
+    }
+
+    @Test
+    void aMissingModelDirectoryIsOneLine() {
+        assertOneLine(run("train", "--set", "model=" + tmp.resolve("nope"), "--set", "output=" + tmp.resolve("run")), 1,
+                "nope");
+    }
+
+    @Test
+    void demoRunsTheWholeStoryAndSavesItsTable() throws Exception {
+        Outcome o = run("demo", "--dir", tmp.toString(), "--sft-steps", "3", "--steps", "1", "--prompts", "2",
+                "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
+                "--set", "eval.max_new_tokens=8");
+        assertEquals(0, o.exitCode(), o.err());
+        assertTrue(o.out().contains("before") && o.out().contains("after"), o.out());
+        try (var runs = Files.list(tmp)) {
+            java.nio.file.Path run = runs.filter(p -> p.getFileName().toString().startsWith("demo-")).findFirst().orElseThrow();
+            assertTrue(Files.readString(run.resolve("summary.txt")).contains("accuracy"));
+        }
+        Outcome again = run("demo", "--dir", tmp.toString(), "--sft-steps", "3", "--steps", "1", "--prompts", "2",
+                "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
+                "--set", "eval.max_new_tokens=8");
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.err().contains("reusing the SFT model"), again.err());
+    }
+
+    @Test
+    void demoChecksItsConfigBeforeTraining() {
+        assertOneLine(run("demo", "--dir", tmp.toString(), "--set", "grpo.group_sise=2"), 1, "grpo.group_sise");
+        assertFalse(Files.exists(tmp.resolve("sft")), "no SFT before the config is known to be good");
+    }
+}
