@@ -259,10 +259,10 @@ public final class SparkTraining {
             ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
         }
         listener.message("evaluating on " + Math.min(config.eval().size(), data.test().size()) + " test problems"
-                + " after step " + step);
+                + (step == 0 ? " before training" : " after step " + step));
         EvalReport r = evaluation.run(new LlamaModel(policy), data.encoder(), data.test(),
                 Math.min(config.eval().size(), data.test().size()));
-        listener.message(String.format("step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
+        listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
                 r.accuracy(), r.meanNecessity(), r.meanCoverage(), r.meanSaliency(), r.seconds()));
         return r;
     }
