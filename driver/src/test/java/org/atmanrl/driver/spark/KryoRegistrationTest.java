@@ -1,0 +1,109 @@
+package org.atmanrl.driver.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import java.nio.ByteBuffer;
+import org.apache.spark.SparkConf;
+import org.apache.spark.serializer.KryoSerializer;
+import org.atmanrl.driver.config.SparkSettings;
+import org.atmanrl.executor.grpo.GradientContribution;
+import org.atmanrl.executor.grpo.GrpoConfig;
+import org.atmanrl.executor.grpo.GrpoSums;
+import org.atmanrl.executor.task.RolloutMetrics;
+import org.atmanrl.executor.task.StepTimings;
+import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.reward.task.Gsm8kVerifier;
+import org.atmanrl.reward.task.Problem;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What crosses the network in a step, through a Kryo instance made as Spark makes it (registration
+ * required, the service's registrator): each type round-trips exactly, and a stream whose length
+ * field is corrupt fails with a KryoException before allocating.
+ */
+class KryoRegistrationTest {
+    static Kryo kryo() {
+        SparkConf conf = SparkSetup.conf(SparkSettings.defaults(), "KryoRegistrationTest").setMaster("local[1]");
+        return new KryoSerializer(conf).newKryo();
+    }
+
+    static byte[] write(Kryo kryo, Object o) {
+        Output out = new Output(1024, -1);
+        kryo.writeObject(out, o);
+        return out.toBytes();
+    }
+
+    static TaskResult result() {
+        float[][] g = {{1.5f, -2f, Float.MIN_VALUE}, {3f, 4f}};
+        GradientContribution gc = new GradientContribution(GrpoConfig.Aggregation.TOKEN, new String[] {"a", "b"},
+                new long[][] {{3}, {1, 2}}, g, new GrpoSums(1.25, 8, 8, 2, 7.5, 0.5, 1, 2, 1, 0, 0));
+        RolloutMetrics m = new RolloutMetrics(2, 1, 2, 1.5, 2.25, 30, 1, 0.9, 0.2, 0.8, 0.2, 0, 1);
+        return new TaskResult(gc, m, new StepTimings(1, 2, 3), 6.5, 1, true);
+    }
+
+    @Test
+    void taskResultsRoundTripExactly() {
+        Kryo kryo = kryo();
+        TaskResult r = result();
+        TaskResult back = kryo.readObject(new Input(write(kryo, r)), TaskResult.class);
+        assertEquals(r.metrics(), back.metrics());
+        assertEquals(r.timings(), back.timings());
+        assertEquals(r.slowestTask(), back.slowestTask());
+        assertEquals(r.masksCollapsed(), back.masksCollapsed());
+        assertEquals(r.gradient().names(), back.gradient().names());
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(r.gradient().gradientSum(i), back.gradient().gradientSum(i));
+            assertArrayEquals(r.gradient().shape(i), back.gradient().shape(i));
+        }
+        assertEquals(r.gradient().sums().toString(), back.gradient().sums().toString());
+    }
+
+    @Test
+    void problemsAndSnapshotsRoundTrip() {
+        Kryo kryo = kryo();
+        Problem p = new Problem("gsm8k/test/3", "How many?", new int[] {1, 5, 9}, "1,080", "a #### 1080",
+                Gsm8kVerifier.DEFAULT);
+        Problem q = kryo.readObject(new Input(write(kryo, p)), Problem.class);
+        assertEquals(p.id(), q.id());
+        assertArrayEquals(p.promptIds(), q.promptIds());
+        assertEquals(p.referenceCompletion(), q.referenceCompletion());
+        assertTrue(q.verify("so #### 1080").correct());
+
+        PolicySnapshot s = new PolicySnapshot(7, new String[] {"w"}, new long[][] {{2, 2}}, new float[][] {{1, 2, 3, 4}});
+        PolicySnapshot t = kryo.readObject(new Input(write(kryo, s)), PolicySnapshot.class);
+        assertEquals(7, t.version());
+        assertArrayEquals(s.values(0), t.values(0));
+        assertArrayEquals(s.shape(0), t.shape(0));
+    }
+
+    @Test
+    void aCorruptLengthFailsBeforeAllocating() {
+        Kryo kryo = kryo();
+        PolicySnapshot s = new PolicySnapshot(7, new String[] {"w"}, new long[][] {{2, 2}}, new float[][] {{1, 2, 3, 4}});
+        byte[] bytes = write(kryo, s);
+        // layout: version (8), tensor count (4), name, rank (4), dims (8 each), value count (4), values
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        b.putInt(8, Integer.MAX_VALUE); // the tensor count
+        KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), PolicySnapshot.class));
+        assertTrue(e.getMessage().contains("tensor count"), e.getMessage());
+
+        byte[] dims = write(kryo, s);
+        int valueCount = dims.length - 4 * 4 - 4; // the int before the four floats
+        ByteBuffer.wrap(dims).putInt(valueCount, 1 << 30);
+        KryoException f = assertThrows(KryoException.class, () -> kryo.readObject(new Input(dims), PolicySnapshot.class));
+        assertTrue(f.getMessage().contains("values"), f.getMessage());
+    }
+
+    @Test
+    void anUnregisteredClassIsRefused() {
+        Kryo kryo = kryo();
+        assertThrows(IllegalArgumentException.class, () -> write(kryo, new java.util.concurrent.atomic.AtomicLong(1)));
+    }
+}
