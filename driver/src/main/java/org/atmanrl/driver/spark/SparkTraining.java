@@ -93,9 +93,7 @@ public final class SparkTraining {
         FileSystem modelFs = HadoopFiles.fileSystem(modelPath, hadoop);
         HfConfig modelConfig = ModelDirectory.readConfig(modelFs, modelPath);
         Map<String, byte[]> companions = ModelDirectory.companionFiles(modelFs, modelPath);
-        if (!companions.containsKey(Tokenizer.TOKENIZER_FILE)) {
-            throw new UserInputException("model " + modelPath + " has no " + Tokenizer.TOKENIZER_FILE);
-        }
+        TrainInputs.requireTokenizer(modelPath, companions);
 
         Optional<Checkpoint> restored = Optional.empty();
         if (resume && out.holdsRun()) {
@@ -104,16 +102,18 @@ public final class SparkTraining {
             restored = store.loadNewest(DataType.FLOAT, listener::message);
             if (restored.isPresent()) requireSameRun(restored.get());
         }
-        out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
 
         LlamaWeights policy;
         long firstStep;
         try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
-            TaskDatasets.TaskDataset data = TaskDatasets.open(config.data(), hadoop, tokenizer);
+            TaskDatasets.TaskDataset data = TrainInputs.open(config, hadoop, tokenizer);
+            TrainInputs.requireUsable(config, data, modelConfig.model().maxPositionEmbeddings());
             data.warnings().forEach(listener::message);
             int stop = data.encoder().stopToken();
             LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
+            // only now that every input has been read: a bad one leaves the output as it was
+            out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             AdamW adam;
             if (restored.isPresent()) {
                 Checkpoint c = restored.get();

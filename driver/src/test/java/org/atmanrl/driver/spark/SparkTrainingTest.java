@@ -306,6 +306,18 @@ class SparkTrainingTest {
         assertEquals(List.of("false", "true", "false", "false"), column(metrics(run), "update_skipped"));
     }
 
+    /** Issue 6 item 6 below the command line: every input is read before the run writes its first file. */
+    @Test
+    void dataThatCannotBeUsedIsRefusedBeforeAnythingIsWritten() throws Exception {
+        String run = out("bad-data");
+        File data = new File(base, "long.jsonl");
+        Files.writeString(data.toPath(), "{\"question\": \"" + "1+".repeat(150) + "1?\", \"answer\": \"#### 151\"}\n");
+        UserInputException e = assertThrows(UserInputException.class, () -> train(config(run, "data.task=gsm8k",
+                "data.train=" + data, "data.test=" + data), false, -1));
+        assertTrue(e.getMessage().startsWith("data.train " + data + " line 1: problem gsm8k/long/1"), e.getMessage());
+        assertFalse(new File(run).exists(), "a refused run writes nothing");
+    }
+
     static LlamaWeights load(String dir) throws Exception {
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(new File(dir).toURI());
         return ModelDirectory.load(HadoopFiles.fileSystem(p, new Configuration()), p, DataType.FLOAT).weights();
