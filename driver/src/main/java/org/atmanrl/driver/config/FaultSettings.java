@@ -10,9 +10,12 @@ import java.io.Serializable;
  *                          {@code failTaskStep} throws on its first attempt (Spark retries it); both
  *                          set or both null
  * @param failTaskPartition the partition whose task fails
- * @param nanGradientStep   the reduced gradient of this step is replaced by NaN (the step must be skipped)
+ * @param nanGradientStep   the first step whose reduced gradient is poisoned (the step must be skipped)
+ * @param nanGradientCount  how many steps in a row, from {@code nanGradientStep}, are poisoned, {@code >= 1};
+ *                          default 1. A streak longer than {@code optimizer.max_skipped_steps} must stop the run
  */
-public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep) implements Serializable {
+public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep, int nanGradientCount)
+        implements Serializable {
     public FaultSettings {
         if ((failTaskStep == null) != (failTaskPartition == null)) {
             throw new IllegalArgumentException("fail_task_step and fail_task_partition must be set together or both"
@@ -27,11 +30,14 @@ public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long n
         if (nanGradientStep != null && nanGradientStep < 0) {
             throw new IllegalArgumentException("nan_gradient_step must be >= 0, got " + nanGradientStep);
         }
+        if (nanGradientCount < 1) {
+            throw new IllegalArgumentException("nan_gradient_count must be >= 1, got " + nanGradientCount);
+        }
     }
 
     /** No fault. */
     public static FaultSettings none() {
-        return new FaultSettings(null, null, null);
+        return new FaultSettings(null, null, null, 1);
     }
 
     /** Whether the first attempt of the task of {@code partition} in {@code step} is to fail. */
@@ -39,8 +45,17 @@ public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long n
         return failTaskStep != null && failTaskStep == step && failTaskPartition == partition;
     }
 
-    /** Whether the gradient of {@code step} is to be NaN. */
+    /** Whether the gradient of {@code step} is to be poisoned (NaN or infinite, see {@link #poisonAt}). */
     public boolean nanGradientAt(long step) {
-        return nanGradientStep != null && nanGradientStep == step;
+        return nanGradientStep != null && step >= nanGradientStep && step - nanGradientStep < nanGradientCount;
+    }
+
+    /**
+     * The value written into the gradient of a poisoned {@code step}: NaN, then +Infinity, in turn
+     * from {@code nanGradientStep}, so that a streak exercises both ways a norm goes non-finite.
+     */
+    public float poisonAt(long step) {
+        if (!nanGradientAt(step)) throw new IllegalArgumentException("step " + step + " is not poisoned");
+        return (step - nanGradientStep) % 2 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
     }
 }

@@ -15,9 +15,13 @@ import org.atmanrl.executor.optim.LearningRateSchedule;
  * @param warmupSteps linear warm-up length in steps; default 0
  * @param schedule    learning rate after warm-up; default constant
  * @param minLrRatio  final learning rate as a fraction of {@code lr} for cosine and linear; default 0.1
+ * @param maxSkippedSteps steps in a row whose gradient may be NaN or infinite (update skipped) before
+ *                    the run stops with a checkpoint, {@code >= 0}; default 3. One bad batch is
+ *                    survivable, a streak means the run has diverged and more steps only waste the cluster
  */
 public record OptimizerSettings(double lr, AdamW.Config adam, double clipNorm, long warmupSteps,
-                                LearningRateSchedule.Decay schedule, double minLrRatio) implements Serializable {
+                                LearningRateSchedule.Decay schedule, double minLrRatio, int maxSkippedSteps)
+        implements Serializable {
     public OptimizerSettings {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be finite and >= 0, got " + lr);
         if (adam == null) throw new IllegalArgumentException("adam settings are required");
@@ -29,11 +33,14 @@ public record OptimizerSettings(double lr, AdamW.Config adam, double clipNorm, l
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
             throw new IllegalArgumentException("min_lr_ratio must be in [0, 1], got " + minLrRatio);
         }
+        if (maxSkippedSteps < 0) {
+            throw new IllegalArgumentException("max_skipped_steps must be >= 0, got " + maxSkippedSteps);
+        }
     }
 
     public static OptimizerSettings defaults() {
         return new OptimizerSettings(3e-5, new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL), 1.0, 0,
-                LearningRateSchedule.Decay.CONSTANT, 0.1);
+                LearningRateSchedule.Decay.CONSTANT, 0.1, 3);
     }
 
     /** The learning rate per step of a run of {@code totalSteps} steps (cosine and linear decay until then). */

@@ -69,9 +69,9 @@ public record TrainConfig(String model, String output, long seed, int steps, int
             throw new IllegalArgumentException("fail_task_step " + faults.failTaskStep() + " and fail_task_partition "
                     + faults.failTaskPartition() + " must be < steps " + steps + " and < partitions " + partitions);
         }
-        if (faults.nanGradientStep() != null && faults.nanGradientStep() >= steps) {
-            throw new IllegalArgumentException("nan_gradient_step must be < steps " + steps + ", got "
-                    + faults.nanGradientStep());
+        if (faults.nanGradientStep() != null && faults.nanGradientStep() + faults.nanGradientCount() > steps) {
+            throw new IllegalArgumentException("nan_gradient_step " + faults.nanGradientStep() + " plus"
+                    + " nan_gradient_count " + faults.nanGradientCount() + " must be <= steps " + steps);
         }
     }
 

@@ -91,6 +91,7 @@ final class TrainConfigSchema {
             new Key("optimizer.warmup_steps", ValueType.longInteger(AT_LEAST_0), c -> c.optimizer().warmupSteps()),
             new Key("optimizer.schedule", ValueType.oneOf(LearningRateSchedule.Decay.class), c -> c.optimizer().schedule()),
             new Key("optimizer.min_lr_ratio", ValueType.number("in [0, 1]"), c -> c.optimizer().minLrRatio()),
+            new Key("optimizer.max_skipped_steps", ValueType.integer(AT_LEAST_0), c -> c.optimizer().maxSkippedSteps()),
 
             new Key("checkpoint.every", ValueType.integer(AT_LEAST_0), c -> c.checkpoint().every()),
             new Key("checkpoint.keep_last", ValueType.integer(AT_LEAST_1), c -> c.checkpoint().keepLast()),
@@ -104,7 +105,8 @@ final class TrainConfigSchema {
 
             new Key("faults.fail_task_step", ValueType.optionalLong(AT_LEAST_0), c -> c.faults().failTaskStep()),
             new Key("faults.fail_task_partition", ValueType.optionalInteger(AT_LEAST_0), c -> c.faults().failTaskPartition()),
-            new Key("faults.nan_gradient_step", ValueType.optionalLong(AT_LEAST_0), c -> c.faults().nanGradientStep()));
+            new Key("faults.nan_gradient_step", ValueType.optionalLong(AT_LEAST_0), c -> c.faults().nanGradientStep()),
+            new Key("faults.nan_gradient_count", ValueType.integer(AT_LEAST_1), c -> c.faults().nanGradientCount()));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
     /** The names under each section, "" being the top level (keys and section names). */
@@ -167,7 +169,7 @@ final class TrainConfigSchema {
                 x.real("optimizer.eps"), x.real("optimizer.weight_decay"), (AdamW.DecayScope) v.apply("optimizer.decay_scope"));
         OptimizerSettings optimizer = new OptimizerSettings(x.real("optimizer.lr"), adam, x.real("optimizer.clip_norm"),
                 x.int64("optimizer.warmup_steps"), (LearningRateSchedule.Decay) v.apply("optimizer.schedule"),
-                x.real("optimizer.min_lr_ratio"));
+                x.real("optimizer.min_lr_ratio"), x.int32("optimizer.max_skipped_steps"));
         return new TrainConfig(x.text("model"), x.text("output"), x.int64("seed"), x.int32("steps"),
                 x.int32("prompts_per_step"), x.int32("partitions"), data, sampling, grpo, saliency,
                 x.bool("saliency.metrics_when_off"), optimizer,
@@ -175,7 +177,7 @@ final class TrainConfigSchema {
                 new EvalSettings(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens")),
                 new SparkSettings(x.text("spark.master"), x.int32("spark.task_max_failures")),
                 new FaultSettings((Long) v.apply("faults.fail_task_step"), (Integer) v.apply("faults.fail_task_partition"),
-                        (Long) v.apply("faults.nan_gradient_step")));
+                        (Long) v.apply("faults.nan_gradient_step"), x.int32("faults.nan_gradient_count")));
     }
 
     /** Typed access to key values, so that assemble reads as the records' constructors. */

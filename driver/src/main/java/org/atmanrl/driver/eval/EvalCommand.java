@@ -10,6 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
@@ -125,19 +126,26 @@ public final class EvalCommand implements Callable<Integer> {
         if (jsonPath != null && jsonFs.exists(jsonPath)) { // before the work, not after
             throw new FileAlreadyExistsException(jsonPath + " already exists; not overwritten");
         }
+        if (jsonPath != null) UserPaths.requireCreatable(jsonFs, jsonPath, "--json");
         Path dir = new Path(model);
         FileSystem fs = HadoopFiles.fileSystem(dir, conf);
         PrintWriter err = spec.commandLine().getErr();
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
+            if (test != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(test), conf), "--test", test);
             TaskDatasets.TaskDataset dataset = open(dataSpec, conf, tokenizer);
-            dataset.warnings().forEach(w -> err.println("eval: warning: " + w));
+            if (dataset.test().size() == 0) {
+                throw new UserInputException("--test " + test + ": no usable rows; at least one expected");
+            }
             LlamaModel llama = new LlamaModel(loaded.weights());
             try {
                 evaluation.requireFits(dataset.test(), size, llama.config().maxPositionEmbeddings());
             } catch (IllegalArgumentException e) {
-                throw new UserInputException(e.getMessage() + "; lower --max-new-tokens or use a model with a longer context");
+                throw new UserInputException((test == null ? "" : "--test " + test + ": ") + e.getMessage()
+                        + "; lower --max-new-tokens or use a model with a longer context");
             }
+            // warnings only once the data is known to be usable: a fault stays the one line printed
+            dataset.warnings().forEach(w -> err.println("eval: warning: " + w));
             EvalReport report = evaluation.run(llama, dataset.encoder(), dataset.test(), size);
             if (report.masksCollapsed()) {
                 err.println("eval: warning: the fitted masks collapsed (median ~ 90th percentile): C measures the"

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
@@ -43,12 +44,20 @@ public final class RunDirectory {
         return fs.exists(new Path(root, CONFIG));
     }
 
-    /** Refuses a directory that holds another run (or anything else) unless the caller resumes it. */
+    /**
+     * Refuses a directory that holds another run (or anything else) unless the caller resumes it,
+     * and one that could not be written: checked before a run starts, so that it fails with one
+     * line rather than after its first step, and leaves nothing behind.
+     */
     public void requireFreshOrResumable(boolean resume) throws IOException {
-        if (!fs.exists(root)) return;
+        if (!fs.exists(root)) {
+            UserPaths.requireCreatable(fs, root, "output");
+            return;
+        }
         if (!fs.getFileStatus(root).isDirectory()) {
             throw new UserInputException("output " + root + " is a file, not a run directory");
         }
+        UserPaths.requireWritableDirectory(fs, root, "output " + root);
         if (holdsRun()) {
             if (!resume) {
                 throw new UserInputException("output " + root + " already holds a run (" + CONFIG + "); add --resume to"

@@ -64,9 +64,6 @@ public final class SparkTraining {
                           double seconds, Path runDir) {
     }
 
-    /** Steps in a row whose gradient may be non-finite (update skipped) before the run stops. */
-    static final int MAX_SKIPPED_IN_A_ROW = 3;
-
     private final JavaSparkContext sc;
     private final TrainConfig config;
     private final String resolvedYaml;
@@ -96,9 +93,7 @@ public final class SparkTraining {
         FileSystem modelFs = HadoopFiles.fileSystem(modelPath, hadoop);
         HfConfig modelConfig = ModelDirectory.readConfig(modelFs, modelPath);
         Map<String, byte[]> companions = ModelDirectory.companionFiles(modelFs, modelPath);
-        if (!companions.containsKey(Tokenizer.TOKENIZER_FILE)) {
-            throw new UserInputException("model " + modelPath + " has no " + Tokenizer.TOKENIZER_FILE);
-        }
+        TrainInputs.requireTokenizer(modelPath, companions);
 
         Optional<Checkpoint> restored = Optional.empty();
         if (resume && out.holdsRun()) {
@@ -107,16 +102,18 @@ public final class SparkTraining {
             restored = store.loadNewest(DataType.FLOAT, listener::message);
             if (restored.isPresent()) requireSameRun(restored.get());
         }
-        out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
 
         LlamaWeights policy;
         long firstStep;
         try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
-            TaskDatasets.TaskDataset data = TaskDatasets.open(config.data(), hadoop, tokenizer);
+            TaskDatasets.TaskDataset data = TrainInputs.open(config, hadoop, tokenizer);
+            TrainInputs.requireUsable(config, data, modelConfig.model().maxPositionEmbeddings());
             data.warnings().forEach(listener::message);
             int stop = data.encoder().stopToken();
             LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
+            // only now that every input has been read: a bad one leaves the output as it was
+            out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             AdamW adam;
             if (restored.isPresent()) {
                 Checkpoint c = restored.get();
@@ -150,16 +147,18 @@ public final class SparkTraining {
                 before = evaluate(evaluation, policy, data, 0);
             }
             long last = firstStep;
-            int skippedInARow = 0;
+            // restored, so that a resumed run stops where the uninterrupted one would
+            int skippedInARow = restored.map(SparkTraining::skippedInARow).orElse(0);
             for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
-                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, order, stop, step);
-                boolean skipped = line.path("update_skipped").asBoolean();
-                skippedInARow = skipped ? skippedInARow + 1 : 0;
-                if (skippedInARow > MAX_SKIPPED_IN_A_ROW) {
-                    saveCheckpoint(store, step, modelConfig, policy, companions, adam);
-                    throw new IllegalStateException("stopping: " + skippedInARow + " steps in a row had a non-finite"
-                            + " gradient (last: step " + (step + 1) + "); weights and optimizer are as after step "
-                            + (step + 1 - skippedInARow) + ", checkpointed for --resume");
+                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, order, stop, step, skippedInARow);
+                skippedInARow = line.path("skipped_in_a_row").asInt();
+                if (skippedInARow > config.optimizer().maxSkippedSteps()) {
+                    metrics.add(line.toString()); // the step that stopped the run is logged too
+                    out.writeMetrics(metrics);
+                    listener.step(new StepReport(step + 1, config.steps(), line, line.path("seconds").path("step").asDouble()));
+                    // after the step before this one: resuming retries this step's batch on the same weights
+                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, skippedInARow - 1);
+                    throw diverged(step, skippedInARow, store);
                 }
                 last = step + 1;
                 boolean end = last == config.steps();
@@ -171,7 +170,7 @@ public final class SparkTraining {
                 listener.step(new StepReport(last, config.steps(), line, line.path("seconds").path("step").asDouble()));
                 int every = config.checkpoint().every();
                 if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
-                    saveCheckpoint(store, last, modelConfig, policy, companions, adam);
+                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, skippedInARow);
                 }
             }
             boolean finished = last == config.steps();
@@ -193,7 +192,7 @@ public final class SparkTraining {
 
     private ObjectNode step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy, AdamW adam,
                             LearningRateSchedule schedule, RolloutScoring scoring, PromptOrder order, int stop,
-                            long step) {
+                            long step, int skippedBefore) {
         long t0 = System.nanoTime();
         int mu = config.grpo().mu();
         List<Problem> problems = new ArrayList<>(config.promptsPerStep());
@@ -227,7 +226,7 @@ public final class SparkTraining {
                     rollouts.tasks(), rollouts.masksCollapsed());
             gradient = merged.gradient().normalise();
             if (config.faults().nanGradientAt(step)) {
-                gradient.gradients()[0][0] = Float.NaN;
+                gradient.gradients()[0][0] = config.faults().poisonAt(step);
             }
             long t3 = System.nanoTime();
             clip = GradientClipping.clip(gradient.gradients(), config.optimizer().clipNorm());
@@ -249,7 +248,8 @@ public final class SparkTraining {
         }
         start.destroy();
         StepTimes times = new StepTimes(broadcast, job, reduction, updateTime, (System.nanoTime() - t0) / 1e9);
-        return StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference());
+        return StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference(),
+                skippedBefore);
     }
 
     private EvalReport evaluate(Evaluation evaluation, LlamaWeights policy, TaskDatasets.TaskDataset data, long step) {
@@ -268,16 +268,38 @@ public final class SparkTraining {
     }
 
     private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, LlamaWeights policy,
-                                Map<String, byte[]> companions, AdamW adam) throws IOException {
+                                Map<String, byte[]> companions, AdamW adam, int skippedInARow) throws IOException {
         if (store.completeSteps().contains(step)) return;
         ObjectNode state = JsonFiles.MAPPER.createObjectNode();
         state.put("step", step).put("seed", config.seed())
                 .put("data_position", step * config.promptsPerStep())
-                .put("optimizer_steps", adam.steps());
+                .put("optimizer_steps", adam.steps())
+                .put("skipped_in_a_row", skippedInARow);
         Checkpoint c = new Checkpoint(step, modelConfig, policy, companions, adam.state(),
                 JsonFiles.MAPPER.writeValueAsBytes(state), resolvedYaml.getBytes(StandardCharsets.UTF_8));
         Path dir = store.save(c);
         listener.message("checkpoint " + dir);
+    }
+
+    /** The streak of skipped updates a checkpoint ended in (0 for checkpoints written before it was kept). */
+    private static int skippedInARow(Checkpoint c) {
+        try {
+            return JsonFiles.MAPPER.readTree(c.runState()).path("skipped_in_a_row").asInt(0);
+        } catch (IOException e) {
+            throw new UserInputException("checkpoint at step " + c.step() + ": run_state.json does not parse: "
+                    + e.getMessage());
+        }
+    }
+
+    /** The one-line stop of a run whose last {@code skipped} steps, up to 0-based {@code step}, had no finite gradient. */
+    private DivergedRunException diverged(long step, int skipped, CheckpointStore store) {
+        long first = step + 2 - skipped, lastGood = step + 1 - skipped; // 1-based, as metrics.jsonl counts
+        return new DivergedRunException("stopped at step " + (step + 1) + ": " + skipped + " steps in a row ("
+                + (skipped == 1 ? "step " + first : "steps " + first + "-" + (step + 1)) + ") had a NaN or infinite"
+                + " gradient, more than optimizer.max_skipped_steps " + config.optimizer().maxSkippedSteps()
+                + "; their updates were skipped, so the weights and optimizer are "
+                + (lastGood == 0 ? "the starting ones" : "those after step " + lastGood)
+                + ", checkpointed in " + store.stepDirectory(step) + " (--resume retries step " + (step + 1) + ")");
     }
 
     /** A resumed run must be the same run: everything but the step count, schedule of saves and Spark settings. */

@@ -12,7 +12,8 @@ import org.atmanrl.model.io.JsonFiles;
 /**
  * One line of {@code metrics.jsonl}: the step's rollout metrics (reward mean and std, accuracy,
  * unparsed share, N, C, S, r_sal), the loss terms under TRL's names, gradient norm, learning rate,
- * tokens, zero-variance groups, whether the update was skipped, and the time split. Task times
+ * tokens, zero-variance groups, whether the update was skipped (a NaN or infinite gradient) and how
+ * many steps in a row have been, and the time split. Task times
  * ({@code generation}, {@code saliency}, {@code gradient}) are summed over tasks, which run side
  * by side; the driver's are wall time.
  */
@@ -20,7 +21,7 @@ final class StepMetrics {
     private StepMetrics() {}
 
     static ObjectNode line(long step, TaskResult merged, NormalisedGradient gradient, GradientClipping.Result clip,
-                           double lr, StepTimes times, boolean withKl) {
+                           double lr, StepTimes times, boolean withKl, int skippedBefore) {
         ObjectNode o = JsonFiles.MAPPER.createObjectNode();
         RolloutMetrics r = merged.metrics();
         o.put("step", step);
@@ -30,7 +31,8 @@ final class StepMetrics {
         o.put("r_sal", r.meanSaliency()).put("fitted", r.fitted());
         for (Map.Entry<String, Double> e : gradient.metrics(withKl).entrySet()) o.put(e.getKey(), e.getValue());
         o.put("zero_std_groups", r.zeroVarianceGroups()).put("groups", r.groups());
-        o.put("grad_norm", clip.norm()).put("lr", lr).put("update_skipped", !clip.finite());
+        o.put("grad_norm", clip.norm()).put("lr", lr).put("update_skipped", !clip.finite())
+                .put("skipped_in_a_row", clip.finite() ? 0 : skippedBefore + 1);
         o.put("masks_collapsed", merged.masksCollapsed());
         StepTimings t = merged.timings();
         ObjectNode s = o.putObject("seconds");

@@ -15,7 +15,12 @@ import java.util.Set;
  * another cluster); anything else would make the resumed run a different run.
  */
 final class TrainConfigDiff {
-    private static final Set<String> MAY_CHANGE = Set.of("steps", "output", "checkpoint", "eval", "spark", "faults");
+    /**
+     * Top-level keys and sections, or dotted keys. {@code optimizer.max_skipped_steps} only decides
+     * when a diverging run stops, never what a step computes, so a run it stopped may be resumed with more.
+     */
+    private static final Set<String> MAY_CHANGE = Set.of("steps", "output", "checkpoint", "eval", "spark", "faults",
+            "optimizer.max_skipped_steps");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private TrainConfigDiff() {}
@@ -37,8 +42,9 @@ final class TrainConfigDiff {
             a.fieldNames().forEachRemaining(keys::add);
             b.fieldNames().forEachRemaining(keys::add);
             for (String k : keys) {
-                if (prefix.isEmpty() && MAY_CHANGE.contains(k)) continue;
-                compare(prefix.isEmpty() ? k : prefix + "." + k, a.path(k), b.path(k), differ);
+                String key = prefix.isEmpty() ? k : prefix + "." + k;
+                if (MAY_CHANGE.contains(key)) continue;
+                compare(key, a.path(k), b.path(k), differ);
             }
         } else if (!a.equals(b)) {
             differ.add(prefix + " (" + a + " then, " + b + " now)");

@@ -9,11 +9,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.spark.ConsoleProgress;
-import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.driver.spark.SparkSetup;
 import org.atmanrl.driver.spark.SparkTraining;
-import org.atmanrl.model.io.HadoopFiles;
-import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.driver.spark.TrainInputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,7 +71,8 @@ public final class TrainCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        requireUsableInputs(resolved, resume);
+        // every input read and checked before Spark starts: a fault is one line, and nothing is written
+        TrainInputs.check(resolved, new Configuration(), resume);
         PrintWriter err = spec.commandLine().getErr();
         err.println("train: resolved config (saved as " + resolved.output() + "/config.yaml):");
         err.print(resolved.toYaml().indent(2));
@@ -90,14 +89,5 @@ public final class TrainCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** Faults in the model or output paths, found before Spark starts (one line, exit 1). */
-    static void requireUsableInputs(TrainConfig c, boolean resume) throws java.io.IOException {
-        Configuration conf = new Configuration();
-        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(c.model());
-        ModelDirectory.readConfig(HadoopFiles.fileSystem(model, conf), model);
-        org.apache.hadoop.fs.Path output = new org.apache.hadoop.fs.Path(c.output());
-        new RunDirectory(HadoopFiles.fileSystem(output, conf), output).requireFreshOrResumable(resume);
     }
 }

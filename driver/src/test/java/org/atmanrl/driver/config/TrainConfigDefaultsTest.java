@@ -37,12 +37,12 @@ class TrainConfigDefaultsTest {
         assertTrue(d.saliencyMetrics());
         AdamW.Config adam = AdamW.Config.defaults();
         assertEquals(new AdamW.Config(adam.beta1(), adam.beta2(), adam.eps(), 0.0, adam.decayScope()), d.optimizer().adam());
-        assertEquals(new OptimizerSettings(3e-5, d.optimizer().adam(), 1.0, 0, LearningRateSchedule.Decay.CONSTANT, 0.1),
+        assertEquals(new OptimizerSettings(3e-5, d.optimizer().adam(), 1.0, 0, LearningRateSchedule.Decay.CONSTANT, 0.1, 3),
                 d.optimizer());
         assertEquals(new CheckpointSettings(10, 3), d.checkpoint());
         assertEquals(new EvalSettings(0, 200, 48), d.eval());
         assertEquals(new SparkSettings(null, 4), d.spark());
-        assertEquals(new FaultSettings(null, null, null), d.faults());
+        assertEquals(new FaultSettings(null, null, null, 1), d.faults());
     }
 
     @Test
@@ -82,6 +82,12 @@ class TrainConfigDefaultsTest {
         assertEquals(3e-5, cosine.at(10), 1e-18);
         assertEquals(3e-6, cosine.at(40), 1e-18);
         FaultSettings faults = d.with("faults.nan_gradient_step", "5").faults();
-        assertTrue(faults.nanGradientAt(5) && !faults.nanGradientAt(4));
+        assertTrue(faults.nanGradientAt(5) && !faults.nanGradientAt(4) && !faults.nanGradientAt(6));
+        assertTrue(Float.isNaN(faults.poisonAt(5)));
+        FaultSettings streak = d.with("faults.nan_gradient_step", "5").with("faults.nan_gradient_count", "3").faults();
+        assertTrue(streak.nanGradientAt(7) && !streak.nanGradientAt(8));
+        assertEquals(Float.POSITIVE_INFINITY, streak.poisonAt(6), "a streak alternates NaN and +Inf");
+        assertTrue(Float.isNaN(streak.poisonAt(7)));
+        assertEquals(0, d.with("optimizer.max_skipped_steps", "0").optimizer().maxSkippedSteps());
     }
 }

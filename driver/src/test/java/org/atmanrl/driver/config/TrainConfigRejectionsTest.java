@@ -188,6 +188,21 @@ class TrainConfigRejectionsTest {
     }
 
     @Test
+    void poisonedGradientsMustFallInsideTheRunAndSkipLimitsAreCounts() {
+        assertContains("--set faults.nan_gradient_count=3: faults.nan_gradient_count: nan_gradient_step 38 plus"
+                + " nan_gradient_count 3 must be <= steps 40", rejectedYaml("faults: {nan_gradient_step: 38}\n",
+                "faults.nan_gradient_count=3"));
+        assertEquals(source() + "faults.nan_gradient_count: expected an integer >= 1, got null",
+                rejectedYaml("faults: {nan_gradient_count: null}\n"));
+        assertEquals(source() + "faults.nan_gradient_count: must be >= 1, got 0",
+                rejectedYaml("faults: {nan_gradient_count: 0}\n"));
+        assertEquals(source() + "optimizer.max_skipped_steps: must be >= 0, got -1",
+                rejectedYaml("optimizer: {max_skipped_steps: -1}\n"));
+        assertEquals(source() + "optimizer.max_skipped_steps: expected an integer >= 0, got \"three\"",
+                rejectedYaml("optimizer: {max_skipped_steps: three}\n"));
+    }
+
+    @Test
     void partitionsAndStepsAreBounded() {
         assertContains(source() + "partitions: must be <= prompts_per_step", rejectedYaml("partitions: 17\n"));
         assertEquals(source() + "partitions: must be >= 1, got 0", rejectedYaml("partitions: 0\n"));

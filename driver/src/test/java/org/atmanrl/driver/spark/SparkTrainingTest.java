@@ -36,7 +36,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The training service on local Spark (two task threads, task retries on): a few steps end to
  * end, and DESIGN 3's determinism: the same config twice, a task failed once and retried, and a
  * stopped-then-resumed run all give bit-identical weights; one partition and two agree to float
- * rounding.
+ * rounding. And issue 6's numerical faults: a NaN or Inf gradient skips its step's update; a streak
+ * of them stops the run with a checkpoint.
  */
 class SparkTrainingTest {
     @TempDir
@@ -233,6 +234,88 @@ class SparkTrainingTest {
         }
         System.out.printf("P=1 vs P=2: largest weight difference after 3 steps %.3g%n", worst);
         assertTrue(worst <= 1e-4, "P=1 and P=2 weights differ by " + worst);
+    }
+
+    /** A file of the checkpoint after (1-based) {@code step} of {@code run}. */
+    static byte[] checkpointFile(String run, long step, String file) throws Exception {
+        return Files.readAllBytes(new File(run, String.format("%s/step-%08d/%s", RunDirectory.CHECKPOINTS, step, file))
+                .toPath());
+    }
+
+    static List<Object> column(List<JsonNode> lines, String key) {
+        return lines.stream().map(l -> (Object) l.path(key).asText()).toList();
+    }
+
+    /**
+     * Issue 6 item 5: a NaN gradient in (0-based) step 1 skips that update, so the checkpoint after
+     * it holds the same weights and AdamW moments (and step count) as the one before; the next step
+     * trains again and the streak is over.
+     */
+    @Test
+    void aNonFiniteGradientSkipsTheUpdateAndLeavesWeightsAndOptimizerAsTheyWere() throws Exception {
+        String run = out("nan");
+        assertTrue(train(config(run, "faults.nan_gradient_step=1", "checkpoint.keep_last=3"), false, -1).finished());
+        List<JsonNode> m = metrics(run);
+        assertEquals(List.of("false", "true", "false"), column(m, "update_skipped"));
+        assertEquals(List.of("0", "1", "0"), column(m, "skipped_in_a_row"));
+        assertEquals("NaN", m.get(1).path("grad_norm").asText());
+        String weights = "model/" + ModelDirectory.WEIGHTS, optimizer = "optimizer.safetensors";
+        assertArrayEquals(checkpointFile(run, 1, weights), checkpointFile(run, 2, weights));
+        assertArrayEquals(checkpointFile(run, 1, optimizer), checkpointFile(run, 2, optimizer));
+        assertFalse(Arrays.equals(checkpointFile(run, 2, weights), checkpointFile(run, 3, weights)),
+                "the step after the skipped one trained");
+    }
+
+    /**
+     * More skipped steps in a row than optimizer.max_skipped_steps: the run stops with one line and
+     * a checkpoint of the last good weights (those of a run stopped after step 1), from which a
+     * resume with the same fault stops again at once (the streak is in the checkpoint) and one
+     * without it finishes. The streak is a NaN and then an Inf, so both are caught.
+     */
+    @Test
+    void tooManySkippedStepsInARowStopTheRunWithACheckpointToResumeFrom() throws Exception {
+        String run = out("diverged"), reference = out("stopped-after-1");
+        String[] base = {"steps=4", "checkpoint.every=0", "optimizer.max_skipped_steps=1"};
+        String[] streak = {"steps=4", "checkpoint.every=0", "optimizer.max_skipped_steps=1", "faults.nan_gradient_step=1",
+            "faults.nan_gradient_count=2"};
+        DivergedRunException e = assertThrows(DivergedRunException.class, () -> train(config(run, streak), false, -1));
+        for (String part : List.of("stopped at step 3: 2 steps in a row (steps 2-3) had a NaN or infinite gradient",
+                "more than optimizer.max_skipped_steps 1", "weights and optimizer are those after step 1",
+                "step-00000002", "--resume retries step 3")) {
+            assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
+        }
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        List<JsonNode> m = metrics(run);
+        assertEquals(List.of("false", "true", "true"), column(m, "update_skipped"));
+        assertEquals(List.of("0", "1", "2"), column(m, "skipped_in_a_row"));
+        assertEquals(List.of("NaN", "Infinity"), column(m, "grad_norm").subList(1, 3), "an infinite norm is caught too");
+        assertArrayEquals(new String[] {"step-00000002"}, new File(run, RunDirectory.CHECKPOINTS).list());
+        assertFalse(new File(run, RunDirectory.MODEL).exists());
+        assertFalse(new File(run, RunDirectory.SUMMARY).exists());
+
+        train(config(reference, base), false, 1);
+        String weights = "model/" + ModelDirectory.WEIGHTS, optimizer = "optimizer.safetensors";
+        assertArrayEquals(checkpointFile(reference, 1, weights), checkpointFile(run, 2, weights));
+        assertArrayEquals(checkpointFile(reference, 1, optimizer), checkpointFile(run, 2, optimizer));
+
+        DivergedRunException again = assertThrows(DivergedRunException.class, () -> train(config(run, streak), true, -1));
+        assertTrue(again.getMessage().contains("stopped at step 3: 2 steps in a row"), again.getMessage());
+        SparkTraining.Outcome resumed = train(config(run, base), true, -1);
+        assertEquals(2, resumed.firstStep());
+        assertTrue(resumed.finished());
+        assertEquals(List.of("false", "true", "false", "false"), column(metrics(run), "update_skipped"));
+    }
+
+    /** Issue 6 item 6 below the command line: every input is read before the run writes its first file. */
+    @Test
+    void dataThatCannotBeUsedIsRefusedBeforeAnythingIsWritten() throws Exception {
+        String run = out("bad-data");
+        File data = new File(base, "long.jsonl");
+        Files.writeString(data.toPath(), "{\"question\": \"" + "1+".repeat(150) + "1?\", \"answer\": \"#### 151\"}\n");
+        UserInputException e = assertThrows(UserInputException.class, () -> train(config(run, "data.task=gsm8k",
+                "data.train=" + data, "data.test=" + data), false, -1));
+        assertTrue(e.getMessage().startsWith("data.train " + data + " line 1: problem gsm8k/long/1"), e.getMessage());
+        assertFalse(new File(run).exists(), "a refused run writes nothing");
     }
 
     static LlamaWeights load(String dir) throws Exception {

@@ -66,6 +66,26 @@ class TrainCommandTest {
                 "nope");
     }
 
+    /** Issue 6 item 5 on the command line: a diverged run ends with exit 1 and its reason as the last line. */
+    @Test
+    void aRunStoppedByNonFiniteGradientsExitsOneWithOneLine() throws Exception {
+        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(tmp.resolve("tiny").toUri());
+        org.atmanrl.model.io.EmbeddedModel.create(org.atmanrl.model.io.HadoopFiles.fileSystem(model,
+                new org.apache.hadoop.conf.Configuration()), model, 3);
+        java.nio.file.Path run = tmp.resolve("run");
+        Outcome o = run("train", "--set", "model=" + tmp.resolve("tiny"), "--set", "output=" + run, "--set", "steps=2",
+                "--set", "prompts_per_step=2", "--set", "partitions=1", "--set", "grpo.group_size=2",
+                "--set", "sampling.max_new_tokens=8", "--set", "eval.max_new_tokens=8", "--set", "eval.size=1",
+                "--set", "saliency.steps=1", "--set", "optimizer.max_skipped_steps=1",
+                "--set", "faults.nan_gradient_step=0", "--set", "faults.nan_gradient_count=2");
+        assertEquals(1, o.exitCode(), o.err());
+        String last = o.err().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("atmanrl train: stopped at step 2: 2 steps in a row (steps 1-2) had a NaN or"
+                + " infinite gradient"), last);
+        assertTrue(last.contains("the weights and optimizer are the starting ones"), last);
+        assertTrue(Files.isDirectory(run.resolve("checkpoints/step-00000001")), "a checkpoint to resume from");
+    }
+
     @Test
     void demoRunsTheWholeStoryAndSavesItsTable() throws Exception {
         Outcome o = run("demo", "--dir", tmp.toString(), "--sft-steps", "3", "--steps", "1", "--prompts", "2",

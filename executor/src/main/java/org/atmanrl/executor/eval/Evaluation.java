@@ -85,12 +85,15 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
     }
 
     private void requireFits(List<Problem> problems, int maxPositions) {
-        for (Problem p : problems) {
-            if (p.promptLength() + maxNewTokens > maxPositions) {
-                throw new IllegalArgumentException("problem " + p.id() + ": its prompt of " + p.promptLength()
-                        + " tokens plus " + maxNewTokens + " new tokens exceeds the model's max_position_embeddings "
-                        + maxPositions);
-            }
+        for (Problem p : problems) requireFits(p, maxNewTokens, maxPositions);
+    }
+
+    /** Fails, naming {@code p}, if its prompt plus {@code maxNewTokens} exceeds {@code maxPositions}; training checks its prompts with it too. */
+    public static void requireFits(Problem p, int maxNewTokens, int maxPositions) {
+        if (p.promptLength() + maxNewTokens > maxPositions) {
+            throw new IllegalArgumentException("problem " + p.id() + ": its prompt of " + p.promptLength()
+                    + " tokens plus " + maxNewTokens + " new tokens exceeds the model's max_position_embeddings "
+                    + maxPositions);
         }
     }
 

@@ -65,19 +65,7 @@ public final class ModelDirectory {
         List<SafetensorsReader> readers = openAll(fs, dir);
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         try {
-            Map<String, SafetensorsHeader.Entry> found = new LinkedHashMap<>();
-            Map<String, SafetensorsReader> owner = new LinkedHashMap<>();
-            for (SafetensorsReader r : readers) {
-                for (SafetensorsHeader.Entry e : r.header().tensors().values()) {
-                    SafetensorsReader other = owner.putIfAbsent(e.name(), r);
-                    if (other != null) {
-                        throw new ModelFormatException(r.file(), "tensor '" + e.name() + "' is also in "
-                                + other.file());
-                    }
-                    found.put(e.name(), e);
-                }
-            }
-            checkNames(config, found, owner, readers.get(0).file());
+            checkHeaders(config, readers);
             for (SafetensorsReader r : readers) {
                 for (SafetensorsHeader.Entry e : r.header().inFileOrder()) {
                     if (isDerivedBuffer(e.name())) {
@@ -99,6 +87,35 @@ public final class ModelDirectory {
         } finally {
             for (SafetensorsReader r : readers) r.close();
         }
+    }
+
+    /**
+     * Checks the weights of {@code dir} against {@code config} as {@link #readWeights} does (every
+     * header, each file's size, every tensor's name and shape) without reading a tensor: what a
+     * command checks before it starts work that a bad directory would break later.
+     */
+    public static void checkWeights(FileSystem fs, Path dir, LlamaConfig config) throws IOException {
+        List<SafetensorsReader> readers = openAll(fs, dir);
+        try {
+            checkHeaders(config, readers);
+        } finally {
+            for (SafetensorsReader r : readers) r.close();
+        }
+    }
+
+    private static void checkHeaders(LlamaConfig config, List<SafetensorsReader> readers) {
+        Map<String, SafetensorsHeader.Entry> found = new LinkedHashMap<>();
+        Map<String, SafetensorsReader> owner = new LinkedHashMap<>();
+        for (SafetensorsReader r : readers) {
+            for (SafetensorsHeader.Entry e : r.header().tensors().values()) {
+                SafetensorsReader other = owner.putIfAbsent(e.name(), r);
+                if (other != null) {
+                    throw new ModelFormatException(r.file(), "tensor '" + e.name() + "' is also in " + other.file());
+                }
+                found.put(e.name(), e);
+            }
+        }
+        checkNames(config, found, owner, readers.get(0).file());
     }
 
     /**

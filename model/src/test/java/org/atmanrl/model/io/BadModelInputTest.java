@@ -185,10 +185,15 @@ class BadModelInputTest {
         Files.writeString(file, json.replace(from, to));
     }
 
+    /** Loading fails, and so does the check that reads no tensor (what commands run before their work). */
     private void expectLoadFails(java.nio.file.Path dir, String file, String fault) {
         ModelFormatException e = assertThrows(ModelFormatException.class,
                 () -> ModelDirectory.load(fs, new Path(dir.toUri()), DataType.FLOAT).close());
         check(e, file, fault);
+        Path p = new Path(dir.toUri());
+        ModelFormatException checked = assertThrows(ModelFormatException.class,
+                () -> ModelDirectory.checkWeights(fs, p, ModelDirectory.readConfig(fs, p).model()));
+        check(checked, file, fault);
     }
 
     private void expectOpenFails(String file, String fault) {
