@@ -112,13 +112,14 @@ alive() { kill -0 "$1" 2>/dev/null; }
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    local entry name pid child
+    local name pid child
     local -a victims=()
     # Newest first: the driver (it tells the Master its application ended), then the Workers (their
     # shutdown hooks stop their executors), then the Master.
     for ((i = ${#started[@]} - 1; i >= 0; i--)); do
         read -r name pid <<< "${started[i]}"
         alive "$pid" || continue
+        say "stopping $name (pid $pid)"
         # Children first: once a Worker is gone its executors would belong to init and could no
         # longer be told apart from anyone else's.
         for child in $(pgrep -P "$pid" 2>/dev/null || true); do victims+=("$child"); done

@@ -18,6 +18,7 @@
 #                       (default /opt/atmanrl/discover-gpus.sh, where deploy/docker/Dockerfile puts it)
 #   ATMANRL_DRY_RUN=1   print the spark-submit command instead of running it
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are read by the scripts that source this file
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
