@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
             "Prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'; in this",
             "process; saved as a Hugging Face model directory, the starting point of",
             "AtManRL training. Recipe of DESIGN 2.4: AdamW lr 3e-3, warm-up 100 steps",
-            "then cosine to 10%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip",
+            "then cosine to 10%%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip",
             "1.0, loss on completion tokens only. Greedy test accuracy is measured every",
             "--eval-every steps. Progress goes to stderr; the directory gets",
             "sft_log.jsonl, one JSON object per step.",
