@@ -21,6 +21,14 @@
 #   --conf K=V      a Spark setting passed to SparkSubmit (repeatable), e.g. --conf spark.executor.memory=2g
 #   --jar FILE      the application jar; default driver/target/atmanrl-driver-*-shaded.jar, built
 #                   (mvn -Pshaded package) when missing or older than a pom or main source
+#   --drill NAME    instead of one run, a fault drill against an undisturbed run of the same config
+#                   (checkpoint every step), compared byte for byte (model.safetensors):
+#                   executor-loss: kill -9 one Worker's executor during step 2; the run must finish
+#                   bit-identical. driver-loss: kill -9 the driver once checkpoint 2 exists, then
+#                   resubmit with --resume; it must finish bit-identical. checkpoint-crash: kill -9
+#                   the driver while checkpoint 3 is being written (its temporary directory exists,
+#                   the rename has not happened); the resumed run must start from checkpoint 2 and
+#                   finish bit-identical. Needs --model (trained) and --steps >= 4.
 #
 # Spark comes from Maven (deploy/cluster/spark-jars/pom.xml: the project's Spark, Hadoop client and
 # logging jars), linked into the jars/ folder of a Spark home in the work directory; no Spark
@@ -46,6 +54,7 @@ config="$root/deploy/cluster/loopback.yaml"
 jar=""
 sets=()
 confs=()
+drill=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model)  [[ $# -ge 2 ]] || die "--model needs a directory"; model="$2"; shift 2 ;;
@@ -56,10 +65,16 @@ while [[ $# -gt 0 ]]; do
         --set)    [[ $# -ge 2 ]] || die "--set needs KEY=VALUE"; sets+=(--set "$2"); shift 2 ;;
         --conf)   [[ $# -ge 2 ]] || die "--conf needs KEY=VALUE"; confs+=(--conf "$2"); shift 2 ;;
         --jar)    [[ $# -ge 2 ]] || die "--jar needs a file"; jar="$2"; shift 2 ;;
+        --drill)  [[ $# -ge 2 ]] || die "--drill needs executor-loss or driver-loss"; drill="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
+case "$drill" in
+    ""|executor-loss|driver-loss|checkpoint-crash) ;;
+    *) die "--drill must be executor-loss, driver-loss or checkpoint-crash, got '$drill'" ;;
+esac
+[[ -z "$drill" || -n "$model" ]] || die "--drill needs --model: a trained model (an untrained one has no reward variance, so no gradient, and every run would trivially end equal)"
 [[ "$steps" =~ ^[1-9][0-9]*$ ]] || die "--steps must be a positive whole number, got '$steps'"
 [[ -f "$config" ]] || die "config file not found: $config"
 config="$(readlink -f "$config")"
@@ -340,31 +355,106 @@ if [[ -z "$model" ]]; then
 fi
 
 # ---- the training run ------------------------------------------------------------------------
+# Client mode: the SparkSubmit JVM is the driver. Each Worker has one core, so spark.cores.max=2 with
+# one core per executor gives one executor per Worker; the scheduler waits for both before the first
+# step, so both take part. The driver listens on loopback only. Starts in the background: sets
+# driver_pid. Arguments: the log file, then extra `train` arguments.
+submit() {
+    local log="$1"; shift
+    "$java" "${opens[@]}" -Xmx2g -cp "$cp_spark" \
+        -Dlog4j2.configurationFile="$spark_home/conf/log4j2-driver.properties" \
+        org.apache.spark.deploy.SparkSubmit \
+        --master "$master_url" --deploy-mode client \
+        --properties-file "$secrets" \
+        --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
+        --conf spark.executor.cores=1 --conf spark.executor.memory=1g \
+        --conf spark.cores.max=2 --conf spark.task.cpus=1 \
+        --conf spark.scheduler.minRegisteredResourcesRatio=1.0 \
+        --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s \
+        ${confs[@]+"${confs[@]}"} \
+        --class org.atmanrl.driver.Main "$jar" "${train_args[@]}" "$@" \
+        > >(tee "$log") 2>&1 &
+    driver_pid=$!
+    started+=("driver $driver_pid")
+}
+
+# Waits for the driver started last; fails with its log unless it exited 0.
+finish() {
+    local log="$1" status=0
+    wait "$driver_pid" || status=$?
+    [[ $status -eq 0 ]] || fail_with_log "the training run failed (SparkSubmit exit $status)" "$log"
+}
+
+# Blocks until a file exists (polling), failing if the driver died first or after 10 minutes.
+await_file() {
+    local file="$1" log="$2"
+    for _ in $(seq 1 1200); do
+        [[ -e "$file" ]] && return 0
+        alive "$driver_pid" || fail_with_log "the driver exited before $file appeared" "$log"
+        sleep 0.5
+    done
+    fail_with_log "$file did not appear within 10 minutes" "$log"
+}
+
 driver_log="$logs/driver.log"
-say "submitting: $steps steps, config $config; driver log $driver_log"
 t_submit=$SECONDS
-# Client mode: this JVM is the driver. Each Worker has one core, so spark.cores.max=2 with one core
-# per executor gives one executor per Worker; the scheduler waits for both before the first step,
-# so both take part. The driver listens on loopback only.
-"$java" "${opens[@]}" -Xmx2g -cp "$cp_spark" \
-    -Dlog4j2.configurationFile="$spark_home/conf/log4j2-driver.properties" \
-    org.apache.spark.deploy.SparkSubmit \
-    --master "$master_url" --deploy-mode client \
-    --properties-file "$secrets" \
-    --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
-    --conf spark.executor.cores=1 --conf spark.executor.memory=1g \
-    --conf spark.cores.max=2 --conf spark.task.cpus=1 \
-    --conf spark.scheduler.minRegisteredResourcesRatio=1.0 \
-    --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s \
-    ${confs[@]+"${confs[@]}"} \
-    --class org.atmanrl.driver.Main "$jar" "${train_args[@]}" \
-    > >(tee "$driver_log") 2>&1 &
-started+=("driver $!")
-driver_pid=$!
-driver_status=0
-wait "$driver_pid" || driver_status=$?
+if [[ -z "$drill" ]]; then
+    say "submitting: $steps steps, config $config; driver log $driver_log"
+    submit "$driver_log"
+    finish "$driver_log"
+else
+    say "drill $drill: first the undisturbed run ($steps steps, checkpoint every step)"
+    submit "$logs/driver-undisturbed.log" --set output="$work/undisturbed" --set checkpoint.every=1
+    finish "$logs/driver-undisturbed.log"
+    if [[ "$drill" == executor-loss ]]; then
+        submit "$driver_log" --set checkpoint.every=1
+        await_file "$output/metrics.jsonl" "$driver_log"   # step 1 is done: step 2 is running
+        victim="$(pgrep -P "${worker_pids[0]}" -f CoarseGrainedExecutorBackend | head -n 1 || true)"
+        [[ -n "$victim" ]] || fail_with_log "Worker 1 has no executor to kill" "$logs/worker-1.log"
+        say "killing Worker 1's executor (pid $victim) with SIGKILL during step 2"
+        kill -KILL "$victim"
+        finish "$driver_log"
+        grep -q "Lost executor\|ExecutorLostFailure\|lost executor" "$driver_log" \
+            || say "note: the driver log does not mention the lost executor"
+    elif [[ "$drill" == checkpoint-crash ]]; then
+        submit "$driver_log" --set checkpoint.every=1
+        await_file "$output/checkpoints/step-00000002/manifest.json" "$driver_log"
+        # Poll fast: a checkpoint of the tiny model is written in a fraction of a second.
+        shopt -s nullglob
+        caught=0
+        for _ in $(seq 1 30000); do
+            temps=("$output"/checkpoints/.step-00000003.tmp-*)
+            if [[ ${#temps[@]} -gt 0 ]]; then kill -KILL "$driver_pid"; caught=1; break; fi
+            alive "$driver_pid" || break
+            sleep 0.01
+        done
+        wait "$driver_pid" 2>/dev/null || true
+        temps=("$output"/checkpoints/.step-00000003.tmp-*)
+        shopt -u nullglob
+        [[ $caught -eq 1 && ${#temps[@]} -gt 0 && ! -e "$output/checkpoints/step-00000003" ]] \
+            || die "drill checkpoint-crash: missed the window (the kill did not land while checkpoint 3 was being written); run it again"
+        say "killed the driver with SIGKILL while checkpoint 3 was being written (${temps[0]##*/} left behind)"
+        submit "$logs/driver-resumed.log" --set checkpoint.every=1 --resume
+        finish "$logs/driver-resumed.log"
+        grep -q "resuming after step 2" "$logs/driver-resumed.log" || die "the resumed run did not start from checkpoint 2"
+    else
+        submit "$driver_log" --set checkpoint.every=1
+        await_file "$output/checkpoints/step-00000002/manifest.json" "$driver_log"
+        say "killing the driver (pid $driver_pid) with SIGKILL after checkpoint 2"
+        kill -KILL "$driver_pid"
+        wait "$driver_pid" 2>/dev/null || true
+        say "resubmitting with --resume"
+        submit "$logs/driver-resumed.log" --set checkpoint.every=1 --resume
+        finish "$logs/driver-resumed.log"
+        grep -q "resuming after step" "$logs/driver-resumed.log" || die "the resumed run did not resume from a checkpoint"
+    fi
+    if cmp -s "$work/undisturbed/model/model.safetensors" "$output/model/model.safetensors"; then
+        say "drill $drill: final weights bit-identical to the undisturbed run"
+    else
+        die "drill $drill: final weights differ from the undisturbed run"
+    fi
+fi
 t_train=$((SECONDS - t_submit))
-[[ $driver_status -eq 0 ]] || fail_with_log "the training run failed (SparkSubmit exit $driver_status)" "$driver_log"
 
 # ---- checks ----------------------------------------------------------------------------------
 lines=0
