@@ -61,8 +61,8 @@ final class SaliencyHeatmap {
                 double m = s.mask()[j], d = s.atmanDrops()[j];
                 double norm = scale == 0 ? 0 : d / scale;
                 b.append("<div class=\"tc\">")
-                        .append(cell("cot mask", maskColour(m), m, text, "m* = "))
-                        .append(cell("cot drop", dropColour(norm), d, text, "AtMan drop = "))
+                        .append(cell("cot mask", maskColour(m), m > 0.6, m, text, "m* = "))
+                        .append(cell("cot drop", dropColour(norm), Math.abs(norm) > 0.6, d, text, "AtMan drop = "))
                         .append("</div>");
             } else {
                 String kind = sp == null ? "" : i >= sp.answerStart() && i < sp.answerEnd() ? " ans"
@@ -75,8 +75,10 @@ final class SaliencyHeatmap {
         return b.append("</div></div>").toString();
     }
 
-    private static String cell(String cls, String colour, double v, String text, String what) {
-        return "<span class=\"" + cls + "\" style=\"background:" + colour + "\" data-v=\"" + v + "\" title=\"" + what
+    private static String cell(String cls, String colour, boolean dark, double v, String text, String what) {
+        // white text on the dark end of a scale, so that the token stays legible
+        return "<span class=\"" + cls + "\" style=\"background:" + colour + (dark ? ";color:#fff" : "") + "\" data-v=\""
+                + v + "\" title=\"" + what
                 + String.format(java.util.Locale.ROOT, "%.4f", v) + "\">" + text + "</span>";
     }
 
