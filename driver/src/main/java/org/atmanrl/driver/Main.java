@@ -5,6 +5,7 @@ import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
 import org.atmanrl.driver.eval.EvalCommand;
 import org.atmanrl.driver.inspect.InitModelCommand;
+import org.atmanrl.driver.report.ReportCommand;
 import org.atmanrl.driver.train.DemoCommand;
 import org.atmanrl.driver.train.GrpoCommand;
 import org.atmanrl.driver.train.TrainCommand;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
-            BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+            BenchCommand.class, ReportCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

@@ -1,6 +1,7 @@
 package org.atmanrl.driver.config;
 
 import java.io.Serializable;
+import org.atmanrl.executor.eval.SaliencySamples;
 
 /**
  * Greedy test-set evaluation during a run: the {@code eval} section.
@@ -9,15 +10,20 @@ import java.io.Serializable;
  *                     default 0
  * @param size         test problems per evaluation, at most {@code data.test_size}; default 200
  * @param maxNewTokens greedy completion budget in tokens; default 48, as sampling's
+ * @param samples      test problems whose completions, fitted masks and AtMan reference the run
+ *                     writes to saliency_samples.json after its final evaluation (0 = none); default 4
  */
-public record EvalSettings(int every, int size, int maxNewTokens) implements Serializable {
+public record EvalSettings(int every, int size, int maxNewTokens, int samples) implements Serializable {
     public EvalSettings {
         if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = before and after only), got " + every);
         if (size < 1) throw new IllegalArgumentException("size must be >= 1, got " + size);
         if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
+        if (samples < 0 || samples > SaliencySamples.MAX_SAMPLES) {
+            throw new IllegalArgumentException("samples must be in [0, " + SaliencySamples.MAX_SAMPLES + "], got " + samples);
+        }
     }
 
     public static EvalSettings defaults() {
-        return new EvalSettings(0, 200, 48);
+        return new EvalSettings(0, 200, 48, 4);
     }
 }

@@ -21,6 +21,8 @@ public final class RunDirectory {
     public static final String CONFIG = "config.yaml";
     public static final String METRICS = "metrics.jsonl";
     public static final String SUMMARY = "summary.json";
+    /** A few test completions with fitted masks and AtMan reference (eval.samples), for {@code atmanrl report}. */
+    public static final String SALIENCY_SAMPLES = "saliency_samples.json";
     public static final String MODEL = "model";
     public static final String CHECKPOINTS = "checkpoints";
     /** metrics.jsonl of a long run stays well under this. */

@@ -19,6 +19,7 @@ import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.GradientClipping;
@@ -176,6 +177,7 @@ public final class SparkTraining {
             boolean finished = last == config.steps();
             if (finished) {
                 after = evaluate(evaluation, policy, data, last);
+                writeSamples(out, policy, data);
                 if (!out.fs().exists(out.model())) {
                     ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
                             companions);
@@ -265,6 +267,16 @@ public final class SparkTraining {
         listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
                 r.accuracy(), r.meanNecessity(), r.meanCoverage(), r.meanSaliency(), r.seconds()));
         return r;
+    }
+
+    /** The heat maps' input for {@code atmanrl report}: a few test completions with their masks and AtMan reference. */
+    private void writeSamples(RunDirectory out, LlamaWeights policy, TaskDatasets.TaskDataset data) throws IOException {
+        int k = Math.min(config.eval().samples(), data.test().size());
+        if (k == 0) return;
+        listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
+        SaliencySamples samples = SaliencySamples.compute(new LlamaModel(policy), config.saliency(), data.encoder(),
+                data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
+        out.write(RunDirectory.SALIENCY_SAMPLES, samples.toJson().toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, LlamaWeights policy,

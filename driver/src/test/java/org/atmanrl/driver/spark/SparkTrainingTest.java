@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.Success$;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -25,6 +26,8 @@ import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.driver.report.RunReport;
+import org.atmanrl.executor.eval.SaliencySamples;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,6 +144,18 @@ class SparkTrainingTest {
         Arrays.sort(kept);
         assertArrayEquals(new String[] {"step-00000002", "step-00000003"}, kept);
         assertTrue(o.before() != null && o.after() != null);
+        // eval.samples (4 by default): the heat maps' input, and a report drawn from the whole directory
+        SaliencySamples samples = SaliencySamples.fromJson(
+                JsonFiles.MAPPER.readTree(new File(run, RunDirectory.SALIENCY_SAMPLES)));
+        assertEquals(4, samples.samples().size());
+        for (SaliencySamples.Sample s : samples.samples()) {
+            assertTrue(s.mask() == null || s.correct(), "a mask on a wrong completion: " + s.problem());
+            assertFalse(s.tokens().isEmpty());
+        }
+        RunReport report = RunReport.read(new RunDirectory(HadoopFiles.fileSystem(new Path(new File(run).toURI()),
+                new Configuration()), new Path(new File(run).toURI())), null);
+        assertTrue(report.chartCaptions().containsAll(List.of("Reward", "r_sal", "Step time split", "Test evaluation")));
+        assertTrue(report.html().contains(samples.samples().get(0).problem() + ": "));
     }
 
     @Test
