@@ -11,6 +11,7 @@ import org.atmanrl.driver.train.TrainCommand;
 import org.atmanrl.driver.train.SftCommand;
 import org.atmanrl.driver.inspect.ScoreCommand;
 import org.atmanrl.driver.inspect.TokenizeCommand;
+import org.atmanrl.driver.sweep.SweepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
-        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, SweepCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
             BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
