@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * One key of a sweep's grid: the training config key, the short label point names use for it,
- * and its values in the grid file's order (scalars, or mappings for keys such as data.difficulty).
+ * and its values in the grid file's order (scalars, null for keys that may be off, or mappings for
+ * keys such as data.difficulty).
  */
 public record GridAxis(String key, String label, List<JsonNode> values) {
     static final Pattern LABEL = Pattern.compile("[A-Za-z0-9_.+-]+");
@@ -21,8 +22,8 @@ public record GridAxis(String key, String label, List<JsonNode> values) {
         values = List.copyOf(values);
         HashSet<JsonNode> seen = new HashSet<>();
         for (JsonNode v : values) {
-            if (v == null || v.isArray() || v.isNull()) {
-                throw new IllegalArgumentException(key + ": values must be scalars or mappings, got " + v);
+            if (v == null || v.isArray()) {
+                throw new IllegalArgumentException(key + ": values must be scalars, null or mappings, got " + v);
             }
             if (!seen.add(v)) throw new IllegalArgumentException(key + ": value " + text(v) + " is listed twice");
         }

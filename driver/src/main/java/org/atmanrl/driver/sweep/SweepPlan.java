@@ -65,30 +65,44 @@ public final class SweepPlan {
         List<SweepGrid.Assignment> baseSets = new ArrayList<>(grid.sets());
         baseSets.add(new SweepGrid.Assignment("output", grid.output(), "grid " + grid.file() + ": output"));
         TrainConfig base = load(grid, conf, baseSets, "");
-        List<Point> points = new ArrayList<>();
-        Map<String, String> names = new HashMap<>();
         int n = (int) grid.size();
+        // names first: a clash is found before any config is built
+        List<String> names = new ArrayList<>();
+        Map<String, String> byName = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            List<JsonNode> values = valuesAt(grid.axes(), i);
-            List<SweepGrid.Assignment> sets = new ArrayList<>(grid.sets());
             List<String> parts = new ArrayList<>();
-            for (int k = 0; k < values.size(); k++) {
-                GridAxis axis = grid.axes().get(k);
-                String text = GridAxis.text(values.get(k));
-                parts.add(axis.label() + "=" + text);
-                sets.add(new SweepGrid.Assignment(axis.key(), GridAxis.assignmentText(values.get(k)),
-                        "grid " + grid.file() + ": grid " + axis.key() + " value " + text));
-            }
+            List<JsonNode> values = valuesAt(grid.axes(), i);
+            for (int k = 0; k < values.size(); k++) parts.add(grid.axes().get(k).label() + "=" + GridAxis.text(values.get(k)));
             String name = UNSAFE.matcher(String.join(",", parts)).replaceAll("_");
-            String clash = names.put(name, String.join(",", parts));
+            String clash = byName.put(name, String.join(",", parts));
             if (clash != null) {
                 throw new UserInputException("grid " + grid.file() + ": points " + clash + " and " + String.join(",", parts)
                         + " get the same name " + name + " once unsafe characters are replaced; give those values"
                         + " distinct names");
             }
+            names.add(name);
+        }
+        List<Point> points = new ArrayList<>();
+        Map<String, String> byConfig = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            List<JsonNode> values = valuesAt(grid.axes(), i);
+            List<SweepGrid.Assignment> sets = new ArrayList<>(grid.sets());
+            for (int k = 0; k < values.size(); k++) {
+                GridAxis axis = grid.axes().get(k);
+                sets.add(new SweepGrid.Assignment(axis.key(), GridAxis.assignmentText(values.get(k)),
+                        "grid " + grid.file() + ": grid " + axis.key() + " value " + GridAxis.text(values.get(k))));
+            }
+            String name = names.get(i);
             String output = new Path(new Path(grid.output(), POINTS), name).toString();
             sets.add(new SweepGrid.Assignment("output", output, "grid " + grid.file() + ": output"));
-            points.add(new Point(i, name, values, load(grid, conf, sets, " (point " + name + ")")));
+            TrainConfig config = load(grid, conf, sets, " (point " + name + ")");
+            // 1 and 1.0 of a number key are one config: two runs of it would only waste the time of one
+            String same = byConfig.put(config.with("output", "o").toYaml(), name);
+            if (same != null) {
+                throw new UserInputException("grid " + grid.file() + ": points " + same + " and " + name
+                        + " have the same config; list each value once");
+            }
+            points.add(new Point(i, name, values, config));
         }
         return new SweepPlan(grid, base, points);
     }
