@@ -26,7 +26,7 @@ final class TextTable {
         return b.toString();
     }
 
-    /** Four significant decimals are what a comparison of points needs; the CSV keeps every digit. */
+    /** Four decimals are enough to compare points on a console; the CSV keeps every digit. */
     private static String shown(String cell) {
         try {
             if (cell.contains(".")) return String.format("%.4f", Double.parseDouble(cell));
