@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
-        subcommands = {DemoCommand.class, TrainCommand.class, SweepCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
-            BenchCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
+            BenchCommand.class, SweepCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
