@@ -12,6 +12,7 @@ import org.atmanrl.driver.train.TrainCommand;
 import org.atmanrl.driver.train.SftCommand;
 import org.atmanrl.driver.inspect.ScoreCommand;
 import org.atmanrl.driver.inspect.TokenizeCommand;
+import org.atmanrl.driver.sweep.SweepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionInfo.class,
         description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
-            BenchCommand.class, ReportCommand.class, InitModelCommand.class, TokenizeCommand.class, ScoreCommand.class,
+            BenchCommand.class, ReportCommand.class, SweepCommand.class, InitModelCommand.class, TokenizeCommand.class,
+            ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

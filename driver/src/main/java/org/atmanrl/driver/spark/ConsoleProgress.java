@@ -50,7 +50,8 @@ public final class ConsoleProgress implements SparkTraining.Listener, AutoClosea
         }
     }
 
-    static String summary(JsonNode m) {
+    /** The key numbers of a step's metrics line, as the console shows them. */
+    public static String summary(JsonNode m) {
         JsonNode s = m.path("seconds");
         double tasks = s.path("generation").asDouble() + s.path("saliency").asDouble() + s.path("gradient").asDouble();
         return String.format("reward %.3f acc %.3f r_sal %.4f N %.3f C %.3f |g| %.3g%s (gen %.0f%% sal %.0f%% grad %.0f%%)",

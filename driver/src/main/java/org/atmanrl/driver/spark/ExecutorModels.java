@@ -14,7 +14,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  * running side by side share it read-only; the copy for the next version waits for them.
  */
 final class ExecutorModels {
-    private static ExecutorModels current;
+    /**
+     * Models kept per executor JVM, one per run; more than one only when runs share the executors
+     * at once (sweep's parallel_points), which sets it: with one, two runs' tasks in turn would
+     * rebuild the model at every task.
+     */
+    static final String CAPACITY_KEY = "spark.atmanrl.executor.models";
+    /** Least recently used first. */
+    private static final java.util.LinkedHashMap<String, ExecutorModels> cache = new java.util.LinkedHashMap<>(4, 0.75f, true);
 
     private final String runId;
     private final LlamaWeights weights;
@@ -23,6 +30,8 @@ final class ExecutorModels {
     final Tokenizer tokenizer;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private long version = Long.MIN_VALUE;
+    /** Set under the write lock when evicted: a task that fetched it just before must fetch again. */
+    private boolean closed;
 
     private ExecutorModels(RunResources run, PolicySnapshot first) {
         this.runId = run.runId();
@@ -40,29 +49,48 @@ final class ExecutorModels {
      * {@link #release} them when its task is done.
      */
     static ExecutorModels acquire(RunResources run, PolicySnapshot snapshot) {
-        ExecutorModels m;
-        synchronized (ExecutorModels.class) {
-            if (current == null || !current.runId.equals(run.runId())) {
-                if (current != null) current.close();
-                current = new ExecutorModels(run, snapshot);
-            }
-            m = current;
-        }
-        m.lock.readLock().lock();
-        if (m.version != snapshot.version()) {
-            m.lock.readLock().unlock();
-            m.lock.writeLock().lock();
-            try {
-                if (m.version != snapshot.version()) {
-                    snapshot.copyInto(m.weights);
-                    m.version = snapshot.version();
+        while (true) {
+            ExecutorModels m;
+            synchronized (ExecutorModels.class) {
+                m = cache.get(run.runId());
+                if (m == null) {
+                    int capacity = capacity();
+                    while (cache.size() >= capacity) {
+                        var eldest = cache.entrySet().iterator();
+                        ExecutorModels evicted = eldest.next().getValue();
+                        eldest.remove();
+                        evicted.close(); // waits for the tasks still reading it
+                    }
+                    m = new ExecutorModels(run, snapshot);
+                    cache.put(run.runId(), m);
                 }
-                m.lock.readLock().lock(); // downgrade: keep reading what was just written
-            } finally {
-                m.lock.writeLock().unlock();
             }
+            m.lock.readLock().lock();
+            if (m.closed) {
+                m.lock.readLock().unlock();
+                continue;
+            }
+            if (m.version != snapshot.version()) {
+                m.lock.readLock().unlock();
+                m.lock.writeLock().lock();
+                try {
+                    if (m.closed) continue;
+                    if (m.version != snapshot.version()) {
+                        snapshot.copyInto(m.weights);
+                        m.version = snapshot.version();
+                    }
+                    m.lock.readLock().lock(); // downgrade: keep reading what was just written
+                } finally {
+                    m.lock.writeLock().unlock();
+                }
+            }
+            return m;
         }
-        return m;
+    }
+
+    private static int capacity() {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return env == null ? 1 : Math.max(1, env.conf().getInt(CAPACITY_KEY, 1));
     }
 
     void release() {
@@ -72,6 +100,7 @@ final class ExecutorModels {
     private void close() {
         lock.writeLock().lock();
         try {
+            closed = true;
             weights.close();
             tokenizer.close();
         } finally {

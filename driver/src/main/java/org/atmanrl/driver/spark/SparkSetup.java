@@ -30,8 +30,24 @@ public final class SparkSetup {
         return conf;
     }
 
+    /**
+     * {@code conf} for {@code runs} training runs at once from driver threads (sweep's
+     * parallel_points): FAIR scheduling, so that each thread's jobs (its pool, set with
+     * {@code sc.setLocalProperty("spark.scheduler.pool", ...)}) share the cores instead of queueing
+     * behind another run's, and a model per run kept on each executor.
+     */
+    public static SparkConf forConcurrentRuns(SparkConf conf, int runs) {
+        if (runs > 1) conf.setIfMissing("spark.scheduler.mode", "FAIR");
+        conf.set(ExecutorModels.CAPACITY_KEY, Integer.toString(Math.max(1, runs)));
+        return conf;
+    }
+
     public static JavaSparkContext start(SparkSettings settings, String appName) {
-        JavaSparkContext sc = new JavaSparkContext(conf(settings, appName));
+        return start(conf(settings, appName));
+    }
+
+    public static JavaSparkContext start(SparkConf conf) {
+        JavaSparkContext sc = new JavaSparkContext(conf);
         sc.setLogLevel("WARN");
         return sc;
     }

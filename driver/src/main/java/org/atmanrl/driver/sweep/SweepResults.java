@@ -1,0 +1,153 @@
+package org.atmanrl.driver.sweep;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.atmanrl.driver.spark.RunDirectory;
+import org.atmanrl.model.io.JsonFiles;
+
+/**
+ * The sweep's table: one row per point in plan order, its grid values, status and, from its
+ * summary.json, the run's steps and seconds and the evaluation after training (and the accuracy
+ * before, for reference). Written to OUTPUT/results.csv and results.json after every point.
+ */
+public final class SweepResults {
+    /** Where a point stands. */
+    public enum Status { PENDING, RUNNING, FINISHED, FAILED;
+
+        String cell() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A point's state: its summary.json once finished, the failure's message once failed. */
+    public record PointResult(Status status, JsonNode summary, String message) {
+        public static final PointResult PENDING = new PointResult(Status.PENDING, null, null);
+        public static final PointResult RUNNING = new PointResult(Status.RUNNING, null, null);
+    }
+
+    /** A column read from summary.json by a JSON pointer; absent or null leaves the cell empty. */
+    private record Metric(String column, String pointer) {
+    }
+
+    /** summary.json's evaluation keys; faithfulness ones appear once evaluation reports them. */
+    private static final List<Metric> METRICS = List.of(
+            new Metric("accuracy", "/after/accuracy"),
+            new Metric("r_sal", "/after/mean_saliency"),
+            new Metric("N", "/after/mean_necessity"),
+            new Metric("C", "/after/mean_coverage"),
+            new Metric("S", "/after/mean_sufficiency"),
+            new Metric("early_answering_aoc", "/after/faithfulness/early_answering/area_over_curve"),
+            new Metric("mistakes_change_rate", "/after/faithfulness/adding_mistakes/change_rate"),
+            new Metric("filler_change_rate", "/after/faithfulness/filler_tokens/change_rate"),
+            new Metric("filler_accuracy", "/after/faithfulness/filler_tokens/accuracy"),
+            new Metric("accuracy_before", "/before/accuracy"));
+    private static final List<Metric> RUN = List.of(new Metric("steps", "/steps"), new Metric("seconds", "/seconds"));
+
+    /** The table's columns, rows (every cell text, empty for unknown) and which columns are metrics to chart. */
+    public record Table(List<String> columns, List<List<String>> rows, List<String> metricColumns) {
+    }
+
+    private final SweepPlan plan;
+    private final PointResult[] results;
+
+    public SweepResults(SweepPlan plan) {
+        this.plan = plan;
+        this.results = new PointResult[plan.points().size()];
+        java.util.Arrays.fill(results, PointResult.PENDING);
+    }
+
+    public synchronized void set(int point, PointResult result) {
+        results[point] = result;
+    }
+
+    public synchronized PointResult get(int point) {
+        return results[point];
+    }
+
+    /**
+     * The sweep as a table: the one place the HTML page gets its data from, e.g.
+     * {@code Table t = results.table(); SweepPage.render(title, t.columns(), t.rows(), t.metricColumns())}.
+     */
+    public synchronized Table table() {
+        List<String> columns = new ArrayList<>();
+        columns.add("point");
+        plan.grid().axes().forEach(a -> columns.add(a.key()));
+        columns.add("status");
+        RUN.forEach(m -> columns.add(m.column()));
+        List<String> metricColumns = new ArrayList<>();
+        METRICS.forEach(m -> metricColumns.add(m.column()));
+        columns.addAll(metricColumns);
+        columns.add("message");
+        List<List<String>> rows = new ArrayList<>();
+        for (SweepPlan.Point p : plan.points()) {
+            PointResult r = results[p.index()];
+            List<String> row = new ArrayList<>();
+            row.add(p.name());
+            p.values().forEach(v -> row.add(GridAxis.text(v)));
+            row.add(r.status().cell());
+            for (Metric m : RUN) row.add(cell(r.summary(), m));
+            for (Metric m : METRICS) row.add(cell(r.summary(), m));
+            row.add(r.message() == null ? "" : r.message());
+            rows.add(List.copyOf(row));
+        }
+        return new Table(List.copyOf(columns), List.copyOf(rows), List.copyOf(metricColumns));
+    }
+
+    private static String cell(JsonNode summary, Metric m) {
+        JsonNode v = summary == null ? null : summary.at(m.pointer());
+        return v == null || v.isMissingNode() || v.isNull() ? "" : v.asText();
+    }
+
+    /** results.csv: the table with a header line (RFC 4180 quoting). */
+    public String csv() {
+        Table t = table();
+        CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);
+        t.columns().forEach(schema::addColumn);
+        try {
+            return new CsvMapper().writer(schema.build()).writeValueAsString(t.rows());
+        } catch (IOException e) {
+            throw new IllegalStateException("writing CSV in memory", e);
+        }
+    }
+
+    /** results.json: one object per point, numbers as numbers, the grid values as the grid file gave them. */
+    public synchronized String json() {
+        ArrayNode all = JsonNodeFactory.instance.arrayNode();
+        for (SweepPlan.Point p : plan.points()) {
+            PointResult r = results[p.index()];
+            ObjectNode o = all.addObject();
+            o.put("point", p.name());
+            ObjectNode values = o.putObject("values");
+            for (int k = 0; k < p.values().size(); k++) values.set(plan.grid().axes().get(k).key(), p.values().get(k));
+            o.put("status", r.status().cell());
+            for (Metric m : RUN) o.set(m.column(), node(r.summary(), m));
+            for (Metric m : METRICS) o.set(m.column(), node(r.summary(), m));
+            if (r.message() != null) o.put("message", r.message());
+        }
+        return all.toPrettyString() + "\n";
+    }
+
+    private static JsonNode node(JsonNode summary, Metric m) {
+        JsonNode v = summary == null ? null : summary.at(m.pointer());
+        return v == null || v.isMissingNode() ? JsonNodeFactory.instance.nullNode() : v;
+    }
+
+    /** Both files, each under a temporary name and renamed. */
+    public synchronized void write(RunDirectory sweep) throws IOException {
+        sweep.write("results.csv", csv().getBytes(StandardCharsets.UTF_8));
+        sweep.write("results.json", json().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A finished point's summary.json. */
+    static JsonNode readSummary(byte[] bytes) throws IOException {
+        return JsonFiles.MAPPER.readTree(bytes);
+    }
+}
