@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.atmanrl.driver.report.SweepPage;
 import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.model.io.JsonFiles;
 
@@ -140,10 +141,13 @@ public final class SweepResults {
         return v == null || v.isMissingNode() ? JsonNodeFactory.instance.nullNode() : v;
     }
 
-    /** Both files, each under a temporary name and renamed. */
+    /** The three files (CSV, JSON, and the HTML page with a sortable table and a chart per metric), each under a temporary name and renamed. */
     public synchronized void write(RunDirectory sweep) throws IOException {
         sweep.write("results.csv", csv().getBytes(StandardCharsets.UTF_8));
         sweep.write("results.json", json().getBytes(StandardCharsets.UTF_8));
+        Table t = table();
+        sweep.write("results.html", SweepPage.render("AtManRL sweep " + sweep.root().getName(), t.columns(), t.rows(),
+                t.metricColumns()).getBytes(StandardCharsets.UTF_8));
     }
 
     /** A finished point's summary.json. */

@@ -108,6 +108,8 @@ class SweepCommandTest {
         assertTrue(cleanCsv.get(2).startsWith("alpha=0.5,0.5,finished,2,"), cleanCsv.get(2));
         String json = Files.readString(tmp.resolve("sweep/results.json"));
         assertTrue(json.contains("\"point\" : \"alpha=0.5\""), json);
+        String html = Files.readString(tmp.resolve("sweep/results.html"));
+        assertTrue(html.contains("data-v=\"alpha=0.5\">alpha=0.5</td>") && html.contains("data-v=\"alpha=0\">alpha=0</td>"), "results.html lists both points");
 
         // stopped after point 1: point 2 never started
         java.nio.file.Path p1 = tmp.resolve("sweep/points/alpha=0"), p2 = tmp.resolve("sweep/points/alpha=0.5");
