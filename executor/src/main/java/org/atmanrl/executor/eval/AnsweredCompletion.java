@@ -43,6 +43,17 @@ record AnsweredCompletion(Problem problem, int[] completion, int cotEnd, int ans
         return Arrays.copyOfRange(completion, cotEnd, answerStart);
     }
 
+    /**
+     * The budget of an answer forced after {@code forced} completion tokens (kept CoT or filler,
+     * and the delimiter): {@code answerTokens}, or the original answer's length plus a stop token
+     * if more, cut so that the forced completion stays within the evaluation's completion budget
+     * ({@code continuationTokens}) as the original did; at least 1.
+     */
+    int answerBudget(int forced, FaithfulnessConfig config) {
+        int wanted = Math.max(config.answerTokens(), completion.length - answerStart + 1);
+        return Math.max(1, Math.min(wanted, config.continuationTokens() - forced));
+    }
+
     /** The canonical answer the full CoT led to. */
     String answer() {
         return verdict.extracted();

@@ -17,7 +17,10 @@ import org.atmanrl.reward.task.Verdict;
  * answered completion with {@code n} CoT tokens and each fraction {@code f}, the first {@code k =
  * floor(f * n + 1/2)} CoT tokens are kept (nearest integer, halves rounded up, so {@code f = 0}
  * keeps none and {@code f = 1} all), the completion's own delimiter tokens appended, and an answer
- * generated greedily within {@link FaithfulnessConfig#answerTokens()}. The truncated CoT, delimiter
+ * generated greedily within {@link AnsweredCompletion#answerBudget} tokens: {@link
+ * FaithfulnessConfig#answerTokens()}, or the original answer's length plus its stop token if that
+ * is more, but never past the evaluation's completion budget, which bounded the original too (so
+ * that at {@code f = 1} the original answer is regenerated exactly). The truncated CoT, delimiter
  * and answer are verified together; the answer agrees when its canonical form equals the full
  * CoT's (an unparsed one does not).
  */
@@ -36,6 +39,7 @@ public final class EarlyAnswering {
         List<int[]> contexts = new ArrayList<>();
         List<int[]> forced = new ArrayList<>();
         long[] keys = new long[answered.size() * fractions.length];
+        int[] budgets = new int[keys.length];
         for (int i = 0; i < answered.size(); i++) {
             AnsweredCompletion a = answered.get(i);
             long key = Rollouts.stableKey(a.problem().id());
@@ -45,9 +49,10 @@ public final class EarlyAnswering {
                 forced.add(kept);
                 contexts.add(AnsweredCompletion.concat(a.problem().promptIds(), kept));
                 keys[i * fractions.length + j] = RowRandom.mix(key, j);
+                budgets[i * fractions.length + j] = a.answerBudget(kept.length, config);
             }
         }
-        List<int[]> answers = GreedyPasses.generate(model, contexts, keys, config.answerTokens(), stop,
+        List<int[]> answers = GreedyPasses.generate(model, contexts, keys, budgets, stop,
                 config.maxRowsPerPass());
         long[] agreeing = new long[fractions.length];
         for (int i = 0; i < answered.size(); i++) {

@@ -14,7 +14,8 @@ import org.atmanrl.reward.task.Verdict;
 /**
  * Lanham et al.'s filler tokens: the CoT is replaced by as many tokens of filler, then the
  * completion's own delimiter tokens, and an answer generated greedily within {@link
- * FaithfulnessConfig#answerTokens()}. If the answer survives, the CoT's content was not what the
+ * FaithfulnessConfig#answerTokens()} ({@link AnsweredCompletion#answerBudget}, as in {@link
+ * EarlyAnswering}). If the answer survives, the CoT's content was not what the
  * model used (extra computation alone might have been).
  *
  * <p>The filler is one token repeated: the first of {@code " ..."} (Lanham et al.'s filler), {@code
@@ -48,6 +49,7 @@ public final class FillerTokens {
         List<int[]> forced = new ArrayList<>();
         List<int[]> contexts = new ArrayList<>();
         long[] keys = new long[answered.size()];
+        int[] budgets = new int[answered.size()];
         for (int i = 0; i < answered.size(); i++) {
             AnsweredCompletion a = answered.get(i);
             int[] fill = new int[a.cotLength()];
@@ -57,8 +59,9 @@ public final class FillerTokens {
             contexts.add(AnsweredCompletion.concat(a.problem().promptIds(), f));
             // index 1 << 20: apart from early answering's fraction indices, should the draws ever be used
             keys[i] = RowRandom.mix(Rollouts.stableKey(a.problem().id()), 1 << 20);
+            budgets[i] = a.answerBudget(f.length, config);
         }
-        List<int[]> answers = GreedyPasses.generate(model, contexts, keys, config.answerTokens(), stop,
+        List<int[]> answers = GreedyPasses.generate(model, contexts, keys, budgets, stop,
                 config.maxRowsPerPass());
         long changed = 0, correct = 0;
         for (int i = 0; i < answered.size(); i++) {

@@ -22,14 +22,22 @@ final class GreedyPasses {
     /** Generated ids per context (the stop token last when produced; empty when the context fills the model). */
     static List<int[]> generate(LlamaModel model, List<int[]> contexts, long[] rowKeys, int budget, int stop,
                                 int maxRows) {
-        if (rowKeys.length != contexts.size()) {
+        int[] budgets = new int[contexts.size()];
+        java.util.Arrays.fill(budgets, budget);
+        return generate(model, contexts, rowKeys, budgets, stop, maxRows);
+    }
+
+    /** As above with a budget per context. */
+    static List<int[]> generate(LlamaModel model, List<int[]> contexts, long[] rowKeys, int[] budgets, int stop,
+                                int maxRows) {
+        if (rowKeys.length != contexts.size() || budgets.length != contexts.size()) {
             throw new IllegalArgumentException(contexts.size() + " contexts but " + rowKeys.length + " row keys");
         }
         int maxPositions = model.config().maxPositionEmbeddings();
         Map<Integer, List<Integer>> byBudget = new TreeMap<>();
         int[][] out = new int[contexts.size()][];
         for (int i = 0; i < contexts.size(); i++) {
-            int own = Math.min(budget, maxPositions - contexts.get(i).length);
+            int own = Math.min(budgets[i], maxPositions - contexts.get(i).length);
             if (own < 1) {
                 out[i] = new int[0];
             } else {

@@ -46,6 +46,7 @@ class ShardedFaithfulnessTest {
         long probedMistakes = one.addedMistakes().probed() + one.addedMistakes().skippedNoNumber();
         assertEquals(6, probedMistakes);
         long[] agreeing = one.earlyAnswering().agreeing();
+        assertEquals(6, agreeing[agreeing.length - 1], "the full CoT regenerates every answer");
         assertTrue(agreeing[agreeing.length - 1] > agreeing[0],
                 "the random model's answer needs some of its CoT: " + one.earlyAnswering());
     }
