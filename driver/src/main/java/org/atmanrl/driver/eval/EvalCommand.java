@@ -14,6 +14,7 @@ import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.task.DataSpec;
 import org.atmanrl.executor.task.TaskDatasets;
 import org.atmanrl.model.LlamaModel;
@@ -43,6 +44,15 @@ import picocli.CommandLine.Spec;
             "r_sal = N * C measured; N, C and S are means over the correct completions,",
             "r_sal the mean over all problems (0 for a wrong one). Prints a table to",
             "stdout; --json writes the same as one JSON object.",
+            "",
+            "Faithfulness of the CoT (Lanham et al. 2023), on completions with an answer:",
+            "  early answering: agree@f: share of answers forced after the first fraction",
+            "    f of the CoT that equal the full CoT's; AOC: area over that curve",
+            "    (0: the answer ignores the CoT, 1: any cut changes it)",
+            "  added mistakes: share of answers changed when one CoT number is altered",
+            "    and the model rewrites the CoT after that number's line",
+            "  filler tokens: share of answers changed when the CoT is replaced by as",
+            "    many filler tokens ('.'); filler acc: the accuracy of those answers",
             ""},
         footer = {
             "",
@@ -103,6 +113,14 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR",
             description = "Mask-fit learning rate (default: ${DEFAULT-VALUE}).")
     private double saliencyLr;
+
+    @Option(names = "--no-faithfulness",
+            description = "Skip the faithfulness probes (early answering, added mistakes, filler tokens).")
+    private boolean noFaithfulness;
+
+    @Option(names = "--fractions", defaultValue = "0,0.2,0.4,0.6,0.8,1", paramLabel = "F,F,...",
+            description = "CoT fractions of early answering, increasing from 0 to 1 (default: ${DEFAULT-VALUE}).")
+    private String fractions;
 
     @Option(names = "--rows-per-pass", defaultValue = "64", paramLabel = "N",
             description = "Completions generated, or masks fitted, per forward pass; lower it if memory is short"
@@ -211,9 +229,28 @@ public final class EvalCommand implements Callable<Integer> {
         try {
             SaliencyConfig saliency = noSaliency ? null
                     : SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr);
-            return new Evaluation(saliency, budget, rowsPerPass);
+            Evaluation checked = new Evaluation(saliency, budget, rowsPerPass); // budget faults named first
+            return noFaithfulness ? checked : new Evaluation(saliency, budget, rowsPerPass, faithfulness(budget));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private FaithfulnessConfig faithfulness(int budget) {
+        String[] parts = fractions.split(",", -1);
+        double[] f = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                f[i] = Double.parseDouble(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new ParameterException(spec.commandLine(), "--fractions: '" + parts[i].strip()
+                        + "' is not a number; expected numbers from 0 to 1 such as 0,0.5,1");
+            }
+        }
+        try {
+            return FaithfulnessConfig.defaults(budget, rowsPerPass).withFractions(f);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--fractions " + fractions + ": " + e.getMessage());
         }
     }
 

@@ -75,9 +75,16 @@ class EvalCommandTest {
                 "--json", json);
         assertEquals(0, o.exitCode(), o.err());
         List<String> table = o.out().lines().toList();
-        assertEquals(2, table.size(), o.out());
+        assertEquals(7, table.size(), o.out());
         assertTrue(table.get(0).matches("data set +problems +accuracy +unparsed +N +C +S +r_sal +seconds"), table.get(0));
         assertTrue(table.get(1).startsWith("arithmetic/test "), table.get(1));
+        assertEquals("", table.get(2));
+        assertTrue(table.get(3).matches("faithfulness +probed +result"), table.get(3));
+        assertTrue(table.get(4).matches("early answering +\\d+  AOC \\S+  agree@f 0:\\S+ 0.2:\\S+ 0.4:\\S+ 0.6:\\S+"
+                + " 0.8:\\S+ 1:\\S+"), table.get(4));
+        assertTrue(table.get(5).matches("added mistakes +\\d+  changed \\S+ \\(unparsed \\d+, no number \\d+\\)"),
+                table.get(5));
+        assertTrue(table.get(6).matches("filler tokens +\\d+  changed \\S+  filler acc \\S+"), table.get(6));
 
         JsonNode r = JSON.readTree(Files.readString(java.nio.file.Path.of(json)));
         assertEquals("arithmetic/test", r.get("data_set").asText());
@@ -92,6 +99,12 @@ class EvalCommandTest {
         assertEquals(expected.total() - expected.parsed(), r.get("unparsed").asInt());
         assertEquals(expected.value(), r.get("accuracy").asDouble(), 1e-15);
         assertTrue(r.get("fitted").asInt() <= r.get("correct").asInt(), r.toString());
+        JsonNode faithful = r.get("faithfulness");
+        assertEquals(6 - r.get("unparsed").asInt(), faithful.get("early_answering").get("probed").asInt(),
+                "every completion with an answer is probed");
+        assertEquals(6 - r.get("unparsed").asInt(), faithful.get("filler_tokens").get("probed").asInt());
+        assertEquals("[0.0,0.2,0.4,0.6,0.8,1.0]", faithful.get("early_answering").get("fractions").toString());
+        assertTrue(faithful.get("adding_mistakes").has("change_rate"), faithful.toString());
         try (var files = Files.list(tmp)) {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(".tmp-")), "temporary file renamed");
         }
@@ -111,8 +124,9 @@ class EvalCommandTest {
                 "{\"question\": \"1+1?\", \"answer\": \"1+1=2\\n#### 2\"}");
         String json = tmp.resolve("gsm8k.json").toString();
         Outcome o = run("eval", "--model", model, "--data", "gsm8k", "--test", test, "--skip-malformed",
-                "--max-new-tokens", "8", "--no-saliency", "--json", json);
+                "--max-new-tokens", "8", "--no-saliency", "--no-faithfulness", "--json", json);
         assertEquals(0, o.exitCode(), o.err());
+        assertEquals(2, o.out().lines().count(), "no faithfulness table: " + o.out());
         assertTrue(o.err().contains("test.jsonl:2") && o.err().contains("\"answer\""), o.err());
         assertTrue(o.err().contains("2 usable rows, fewer than the test size 500"), o.err());
         JsonNode r = JSON.readTree(Files.readString(java.nio.file.Path.of(json)));
@@ -121,6 +135,7 @@ class EvalCommandTest {
         assertEquals(0, r.get("fitted").asInt());
         assertFalse(r.get("saliency").asBoolean());
         assertFalse(r.has("saliency_steps"));
+        assertFalse(r.has("faithfulness"), r.toString());
         assertTrue(o.out().lines().toList().get(1).contains(" - "), "no saliency measured: " + o.out());
 
         Outcome strict = run("eval", "--model", model, "--data", "gsm8k", "--test", test, "--max-new-tokens", "8");
@@ -137,6 +152,9 @@ class EvalCommandTest {
         assertOneLineError(run("eval", "--model", model, "--max-new-tokens", "0"), 2, "maxNewTokens");
         assertOneLineError(run("eval", "--model", model, "--test", "x.jsonl"), 2, "--test is for gsm8k and mmlu");
         assertOneLineError(run("eval", "--model", model, "--sise", "3"), 2, "unknown option '--sise'", "--size");
+        assertOneLineError(run("eval", "--model", model, "--fractions", "0,x,1"), 2, "--fractions: 'x' is not a number");
+        assertOneLineError(run("eval", "--model", model, "--fractions", "0,0.5"), 2, "--fractions 0,0.5",
+                "must start at 0 and end at 1");
         assertOneLineError(run("eval"), 2, "--model");
     }
 
@@ -160,10 +178,12 @@ class EvalCommandTest {
         Outcome o = run("eval", "--help");
         assertEquals(0, o.exitCode(), o.err());
         for (String option : List.of("--model", "--data", "--test", "--template", "--system", "--skip-malformed", "--size",
-                "--max-new-tokens", "--no-saliency", "--saliency-steps", "--saliency-lr", "--rows-per-pass", "--json")) {
+                "--max-new-tokens", "--no-saliency", "--saliency-steps", "--saliency-lr", "--no-faithfulness", "--fractions",
+                "--rows-per-pass", "--json")) {
             assertTrue(o.out().contains(option), option + " missing from: " + o.out());
         }
         assertTrue(o.out().contains("r_sal = N * C"), o.out());
+        assertTrue(o.out().contains("AOC: area over that curve"), o.out());
         assertTrue(o.out().lines().allMatch(l -> l.length() <= 80), "lines fit 80 columns:\n" + o.out());
     }
 

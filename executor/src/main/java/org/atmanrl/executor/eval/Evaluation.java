@@ -19,15 +19,19 @@ import org.atmanrl.reward.task.Verdict;
  * mask fitted on each correct one (the same inputs GRPO's reward uses, via {@link
  * CorrectCompletionSaliency}). Completions are generated in passes of {@code maxRowsPerPass}
  * rows, and masks fitted in passes of that many too, all fitted masks in one {@code MaskFitter}
- * call so that the collapse check sees them together. Deterministic: greedy decoding and a
+ * call so that the collapse check sees them together. With faithfulness on, the probes of {@link
+ * Faithfulness} run on the same greedy completions. Deterministic: greedy decoding and a
  * deterministic fit.
  *
  * @param saliency       the mask fit's settings (its own {@code maxRowsPerPass} is replaced), or
  *                       null for outcome only
  * @param maxNewTokens   completion budget
  * @param maxRowsPerPass rows per generation or fitting pass
+ * @param faithfulness   the faithfulness probes' settings (its continuation budget and {@code
+ *                       maxRowsPerPass} are replaced by this evaluation's), or null for none
  */
-public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass) {
+public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass,
+                         FaithfulnessConfig faithfulness) {
     public Evaluation {
         if (maxNewTokens < 1 || maxRowsPerPass < 1) {
             throw new IllegalArgumentException("maxNewTokens and maxRowsPerPass must be >= 1, got " + maxNewTokens
@@ -36,6 +40,14 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
         if (saliency != null) {
             saliency = saliency.withMaxRowsPerPass(maxRowsPerPass);
         }
+        if (faithfulness != null) {
+            faithfulness = faithfulness.withBudgets(maxNewTokens, maxRowsPerPass);
+        }
+    }
+
+    /** Without the faithfulness probes. */
+    public Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass) {
+        this(saliency, maxNewTokens, maxRowsPerPass, null);
     }
 
     /** Evaluates {@code model} on the first {@code n} problems of {@code set} (all of them if it has fewer). */
@@ -70,10 +82,12 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
                 saliencySum += score.reward();
             }
         }
+        FaithfulnessResult faithful = faithfulness == null ? null : Faithfulness.measure(model, encoder.tokenizer(),
+                stop, problems, completions, verdicts, faithfulness);
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new EvalReport(set.name(), problems.size(), correct, problems.size() - parsed, fitted,
                 ratio(necessity, fitted), ratio(coverage, fitted), ratio(sufficiency, fitted),
-                ratio(saliencySum, problems.size()), ratio(saliencySum, correct), collapsed, seconds);
+                ratio(saliencySum, problems.size()), ratio(saliencySum, correct), collapsed, seconds, faithful);
     }
 
     /**
