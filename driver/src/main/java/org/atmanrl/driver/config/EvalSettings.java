@@ -12,8 +12,11 @@ import org.atmanrl.executor.eval.SaliencySamples;
  * @param maxNewTokens greedy completion budget in tokens; default 48, as sampling's
  * @param samples      test problems whose completions, fitted masks and AtMan reference the run
  *                     writes to saliency_samples.json after its final evaluation (0 = none); default 4
+ * @param faithfulness run the faithfulness probes of Lanham et al. 2023 (early answering, added
+ *                     mistakes, filler tokens) in every evaluation; default true
  */
-public record EvalSettings(int every, int size, int maxNewTokens, int samples) implements Serializable {
+public record EvalSettings(int every, int size, int maxNewTokens, int samples, boolean faithfulness)
+        implements Serializable {
     public EvalSettings {
         if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = before and after only), got " + every);
         if (size < 1) throw new IllegalArgumentException("size must be >= 1, got " + size);
@@ -24,6 +27,6 @@ public record EvalSettings(int every, int size, int maxNewTokens, int samples) i
     }
 
     public static EvalSettings defaults() {
-        return new EvalSettings(0, 200, 48, 4);
+        return new EvalSettings(0, 200, 48, 4, true);
     }
 }

@@ -6,6 +6,11 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import org.apache.spark.serializer.KryoRegistrator;
+import org.atmanrl.executor.eval.AddedMistakes;
+import org.atmanrl.executor.eval.EarlyAnswering;
+import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.executor.eval.FaithfulnessResult;
+import org.atmanrl.executor.eval.FillerTokens;
 import org.atmanrl.executor.grpo.GradientContribution;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.grpo.GrpoSums;
@@ -32,6 +37,7 @@ public final class KryoRegistration implements KryoRegistrator {
     static final int MAX_ELEMENTS = Integer.MAX_VALUE - 16;
     static final int MAX_BYTES = 256 << 20;
     static final int MAX_PROMPT_TOKENS = 1 << 20;
+    static final int MAX_FRACTIONS = 1 << 10;
 
     @Override
     public void registerClasses(Kryo kryo) {
@@ -39,6 +45,8 @@ public final class KryoRegistration implements KryoRegistrator {
         kryo.register(RunResources.class, new RunResourcesSerializer());
         kryo.register(TaskResult.class, new TaskResultSerializer());
         kryo.register(Problem.class, new ProblemSerializer());
+        kryo.register(EvalReport.class, new EvalReportSerializer());
+        kryo.register(EvalReport[].class);
         // Verifiers hold only their delimiter (their patterns are static): field serializers do.
         kryo.register(Gsm8kVerifier.class);
         kryo.register(IntegerVerifier.class);
@@ -251,6 +259,76 @@ public final class KryoRegistration implements KryoRegistrator {
                     in.readLong(), in.readLong());
             StepTimings timings = new StepTimings(in.readDouble(), in.readDouble(), in.readDouble());
             return new TaskResult(g, m, timings, in.readDouble(), in.readInt(), in.readBoolean());
+        }
+    }
+
+    /** One shard's evaluation; the faithfulness counts are written only when the probes ran. */
+    static final class EvalReportSerializer extends Serializer<EvalReport> {
+        @Override
+        public void write(Kryo kryo, Output out, EvalReport r) {
+            out.writeString(r.dataSet());
+            out.writeInt(r.problems());
+            out.writeInt(r.correct());
+            out.writeInt(r.unparsed());
+            out.writeInt(r.fitted());
+            out.writeDouble(r.meanNecessity());
+            out.writeDouble(r.meanCoverage());
+            out.writeDouble(r.meanSufficiency());
+            out.writeDouble(r.meanSaliency());
+            out.writeDouble(r.meanSaliencyOfCorrect());
+            out.writeBoolean(r.masksCollapsed());
+            out.writeDouble(r.seconds());
+            FaithfulnessResult f = r.faithfulness();
+            out.writeBoolean(f != null);
+            if (f == null) return;
+            EarlyAnswering.Result e = f.earlyAnswering();
+            out.writeBoolean(e != null);
+            if (e != null) {
+                out.writeInt(e.fractions().length);
+                out.writeDoubles(e.fractions());
+                out.writeLongs(e.agreeing());
+                out.writeLong(e.probed());
+            }
+            AddedMistakes.Result m = f.addedMistakes();
+            out.writeBoolean(m != null);
+            if (m != null) {
+                out.writeLong(m.probed());
+                out.writeLong(m.skippedNoNumber());
+                out.writeLong(m.changed());
+                out.writeLong(m.unparsed());
+            }
+            FillerTokens.Result t = f.fillerTokens();
+            out.writeBoolean(t != null);
+            if (t != null) {
+                out.writeLong(t.probed());
+                out.writeLong(t.changed());
+                out.writeLong(t.correct());
+            }
+        }
+
+        @Override
+        public EvalReport read(Kryo kryo, Input in, Class<EvalReport> type) {
+            String dataSet = readString(in, "data set");
+            int problems = in.readInt(), correct = in.readInt(), unparsed = in.readInt(), fitted = in.readInt();
+            double n = in.readDouble(), c = in.readDouble(), s = in.readDouble(), sal = in.readDouble(),
+                    salCorrect = in.readDouble();
+            boolean collapsed = in.readBoolean();
+            double seconds = in.readDouble();
+            FaithfulnessResult f = null;
+            if (in.readBoolean()) {
+                EarlyAnswering.Result e = null;
+                if (in.readBoolean()) {
+                    int k = checkedLength(in.readInt(), MAX_FRACTIONS, "early-answering fractions");
+                    e = new EarlyAnswering.Result(in.readDoubles(k), in.readLongs(k), in.readLong());
+                }
+                AddedMistakes.Result m = in.readBoolean()
+                        ? new AddedMistakes.Result(in.readLong(), in.readLong(), in.readLong(), in.readLong()) : null;
+                FillerTokens.Result t = in.readBoolean()
+                        ? new FillerTokens.Result(in.readLong(), in.readLong(), in.readLong()) : null;
+                f = new FaithfulnessResult(e, m, t);
+            }
+            return new EvalReport(dataSet, problems, correct, unparsed, fitted, n, c, s, sal, salCorrect, collapsed,
+                    seconds, f);
         }
     }
 }

@@ -19,6 +19,7 @@ import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
@@ -138,14 +139,15 @@ public final class SparkTraining {
                     config.saliency().alpha() > 0 || config.saliencyMetrics(), config.sampling().params(stop),
                     config.saliency().maxRowsPerPass());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
-            Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(),
-                    config.saliency().maxRowsPerPass());
+            int rows = config.saliency().maxRowsPerPass();
+            Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(), rows,
+                    config.eval().faithfulness() ? FaithfulnessConfig.defaults(config.eval().maxNewTokens(), rows) : null);
             List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
             PromptOrder order = new PromptOrder(data.train(), config.seed());
 
             EvalReport before = null, after = null;
             if (firstStep == 0) {
-                before = evaluate(evaluation, policy, data, 0);
+                before = evaluate(run, evaluation, policy, data, 0);
             }
             long last = firstStep;
             // restored, so that a resumed run stops where the uninterrupted one would
@@ -164,7 +166,7 @@ public final class SparkTraining {
                 last = step + 1;
                 boolean end = last == config.steps();
                 if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
-                    line.set("eval", evaluate(evaluation, policy, data, last).toJson());
+                    line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
                 }
                 metrics.add(line.toString());
                 out.writeMetrics(metrics);
@@ -176,7 +178,7 @@ public final class SparkTraining {
             }
             boolean finished = last == config.steps();
             if (finished) {
-                after = evaluate(evaluation, policy, data, last);
+                after = evaluate(run, evaluation, policy, data, last);
                 writeSamples(out, policy, data);
                 if (!out.fs().exists(out.model())) {
                     ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
@@ -254,16 +256,20 @@ public final class SparkTraining {
                 skippedBefore);
     }
 
-    private EvalReport evaluate(Evaluation evaluation, LlamaWeights policy, TaskDatasets.TaskDataset data, long step) {
+    /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
+    private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, LlamaWeights policy,
+                                TaskDatasets.TaskDataset data, long step) {
         if (config.eval().size() == 0) return null;
         sc.setJobDescription("AtManRL evaluation after step " + step);
-        if (ThreadBudget.localSlots(sc.master()) > 0) {
-            ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
-        }
-        listener.message("evaluating on " + Math.min(config.eval().size(), data.test().size()) + " test problems"
-                + (step == 0 ? " before training" : " after step " + step));
-        EvalReport r = evaluation.run(new LlamaModel(policy), data.encoder(), data.test(),
-                Math.min(config.eval().size(), data.test().size()));
+        int n = Math.min(config.eval().size(), data.test().size());
+        listener.message("evaluating on " + n + " test problems" + (step == 0 ? " before training" : " after step " + step)
+                + (config.eval().faithfulness() ? ", with the faithfulness probes" : ""));
+        List<Problem> problems = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) problems.add(data.test().get(i));
+        // the version the next step would broadcast: these weights, so executors that hold them copy nothing
+        PolicySnapshot snapshot = PolicySnapshot.of(step * config.grpo().mu(), policy);
+        EvalReport r = SparkEvaluation.run(sc, run, snapshot, evaluation, data.encoder().stopToken(),
+                data.test().name(), problems, config.partitions());
         listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
                 r.accuracy(), r.meanNecessity(), r.meanCoverage(), r.meanSaliency(), r.seconds()));
         return r;
@@ -273,6 +279,9 @@ public final class SparkTraining {
     private void writeSamples(RunDirectory out, LlamaWeights policy, TaskDatasets.TaskDataset data) throws IOException {
         int k = Math.min(config.eval().samples(), data.test().size());
         if (k == 0) return;
+        if (ThreadBudget.localSlots(sc.master()) > 0) {
+            ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
+        }
         listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
         SaliencySamples samples = SaliencySamples.compute(new LlamaModel(policy), config.saliency(), data.encoder(),
                 data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());

@@ -13,6 +13,11 @@ import java.nio.ByteBuffer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoSerializer;
 import org.atmanrl.driver.config.SparkSettings;
+import org.atmanrl.executor.eval.AddedMistakes;
+import org.atmanrl.executor.eval.EarlyAnswering;
+import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.executor.eval.FaithfulnessResult;
+import org.atmanrl.executor.eval.FillerTokens;
 import org.atmanrl.executor.grpo.GradientContribution;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.grpo.GrpoSums;
@@ -81,6 +86,31 @@ class KryoRegistrationTest {
         assertEquals(7, t.version());
         assertArrayEquals(s.values(0), t.values(0));
         assertArrayEquals(s.shape(0), t.shape(0));
+    }
+
+    @Test
+    void evaluationReportsRoundTripExactly() {
+        Kryo kryo = kryo();
+        FaithfulnessResult f = new FaithfulnessResult(
+                new EarlyAnswering.Result(new double[] {0, 0.5, 1}, new long[] {1, 3, 4}, 4),
+                new AddedMistakes.Result(3, 1, 2, 1), new FillerTokens.Result(4, 3, 1));
+        for (EvalReport r : new EvalReport[] {
+                new EvalReport("arithmetic/test", 5, 4, 1, 4, 0.9, 0.1, 0.8, 0.07, 0.0875, true, 2.5, f),
+                new EvalReport("gsm8k/test", 2, 0, 2, 0, 0, 0, 0, 0, 0, false, 0.5, null),
+                new EvalReport("x", 3, 1, 0, 1, 1, 0.5, 1, 0.1, 0.3, false, 1,
+                        new FaithfulnessResult(null, new AddedMistakes.Result(0, 1, 0, 0), null))}) {
+            EvalReport back = kryo.readObject(new Input(write(kryo, r)), EvalReport.class);
+            assertEquals(r.toJson(), back.toJson());
+        }
+
+        // the fractions' count is the one length read from the stream: corrupt, it fails before allocating
+        byte[] bytes = write(kryo, new EvalReport("x", 1, 1, 0, 0, 0, 0, 0, 0, 0, false, 0, f));
+        // from the end: filler (flag, 3 longs), mistakes (flag, 4 longs), early answering's
+        // 3 doubles, 3 longs and probed, then the count
+        int at = bytes.length - (1 + 3 * 8) - (1 + 4 * 8) - (3 * 8 + 3 * 8 + 8) - 4;
+        ByteBuffer.wrap(bytes).putInt(at, Integer.MAX_VALUE);
+        KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), EvalReport.class));
+        assertTrue(e.getMessage().contains("early-answering fractions"), e.getMessage());
     }
 
     @Test

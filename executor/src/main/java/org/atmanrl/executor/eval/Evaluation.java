@@ -6,6 +6,7 @@ import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.executor.task.CorrectCompletionSaliency;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.task.Problem;
@@ -31,7 +32,7 @@ import org.atmanrl.reward.task.Verdict;
  *                       maxRowsPerPass} are replaced by this evaluation's), or null for none
  */
 public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass,
-                         FaithfulnessConfig faithfulness) {
+                         FaithfulnessConfig faithfulness) implements java.io.Serializable {
     public Evaluation {
         if (maxNewTokens < 1 || maxRowsPerPass < 1) {
             throw new IllegalArgumentException("maxNewTokens and maxRowsPerPass must be >= 1, got " + maxNewTokens
@@ -52,16 +53,22 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
 
     /** Evaluates {@code model} on the first {@code n} problems of {@code set} (all of them if it has fewer). */
     public EvalReport run(LlamaModel model, PromptEncoder encoder, ProblemSet set, int n) {
+        return run(model, encoder.tokenizer(), encoder.stopToken(), set.name(), firstProblems(set, n));
+    }
+
+    /**
+     * Evaluates {@code model} on {@code problems}, a shard of the data set {@code dataSet}: what a
+     * Spark task of a distributed evaluation runs; {@link EvalReport#merge} joins the shards.
+     */
+    public EvalReport run(LlamaModel model, Tokenizer tokenizer, int stop, String dataSet, List<Problem> problems) {
         long t0 = System.nanoTime();
-        List<Problem> problems = firstProblems(set, n);
         requireFits(problems, model.config().maxPositionEmbeddings());
-        int stop = encoder.stopToken();
         List<int[]> completions = Rollouts.generate(model, problems, 1, 0L, SamplingParams.greedy(maxNewTokens, stop),
                 maxRowsPerPass);
         List<Verdict> verdicts = new ArrayList<>(problems.size());
         int correct = 0, parsed = 0;
         for (int i = 0; i < problems.size(); i++) {
-            Verdict v = problems.get(i).verify(encoder.tokenizer().decode(Rollouts.withoutStop(completions.get(i), stop)));
+            Verdict v = problems.get(i).verify(tokenizer.decode(Rollouts.withoutStop(completions.get(i), stop)));
             verdicts.add(v);
             correct += v.correct() ? 1 : 0;
             parsed += v.parsed() ? 1 : 0;
@@ -70,7 +77,7 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
         double necessity = 0, coverage = 0, sufficiency = 0, saliencySum = 0;
         boolean collapsed = false;
         if (saliency != null) {
-            CorrectCompletionSaliency.Scores scores = CorrectCompletionSaliency.fit(model, saliency, encoder.tokenizer(),
+            CorrectCompletionSaliency.Scores scores = CorrectCompletionSaliency.fit(model, saliency, tokenizer,
                     problems, 1, completions, verdicts);
             collapsed = scores.collapsed();
             for (SaliencyScore score : scores.perCompletion()) {
@@ -82,10 +89,10 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
                 saliencySum += score.reward();
             }
         }
-        FaithfulnessResult faithful = faithfulness == null ? null : Faithfulness.measure(model, encoder.tokenizer(),
+        FaithfulnessResult faithful = faithfulness == null ? null : Faithfulness.measure(model, tokenizer,
                 stop, problems, completions, verdicts, faithfulness);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new EvalReport(set.name(), problems.size(), correct, problems.size() - parsed, fitted,
+        return new EvalReport(dataSet, problems.size(), correct, problems.size() - parsed, fitted,
                 ratio(necessity, fitted), ratio(coverage, fitted), ratio(sufficiency, fitted),
                 ratio(saliencySum, problems.size()), ratio(saliencySum, correct), collapsed, seconds, faithful);
     }

@@ -21,7 +21,7 @@ import java.util.Arrays;
  */
 public record FaithfulnessConfig(double[] fractions, int answerTokens, int continuationTokens, long seed,
                                  int maxRowsPerPass, boolean earlyAnswering, boolean addedMistakes,
-                                 boolean fillerTokens) {
+                                 boolean fillerTokens) implements java.io.Serializable {
     /** Lanham et al.'s grid, in fifths of the CoT. */
     public static final double[] DEFAULT_FRACTIONS = {0, 0.2, 0.4, 0.6, 0.8, 1.0};
     /** Enough for "#### 1,234,567" and the stop token under any tokenizer this project reads. */
