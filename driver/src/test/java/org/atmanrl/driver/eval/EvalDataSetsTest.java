@@ -133,8 +133,7 @@ class EvalDataSetsTest {
         assertEquals("mmlu/mmlu_test", r.get("data_set").asText());
         assertEquals(5, r.get("shots").asInt());
         assertEquals(shared("mmlu/mmlu_dev.jsonl"), r.get("dev").asText());
-        assertRecount(r, new DataSpec(DataSpec.Task.MMLU, null, shared("mmlu/mmlu_test.jsonl"), PromptStyle.CHAT, null,
-                MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, 3, shared("mmlu/mmlu_dev.jsonl"), 5), 3, 6);
+        assertRecount(r, spec(5), 3, 6);
 
         // --shots defaults to 5 with --dev: the same prompts, so the same counts
         String defaulted = tmp.resolve("mmlu-default.json").toString();
@@ -148,11 +147,15 @@ class EvalDataSetsTest {
             assertEquals(r.get(key), rd.get(key), key);
         }
 
-        // the prompts must fit the model: a budget past max_position_embeddings is one line naming a problem
+        // the prompts must fit the model: one token too many for the five-shot prompt is one line naming
+        // the problem and the five-shot prompt's length (which the zero-shot prompt is far below)
+        int fiveShot = promptLength(spec(5)), zeroShot = promptLength(spec(0));
+        assertTrue(fiveShot > 5 * zeroShot, fiveShot + " vs " + zeroShot);
         assertOneLineError(run("eval", "--model", model, "--data", "mmlu", "--test", shared("mmlu/mmlu_test.jsonl"),
                 "--dev", shared("mmlu/mmlu_dev.jsonl"), "--template", "chat", "--size", "1", "--max-new-tokens",
-                String.valueOf(MAX_POSITIONS - 100), "--no-saliency"), 1,
-                "problem mmlu/mmlu_test/1", "max_position_embeddings " + MAX_POSITIONS, "lower --max-new-tokens");
+                String.valueOf(MAX_POSITIONS - fiveShot + 1), "--no-saliency"), 1,
+                "problem mmlu/mmlu_test/1: its prompt of " + fiveShot + " tokens", "max_position_embeddings "
+                        + MAX_POSITIONS, "lower --max-new-tokens");
     }
 
     @Test
@@ -178,6 +181,21 @@ class EvalDataSetsTest {
                 .toArray(String[]::new));
         assertOneLineError(run("eval", "--model", model, "--data", "mmlu", "--test", test, "--dev", thin), 1,
                 "thin_dev.jsonl has 3 questions of subject \"abstract_algebra\", fewer than the 5 shots asked for");
+    }
+
+    private DataSpec spec(int shots) {
+        return new DataSpec(DataSpec.Task.MMLU, null, shared("mmlu/mmlu_test.jsonl"), PromptStyle.CHAT, null,
+                MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, 3, shots == 0 ? null : shared("mmlu/mmlu_dev.jsonl"),
+                shots);
+    }
+
+    /** The prompt length of the first test problem of {@code spec} on the model's tokenizer. */
+    private static int promptLength(DataSpec spec) throws Exception {
+        Path dir = new Path(model);
+        Configuration conf = new Configuration();
+        try (Tokenizer tokenizer = Tokenizer.load(HadoopFiles.fileSystem(dir, conf), dir)) {
+            return TaskDatasets.open(spec, conf, tokenizer).test().get(0).promptLength();
+        }
     }
 
     /** The report's counts equal a recount of the same problems by GreedyEvaluation, apart from the command. */
