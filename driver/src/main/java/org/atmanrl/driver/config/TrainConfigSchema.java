@@ -45,6 +45,8 @@ final class TrainConfigSchema {
             new Key("data.task", ValueType.oneOf(DataSpec.Task.class, DataSpec.Task::configName), c -> c.data().task()),
             new Key("data.train", ValueType.optionalText("a path"), c -> c.data().trainPath()),
             new Key("data.test", ValueType.optionalText("a path"), c -> c.data().testPath()),
+            new Key("data.dev", ValueType.optionalText("a path"), c -> c.data().devPath()),
+            new Key("data.shots", ValueType.integer(AT_LEAST_0), c -> c.data().shots()),
             new Key("data.template", ValueType.oneOf(PromptStyle.class), c -> c.data().template()),
             new Key("data.system_prompt", ValueType.optionalText("a string"), c -> c.data().systemPrompt()),
             new Key("data.malformed_rows", ValueType.oneOf(MalformedRowPolicy.class), c -> c.data().malformedRows()),
@@ -155,7 +157,7 @@ final class TrainConfigSchema {
         DataSpec data = new DataSpec((DataSpec.Task) v.apply("data.task"), x.text("data.train"), x.text("data.test"),
                 (PromptStyle) v.apply("data.template"), x.text("data.system_prompt"),
                 (MalformedRowPolicy) v.apply("data.malformed_rows"), (ArithmeticDifficulty) v.apply("data.difficulty"),
-                x.int64("data.data_seed"), x.int32("data.test_size"));
+                x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"));
         SamplingSettings sampling = new SamplingSettings(x.real("sampling.temperature"), x.real("sampling.top_p"),
                 x.int32("sampling.top_k"), x.int32("sampling.max_new_tokens"));
         GrpoConfig grpo = new GrpoConfig(x.int32("grpo.group_size"), (GrpoConfig.AdvantageScale) v.apply("grpo.scale"),

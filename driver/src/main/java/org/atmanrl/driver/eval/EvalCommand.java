@@ -60,10 +60,14 @@ import picocli.CommandLine.Spec;
             "  atmanrl eval --model runs/sft --size 200",
             "  atmanrl eval --model hdfs:///models/llama3-8b-instruct --data gsm8k \\",
             "      --test hdfs:///data/gsm8k/test.jsonl --template chat --json gsm8k.json",
+            "  atmanrl eval --model llama-3.2-3b-instruct --data mmlu --template chat \\",
+            "      --test mmlu_test.jsonl --dev mmlu_dev.jsonl --shots 5 --no-saliency",
             ""})
 public final class EvalCommand implements Callable<Integer> {
     /** The completion budget when --max-new-tokens is not given: the embedded task's answers are short. */
     static final int ARITHMETIC_MAX_NEW_TOKENS = 48, DATA_SET_MAX_NEW_TOKENS = 256;
+    /** MMLU's protocol (Hendrycks et al.): five dev examples per question, the dev split's count per subject. */
+    static final int MMLU_SHOTS = 5;
 
     @Spec
     private CommandSpec spec;
@@ -81,6 +85,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--test", paramLabel = "PATH",
             description = "JSONL test file of gsm8k or mmlu (required for them); a local path or Hadoop URI.")
     private String test;
+
+    @Option(names = "--dev", paramLabel = "PATH",
+            description = "JSONL dev split of mmlu, the source of few-shot examples: each question gets the first"
+                    + " --shots dev questions of its own subject, in file order, as answered examples before it.")
+    private String dev;
+
+    @Option(names = "--shots", paramLabel = "K",
+            description = "Few-shot examples per mmlu question, from --dev (default: " + MMLU_SHOTS + " with --dev,"
+                    + " else 0).")
+    private Integer shots;
 
     @Option(names = "--template", defaultValue = "plain", paramLabel = "plain|chat",
             description = "Prompt format: plain text, or the Llama 3 Instruct chat format, which needs a Llama 3"
@@ -151,6 +165,7 @@ public final class EvalCommand implements Callable<Integer> {
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
             if (test != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(test), conf), "--test", test);
+            if (dev != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(dev), conf), "--dev", dev);
             TaskDatasets.TaskDataset dataset = open(dataSpec, conf, tokenizer);
             if (dataset.test().size() == 0) {
                 throw new UserInputException("--test " + test + ": no usable rows; at least one expected");
@@ -188,7 +203,8 @@ public final class EvalCommand implements Callable<Integer> {
         } catch (FileNotFoundException e) {
             throw e;
         } catch (IOException e) {
-            throw new UserInputException("cannot read " + dataSpec.testPath() + ": " + e.getMessage());
+            throw new UserInputException("cannot read " + dataSpec.testPath()
+                    + (dataSpec.devPath() == null ? "" : " or " + dataSpec.devPath()) + ": " + e.getMessage());
         }
     }
 
@@ -219,8 +235,25 @@ public final class EvalCommand implements Callable<Integer> {
             throw new UserInputException("--data " + task.configName() + " needs --test PATH, the JSONL file of its"
                     + " test rows");
         }
+        int k = shots != null ? shots : dev != null ? MMLU_SHOTS : 0;
+        if (k < 0) {
+            throw new ParameterException(spec.commandLine(), "--shots must be at least 0, got " + k);
+        }
+        if ((dev != null || k > 0) && task != DataSpec.Task.MMLU) {
+            throw new ParameterException(spec.commandLine(), "--dev and --shots are for --data mmlu; --data "
+                    + task.configName() + " is zero-shot");
+        }
+        if (k > 0 && dev == null) {
+            throw new ParameterException(spec.commandLine(), "--shots " + k + " needs --dev PATH, the JSONL dev split"
+                    + " the examples come from");
+        }
+        if (dev != null && k == 0) {
+            throw new ParameterException(spec.commandLine(), "--dev is only read for few-shot prompts; drop it or give"
+                    + " --shots of at least 1");
+        }
         return new DataSpec(task, null, test, style, system,
-                skipMalformed ? MalformedRowPolicy.SKIP : MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, size);
+                skipMalformed ? MalformedRowPolicy.SKIP : MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, size,
+                dev, k);
     }
 
     private Evaluation evaluation(DataSpec.Task task) {
@@ -256,6 +289,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     /** The report with what produced it, so that a JSON file read later says what it measured. */
     private ObjectNode settings(ObjectNode report, Evaluation evaluation) {
+        if (dev != null) report.put("dev", dev).put("shots", dataSpec().shots());
         report.put("model", model).put("template", template.toLowerCase(Locale.ROOT))
                 .put("max_new_tokens", evaluation.maxNewTokens()).put("saliency", evaluation.saliency() != null);
         if (evaluation.saliency() != null) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import org.atmanrl.executor.task.DataSpec;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -218,6 +219,23 @@ class TrainConfigRejectionsTest {
                 rejectedYaml("data: {task: mmlu, test: t.jsonl}\n"));
         assertEquals("--set data.train=null: data.train: task gsm8k needs a training file (data.train)",
                 rejectedYaml("data: {task: gsm8k, train: a.jsonl, test: b.jsonl}\n", "data.train=null"));
+    }
+
+    @Test
+    void fewShotKeysAreMmlusAndGoTogether() {
+        String mmlu = "data: {task: mmlu, train: a.jsonl, test: b.jsonl, dev: d.jsonl, shots: 5}\n";
+        DataSpec data = ConfigFiles.load(new ConfigFiles(tmp).write("ok.yaml", ConfigFiles.REQUIRED + mmlu)).data();
+        assertEquals("d.jsonl", data.devPath());
+        assertEquals(5, data.shots());
+        assertEquals(source() + "data.shots: 5 shots need a dev file to take them from (data.dev)",
+                rejectedYaml("data: {task: mmlu, train: a.jsonl, test: b.jsonl, shots: 5}\n"));
+        assertEquals(source() + "data.dev: a dev file (data.dev d.jsonl) is only read for few-shot prompts; set"
+                + " data.shots >= 1 (5 is MMLU's protocol)",
+                rejectedYaml("data: {task: mmlu, train: a.jsonl, test: b.jsonl, dev: d.jsonl}\n"));
+        assertEquals("--set data.task=gsm8k: data.task: few-shot prompts (data.dev, data.shots) are for task mmlu;"
+                + " task gsm8k is zero-shot", rejectedYaml(mmlu, "data.task=gsm8k"));
+        assertEquals(source() + "data.shots: must be >= 0, got -1",
+                rejectedYaml("data: {task: mmlu, train: a.jsonl, test: b.jsonl, dev: d.jsonl, shots: -1}\n"));
     }
 
     @Test

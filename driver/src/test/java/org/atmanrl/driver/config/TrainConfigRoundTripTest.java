@@ -24,9 +24,11 @@ class TrainConfigRoundTripTest {
             prompts_per_step: 32
             partitions: 4
             data:
-              task: GSM8K
-              train: /data/gsm8k/train.jsonl
-              test: /data/gsm8k/test.jsonl
+              task: MMLU
+              train: /data/mmlu/mmlu_val.jsonl
+              test: /data/mmlu/mmlu_test.jsonl
+              dev: /data/mmlu/mmlu_dev.jsonl
+              shots: 5
               template: chat
               system_prompt: "Answer: think step by step.\\nThen write #### and the number."
               malformed_rows: skip

@@ -23,9 +23,14 @@ import org.atmanrl.reward.task.PromptStyle;
  * @param dataSeed      the arithmetic generator's seed (default 0): which problems exist
  * @param testSize      test problems to evaluate on (default 500; a GSM8K/MMLU file is cut to its first
  *                      {@code testSize} rows)
+ * @param devPath       MMLU only: JSONL of the dev split the few-shot examples come from, or null
+ * @param shots         MMLU only: examples before each question (default 0, zero-shot; 5 is MMLU's
+ *                      protocol), the first {@code shots} dev questions of its subject; {@code > 0}
+ *                      needs {@code devPath} and {@code devPath} needs {@code > 0}
  */
 public record DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
-                       MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize)
+                       MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize,
+                       String devPath, int shots)
         implements Serializable {
 
     /** The tasks there are, by their config names. */
@@ -67,6 +72,27 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
         if (!task.embedded() && (testPath == null || testPath.isBlank())) {
             throw new IllegalArgumentException("task " + task.configName() + " needs a test file (data.test)");
         }
+        if (shots < 0) {
+            throw new IllegalArgumentException("shots must be >= 0, got " + shots);
+        }
+        boolean hasDev = devPath != null && !devPath.isBlank();
+        if ((shots > 0 || hasDev) && task != Task.MMLU) {
+            throw new IllegalArgumentException("few-shot prompts (data.dev, data.shots) are for task mmlu; task "
+                    + task.configName() + " is zero-shot");
+        }
+        if (shots > 0 && !hasDev) {
+            throw new IllegalArgumentException(shots + " shots need a dev file to take them from (data.dev)");
+        }
+        if (hasDev && shots == 0) {
+            throw new IllegalArgumentException("a dev file (data.dev " + devPath + ") is only read for few-shot"
+                    + " prompts; set data.shots >= 1 (5 is MMLU's protocol)");
+        }
+    }
+
+    /** The spec without few-shot examples, as before they existed. */
+    public DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
+                    MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize) {
+        this(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, testSize, null, 0);
     }
 
     /** The embedded arithmetic task with every default. */
@@ -76,12 +102,14 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
     }
 
     public DataSpec withTestSize(int n) {
-        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n);
+        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n,
+                devPath, shots);
     }
 
     @Override
     public String toString() {
         return task.configName() + (task.embedded() ? "" : " (train " + trainPath + ", test " + testPath + ")")
-                + ", " + template.name().toLowerCase(Locale.ROOT) + " prompts";
+                + ", " + template.name().toLowerCase(Locale.ROOT) + " prompts"
+                + (shots > 0 ? ", " + shots + "-shot from " + devPath : "");
     }
 }

@@ -18,6 +18,7 @@ import org.atmanrl.reward.task.LoadedDataset;
 import org.atmanrl.reward.task.MalformedRow;
 import org.atmanrl.reward.task.MmluJsonl;
 import org.atmanrl.reward.task.MmluRow;
+import org.atmanrl.reward.task.MmluShots;
 import org.atmanrl.reward.task.MmluTask;
 import org.atmanrl.reward.task.ProblemSet;
 import org.atmanrl.reward.task.PromptEncoder;
@@ -29,7 +30,8 @@ import org.atmanrl.reward.task.Split;
  * eval} reads. The arithmetic tasks are generated as {@link EmbeddedTaskData} generates them
  * (train over {@link EmbeddedTaskData#TRAIN_INDEX_SPACE} problems, test of {@code testSize});
  * GSM8K and MMLU are read from their JSONL files on any Hadoop file system, the test set cut to
- * its first {@code testSize} rows.
+ * its first {@code testSize} rows. With {@code shots > 0}, MMLU's train and test questions are
+ * prompted with that many examples of their subject from the dev file ({@link MmluShots}).
  */
 public final class TaskDatasets {
     private TaskDatasets() {
@@ -58,7 +60,8 @@ public final class TaskDatasets {
      *
      * @throws java.io.FileNotFoundException if a named file does not exist
      * @throws org.atmanrl.reward.task.DatasetFormatException at the first malformed row under
-     *     {@code MalformedRowPolicy.FAIL}
+     *     {@code MalformedRowPolicy.FAIL}, or at the first MMLU question whose subject has fewer than
+     *     {@code shots} questions in the dev file
      * @throws org.atmanrl.model.io.ModelFormatException for the chat template on a tokenizer
      *     without Llama 3's chat tokens
      */
@@ -78,9 +81,12 @@ public final class TaskDatasets {
                 yield new TaskDataset(train, test, encoder, warnings);
             }
             case MMLU -> {
+                MmluShots shots = spec.shots() == 0 ? MmluShots.NONE
+                        : MmluShots.of(mmlu(spec.devPath(), spec, conf, warnings, Integer.MAX_VALUE), spec.shots());
                 ProblemSet train = spec.trainPath() == null ? empty(MmluTask.NAME)
-                        : MmluTask.problems(mmlu(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder);
-                ProblemSet test = MmluTask.problems(mmlu(spec.testPath(), spec, conf, warnings, spec.testSize()), encoder);
+                        : MmluTask.problems(mmlu(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder, shots);
+                ProblemSet test = MmluTask.problems(mmlu(spec.testPath(), spec, conf, warnings, spec.testSize()), encoder,
+                        shots);
                 yield new TaskDataset(train, test, encoder, warnings);
             }
         };

@@ -132,6 +132,61 @@ class TaskDatasetsTest {
         assertThrows(ModelFormatException.class, () -> TaskDatasets.open(chat, CONF, chars));
     }
 
+    private static String mmluLine(String subject, String question, String answer) {
+        return "{\"subject\": \"" + subject + "\", \"question\": \"" + question
+                + "\", \"choices\": [\"w\", \"x\", \"y\", \"z\"], \"answer\": \"" + answer + "\"}";
+    }
+
+    private static DataSpec fewShot(String train, String test, String dev, int shots, MalformedRowPolicy policy) {
+        return new DataSpec(DataSpec.Task.MMLU, train, test, PromptStyle.PLAIN, null, policy,
+                ArithmeticDifficulty.DEFAULT, 0, 10, dev, shots);
+    }
+
+    @Test
+    void mmluFewShotPromptsTrainAndTestQuestionsWithTheirSubjectsDevExamples() throws IOException {
+        String dev = write("mmlu_dev.jsonl", mmluLine("law", "L1?", "A"), mmluLine("art", "A1?", "B"),
+                "{\"subject\": \"law\"}", mmluLine("law", "L2?", "C"), mmluLine("art", "A2?", "D"),
+                mmluLine("law", "L3?", "B"));
+        String test = write("mmlu_test.jsonl", mmluLine("art", "Q1?", "A"), mmluLine("law", "Q2?", "B"));
+        String train = write("mmlu_train.jsonl", mmluLine("law", "T1?", "C"));
+        TaskDatasets.TaskDataset d = TaskDatasets.open(fewShot(train, test, dev, 2, MalformedRowPolicy.SKIP), CONF, chars);
+        String art = d.test().get(0).promptText();
+        assertTrue(art.matches("(?s).*A1\\?.*Answer:\n#### B\n\n.*A2\\?.*Answer:\n#### D\n\n.*Q1\\?.*"), art);
+        assertTrue(!art.contains("L1?") && !art.contains("L2?"), "only art examples: " + art);
+        String law = d.train().get(0).promptText();
+        assertTrue(law.indexOf("L1?") < law.indexOf("L2?") && law.indexOf("L2?") < law.indexOf("T1?"), law);
+        assertTrue(!law.contains("L3?"), "the first 2 of the subject only: " + law);
+        assertEquals("mmlu/mmlu_test/1", d.test().get(0).id());
+        assertTrue(d.warnings().stream().anyMatch(w -> w.contains("mmlu_dev.jsonl:3")), d.warnings().toString());
+
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> TaskDatasets.open(fewShot(null, test, dev, 3, MalformedRowPolicy.SKIP), CONF, chars));
+        assertTrue(e.getMessage().contains("mmlu_test.jsonl:1") && e.getMessage().contains("subject \"art\"")
+                && e.getMessage().contains("has 2 questions") && e.getMessage().contains("fewer than the 3 shots"),
+                e.getMessage());
+        assertThrows(FileNotFoundException.class, () -> TaskDatasets.open(
+                fewShot(null, test, tmp.resolve("absent_dev.jsonl").toString(), 5, MalformedRowPolicy.FAIL), CONF, chars));
+    }
+
+    @Test
+    void fewShotOptionsAreCheckedTogether() {
+        IllegalArgumentException noDev = assertThrows(IllegalArgumentException.class,
+                () -> fewShot(null, "t.jsonl", null, 5, MalformedRowPolicy.FAIL));
+        assertEquals("5 shots need a dev file to take them from (data.dev)", noDev.getMessage());
+        IllegalArgumentException noShots = assertThrows(IllegalArgumentException.class,
+                () -> fewShot(null, "t.jsonl", "d.jsonl", 0, MalformedRowPolicy.FAIL));
+        assertTrue(noShots.getMessage().contains("set data.shots >= 1"), noShots.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> fewShot(null, "t.jsonl", "d.jsonl", -1, MalformedRowPolicy.FAIL));
+        IllegalArgumentException gsm8k = assertThrows(IllegalArgumentException.class, () -> new DataSpec(
+                DataSpec.Task.GSM8K, null, "t.jsonl", PromptStyle.PLAIN, null, MalformedRowPolicy.FAIL,
+                ArithmeticDifficulty.DEFAULT, 0, 10, "d.jsonl", 5));
+        assertEquals("few-shot prompts (data.dev, data.shots) are for task mmlu; task gsm8k is zero-shot",
+                gsm8k.getMessage());
+        DataSpec five = fewShot(null, "t.jsonl", "d.jsonl", 5, MalformedRowPolicy.FAIL);
+        assertEquals(five, five.withTestSize(10));
+        assertEquals(5, five.withTestSize(3).shots());
+    }
+
     /** The real files and the Llama 3 tokenizer of the shared test data; skipped when they are absent. */
     @Test
     void sharedGsm8kAndMmluInTheLlama3ChatTemplate() throws IOException {

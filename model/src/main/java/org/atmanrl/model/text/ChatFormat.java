@@ -77,15 +77,37 @@ public final class ChatFormat {
      * the assistant's turn that the model continues.
      */
     public int[] prompt(String systemOrNull, String user) {
+        return prompt(systemOrNull, List.of(), user);
+    }
+
+    /**
+     * The prompt for a question after earlier exchanges (few-shot examples written as a
+     * conversation): begin-of-text, the optional system turn, each exchange's user and assistant
+     * turns in order, then the user turn of {@code user} and the assistant header, as HF renders
+     * {@code [system], user, assistant, ..., user} with {@code add_generation_prompt=True}.
+     */
+    public int[] prompt(String systemOrNull, List<Exchange> earlier, String user) {
         Objects.requireNonNull(user, "user");
         List<int[]> pieces = new ArrayList<>();
         pieces.add(new int[] {beginOfText});
         if (systemOrNull != null) {
             addTurn(pieces, "system", systemOrNull);
         }
+        for (Exchange e : earlier) {
+            addTurn(pieces, "user", e.user());
+            addTurn(pieces, "assistant", e.assistant());
+        }
         addTurn(pieces, "user", user);
         addHeader(pieces, "assistant");
         return concat(pieces);
+    }
+
+    /** An earlier user turn and the assistant's answer to it. */
+    public record Exchange(String user, String assistant) {
+        public Exchange {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(assistant, "assistant");
+        }
     }
 
     /** The tokens that end the assistant's answer: {@code <|eot_id|>}, and {@code <|end_of_text|>} if present. */

@@ -38,6 +38,25 @@ class ChatFormatTest {
         assertArrayEquals(expected, chat.prompt("You are a helpful assistant.", "What is 23+45-17?"));
     }
 
+    /**
+     * Few-shot examples as earlier turns: the expected text is the tokenizer's own chat template
+     * (tokenizer_config.json) rendered with Jinja for these messages, and the expected ids are
+     * its encoding with the special tokens read as such, which is what apply_chat_template does.
+     */
+    @Test
+    void earlierExchangesAreUserAndAssistantTurnsBeforeTheQuestion() {
+        String rendered = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+3?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n#### 5<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nWhat is 4+4?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        int[] ids = chat.prompt("Be brief.", java.util.List.of(new ChatFormat.Exchange("What is 2+3?", "#### 5\n")),
+                "What is 4+4?");
+        assertArrayEquals(tokenizer.encode(rendered), ids);
+        assertEquals(rendered, tokenizer.decode(ids));
+        assertArrayEquals(chat.prompt(null, "Hi"), chat.prompt(null, java.util.List.of(), "Hi"));
+    }
+
     @Test
     void contentIsStrippedAsPythonStrips() {
         // U+00A0 and U+2007 are whitespace to Python's str.strip (Jinja's trim), not to String.strip.

@@ -1,6 +1,10 @@
 package org.atmanrl.reward.task;
 
-/** A data-set row that cannot be used, under {@link MalformedRowPolicy#FAIL}: a one-line message naming file, line, field and fault. */
+/**
+ * A data-set row that cannot be used, under {@link MalformedRowPolicy#FAIL} (or, under any policy,
+ * an MMLU question whose subject has too few dev examples, {@link MmluShots}): a one-line message
+ * naming file, line, field and fault.
+ */
 public final class DatasetFormatException extends RuntimeException {
     private final MalformedRow row;
 

@@ -1,7 +1,9 @@
 package org.atmanrl.reward.task;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.atmanrl.model.text.ChatFormat;
 
 /**
  * MMLU as {@link Problem}s, answered with a chain of thought and then the choice letter after
@@ -23,7 +25,29 @@ import java.util.Objects;
  * </pre>
  * Plain style: the same, then {@code \nAnswer:\n}.
  *
- * <p>Ids: {@code mmlu/<data set>/<line>}, e.g. {@code mmlu/mmlu_test/17}.
+ * <p><b>Few-shot</b> ({@link MmluShots}, the five-shot protocol): before the question come the
+ * first {@code k} dev questions of the <em>same subject</em>, in the dev file's order, each written
+ * exactly as a question is (instruction included) and answered by the bare answer line {@code ####
+ * <letter>} ({@link #answerLine}). The question itself keeps its instruction (think step by step,
+ * end with {@code #### <letter>}). In the chat style each example is a user turn and an assistant
+ * turn ({@link org.atmanrl.model.text.ChatFormat#prompt(String, List, String)}):
+ * <pre>
+ * [system] user: {example 1} assistant: #### B ... user: {example k} assistant: #### D user: {question} assistant:
+ * </pre>
+ * In the plain style the examples are blocks of the plain text each followed by its answer line
+ * and a blank line, ending in the question's plain text:
+ * <pre>
+ * {example 1}
+ * Answer:
+ * #### B
+ *
+ * ...
+ * {question}
+ * Answer:
+ * </pre>
+ *
+ * <p>Ids: {@code mmlu/<data set>/<line>}, e.g. {@code mmlu/mmlu_test/17}; the same with or
+ * without examples.
  */
 public final class MmluTask {
     public static final String NAME = "mmlu";
@@ -47,21 +71,68 @@ public final class MmluTask {
         return new PromptText(user.toString(), user + "\nAnswer:\n");
     }
 
+    /** What an example's answer is in a few-shot prompt: {@code #### B}. */
+    public static String answerLine(MmluRow example) {
+        return VERIFIER.delimiter() + " " + example.answer();
+    }
+
+    /** The prompt of {@code row} after the {@code examples} (in order), as the class comment shows. */
+    public static PromptText prompt(MmluRow row, List<MmluRow> examples) {
+        PromptText question = prompt(row);
+        if (examples.isEmpty()) {
+            return question;
+        }
+        List<ChatFormat.Exchange> earlier = new ArrayList<>(examples.size());
+        StringBuilder plain = new StringBuilder();
+        for (MmluRow example : examples) {
+            PromptText shot = prompt(example);
+            earlier.add(new ChatFormat.Exchange(shot.user(), answerLine(example)));
+            plain.append(shot.plain()).append(answerLine(example)).append("\n\n");
+        }
+        return new PromptText(question.user(), plain.append(question.plain()).toString(), earlier);
+    }
+
     /** The problem of {@code row} from the data set {@code dataSet} (e.g. {@code mmlu_test}). */
     public static Problem problem(MmluRow row, String dataSet, PromptEncoder encoder) {
-        PromptText prompt = prompt(row);
+        return problem(row, dataSet, encoder, MmluShots.NONE);
+    }
+
+    /**
+     * The problem of {@code row} with the examples {@code shots} gives for its subject.
+     *
+     * @throws IllegalArgumentException if the dev split has too few questions of the subject
+     */
+    public static Problem problem(MmluRow row, String dataSet, PromptEncoder encoder, MmluShots shots) {
+        PromptText prompt = prompt(row, shots.examples(row.subject()));
         return new Problem(NAME + "/" + dataSet + "/" + row.line(), prompt.text(encoder.style()), encoder.encode(prompt),
                 row.answer(), null, VERIFIER);
     }
 
     /** The problems of a loaded file, named after it ({@code mmlu_test.jsonl} gives {@code mmlu/mmlu_test}). */
     public static ProblemSet problems(LoadedDataset<MmluRow> data, PromptEncoder encoder) {
-        return problems(data.rows(), DatasetNames.of(data.report().file()), encoder);
+        return problems(data, encoder, MmluShots.NONE);
+    }
+
+    /**
+     * The few-shot problems of a loaded file; every subject's examples are checked here, before
+     * any problem is built.
+     *
+     * @throws DatasetFormatException naming the first row whose subject has fewer than {@code
+     *     shots.k()} dev questions
+     */
+    public static ProblemSet problems(LoadedDataset<MmluRow> data, PromptEncoder encoder, MmluShots shots) {
+        shots.requireCovers(data.rows(), data.report().file());
+        return problems(data.rows(), DatasetNames.of(data.report().file()), encoder, shots);
     }
 
     public static ProblemSet problems(List<MmluRow> rows, String dataSet, PromptEncoder encoder) {
+        return problems(rows, dataSet, encoder, MmluShots.NONE);
+    }
+
+    private static ProblemSet problems(List<MmluRow> rows, String dataSet, PromptEncoder encoder, MmluShots shots) {
         Objects.requireNonNull(encoder, "encoder");
+        Objects.requireNonNull(shots, "shots");
         List<MmluRow> copy = List.copyOf(rows);
-        return ProblemSet.lazy(NAME + "/" + dataSet, copy.size(), i -> problem(copy.get(i), dataSet, encoder));
+        return ProblemSet.lazy(NAME + "/" + dataSet, copy.size(), i -> problem(copy.get(i), dataSet, encoder, shots));
     }
 }

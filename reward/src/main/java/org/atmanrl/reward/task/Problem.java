@@ -43,7 +43,7 @@ public final class Problem implements Serializable {
         return id;
     }
 
-    /** The text the prompt ids encode (the plain text, or the user message of a chat prompt). */
+    /** The text the prompt ids encode (the plain text, or the last user message of a chat prompt). */
     public String promptText() {
         return promptText;
     }

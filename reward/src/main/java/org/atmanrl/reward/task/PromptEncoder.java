@@ -12,8 +12,8 @@ import org.atmanrl.model.text.Tokenizer;
  *
  * <p>{@link PromptStyle#PLAIN}: begin-of-text if the tokenizer names one, then the plain text;
  * completions end with the tokenizer's end-of-sequence. {@link PromptStyle#CHAT}: {@link
- * ChatFormat#prompt} with the optional system message (the tokenizer must be a Llama 3 Instruct
- * one); completions end with {@code <|eot_id|>}. Text is encoded literally ({@link
+ * ChatFormat#prompt} with the optional system message and the prompt's earlier exchanges (the
+ * tokenizer must be a Llama 3 Instruct one); completions end with {@code <|eot_id|>}. Text is encoded literally ({@link
  * Tokenizer#encodeLiteral}): a data set's text that spells a special token stays text.
  *
  * <p>The encoder does not own the tokenizer; it is not serializable (encode on the driver, ship
@@ -58,7 +58,7 @@ public final class PromptEncoder {
     public int[] encode(PromptText prompt) {
         String text = prompt.text(style);
         if (style == PromptStyle.CHAT) {
-            return chat.prompt(system, text);
+            return chat.prompt(system, prompt.earlier(), text);
         }
         int[] ids = tokenizer.encodeLiteral(text);
         OptionalInt bos = tokenizer.bos();

@@ -65,6 +65,23 @@ class Llama3PromptsTest {
                 "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are a careful student.<|eot_id|>"));
     }
 
+    /** GSM8K zero-shot for an instruct model: the exact text, and the ids apply_chat_template gives for it. */
+    @Test
+    void gsm8kZeroShotChatPromptIsTheInstructionAndTheQuestion() {
+        String rendered = "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
+                + "Solve the following math problem step by step. End your answer with a last line of the form"
+                + " \"#### <number>\", where <number> is the final answer as a plain number.\n\n"
+                + "Question: Janet\u2019s ducks lay 16 eggs per day. How much?"
+                + "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+        Problem p = Gsm8kTask.problem(JANET, "test", PromptEncoder.chat(llama3, null));
+        assertEquals(rendered, llama3.decode(p.promptIds()));
+        assertArrayEquals(llama3.encode(rendered), p.promptIds());
+        assertEquals("gsm8k/test/1", p.id());
+        assertTrue(p.verify("16 - 3 - 4 = 9 eggs, 9 * 2 = 18.\n#### $18.00").correct());
+        assertTrue(p.verify("#### 18 dollars").correct());
+        assertTrue(!p.verify("The answer is 18.").parsed());
+    }
+
     @Test
     void plainPromptIsBeginOfTextAndTheTextWhichDecodesBack() {
         PromptEncoder plain = PromptEncoder.plain(llama3);
