@@ -1,5 +1,15 @@
 package org.atmanrl.driver.spark;
 
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.eval.FaithfulnessConfig;
+import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.task.Problem;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -144,6 +154,9 @@ class SparkTrainingTest {
         Arrays.sort(kept);
         assertArrayEquals(new String[] {"step-00000002", "step-00000003"}, kept);
         assertTrue(o.before() != null && o.after() != null);
+        JsonNode summary = JsonFiles.MAPPER.readTree(new File(run, RunDirectory.SUMMARY));
+        assertEquals(6, summary.path("after").path("faithfulness").path("early_answering").path("agreement").size(),
+                "eval.faithfulness (on by default) puts the probes in the summary: " + summary);
         // eval.samples (4 by default): the heat maps' input, and a report drawn from the whole directory
         SaliencySamples samples = SaliencySamples.fromJson(
                 JsonFiles.MAPPER.readTree(new File(run, RunDirectory.SALIENCY_SAMPLES)));
@@ -156,6 +169,38 @@ class SparkTrainingTest {
                 new Configuration()), new Path(new File(run).toURI())), null);
         assertTrue(report.chartCaptions().containsAll(List.of("Reward", "r_sal", "Step time split", "Test evaluation")));
         assertTrue(report.html().contains(samples.samples().get(0).problem() + ": "));
+    }
+
+    /**
+     * The evaluation sharded over Spark tasks (3 shards of 8 problems) is the single-process one: counts and the
+     * faithfulness probes exactly (greedy, batch-independent), the saliency means to float
+     * precision (the mask fit's float32 sums see other batches).
+     */
+    @Test
+    void theShardedEvaluationEqualsTheSingleProcessOne() throws Exception {
+        TrainConfig c = config(out("unused"));
+        Path dir = new Path(new File(model).toURI());
+        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
+        Map<String, byte[]> companions = ModelDirectory.companionFiles(fs, dir);
+        Evaluation evaluation = new Evaluation(c.saliency(), 32, 64, FaithfulnessConfig.defaults(32, 64));
+        try (Tokenizer tokenizer = Tokenizer.load(fs, dir); LlamaWeights w = load(model)) {
+            TaskDatasets.TaskDataset data = TrainInputs.open(c, new Configuration(), tokenizer);
+            EvalReport local = evaluation.run(new LlamaModel(w), data.encoder(), data.test(), 8);
+            List<Problem> problems = new ArrayList<>();
+            for (int i = 0; i < 8; i++) problems.add(data.test().get(i));
+            org.apache.spark.broadcast.Broadcast<RunResources> run = sc.broadcast(new RunResources("eval-test",
+                    ModelDirectory.readConfig(fs, dir).toBytes(SafetensorsDType.F32), companions.get(Tokenizer.TOKENIZER_FILE),
+                    companions.get(Tokenizer.CONFIG_FILE), null, 1));
+            EvalReport sharded = SparkEvaluation.run(sc, run, PolicySnapshot.of(0, w), evaluation,
+                    data.encoder().stopToken(), data.test().name(), problems, 3);
+            run.destroy();
+            assertEquals(local.faithfulness().toJson(), sharded.faithfulness().toJson());
+            assertEquals(List.of(local.problems(), local.correct(), local.unparsed(), local.fitted()),
+                    List.of(sharded.problems(), sharded.correct(), sharded.unparsed(), sharded.fitted()));
+            assertTrue(local.faithfulness().earlyAnswering().probed() > 0, "nothing probed: " + local.toJson());
+            assertEquals(local.meanCoverage(), sharded.meanCoverage(), 1e-4);
+            assertEquals(local.meanSaliency(), sharded.meanSaliency(), 1e-4);
+        }
     }
 
     @Test
