@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.spark.SparkEvaluation;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
@@ -141,6 +142,11 @@ public final class EvalCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private int rowsPerPass;
 
+    @Option(names = "--partitions", defaultValue = "0", paramLabel = "P",
+            description = "0: evaluate in this process (default). P >= 1: on Spark, the test problems in P tasks"
+                    + " (spark-submit's master, else local[*]); for large test sets and the probes' many generations.")
+    private int partitions;
+
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write the results as one JSON object to FILE (must not exist); a local path or Hadoop URI.")
     private String json;
@@ -179,7 +185,8 @@ public final class EvalCommand implements Callable<Integer> {
             }
             // warnings only once the data is known to be usable: a fault stays the one line printed
             dataset.warnings().forEach(w -> err.println("eval: warning: " + w));
-            EvalReport report = evaluation.run(llama, dataset.encoder(), dataset.test(), size);
+            EvalReport report = partitions == 0 ? evaluation.run(llama, dataset.encoder(), dataset.test(), size)
+                    : SparkEvaluation.onModelDirectory(fs, dir, loaded.weights(), evaluation, dataset, size, partitions);
             if (report.masksCollapsed()) {
                 err.println("eval: warning: the fitted masks collapsed (median ~ 90th percentile): C measures the"
                         + " mask-fit settings more than the model; see DESIGN 2.2 on --saliency-steps and --saliency-lr");
@@ -226,6 +233,10 @@ public final class EvalCommand implements Callable<Integer> {
         }
         if (size < 1) {
             throw new ParameterException(spec.commandLine(), "--size must be at least 1, got " + size);
+        }
+        if (partitions < 0) {
+            throw new ParameterException(spec.commandLine(), "--partitions must be 0 (this process) or at least 1, got "
+                    + partitions);
         }
         if (task.embedded() && test != null) {
             throw new ParameterException(spec.commandLine(), "--test is for gsm8k and mmlu; --data " + task.configName()

@@ -1,10 +1,22 @@
 package org.atmanrl.driver.spark;
 
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
+import org.atmanrl.driver.config.SparkSettings;
 import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.task.Problem;
 
 /**
@@ -16,6 +28,30 @@ import org.atmanrl.reward.task.Problem;
  */
 public final class SparkEvaluation {
     private SparkEvaluation() {
+    }
+
+    /**
+     * {@code atmanrl eval --partitions P}: the first {@code size} problems of {@code data}'s test set
+     * evaluated with the model of directory {@code dir} (its {@code weights} already read) on a Spark
+     * application of its own.
+     */
+    public static EvalReport onModelDirectory(FileSystem fs, Path dir, LlamaWeights weights, Evaluation evaluation,
+                                              TaskDatasets.TaskDataset data, int size, int partitions)
+            throws IOException {
+        Map<String, byte[]> companions = ModelDirectory.companionFiles(fs, dir);
+        byte[] config = ModelDirectory.readConfig(fs, dir).toBytes(SafetensorsDType.F32);
+        List<Problem> problems = new ArrayList<>();
+        for (int i = 0; i < Math.min(size, data.test().size()); i++) problems.add(data.test().get(i));
+        JavaSparkContext sc = SparkSetup.start(SparkSettings.defaults(), "AtManRL eval " + dir.getName());
+        try {
+            Broadcast<RunResources> run = sc.broadcast(new RunResources(UUID.randomUUID().toString(), config,
+                    companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), null,
+                    ThreadBudget.perTask(sc.getConf(), partitions)));
+            return run(sc, run, PolicySnapshot.of(0, weights), evaluation, data.encoder().stopToken(),
+                    data.test().name(), problems, partitions);
+        } finally {
+            sc.stop();
+        }
     }
 
     public static EvalReport run(JavaSparkContext sc, Broadcast<RunResources> run, PolicySnapshot policy,

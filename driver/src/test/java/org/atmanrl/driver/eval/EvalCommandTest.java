@@ -109,6 +109,16 @@ class EvalCommandTest {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(".tmp-")), "temporary file renamed");
         }
 
+        // on Spark, in 2 tasks: the same counts and probe results
+        String sparkJson = tmp.resolve("arith-spark.json").toString();
+        Outcome spark = run("eval", "--model", model, "--size", "6", "--max-new-tokens", "16", "--saliency-steps", "2",
+                "--partitions", "2", "--json", sparkJson);
+        assertEquals(0, spark.exitCode(), spark.err());
+        JsonNode s = JSON.readTree(Files.readString(java.nio.file.Path.of(sparkJson)));
+        for (String key : List.of("problems", "correct", "unparsed", "fitted", "faithfulness")) {
+            assertEquals(r.get(key), s.get(key), key + " on Spark");
+        }
+
         String before = Files.readString(java.nio.file.Path.of(json));
         // an absent model: the taken output is found first, before any work
         Outcome again = run("eval", "--model", tmp.resolve("nope").toString(), "--json", json);
@@ -156,6 +166,7 @@ class EvalCommandTest {
         assertOneLineError(run("eval", "--model", model, "--fractions", "0,0.5"), 2, "--fractions 0,0.5",
                 "must start at 0 and end at 1");
         assertOneLineError(run("eval"), 2, "--model");
+        assertOneLineError(run("eval", "--model", model, "--partitions", "-1"), 2, "--partitions must be 0");
     }
 
     @Test
