@@ -1,14 +1,14 @@
 package org.atmanrl.driver.eval;
 
+import static org.atmanrl.driver.Cli.run;
+import static org.atmanrl.driver.Cli.assertOneLineError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import org.atmanrl.driver.Cli.Outcome;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
@@ -16,7 +16,6 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atmanrl.driver.Main;
 import org.atmanrl.executor.rollout.Accuracy;
 import org.atmanrl.executor.rollout.GreedyEvaluation;
 import org.atmanrl.executor.task.DataSpec;
@@ -53,24 +52,6 @@ class EvalDataSetsTest {
     static java.nio.file.Path tmp;
     static String model;
     static java.nio.file.Path data;
-
-    private record Outcome(int exitCode, String out, String err) {}
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine(new ByteArrayInputStream(new byte[0]));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Outcome(cl.execute(args), out.toString(), err.toString());
-    }
-
-    private static void assertOneLineError(Outcome o, int exitCode, String... fragments) {
-        assertEquals(exitCode, o.exitCode(), o.err());
-        assertEquals(1, o.err().lines().count(), o.err());
-        for (String f : fragments) {
-            assertTrue(o.err().contains(f), "'" + f + "' missing from: " + o.err());
-        }
-    }
 
     /** Per test, so that each reports the skip; the model is made once. */
     @BeforeEach

@@ -1,20 +1,18 @@
 package org.atmanrl.driver.sweep;
 
+import static org.atmanrl.driver.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import org.atmanrl.driver.Cli.Outcome;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.atmanrl.driver.Main;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.spark.SparkSetup;
@@ -33,16 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepCommandTest {
     @TempDir
     java.nio.file.Path tmp;
-
-    private record Outcome(int exitCode, String out, String err) {}
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine(new ByteArrayInputStream(new byte[0]));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Outcome(cl.execute(args), out.toString(), err.toString());
-    }
 
     private String grid(String name, String gridLines, int parallel) throws Exception {
         java.nio.file.Path model = tmp.resolve("tiny");

@@ -1,16 +1,14 @@
 package org.atmanrl.driver.train;
 
+import static org.atmanrl.driver.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.atmanrl.driver.Cli.Outcome;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.util.List;
-import org.atmanrl.driver.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,16 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainCommandsTest {
     @TempDir
     java.nio.file.Path tmp;
-
-    private record Outcome(int exitCode, String out, String err) {}
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine(new ByteArrayInputStream(new byte[0]));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Outcome(cl.execute(args), out.toString(), err.toString());
-    }
 
     private static List<JsonNode> jsonLines(java.nio.file.Path file) throws Exception {
         ObjectMapper m = new ObjectMapper();
