@@ -172,7 +172,7 @@ class FaithfulnessTest {
     }
 
     @Test
-    void aMutationReplacesOneNumberByAnotherOfItsLengthAndCutsAfterItsLine() {
+    void aMutationReplacesOneNumberByAnotherOfItsLengthAndCutsAfterItsStep() {
         String cot = "12+7=19\n19*3=57\nso";
         int[] seen = new int[3];
         for (long key = 0; key < 300; key++) {
@@ -187,8 +187,16 @@ class FaithfulnessTest {
             assertEquals(m, AddedMistakes.mutate(cot, 5, key).orElseThrow(), "a function of seed and key");
         }
         assertTrue(seen[0] > 50 && seen[1] > 50, "numbers of both lines are picked: " + java.util.Arrays.toString(seen));
-        AddedMistakes.Mutation last = AddedMistakes.mutate("a 7 b", 1, 2).orElseThrow();
-        assertEquals("a " + last.replacement() + " b", last.prefix(), "no newline after it: the whole CoT");
+        AddedMistakes.Mutation last = AddedMistakes.mutate("x\na 7 b", 1, 2).orElseThrow();
+        assertEquals("x\na " + last.replacement() + " b", last.prefix(), "the last line: to the end of the CoT");
+        // one line: the steps are the space-separated equations, and the model rewrites the later ones
+        String oneLine = "23+45=68 68-17=51";
+        for (long key = 0; key < 50; key++) {
+            AddedMistakes.Mutation m = AddedMistakes.mutate(oneLine, 1, key).orElseThrow();
+            int end = m.start() < 8 ? 9 : oneLine.length();
+            assertEquals(oneLine.substring(0, m.start()) + m.replacement() + oneLine.substring(m.start() + 2, end),
+                    m.prefix(), m.toString());
+        }
         String longRun = "x 1234567890123456789012 y";
         AddedMistakes.Mutation big = AddedMistakes.mutate(longRun, 1, 2).orElseThrow();
         assertEquals(22, big.replacement().length());
