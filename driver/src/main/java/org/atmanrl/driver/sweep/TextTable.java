@@ -2,10 +2,10 @@ package org.atmanrl.driver.sweep;
 
 import java.util.List;
 
-/** The sweep's table for the console: the point, its status and the headline metrics, columns aligned. */
+/** The sweep's table for the console: the point, its status and the headline metrics (faithfulness included), columns aligned. */
 final class TextTable {
-    private static final List<String> SHOWN = List.of("point", "status", "steps", "accuracy", "r_sal", "N", "C", "S",
-            "accuracy_before");
+    private static final List<String> SHOWN = List.of("point", "status", "steps", "accuracy", "r_sal", "N", "C",
+            "early_answering_aoc", "mistakes_change_rate", "filler_change_rate", "accuracy_before");
 
     private TextTable() {}
 
