@@ -46,7 +46,7 @@ public final class SweepPage {
             for (int c = 0; c < columns.size(); c++) {
                 String v = row.get(c) == null ? "" : row.get(c);
                 t.append("<td").append(metrics.contains(c) ? " class=\"num\"" : "").append(" data-v=\"")
-                        .append(HtmlPage.escape(v)).append("\">").append(HtmlPage.escape(v)).append("</td>");
+                        .append(HtmlPage.escape(v)).append("\">").append(HtmlPage.escape(shown(v))).append("</td>");
             }
             t.append("</tr>");
         }
@@ -69,14 +69,17 @@ public final class SweepPage {
         return page.render();
     }
 
+    /** A bar's label: the row's first cell (a sweep's point name), or its number when that is a metric or empty. */
     private static String label(List<String> columns, List<String> row, List<Integer> metrics, int r) {
-        StringBuilder b = new StringBuilder();
-        for (int c = 0; c < columns.size(); c++) {
-            if (metrics.contains(c)) continue;
-            if (b.length() > 0) b.append(", ");
-            b.append(row.get(c));
-        }
-        return b.length() == 0 ? "#" + (r + 1) : b.toString();
+        String name = row.get(0);
+        return metrics.contains(0) || name == null || name.isBlank() ? "#" + (r + 1) : name;
+    }
+
+    /** A decimal shown to 4 significant digits, so that the table fits; sorting uses the full value in data-v. */
+    private static String shown(String v) {
+        if (!v.contains(".")) return v;
+        double d = number(v);
+        return Double.isNaN(d) ? v : String.format(java.util.Locale.ROOT, "%.4g", d);
     }
 
     private static double number(String v) {
