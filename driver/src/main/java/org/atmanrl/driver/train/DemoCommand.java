@@ -109,7 +109,10 @@ public final class DemoCommand implements Callable<Integer> {
                 + SummaryTable.render(outcome)
                 + String.format("time: SFT %.0f s%s, GRPO with evaluations %.0f s, total %.0f s%n", sftSeconds,
                         sftSeconds == 0 ? " (reused)" : "", outcome.seconds(), total)
-                + "run directory: " + outcome.runDir() + "\n";
+                + "AOC: early-answering area over the curve; mistake, filler: share of answers changed by an added"
+                + " mistake or by filler for the CoT (Lanham et al. 2023; higher = the answer rests more on the CoT)\n"
+                + "run directory: " + outcome.runDir() + "\n"
+                + "charts, heat maps: deploy/atmanrl report " + outcome.runDir() + "\n";
         new RunDirectory(HadoopFiles.fileSystem(run, new Configuration()), run)
                 .write("summary.txt", table.getBytes(StandardCharsets.UTF_8));
         err.println("demo: 3/3 summary");

@@ -81,6 +81,9 @@ class TrainCommandTest {
                 "--set", "eval.max_new_tokens=8");
         assertEquals(0, o.exitCode(), o.err());
         assertTrue(o.out().contains("before") && o.out().contains("after"), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.matches(" +problems +accuracy +N +C +S +r_sal +AOC +mistake +filler"
+                + " +seconds")), "the faithfulness columns: " + o.out());
+        assertTrue(o.out().contains("charts, heat maps: deploy/atmanrl report "), o.out());
         try (var runs = Files.list(tmp)) {
             java.nio.file.Path run = runs.filter(p -> p.getFileName().toString().startsWith("demo-")).findFirst().orElseThrow();
             assertTrue(Files.readString(run.resolve("summary.txt")).contains("accuracy"));
