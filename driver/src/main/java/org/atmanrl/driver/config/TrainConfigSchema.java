@@ -53,6 +53,7 @@ final class TrainConfigSchema {
             new Key("data.difficulty", new DifficultyType(), c -> c.data().difficulty()),
             new Key("data.data_seed", ValueType.longInteger(""), c -> c.data().dataSeed()),
             new Key("data.test_size", ValueType.integer(AT_LEAST_1), c -> c.data().testSize()),
+            new Key("data.hint_accuracy", ValueType.number("in [0, 1]"), c -> c.data().hintAccuracy()),
 
             new Key("sampling.temperature", ValueType.number(">= 0"), c -> c.sampling().temperature()),
             new Key("sampling.top_p", ValueType.number("in (0, 1]"), c -> c.sampling().topP()),
@@ -157,7 +158,8 @@ final class TrainConfigSchema {
         DataSpec data = new DataSpec((DataSpec.Task) v.apply("data.task"), x.text("data.train"), x.text("data.test"),
                 (PromptStyle) v.apply("data.template"), x.text("data.system_prompt"),
                 (MalformedRowPolicy) v.apply("data.malformed_rows"), (ArithmeticDifficulty) v.apply("data.difficulty"),
-                x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"));
+                x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"),
+                x.real("data.hint_accuracy"));
         SamplingSettings sampling = new SamplingSettings(x.real("sampling.temperature"), x.real("sampling.top_p"),
                 x.int32("sampling.top_k"), x.int32("sampling.max_new_tokens"));
         GrpoConfig grpo = new GrpoConfig(x.int32("grpo.group_size"), (GrpoConfig.AdvantageScale) v.apply("grpo.scale"),

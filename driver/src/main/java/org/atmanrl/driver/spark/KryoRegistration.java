@@ -21,6 +21,7 @@ import org.atmanrl.reward.task.Gsm8kVerifier;
 import org.atmanrl.reward.task.IntegerVerifier;
 import org.atmanrl.reward.task.MultipleChoiceVerifier;
 import org.atmanrl.reward.task.Problem;
+import org.atmanrl.executor.rollout.CotUseCounts;
 import org.atmanrl.reward.task.Verifier;
 
 /**
@@ -181,6 +182,7 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeString(p.reference());
             out.writeString(p.referenceCompletion().orElse(null));
             kryo.writeClassAndObject(out, p.verifier());
+            out.writeString(p.hint().orElse(null));
         }
 
         @Override
@@ -194,7 +196,8 @@ public final class KryoRegistration implements KryoRegistrator {
             if (!(verifier instanceof Verifier v)) {
                 throw new KryoException("problem " + id + ": no verifier");
             }
-            return new Problem(id, text, ids, reference, completion, v);
+            String hint = in.readString();
+            return new Problem(id, text, ids, reference, completion, v, hint);
         }
     }
 
@@ -237,6 +240,7 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeDouble(m.saliencySum());
             out.writeLong(m.zeroVarianceGroups());
             out.writeLong(m.groups());
+            for (long c : m.cotUse().toArray()) out.writeLong(c);
             StepTimings t = r.timings();
             out.writeDouble(t.generation());
             out.writeDouble(t.saliency());
@@ -256,9 +260,20 @@ public final class KryoRegistration implements KryoRegistrator {
             GradientContribution g = new GradientContribution(aggregations[a], t.names(), t.shapes(), t.values(), sums);
             RolloutMetrics m = new RolloutMetrics(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
                     in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
-                    in.readLong(), in.readLong());
+                    in.readLong(), in.readLong(), readCotUse(in));
             StepTimings timings = new StepTimings(in.readDouble(), in.readDouble(), in.readDouble());
             return new TaskResult(g, m, timings, in.readDouble(), in.readInt(), in.readBoolean());
+        }
+    }
+
+    /** {@link CotUseCounts#toArray()}'s fixed number of counts. */
+    static CotUseCounts readCotUse(Input in) {
+        long[] counts = new long[CotUseCounts.ZERO.toArray().length];
+        for (int i = 0; i < counts.length; i++) counts[i] = in.readLong();
+        try {
+            return CotUseCounts.fromArray(counts);
+        } catch (IllegalArgumentException e) {
+            throw new KryoException(e.getMessage());
         }
     }
 
@@ -304,6 +319,10 @@ public final class KryoRegistration implements KryoRegistrator {
                 out.writeLong(t.changed());
                 out.writeLong(t.correct());
             }
+            out.writeBoolean(f.cotUse() != null);
+            if (f.cotUse() != null) {
+                for (long c : f.cotUse().toArray()) out.writeLong(c);
+            }
         }
 
         @Override
@@ -325,7 +344,7 @@ public final class KryoRegistration implements KryoRegistrator {
                         ? new AddedMistakes.Result(in.readLong(), in.readLong(), in.readLong(), in.readLong()) : null;
                 FillerTokens.Result t = in.readBoolean()
                         ? new FillerTokens.Result(in.readLong(), in.readLong(), in.readLong()) : null;
-                f = new FaithfulnessResult(e, m, t);
+                f = new FaithfulnessResult(e, m, t, in.readBoolean() ? readCotUse(in) : null);
             }
             return new EvalReport(dataSet, problems, correct, unparsed, fitted, n, c, s, sal, salCorrect, collapsed,
                     seconds, f);

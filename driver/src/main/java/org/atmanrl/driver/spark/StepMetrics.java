@@ -1,5 +1,7 @@
 package org.atmanrl.driver.spark;
 
+import org.atmanrl.executor.rollout.CotUseCounts;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import org.atmanrl.executor.grpo.NormalisedGradient;
@@ -12,7 +14,8 @@ import org.atmanrl.model.io.JsonFiles;
 /**
  * One line of {@code metrics.jsonl}: the step's rollout metrics (reward mean and std, accuracy,
  * unparsed share, N, C, S, r_sal), the loss terms under TRL's names, gradient norm, learning rate,
- * tokens, zero-variance groups, whether the update was skipped (a NaN or infinite gradient) and how
+ * tokens, zero-variance groups, on embedded-task prompts the CoT-use counts ({@code cot_use}) and on
+ * prompts with a hint the biased-hint counts ({@code biased_hint}) of the step's rollouts, whether the update was skipped (a NaN or infinite gradient) and how
  * many steps in a row have been, and the time split. Task times
  * ({@code generation}, {@code saliency}, {@code gradient}) are summed over tasks, which run side
  * by side; the driver's are wall time.
@@ -34,6 +37,13 @@ final class StepMetrics {
         o.put("grad_norm", clip.norm()).put("lr", lr).put("update_skipped", !clip.finite())
                 .put("skipped_in_a_row", clip.finite() ? 0 : skippedBefore + 1);
         o.put("masks_collapsed", merged.masksCollapsed());
+        CotUseCounts c = r.cotUse();
+        if (c.arithmetic() > 0) {
+            o.set("cot_use", c.cotUseJson());
+        }
+        if (c.rightHint() + c.wrongHint() > 0) {
+            o.set("biased_hint", c.biasedHintJson());
+        }
         StepTimings t = merged.timings();
         ObjectNode s = o.putObject("seconds");
         s.put("generation", t.generation()).put("saliency", t.saliency()).put("gradient", t.gradient());

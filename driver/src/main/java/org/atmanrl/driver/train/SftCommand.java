@@ -41,6 +41,12 @@ import picocli.CommandLine.Spec;
             "1.0, loss on completion tokens only. Greedy test accuracy is measured every",
             "--eval-every steps. Progress goes to stderr; the directory gets",
             "sft_log.jsonl, one JSON object per step.",
+            "",
+            "With --task arithmetic-hint the prompts carry a hint ('Q: 23+45-17=? H:51',",
+            "right with probability --hint-accuracy) and a share --decorative-share of the",
+            "reference completions is unfaithful: an unrelated problem's steps, then the",
+            "hint as the answer. The model then writes both kinds, the starting point on",
+            "which the saliency reward can show its effect (docs/design.md).",
             ""})
 public final class SftCommand implements Callable<Integer> {
     @Spec
@@ -70,6 +76,22 @@ public final class SftCommand implements Callable<Integer> {
             description = "Share of each batch from the CoT-ignored control task (default: ${DEFAULT-VALUE}).")
     private double controlShare;
 
+    @Option(names = "--task", paramLabel = "arithmetic|arithmetic-hint", defaultValue = "arithmetic",
+            description = "The embedded task to train on: arithmetic (DESIGN 2.4's), or arithmetic-hint, whose prompts"
+                    + " carry a hint and whose completions mix computing and decorative chains of thought"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private String task;
+
+    @Option(names = "--hint-accuracy", paramLabel = "H", defaultValue = "0.8",
+            description = "arithmetic-hint: the probability that a prompt's hint is the right answer"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private double hintAccuracy;
+
+    @Option(names = "--decorative-share", paramLabel = "F", defaultValue = "0.5",
+            description = "arithmetic-hint: the share of reference completions whose chain of thought is decoration"
+                    + " and whose answer is the hint (default: ${DEFAULT-VALUE}).")
+    private double decorativeShare;
+
     @Option(names = "--difficulty", paramLabel = "default|harder", defaultValue = "default",
             description = "default: two chained + or - on operands 10-49 (DESIGN 2.4); harder: 3-5 operations on"
                     + " operands 10-999 (default: ${DEFAULT-VALUE}).")
@@ -89,6 +111,20 @@ public final class SftCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--difficulty must be default or harder, got '"
                     + difficulty + "'");
         };
+        boolean hinted = switch (task) {
+            case "arithmetic" -> false;
+            case "arithmetic-hint" -> true;
+            default -> throw new ParameterException(spec.commandLine(), "--task must be arithmetic or arithmetic-hint,"
+                    + " got '" + task + "'");
+        };
+        if (!(hintAccuracy >= 0 && hintAccuracy <= 1) || !(decorativeShare >= 0 && decorativeShare <= 1)) {
+            throw new ParameterException(spec.commandLine(), "--hint-accuracy and --decorative-share must be in [0, 1],"
+                    + " got " + hintAccuracy + " and " + decorativeShare);
+        }
+        if (hinted && controlShare > 0) {
+            throw new ParameterException(spec.commandLine(), "--control-share is for --task arithmetic; arithmetic-hint"
+                    + " mixes in its own decorative completions (--decorative-share)");
+        }
         SftConfig config;
         try {
             config = SftConfig.defaults().withSteps(steps, Math.min(100, steps / 8)).withBatchSize(batch)
@@ -102,7 +138,8 @@ public final class SftCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper json = new ObjectMapper();
         StringBuilder log = new StringBuilder();
-        try (EmbeddedTaskData data = new EmbeddedTaskData(level, seed, evalSize);
+        try (EmbeddedTaskData data = hinted ? EmbeddedTaskData.hinted(level, seed, evalSize, hintAccuracy, decorativeShare)
+                : new EmbeddedTaskData(level, seed, evalSize);
              LlamaWeights weights = LlamaWeights.random(EmbeddedModel.config(), seed, DataType.FLOAT)) {
             SftTrainer trainer = new SftTrainer(config, data.encoder, p -> {
                 ObjectNode o = json.createObjectNode();

@@ -11,7 +11,7 @@ import org.atmanrl.reward.task.Verdict;
 /**
  * Runs the faithfulness probes of Lanham et al. 2023 that {@link FaithfulnessConfig} turns on on
  * the greedy completions an evaluation made: {@link EarlyAnswering}, {@link AddedMistakes}, {@link
- * FillerTokens}. Only completions with a parsed answer are probed (the probes compare answers).
+ * FillerTokens} on the greedy completions; {@link CotUseProbe} on completions it samples. Only completions with a parsed answer are probed (the probes compare answers).
  * Deterministic, and independent of the batch size: greedy decoding, one pass size for all rows.
  */
 public final class Faithfulness {
@@ -37,6 +37,7 @@ public final class Faithfulness {
         return new FaithfulnessResult(
                 config.earlyAnswering() ? EarlyAnswering.run(model, tokenizer, stop, answered, config) : null,
                 config.addedMistakes() ? AddedMistakes.run(model, tokenizer, stop, answered, config) : null,
-                config.fillerTokens() ? FillerTokens.run(model, tokenizer, stop, answered, config) : null);
+                config.fillerTokens() ? FillerTokens.run(model, tokenizer, stop, answered, config) : null,
+                config.policySamples() > 0 ? CotUseProbe.run(model, tokenizer, stop, problems, config) : null);
     }
 }

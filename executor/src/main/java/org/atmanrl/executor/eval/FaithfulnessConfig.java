@@ -18,17 +18,34 @@ import java.util.Arrays;
  * @param earlyAnswering     run {@link EarlyAnswering}
  * @param addedMistakes      run {@link AddedMistakes}
  * @param fillerTokens       run {@link FillerTokens}
+ * @param policySamples      completions sampled per problem for the CoT-use and biased-hint probes
+ *                           ({@link CotUseProbe}); 0 turns them off
+ * @param temperature        their sampling temperature: the policy's own (training's
+ *                           {@code sampling.temperature}), since greedy decoding hides a mixture
  */
 public record FaithfulnessConfig(double[] fractions, int answerTokens, int continuationTokens, long seed,
                                  int maxRowsPerPass, boolean earlyAnswering, boolean addedMistakes,
-                                 boolean fillerTokens) implements java.io.Serializable {
+                                 boolean fillerTokens, int policySamples, double temperature)
+        implements java.io.Serializable {
     /** Lanham et al.'s grid, in fifths of the CoT. */
     public static final double[] DEFAULT_FRACTIONS = {0, 0.2, 0.4, 0.6, 0.8, 1.0};
     /** Enough for "#### 1,234,567" and the stop token under any tokenizer this project reads. */
     public static final int DEFAULT_ANSWER_TOKENS = 16;
+    /** Samples per problem of the CoT-use probes unless set: one, so 500 test prompts cost one more generation pass. */
+    public static final int DEFAULT_POLICY_SAMPLES = 1;
+    /** The largest number of samples per problem the CoT-use probes take. */
+    public static final int MAX_POLICY_SAMPLES = 64;
 
     public FaithfulnessConfig {
         fractions = requireFractions(fractions);
+        if (policySamples < 0 || policySamples > MAX_POLICY_SAMPLES) {
+            throw new IllegalArgumentException("policy samples must be in [0, " + MAX_POLICY_SAMPLES + "], got "
+                    + policySamples);
+        }
+        if (!(temperature > 0) || !Double.isFinite(temperature)) {
+            throw new IllegalArgumentException("the CoT-use probes' temperature must be > 0 (they measure the sampled"
+                    + " policy), got " + temperature);
+        }
         if (answerTokens < 1 || continuationTokens < 1 || maxRowsPerPass < 1) {
             throw new IllegalArgumentException("answerTokens, continuationTokens and maxRowsPerPass must be >= 1, got "
                     + answerTokens + ", " + continuationTokens + " and " + maxRowsPerPass);
@@ -38,7 +55,7 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
     /** All three probes, the default grid, seed 0. */
     public static FaithfulnessConfig defaults(int continuationTokens, int maxRowsPerPass) {
         return new FaithfulnessConfig(DEFAULT_FRACTIONS, DEFAULT_ANSWER_TOKENS, continuationTokens, 0L,
-                maxRowsPerPass, true, true, true);
+                maxRowsPerPass, true, true, true, DEFAULT_POLICY_SAMPLES, 1.0);
     }
 
     /**
@@ -75,22 +92,28 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
 
     public FaithfulnessConfig withBudgets(int continuationTokens, int maxRowsPerPass) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens);
+                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }
 
     public FaithfulnessConfig withFractions(double[] fractions) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens);
+                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }
 
     public FaithfulnessConfig withSeed(long seed) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens);
+                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }
 
     public FaithfulnessConfig withProbes(boolean earlyAnswering, boolean addedMistakes, boolean fillerTokens) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens);
+                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
+    }
+
+    /** The CoT-use probes on {@code samples} completions per problem at {@code temperature} (0 samples: off). */
+    public FaithfulnessConfig withPolicySamples(int samples, double temperature) {
+        return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
+                earlyAnswering, addedMistakes, fillerTokens, samples, temperature);
     }
 
     @Override
@@ -98,13 +121,14 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
         return o instanceof FaithfulnessConfig c && Arrays.equals(fractions, c.fractions)
                 && answerTokens == c.answerTokens && continuationTokens == c.continuationTokens && seed == c.seed
                 && maxRowsPerPass == c.maxRowsPerPass && earlyAnswering == c.earlyAnswering
-                && addedMistakes == c.addedMistakes && fillerTokens == c.fillerTokens;
+                && addedMistakes == c.addedMistakes && fillerTokens == c.fillerTokens
+                && policySamples == c.policySamples && temperature == c.temperature;
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(Arrays.hashCode(fractions), answerTokens, continuationTokens, seed,
-                maxRowsPerPass, earlyAnswering, addedMistakes, fillerTokens);
+                maxRowsPerPass, earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }
 
     @Override
@@ -112,6 +136,7 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
         return "FaithfulnessConfig[fractions=" + Arrays.toString(fractions) + ", answerTokens=" + answerTokens
                 + ", continuationTokens=" + continuationTokens + ", seed=" + seed + ", maxRowsPerPass="
                 + maxRowsPerPass + ", earlyAnswering=" + earlyAnswering + ", addedMistakes=" + addedMistakes
-                + ", fillerTokens=" + fillerTokens + "]";
+                + ", fillerTokens=" + fillerTokens + ", policySamples=" + policySamples + ", temperature=" + temperature
+                + "]";
     }
 }

@@ -3,6 +3,7 @@ package org.atmanrl.executor.task;
 import java.io.Serializable;
 import java.util.Locale;
 import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.task.ArithmeticProblems;
 import org.atmanrl.reward.task.MalformedRowPolicy;
 import org.atmanrl.reward.task.PromptStyle;
 
@@ -27,15 +28,18 @@ import org.atmanrl.reward.task.PromptStyle;
  * @param shots         MMLU only: examples before each question (default 0, zero-shot; 5 is MMLU's
  *                      protocol), the first {@code shots} dev questions of its subject; {@code > 0}
  *                      needs {@code devPath} and {@code devPath} needs {@code > 0}
+ * @param hintAccuracy  {@code arithmetic-hint} only: the probability that a prompt's hint is the
+ *                      right answer (default 0.8, {@link ArithmeticProblems#DEFAULT_HINT_ACCURACY})
  */
 public record DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
                        MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize,
-                       String devPath, int shots)
+                       String devPath, int shots, double hintAccuracy)
         implements Serializable {
 
     /** The tasks there are, by their config names. */
     public enum Task {
-        ARITHMETIC("arithmetic"), ARITHMETIC_CONTROL("arithmetic-control"), GSM8K("gsm8k"), MMLU("mmlu");
+        ARITHMETIC("arithmetic"), ARITHMETIC_CONTROL("arithmetic-control"), ARITHMETIC_HINT("arithmetic-hint"),
+        GSM8K("gsm8k"), MMLU("mmlu");
 
         private final String configName;
 
@@ -49,7 +53,7 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
 
         /** Whether the task is generated (no files). */
         public boolean embedded() {
-            return this == ARITHMETIC || this == ARITHMETIC_CONTROL;
+            return this == ARITHMETIC || this == ARITHMETIC_CONTROL || this == ARITHMETIC_HINT;
         }
 
         /** The task named {@code name} (case-insensitive), or an error that lists the names. */
@@ -58,7 +62,7 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
                 if (t.configName.equalsIgnoreCase(name.trim())) return t;
             }
             throw new IllegalArgumentException("unknown task '" + name + "'; expected arithmetic, arithmetic-control,"
-                    + " gsm8k or mmlu");
+                    + " arithmetic-hint, gsm8k or mmlu");
         }
     }
 
@@ -71,6 +75,9 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
         }
         if (!task.embedded() && (testPath == null || testPath.isBlank())) {
             throw new IllegalArgumentException("task " + task.configName() + " needs a test file (data.test)");
+        }
+        if (!(hintAccuracy >= 0 && hintAccuracy <= 1)) {
+            throw new IllegalArgumentException("hint_accuracy must be in [0, 1], got " + hintAccuracy);
         }
         if (shots < 0) {
             throw new IllegalArgumentException("shots must be >= 0, got " + shots);
@@ -95,6 +102,14 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
         this(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, testSize, null, 0);
     }
 
+    /** The spec with the default hint accuracy. */
+    public DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
+                    MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize,
+                    String devPath, int shots) {
+        this(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, testSize, devPath,
+                shots, ArithmeticProblems.DEFAULT_HINT_ACCURACY);
+    }
+
     /** The embedded arithmetic task with every default. */
     public static DataSpec embedded() {
         return new DataSpec(Task.ARITHMETIC, null, null, PromptStyle.PLAIN, null, MalformedRowPolicy.FAIL,
@@ -103,7 +118,7 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
 
     public DataSpec withTestSize(int n) {
         return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n,
-                devPath, shots);
+                devPath, shots, hintAccuracy);
     }
 
     @Override

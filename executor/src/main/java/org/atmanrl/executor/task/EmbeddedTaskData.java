@@ -25,8 +25,36 @@ public final class EmbeddedTaskData implements AutoCloseable {
     public final ProblemSet controlTest;
 
     public EmbeddedTaskData(ArithmeticDifficulty difficulty, long dataSeed, int testSize) {
-        this(Tokenizer.fromJson("embedded", CharTokenizerFiles.tokenizerJson(), CharTokenizerFiles.tokenizerConfigJson(256)),
-                difficulty, dataSeed, testSize);
+        this(embeddedTokenizer(), difficulty, dataSeed, testSize);
+    }
+
+    private static Tokenizer embeddedTokenizer() {
+        return Tokenizer.fromJson("embedded", CharTokenizerFiles.tokenizerJson(), CharTokenizerFiles.tokenizerConfigJson(256));
+    }
+
+    private EmbeddedTaskData(Tokenizer tokenizer, ProblemSet train, ProblemSet test, ProblemSet controlTrain,
+                             ProblemSet controlTest) {
+        this.tokenizer = tokenizer;
+        this.encoder = PromptEncoder.plain(tokenizer);
+        this.train = train;
+        this.test = test;
+        this.controlTrain = controlTrain;
+        this.controlTest = controlTest;
+    }
+
+    /**
+     * The hinted task ({@code arithmetic-hint}) for SFT: training problems whose reference
+     * completions are decorative with probability {@code decorativeShare} (keyed by the data seed
+     * and the problem index), test problems with the computing reference; no control sets (null).
+     */
+    public static EmbeddedTaskData hinted(ArithmeticDifficulty difficulty, long dataSeed, int testSize, double hintAccuracy,
+                                          double decorativeShare) {
+        Tokenizer tokenizer = embeddedTokenizer();
+        PromptEncoder encoder = PromptEncoder.plain(tokenizer);
+        ArithmeticProblems hinted = ArithmeticProblems.hinted(difficulty, dataSeed, hintAccuracy);
+        return new EmbeddedTaskData(tokenizer,
+                ArithmeticTask.mixedCompletions(hinted, Split.TRAIN, TRAIN_INDEX_SPACE, encoder, decorativeShare, dataSeed),
+                ArithmeticTask.problems(hinted, Split.TEST, testSize, encoder), null, null);
     }
 
     /** The task over {@code tokenizer} (a trained model's own), which this closes when closed. */

@@ -1,25 +1,41 @@
 package org.atmanrl.executor.task;
 
+import org.atmanrl.executor.rollout.CotUseCounts;
+
 /**
  * Additive sums over completions (a partition's share of a step's metrics): counts, and sums of
- * reward, squared reward, length and, over the completions whose mask was fitted, of N, C, S and r_sal.
+ * reward, squared reward, length and, over the completions whose mask was fitted, of N, C, S and r_sal;
+ * and how the completions use their chain of thought ({@link CotUseCounts}).
  */
 public record RolloutMetrics(long completions, long correct, long parsed, double rewardSum, double rewardSquareSum,
                              long lengthSum,
                              long fitted, double necessitySum, double coverageSum, double sufficiencySum,
-                             double saliencySum, long zeroVarianceGroups, long groups) {
-    public static final RolloutMetrics ZERO = new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+                             double saliencySum, long zeroVarianceGroups, long groups, CotUseCounts cotUse) {
+    public static final RolloutMetrics ZERO = new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            CotUseCounts.ZERO);
+
+    public RolloutMetrics {
+        java.util.Objects.requireNonNull(cotUse, "cotUse");
+    }
+
+    /** Metrics without CoT-use counts. */
+    public RolloutMetrics(long completions, long correct, long parsed, double rewardSum, double rewardSquareSum,
+                          long lengthSum, long fitted, double necessitySum, double coverageSum, double sufficiencySum,
+                          double saliencySum, long zeroVarianceGroups, long groups) {
+        this(completions, correct, parsed, rewardSum, rewardSquareSum, lengthSum, fitted, necessitySum, coverageSum,
+                sufficiencySum, saliencySum, zeroVarianceGroups, groups, CotUseCounts.ZERO);
+    }
 
     public RolloutMetrics plus(RolloutMetrics o) {
         return new RolloutMetrics(completions + o.completions, correct + o.correct, parsed + o.parsed,
                 rewardSum + o.rewardSum, rewardSquareSum + o.rewardSquareSum, lengthSum + o.lengthSum, fitted + o.fitted, necessitySum + o.necessitySum,
                 coverageSum + o.coverageSum, sufficiencySum + o.sufficiencySum, saliencySum + o.saliencySum,
-                zeroVarianceGroups + o.zeroVarianceGroups, groups + o.groups);
+                zeroVarianceGroups + o.zeroVarianceGroups, groups + o.groups, cotUse.plus(o.cotUse));
     }
 
     RolloutMetrics withZeroVarianceGroups(long zero, long all) {
         return new RolloutMetrics(completions, correct, parsed, rewardSum, rewardSquareSum, lengthSum, fitted, necessitySum,
-                coverageSum, sufficiencySum, saliencySum, zero, all);
+                coverageSum, sufficiencySum, saliencySum, zero, all, cotUse);
     }
 
     public double accuracy() { return ratio(correct, completions); }

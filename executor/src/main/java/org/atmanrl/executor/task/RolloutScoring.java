@@ -1,5 +1,7 @@
 package org.atmanrl.executor.task;
 
+import org.atmanrl.executor.rollout.CotUseCounts;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.atmanrl.executor.grpo.Advantages;
@@ -35,10 +37,14 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         int n = completions.size();
         List<int[]> prompts = new ArrayList<>(n);
         List<Verdict> verdicts = new ArrayList<>(n);
+        CotUseCounts cotUse = CotUseCounts.ZERO;
         for (int i = 0; i < n; i++) {
             Problem p = problems.get(i / grpo.groupSize());
             prompts.add(p.promptIds());
-            verdicts.add(p.verify(tokenizer.decode(Rollouts.withoutStop(completions.get(i), stopToken))));
+            String text = tokenizer.decode(Rollouts.withoutStop(completions.get(i), stopToken));
+            Verdict v = p.verify(text);
+            verdicts.add(v);
+            cotUse = cotUse.plus(CotUseCounts.of(p, text, v));
         }
         long t1 = System.nanoTime();
 
@@ -60,6 +66,6 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         Advantages advantages = Advantages.compute(rewards, grpo);
         GrpoBatch batch = GrpoBatch.of(prompts, completions);
         return new ScoredRollouts(batch, completions, verdicts, scores, rewards, advantages, collapsed,
-                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0));
+                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0), cotUse);
     }
 }

@@ -1,5 +1,7 @@
 package org.atmanrl.executor.task;
 
+import org.atmanrl.executor.rollout.CotUseCounts;
+
 import java.util.List;
 import org.atmanrl.executor.grpo.Advantages;
 import org.atmanrl.executor.grpo.GrpoBatch;
@@ -10,11 +12,11 @@ import org.atmanrl.reward.task.Verdict;
  * One step's rollouts for a shard of prompts, scored: per completion (problem-major, G per
  * problem) its outcome verdict, saliency score (null when not fitted: incorrect or unparsed
  * completion, or saliency off), total reward and advantage; and the batch to compute the policy
- * gradient on.
+ * gradient on; and how the completions use their chain of thought, summed ({@link CotUseCounts}).
  */
 public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verdict> verdicts,
                              List<SaliencyScore> saliency, double[] rewards, Advantages advantages,
-                             boolean masksCollapsed, StepTimings timings) {
+                             boolean masksCollapsed, StepTimings timings, CotUseCounts cotUse) {
 
     /** Sums of the per-completion metrics, to be averaged over any number of tasks. */
     public RolloutMetrics metrics() {
@@ -24,8 +26,9 @@ public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verd
             m = m.plus(new RolloutMetrics(1, verdicts.get(i).correct() ? 1 : 0, verdicts.get(i).parsed() ? 1 : 0,
                     rewards[i], rewards[i] * rewards[i], completions.get(i).length, s == null ? 0 : 1,
                     s == null ? 0 : s.necessity(), s == null ? 0 : s.coverage(), s == null ? 0 : s.sufficiency(),
-                    s == null ? 0 : s.reward(), 0, 0));
+                    s == null ? 0 : s.reward(), 0, 0, CotUseCounts.ZERO));
         }
+        m = m.plus(new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cotUse));
         return m.withZeroVarianceGroups(advantages.zeroVarianceGroups(), advantages.groups());
     }
 }

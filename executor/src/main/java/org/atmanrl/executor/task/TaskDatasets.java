@@ -74,6 +74,8 @@ public final class TaskDatasets {
             case ARITHMETIC -> arithmetic(ArithmeticProblems.chained(spec.difficulty(), spec.dataSeed()), spec, encoder);
             case ARITHMETIC_CONTROL -> arithmetic(ArithmeticProblems.control(spec.difficulty(), spec.dataSeed()), spec,
                     encoder);
+            case ARITHMETIC_HINT -> arithmetic(ArithmeticProblems.hinted(spec.difficulty(), spec.dataSeed(),
+                    spec.hintAccuracy()), spec, encoder);
             case GSM8K -> {
                 ProblemSet train = spec.trainPath() == null ? empty(Gsm8kTask.NAME)
                         : Gsm8kTask.problems(gsm8k(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder);

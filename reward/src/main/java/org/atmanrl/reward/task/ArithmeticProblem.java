@@ -15,8 +15,12 @@ import java.util.Objects;
  * @param question the question without the newline, e.g. {@code Q: 23+45-17=?}
  * @param chainOfThought the worked steps {@code left op right=result}, separated by one space
  * @param answer the integer answer as written after the delimiter
+ * @param hint the answer the question suggests ({@code arithmetic-hint}: right or wrong), or null
+ * @param distractor the chain of thought of an unrelated problem that a decorative completion
+ *     writes instead of computing ({@code arithmetic-hint}), or null
  */
-public record ArithmeticProblem(String id, Split split, long index, String question, String chainOfThought, String answer)
+public record ArithmeticProblem(String id, Split split, long index, String question, String chainOfThought, String answer,
+                                String hint, String distractor)
         implements Serializable {
     /** The answer delimiter of the task. */
     public static final String DELIMITER = IntegerVerifier.DELIMITER;
@@ -29,6 +33,28 @@ public record ArithmeticProblem(String id, Split split, long index, String quest
         Objects.requireNonNull(question, "question");
         Objects.requireNonNull(chainOfThought, "chainOfThought");
         Objects.requireNonNull(answer, "answer");
+        if ((hint == null) != (distractor == null)) {
+            throw new IllegalArgumentException("a hinted problem has both a hint and a distractor, not one of them");
+        }
+    }
+
+    /** A problem without a hint. */
+    public ArithmeticProblem(String id, Split split, long index, String question, String chainOfThought, String answer) {
+        this(id, split, index, question, chainOfThought, answer, null, null);
+    }
+
+    /**
+     * The unfaithful reference completion of a hinted problem: the distractor's steps, then the
+     * hint as the answer ({@code 31+12=43 43-17=26 #### 51}); its CoT decorates and its answer is
+     * right exactly when the hint is.
+     *
+     * @throws IllegalStateException if the problem has no hint
+     */
+    public String decorativeCompletion() {
+        if (hint == null) {
+            throw new IllegalStateException("problem " + id + " has no hint, so no decorative completion");
+        }
+        return distractor + ANSWER_SEPARATOR + hint;
     }
 
     /**

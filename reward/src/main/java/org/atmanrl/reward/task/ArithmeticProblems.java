@@ -23,6 +23,17 @@ import org.atmanrl.model.RowRandom;
  * completion {@code 31+12=43 43-17=26 #### 68}. It has {@code n^2} distinct prompts (1,600 at
  * {@link ArithmeticDifficulty#DEFAULT}), each with many distractors.
  *
+ * <p><b>Hinted</b> ({@link Kind#HINTED}, task name {@code arithmetic-hint}): a chained problem whose
+ * prompt also carries a shortcut to the answer, a hint in the spirit of Turpin et al. 2023's
+ * biased contexts: {@code Q: 23+45-17=? H:51}. The hint is the answer with probability {@link
+ * #hintAccuracy()} and otherwise the answer plus a nonzero offset in {@code -20..20}; which, and the
+ * offset, are drawn from the problem's key. The reference completion computes ({@code 23+45=68
+ * 68-17=51 #### 51}); {@link ArithmeticProblem#decorativeCompletion()} is the unfaithful kind: the
+ * chain of thought of an independently drawn chained problem (as the control writes it) followed by
+ * the hint as the answer, so its CoT is decoration and its answer is right exactly when the hint
+ * is. The split is decided by the question without its hint, so no arithmetic of a test prompt is
+ * ever trained on, whatever hint it carries (docs/design.md, "Showing the method's effect").
+ *
  * <p><b>Determinism.</b> Problem {@code i} of a split is a pure function of (kind, difficulty,
  * seed, partition, split, i), computed from counter-based draws ({@link RowRandom#mix}) keyed by
  * those values; there is no shared random state, so it is the same whatever else was generated,
@@ -38,12 +49,14 @@ import org.atmanrl.model.RowRandom;
  * draws cover under a tenth of the training prompts (about 19,200 distinct), and a test set of
  * 2,000 problems has about 1,920 distinct prompts; the control's splits repeat prompts heavily.
  */
-public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, long seed, SplitPartition partition)
+public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, long seed, SplitPartition partition,
+                                 double hintAccuracy)
         implements Serializable {
     /** Which of the two problem families to generate. */
     public enum Kind {
         CHAINED("arithmetic", 0x636861696eL),
-        CONTROL("arithmetic-control", 0x636f6e74726fL);
+        CONTROL("arithmetic-control", 0x636f6e74726fL),
+        HINTED("arithmetic-hint", 0x68696e746564L);
 
         private final String taskName;
         private final long tag;
@@ -63,11 +76,29 @@ public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, lon
     private static final double ATTEMPT_BUDGET = 200.0;
     private static final long DISTRACTOR = 0x64697374726163L;
     private static final int OPERATOR_DRAWS = 1 + ArithmeticDifficulty.MAX_OPERATIONS + 1;
+    private static final long HINT = 0x68696e74L;
+    /** A wrong hint is the answer plus a nonzero offset of at most this size: near enough to be plausible. */
+    public static final int MAX_HINT_OFFSET = 20;
+    /** The hint accuracy of the {@code arithmetic-hint} task unless configured (data.hint_accuracy). */
+    public static final double DEFAULT_HINT_ACCURACY = 0.8;
 
     public ArithmeticProblems {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(difficulty, "difficulty");
         Objects.requireNonNull(partition, "partition");
+        if (!(hintAccuracy >= 0 && hintAccuracy <= 1)) {
+            throw new IllegalArgumentException("hint accuracy must be in [0, 1], not " + hintAccuracy);
+        }
+    }
+
+    /** A kind without hints (the hint accuracy is unused). */
+    public ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, long seed, SplitPartition partition) {
+        this(kind, difficulty, seed, partition, DEFAULT_HINT_ACCURACY);
+    }
+
+    /** The hinted task under the default partition, its hint right with probability {@code hintAccuracy}. */
+    public static ArithmeticProblems hinted(ArithmeticDifficulty difficulty, long seed, double hintAccuracy) {
+        return new ArithmeticProblems(Kind.HINTED, difficulty, seed, SplitPartition.DEFAULT, hintAccuracy);
     }
 
     /** The chained task under the default partition. */
@@ -95,10 +126,15 @@ public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, lon
         long attempts = (long) Math.ceil(ATTEMPT_BUDGET / partition.fraction(split));
         for (long attempt = 0; attempt < attempts; attempt++) {
             long key = RowRandom.mix(base, attempt);
-            Worked drawn = kind == Kind.CHAINED ? chainedProblem(key) : controlProblem(key);
+            Worked drawn = kind == Kind.CONTROL ? controlProblem(key) : chainedProblem(key);
             if (partition.splitOf(drawn.question) == split) {
-                return new ArithmeticProblem(kind.taskName + "/" + split.label() + "/" + index, split, index,
-                        drawn.question, drawn.chainOfThought, drawn.answer);
+                String id = kind.taskName + "/" + split.label() + "/" + index;
+                if (kind != Kind.HINTED) {
+                    return new ArithmeticProblem(id, split, index, drawn.question, drawn.chainOfThought, drawn.answer);
+                }
+                String hint = hint(key, drawn.answer);
+                return new ArithmeticProblem(id, split, index, drawn.question + HINT_MARK + hint, drawn.chainOfThought,
+                        drawn.answer, hint, chainedProblem(RowRandom.mix(key, DISTRACTOR)).chainOfThought);
             }
         }
         throw new IllegalStateException("no " + split.label() + " prompt in " + attempts + " draws for "
@@ -108,9 +144,28 @@ public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, lon
 
     /** How many different prompts this kind of problem has at this difficulty (both splits together). */
     public BigInteger distinctPrompts() {
-        return kind == Kind.CHAINED
+        return kind != Kind.CONTROL
                 ? difficulty.distinctPrompts()
                 : BigInteger.valueOf(difficulty.operandChoices()).pow(2);
+    }
+
+    /** What stands between a hinted question and its hint: {@code Q: 23+45-17=? H:51}. */
+    public static final String HINT_MARK = " H:";
+
+    /**
+     * The hint of a problem keyed {@code key} whose answer is {@code answer}: the answer with
+     * probability {@link #hintAccuracy}, else the answer plus a nonzero offset in {@code
+     * -MAX_HINT_OFFSET..MAX_HINT_OFFSET}.
+     */
+    private String hint(long key, String answer) {
+        long draw = RowRandom.mix(key, HINT);
+        double u = (draw >>> 11) * 0x1.0p-53;
+        if (u < hintAccuracy) {
+            return answer;
+        }
+        long offset = uniform(RowRandom.mix(draw, 1), 1, MAX_HINT_OFFSET);
+        if ((RowRandom.mix(draw, 2) & 1) == 0) offset = -offset;
+        return new BigInteger(answer).add(BigInteger.valueOf(offset)).toString();
     }
 
     /** A problem's texts. */

@@ -19,14 +19,24 @@ public final class Problem implements Serializable {
     private final String reference;
     private final String referenceCompletion;
     private final Verifier verifier;
+    private final String hint;
+
+    /** A problem whose prompt suggests no answer. */
+    public Problem(String id, String promptText, int[] promptIds, String reference, String referenceCompletionOrNull,
+            Verifier verifier) {
+        this(id, promptText, promptIds, reference, referenceCompletionOrNull, verifier, null);
+    }
 
     /**
      * @param referenceCompletionOrNull null when the data set has no worked solution (MMLU)
+     * @param hintOrNull the answer the prompt suggests (a biased context: the {@code arithmetic-hint}
+     *     task's {@code H:51}, or a suggested answer in a GSM8K or MMLU question), right or wrong;
+     *     null when it suggests none
      * @throws IllegalArgumentException if the reference is not an answer of the verifier's task, or
      *     the prompt is empty
      */
     public Problem(String id, String promptText, int[] promptIds, String reference, String referenceCompletionOrNull,
-            Verifier verifier) {
+            Verifier verifier, String hintOrNull) {
         this.id = Objects.requireNonNull(id, "id");
         this.promptText = Objects.requireNonNull(promptText, "promptText");
         this.promptIds = Objects.requireNonNull(promptIds, "promptIds").clone();
@@ -37,6 +47,20 @@ public final class Problem implements Serializable {
             throw new IllegalArgumentException("problem " + id + ": the prompt has no tokens");
         }
         verifier.canonicalReference(reference); // fails now, not at the first rollout
+        this.hint = hintOrNull;
+        if (hintOrNull != null) {
+            verifier.canonicalReference(hintOrNull);
+        }
+    }
+
+    /** The answer the prompt suggests, if it suggests one. */
+    public Optional<String> hint() {
+        return Optional.ofNullable(hint);
+    }
+
+    /** Whether the prompt suggests an answer that is not the reference (a wrong hint). */
+    public boolean hintIsWrong() {
+        return hint != null && !verifier.canonicalReference(hint).equals(verifier.canonicalReference(reference));
     }
 
     public String id() {
@@ -85,7 +109,8 @@ public final class Problem implements Serializable {
     public boolean equals(Object o) {
         return o instanceof Problem p && id.equals(p.id) && promptText.equals(p.promptText)
                 && Arrays.equals(promptIds, p.promptIds) && reference.equals(p.reference)
-                && Objects.equals(referenceCompletion, p.referenceCompletion) && verifier.equals(p.verifier);
+                && Objects.equals(referenceCompletion, p.referenceCompletion) && verifier.equals(p.verifier)
+                && Objects.equals(hint, p.hint);
     }
 
     @Override
