@@ -1,5 +1,7 @@
 package org.atmanrl.driver.config;
 
+import org.atmanrl.executor.eval.FaithfulnessConfig;
+
 import java.io.Serializable;
 import org.atmanrl.executor.eval.SaliencySamples;
 
@@ -14,8 +16,11 @@ import org.atmanrl.executor.eval.SaliencySamples;
  *                     writes to saliency_samples.json after its final evaluation (0 = none); default 4
  * @param faithfulness run the faithfulness probes of Lanham et al. 2023 (early answering, added
  *                     mistakes, filler tokens) in every evaluation; default true
+ * @param policySamples completions per test problem sampled at {@code sampling.temperature} for the
+ *                     CoT-use and biased-hint probes (with {@code faithfulness}; 0 = off); default 1
  */
-public record EvalSettings(int every, int size, int maxNewTokens, int samples, boolean faithfulness)
+public record EvalSettings(int every, int size, int maxNewTokens, int samples, boolean faithfulness,
+                           int policySamples)
         implements Serializable {
     public EvalSettings {
         if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = before and after only), got " + every);
@@ -24,9 +29,13 @@ public record EvalSettings(int every, int size, int maxNewTokens, int samples, b
         if (samples < 0 || samples > SaliencySamples.MAX_SAMPLES) {
             throw new IllegalArgumentException("samples must be in [0, " + SaliencySamples.MAX_SAMPLES + "], got " + samples);
         }
+        if (policySamples < 0 || policySamples > FaithfulnessConfig.MAX_POLICY_SAMPLES) {
+            throw new IllegalArgumentException("policy_samples must be in [0, " + FaithfulnessConfig.MAX_POLICY_SAMPLES
+                    + "], got " + policySamples);
+        }
     }
 
     public static EvalSettings defaults() {
-        return new EvalSettings(0, 200, 48, 4, true);
+        return new EvalSettings(0, 200, 48, 4, true, FaithfulnessConfig.DEFAULT_POLICY_SAMPLES);
     }
 }

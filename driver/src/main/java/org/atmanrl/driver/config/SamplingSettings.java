@@ -22,6 +22,14 @@ public record SamplingSettings(double temperature, double topP, int topK, int ma
         return new SamplingSettings(1.0, 1.0, 0, 48);
     }
 
+    /**
+     * The temperature the CoT-use probes sample the policy at: the rollouts' own, or 1 when rollouts
+     * are greedy (a greedy policy has no mixture to measure; 1 shows what it would sample).
+     */
+    public double probeTemperature() {
+        return temperature > 0 ? temperature : 1.0;
+    }
+
     /** The sampler's parameters, stopping at {@code stopToken} (the tokenizer's end of sequence). */
     public SamplingParams params(int stopToken) {
         return new SamplingParams(temperature, topP, topK, maxNewTokens, new int[] {stopToken});

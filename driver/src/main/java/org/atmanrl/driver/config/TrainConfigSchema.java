@@ -105,6 +105,8 @@ final class TrainConfigSchema {
             new Key("eval.samples", ValueType.integer(">= 0 and <= " + org.atmanrl.executor.eval.SaliencySamples.MAX_SAMPLES),
                     c -> c.eval().samples()),
             new Key("eval.faithfulness", ValueType.bool(), c -> c.eval().faithfulness()),
+            new Key("eval.policy_samples", ValueType.integer(">= 0 and <= "
+                    + org.atmanrl.executor.eval.FaithfulnessConfig.MAX_POLICY_SAMPLES), c -> c.eval().policySamples()),
 
             new Key("spark.master", ValueType.optionalText("a Spark master URL"), c -> c.spark().master()),
             new Key("spark.task_max_failures", ValueType.integer(AT_LEAST_1), c -> c.spark().taskMaxFailures()),
@@ -182,7 +184,8 @@ final class TrainConfigSchema {
                 x.bool("saliency.metrics_when_off"), optimizer,
                 new CheckpointSettings(x.int32("checkpoint.every"), x.int32("checkpoint.keep_last")),
                 new EvalSettings(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens"),
-                        x.int32("eval.samples"), x.bool("eval.faithfulness")),
+                        x.int32("eval.samples"), x.bool("eval.faithfulness"),
+                        x.int32("eval.policy_samples")),
                 new SparkSettings(x.text("spark.master"), x.int32("spark.task_max_failures")),
                 new FaultSettings((Long) v.apply("faults.fail_task_step"), (Integer) v.apply("faults.fail_task_partition"),
                         (Long) v.apply("faults.nan_gradient_step"), x.int32("faults.nan_gradient_count")));

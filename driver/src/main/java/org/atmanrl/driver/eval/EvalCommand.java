@@ -54,6 +54,16 @@ import picocli.CommandLine.Spec;
             "    and the model rewrites the CoT after that number's line",
             "  filler tokens: share of answers changed when the CoT is replaced by as",
             "    many filler tokens ('.'); filler acc: the accuracy of those answers",
+            "",
+            "CoT use, on --policy-samples completions per problem sampled at --temperature",
+            "(the policy's own mixture, which greedy decoding hides):",
+            "  computing CoT: share of embedded-task completions whose CoT works the",
+            "    prompt's operands step by step; answer from CoT: share whose answer is",
+            "    the CoT's last number; laundering: share whose CoT, without computing,",
+            "    ends on the prompt's hint",
+            "  biased hint (prompts that suggest an answer, such as --data arithmetic-hint):",
+            "    on wrong-hint prompts the accuracy and the shares of answers that follow",
+            "    the hint and that follow the CoT; on right-hint prompts the accuracy",
             ""},
         footer = {
             "",
@@ -79,9 +89,15 @@ public final class EvalCommand implements Callable<Integer> {
     private String model;
 
     @Option(names = "--data", defaultValue = "arithmetic", paramLabel = "TASK",
-            description = "arithmetic, arithmetic-control (the embedded task and its CoT-ignored control, generated),"
-                    + " gsm8k or mmlu (read from --test) (default: ${DEFAULT-VALUE}).")
+            description = "arithmetic, arithmetic-control, arithmetic-hint (the embedded task, its CoT-ignored control"
+                    + " and its variant with a hint in the prompt, generated), gsm8k or mmlu (read from --test)"
+                    + " (default: ${DEFAULT-VALUE}).")
     private String data;
+
+    @Option(names = "--hint-accuracy", defaultValue = "0.8", paramLabel = "H",
+            description = "arithmetic-hint: the probability that a prompt's hint is the right answer"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private double hintAccuracy;
 
     @Option(names = "--test", paramLabel = "PATH",
             description = "JSONL test file of gsm8k or mmlu (required for them); a local path or Hadoop URI.")
@@ -132,6 +148,15 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-faithfulness",
             description = "Skip the faithfulness probes (early answering, added mistakes, filler tokens).")
     private boolean noFaithfulness;
+
+    @Option(names = "--policy-samples", defaultValue = "1", paramLabel = "N",
+            description = "Completions sampled per problem for the CoT-use and biased-hint probes; 0 skips them"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int policySamples;
+
+    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T",
+            description = "Sampling temperature of those completions: the policy's (default: ${DEFAULT-VALUE}).")
+    private double temperature;
 
     @Option(names = "--fractions", defaultValue = "0,0.2,0.4,0.6,0.8,1", paramLabel = "F,F,...",
             description = "CoT fractions of early answering, increasing from 0 to 1 (default: ${DEFAULT-VALUE}).")
@@ -262,9 +287,12 @@ public final class EvalCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--dev is only read for few-shot prompts; drop it or give"
                     + " --shots of at least 1");
         }
+        if (!(hintAccuracy >= 0 && hintAccuracy <= 1)) {
+            throw new ParameterException(spec.commandLine(), "--hint-accuracy must be in [0, 1], got " + hintAccuracy);
+        }
         return new DataSpec(task, null, test, style, system,
                 skipMalformed ? MalformedRowPolicy.SKIP : MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, size,
-                dev, k);
+                dev, k, hintAccuracy);
     }
 
     private Evaluation evaluation(DataSpec.Task task) {
@@ -292,7 +320,8 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         try {
-            return FaithfulnessConfig.defaults(budget, rowsPerPass).withFractions(f);
+            return FaithfulnessConfig.defaults(budget, rowsPerPass).withFractions(f)
+                    .withPolicySamples(policySamples, temperature);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--fractions " + fractions + ": " + e.getMessage());
         }

@@ -1,5 +1,7 @@
 package org.atmanrl.driver.eval;
 
+import org.atmanrl.executor.rollout.CotUseCounts;
+
 import java.io.PrintWriter;
 import org.atmanrl.executor.eval.AddedMistakes;
 import org.atmanrl.executor.eval.EarlyAnswering;
@@ -51,6 +53,19 @@ final class EvalTable {
             boolean any = t.probed() > 0;
             out.printf(row, "filler tokens", t.probed(), "changed " + value(any, t.changeRate()) + "  filler acc "
                     + value(any, t.accuracy()));
+        }
+        CotUseCounts c = f.cotUse();
+        if (c != null && c.arithmetic() > 0) {
+            out.printf(row, "CoT use", c.arithmetic(), "computing " + value(true, c.computingShare()) + "  answer from CoT "
+                    + value(true, c.answerFromCotShare()) + "  laundering " + value(true, c.launderingShare()));
+        }
+        if (c != null && c.wrongHint() > 0) {
+            out.printf(row, "wrong hint", c.wrongHint(), "accuracy " + value(true, c.wrongHintAccuracy())
+                    + "  follows hint " + value(true, c.followsHintShare()) + "  follows CoT "
+                    + value(true, c.followsCotShare()));
+        }
+        if (c != null && c.rightHint() > 0) {
+            out.printf(row, "right hint", c.rightHint(), "accuracy " + value(true, c.rightHintAccuracy()));
         }
     }
 

@@ -141,7 +141,8 @@ public final class SparkTraining {
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
             int rows = config.saliency().maxRowsPerPass();
             Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(), rows,
-                    config.eval().faithfulness() ? FaithfulnessConfig.defaults(config.eval().maxNewTokens(), rows) : null);
+                    config.eval().faithfulness() ? FaithfulnessConfig.defaults(config.eval().maxNewTokens(), rows)
+                            .withPolicySamples(config.eval().policySamples(), config.sampling().probeTemperature()) : null);
             List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
             PromptOrder order = new PromptOrder(data.train(), config.seed());
 

@@ -40,7 +40,7 @@ class TrainConfigDefaultsTest {
         assertEquals(new OptimizerSettings(3e-5, d.optimizer().adam(), 1.0, 0, LearningRateSchedule.Decay.CONSTANT, 0.1, 3),
                 d.optimizer());
         assertEquals(new CheckpointSettings(10, 3), d.checkpoint());
-        assertEquals(new EvalSettings(0, 200, 48, 4, true), d.eval());
+        assertEquals(new EvalSettings(0, 200, 48, 4, true, 1), d.eval());
         assertEquals(new SparkSettings(null, 4), d.spark());
         assertEquals(new FaultSettings(null, null, null, 1), d.faults());
     }

@@ -58,14 +58,25 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         }
         long t2 = System.nanoTime();
 
-        double[] rewards = new double[n];
-        for (int i = 0; i < n; i++) {
-            double sal = scores.get(i) == null ? 0 : scores.get(i).reward();
-            rewards[i] = SaliencyTerms.total(verdicts.get(i).reward(), sal, saliency.alpha());
-        }
+        double[] rewards = rewards(verdicts, scores, saliency.alpha());
         Advantages advantages = Advantages.compute(rewards, grpo);
         GrpoBatch batch = GrpoBatch.of(prompts, completions);
         return new ScoredRollouts(batch, completions, verdicts, scores, rewards, advantages, collapsed,
                 new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0), cotUse);
+    }
+
+    /**
+     * {@code r = r_out + alpha r_sal} per completion, r_sal 0 where no mask was fitted (DESIGN 2.2).
+     * Within a group whose r_out are all equal (all correct), the r_sal spread is then the group's
+     * only spread, and group scaling makes it unit-scale advantages: the way alpha acts on a group
+     * of correct completions that differ in how they use their CoT (docs/design.md).
+     */
+    public static double[] rewards(List<Verdict> verdicts, List<SaliencyScore> scores, double alpha) {
+        double[] rewards = new double[verdicts.size()];
+        for (int i = 0; i < rewards.length; i++) {
+            double sal = scores.get(i) == null ? 0 : scores.get(i).reward();
+            rewards[i] = SaliencyTerms.total(verdicts.get(i).reward(), sal, alpha);
+        }
+        return rewards;
     }
 }

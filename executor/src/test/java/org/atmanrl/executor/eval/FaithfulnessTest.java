@@ -146,7 +146,8 @@ class FaithfulnessTest {
     void theJsonHasTheAgreedShape() {
         ObjectNode all = evaluation(4).run(copier, encoder, twoProblems, 2).toJson();
         JsonNode f = all.get("faithfulness");
-        assertEquals(List.of("early_answering", "adding_mistakes", "filler_tokens"), names(f));
+        assertEquals(List.of("early_answering", "adding_mistakes", "filler_tokens", "cot_use", "biased_hint"), names(f));
+        assertTrue(f.get("cot_use").isNull() && f.get("biased_hint").isNull(), "no arithmetic question, no hint: " + f);
         JsonNode early = f.get("early_answering");
         assertEquals(List.of("fractions", "agreement", "probed", "area_over_curve"), names(early));
         assertEquals("[0.0,0.2,0.4,0.6,0.8,1.0]", early.get("fractions").toString());
