@@ -41,6 +41,10 @@ public final class RunReport {
             new Curve("Accuracy", "share of completions", List.of("accuracy", "unparsed")),
             new Curve("Saliency terms N, C, S", "value", List.of("necessity", "coverage", "sufficiency")),
             new Curve("r_sal", "r_sal", List.of("r_sal")),
+            new Curve("Chain-of-thought use (rollouts)", "share of completions", List.of("cot_use.computing_share",
+                    "cot_use.answer_from_cot_share", "cot_use.laundering_share")),
+            new Curve("Hinted prompts (rollouts)", "share of completions", List.of("biased_hint.accuracy",
+                    "biased_hint.follows_hint_share", "biased_hint.follows_cot_share", "biased_hint.right_hint_accuracy")),
             new Curve("KL to the reference", "k3 estimate", List.of("kl")),
             new Curve("Gradient norm", "L2 norm before clipping", List.of("grad_norm")),
             new Curve("Learning rate", "lr", List.of("lr")));
@@ -232,13 +236,22 @@ public final class RunReport {
             double[] x = new double[metrics.size()], y = new double[metrics.size()];
             for (int i = 0; i < metrics.size(); i++) {
                 x[i] = metrics.get(i).get("step").asDouble();
-                JsonNode v = metrics.get(i).get(key);
+                JsonNode v = at(metrics.get(i), key);
                 y[i] = v != null && v.isNumber() ? v.asDouble() : Double.NaN;
                 any |= v != null && v.isNumber();
             }
             if (any) out.add(new Charts.Series(key, x, y));
         }
         return out;
+    }
+
+    /** The value at a dotted key ({@code cot_use.computing_share}), or null. */
+    private static JsonNode at(JsonNode line, String dottedKey) {
+        JsonNode v = line;
+        for (String part : dottedKey.split("\\.")) {
+            v = v == null ? null : v.get(part);
+        }
+        return v;
     }
 
     private ObjectNode timeSplit() {
@@ -271,9 +284,13 @@ public final class RunReport {
 
     private static void addEval(Map<String, List<double[]>> out, double step, JsonNode eval) {
         if (eval == null || !eval.isObject()) return;
-        for (String key : List.of("accuracy", "mean_saliency", "mean_coverage", "mean_necessity")) {
-            JsonNode v = eval.get(key);
-            if (v != null && v.isNumber()) out.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {step, v.asDouble()});
+        for (String key : List.of("accuracy", "mean_saliency", "mean_coverage", "mean_necessity",
+                "faithfulness.cot_use.computing_share", "faithfulness.biased_hint.accuracy",
+                "faithfulness.biased_hint.follows_hint_share", "faithfulness.biased_hint.right_hint_accuracy")) {
+            JsonNode v = at(eval, key);
+            String name = key.substring(key.lastIndexOf('.') + 1);
+            if (key.startsWith("faithfulness.biased_hint.")) name = "hint " + name;
+            if (v != null && v.isNumber()) out.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {step, v.asDouble()});
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -21,42 +22,61 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code atmanrl demo}: the whole story on the embedded task, on local Spark. */
+/**
+ * {@code atmanrl demo}: the method's story on the embedded hinted task (docs/design.md 2.5), on
+ * local Spark: from a starting model that writes both computing and decorative chains of thought,
+ * outcome-only GRPO and AtManRL side by side, same seed and steps.
+ */
 @Command(name = "demo",
         sortOptions = false,
         description = {
-            "The main job: the whole AtManRL story on the embedded task, no downloads.",
+            "The main job: the AtManRL story on the embedded task, no downloads.",
             "",
-            "1. SFT warm start of the embedded tiny model (DIR/sft; reused when there).",
-            "2. AtManRL GRPO on local Spark with --partitions tasks per step, evaluated",
-            "   before and after (test accuracy, N, C, S, r_sal), in DIR/demo-<time>.",
-            "3. A summary table, printed and saved as summary.txt in the run directory.",
+            "The prompts carry a hint that is right 80% of the time ('Q: 23+45-17=? H:51').",
+            "1. SFT of the embedded tiny model on a mixture of completions that compute",
+            "   the answer in their chain of thought and completions whose chain of",
+            "   thought is decoration while the answer copies the hint (DIR/sft-hint,",
+            "   reused when there).",
+            "2. Two GRPO runs on local Spark from that model, same seed and steps:",
+            "   outcome reward only (alpha 0), then AtManRL (alpha --alpha), each",
+            "   evaluated before and after, in DIR/demo-<time>/outcome-only and",
+            "   DIR/demo-<time>/atmanrl.",
+            "3. A table: accuracy, the saliency terms, the faithfulness probes, and the",
+            "   share of sampled chains of thought that compute and the answers on",
+            "   wrong-hint prompts; printed and saved as DIR/demo-<time>/summary.txt.",
             ""})
 public final class DemoCommand implements Callable<Integer> {
+    /** The demo's starting mixture: half the SFT completions decorative, hints right 80% of the time. */
+    static final double DECORATIVE_SHARE = 0.5, HINT_ACCURACY = 0.8;
+
     @Spec
     private CommandSpec spec;
 
     @Option(names = "--dir", defaultValue = "runs", paramLabel = "DIR",
-            description = "Where the SFT model and the run go (default: ${DEFAULT-VALUE}).")
+            description = "Where the SFT model and the runs go (default: ${DEFAULT-VALUE}).")
     private String dir;
 
     @Option(names = "--sft-steps", defaultValue = "800", paramLabel = "N",
-            description = "SFT steps when DIR/sft does not exist yet (default: ${DEFAULT-VALUE}).")
+            description = "SFT steps when DIR/sft-hint does not exist yet (default: ${DEFAULT-VALUE}).")
     private int sftSteps;
 
-    @Option(names = "--steps", defaultValue = "30", paramLabel = "N", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "GRPO steps of each run (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--prompts", defaultValue = "24", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
     private int prompts;
+
+    @Option(names = "--alpha", defaultValue = "1.0", paramLabel = "A",
+            description = "The saliency weight of the AtManRL run (default: ${DEFAULT-VALUE}).")
+    private double alpha;
 
     @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Spark tasks per step (default: ${DEFAULT-VALUE}).")
     private int partitions;
 
-    @Option(names = "--eval-size", defaultValue = "500", paramLabel = "N", description = "Test problems evaluated before and after (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-size", defaultValue = "200", paramLabel = "N", description = "Test problems evaluated before and after (default: ${DEFAULT-VALUE}).")
     private int evalSize;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training config key (repeatable), as in 'train'.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training config key of both runs (repeatable), as in 'train'.")
     private java.util.List<String> sets = new java.util.ArrayList<>();
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -69,55 +89,84 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Path root = new Path(dir);
         FileSystem fs = HadoopFiles.fileSystem(root, new Configuration());
-        Path sft = new Path(root, "sft");
-        Path run = new Path(root, "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        // the whole config is checked before the SFT, so a bad --set fails at once
-        TrainConfig config = TrainConfig.defaults().with("model", sft.toString()).with("output", run.toString())
+        Path sft = new Path(root, "sft-hint");
+        Path demo = new Path(root, "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        // both configs are checked before the SFT, so a bad --set fails at once
+        TrainConfig base = TrainConfig.defaults().with("model", sft.toString())
                 .with("steps", Integer.toString(steps)).with("prompts_per_step", Integer.toString(prompts))
-                .with("partitions", Integer.toString(partitions)).with("data.test_size", Integer.toString(Math.max(evalSize, TrainConfig.defaults().data().testSize())))
-                .with("eval.size", Integer.toString(evalSize))
+                .with("partitions", Integer.toString(partitions)).with("data.task", "arithmetic-hint")
+                .with("data.hint_accuracy", Double.toString(HINT_ACCURACY))
+                .with("data.test_size", Integer.toString(Math.max(evalSize, TrainConfig.defaults().data().testSize())))
+                .with("eval.size", Integer.toString(evalSize)).with("eval.samples", "0")
                 .with("checkpoint.every", "0");
         for (String s : sets) {
             int eq = s.indexOf('=');
             if (eq < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--set needs KEY=VALUE, got '" + s + "'");
-            config = config.with(s.substring(0, eq), s.substring(eq + 1));
+            base = base.with(s.substring(0, eq), s.substring(eq + 1));
+        }
+        // the outcome-only run fits no masks during training (its reward does not use them); its
+        // evaluations still measure N, C and r_sal
+        TrainConfig outcomeOnly = base.with("saliency.alpha", "0").with("saliency.metrics_when_off", "false")
+                .with("output", new Path(demo, "outcome-only").toString());
+        TrainConfig atmanrl = base.with("saliency.alpha", Double.toString(alpha))
+                .with("output", new Path(demo, "atmanrl").toString());
+        if (!(alpha > 0)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be > 0 (the AtManRL run), got "
+                    + alpha);
         }
         double sftSeconds = 0;
         if (fs.exists(sft)) {
             err.println("demo: reusing the SFT model in " + sft);
         } else {
-            err.println("demo: 1/3 SFT warm start of the embedded model (" + sftSteps + " steps) into " + sft);
+            err.println("demo: 1/3 SFT of the embedded model on computing and decorative completions (" + sftSteps
+                    + " steps) into " + sft);
             err.flush();
             long s0 = System.nanoTime();
             int code = new CommandLine(new SftCommand()).setOut(err).setErr(err).execute("--out", sft.toString(),
+                    "--task", "arithmetic-hint", "--hint-accuracy", Double.toString(HINT_ACCURACY),
+                    "--decorative-share", Double.toString(DECORATIVE_SHARE),
                     "--steps", Integer.toString(sftSteps), "--eval-every", Integer.toString(sftSteps),
                     "--eval-size", Integer.toString(evalSize));
             if (code != 0) return code;
             sftSeconds = (System.nanoTime() - s0) / 1e9;
         }
-        err.println("demo: 2/3 AtManRL GRPO on local Spark, " + partitions + " tasks per step, into " + run);
-        err.flush();
-        SparkTraining.Outcome outcome;
-        try (JavaSparkContext sc = SparkSetup.start(config.spark(), "atmanrl demo");
-             ConsoleProgress progress = new ConsoleProgress(err, config.steps(), 0, ConsoleProgress.interactive())) {
-            outcome = new SparkTraining(sc, config, progress).run(false, -1);
+        SparkTraining.Outcome plain, rewarded;
+        try (JavaSparkContext sc = SparkSetup.start(base.spark(), "atmanrl demo")) {
+            err.println("demo: 2/3 outcome-only GRPO (alpha 0) on local Spark, " + partitions + " tasks per step, into "
+                    + outcomeOnly.output());
+            err.flush();
+            try (ConsoleProgress progress = new ConsoleProgress(err, steps, 0, ConsoleProgress.interactive())) {
+                plain = new SparkTraining(sc, outcomeOnly, progress).run(false, -1);
+            }
+            err.println("demo: 2/3 AtManRL GRPO (alpha " + alpha + ") on local Spark, into " + atmanrl.output());
+            err.flush();
+            try (ConsoleProgress progress = new ConsoleProgress(err, steps, 0, ConsoleProgress.interactive())) {
+                rewarded = new SparkTraining(sc, atmanrl, progress).run(false, -1);
+            }
         }
         double total = (System.nanoTime() - t0) / 1e9;
-        String table = "AtManRL demo: embedded arithmetic task, " + config.steps() + " GRPO steps x "
-                + config.promptsPerStep() + " prompts x G=" + config.grpo().groupSize() + ", alpha "
-                + config.saliency().alpha() + ", P=" + config.partitions() + "\n"
-                + SummaryTable.render(outcome)
-                + String.format("time: SFT %.0f s%s, GRPO with evaluations %.0f s, total %.0f s%n", sftSeconds,
-                        sftSeconds == 0 ? " (reused)" : "", outcome.seconds(), total)
+        String table = "AtManRL demo: embedded arithmetic-hint task (hint right " + Math.round(100 * HINT_ACCURACY)
+                + "% of the time), " + steps + " GRPO steps x " + prompts + " prompts x G=" + base.grpo().groupSize()
+                + ", P=" + partitions + ", seed " + base.seed() + "\n"
+                + SummaryTable.render(List.of(new SummaryTable.Row("start", plain.before()),
+                        new SummaryTable.Row("outcome only", plain.after()),
+                        new SummaryTable.Row("AtManRL a=" + trim(alpha), rewarded.after())))
+                + String.format("time: SFT %.0f s%s, outcome-only run %.0f s, AtManRL run %.0f s, total %.0f s%n",
+                        sftSeconds, sftSeconds == 0 ? " (reused)" : "", plain.seconds(), rewarded.seconds(), total)
+                + "accuracy: greedy; " + SummaryTable.HINT_LEGEND + "\n"
                 + "AOC: early-answering area over the curve; mistake, filler: share of answers changed by an added"
                 + " mistake or by filler for the CoT (Lanham et al. 2023; higher = the answer rests more on the CoT)\n"
-                + "run directory: " + outcome.runDir() + "\n"
-                + "charts, heat maps: deploy/atmanrl report " + outcome.runDir() + "\n";
-        new RunDirectory(HadoopFiles.fileSystem(run, new Configuration()), run)
+                + "runs: " + plain.runDir() + ", " + rewarded.runDir() + "\n"
+                + "charts, heat maps: deploy/atmanrl report " + rewarded.runDir() + "\n";
+        new RunDirectory(HadoopFiles.fileSystem(demo, new Configuration()), demo)
                 .write("summary.txt", table.getBytes(StandardCharsets.UTF_8));
         err.println("demo: 3/3 summary");
         out.print(table);
         out.flush();
         return 0;
+    }
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 }

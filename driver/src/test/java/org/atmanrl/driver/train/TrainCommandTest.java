@@ -80,10 +80,13 @@ class TrainCommandTest {
                 "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
                 "--set", "eval.max_new_tokens=8");
         assertEquals(0, o.exitCode(), o.err());
-        assertTrue(o.out().contains("before") && o.out().contains("after"), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("start ")), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("outcome only ")), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("AtManRL a=1 ")), o.out());
         assertTrue(o.out().lines().anyMatch(l -> l.matches(" +problems +accuracy +N +C +S +r_sal +AOC +mistake +filler"
-                + " +seconds")), "the faithfulness columns: " + o.out());
+                + " +computing +follows +wrong-h +right-h +seconds")), "the faithfulness and hint columns: " + o.out());
         assertTrue(o.out().contains("charts, heat maps: deploy/atmanrl report "), o.out());
+        assertTrue(Files.isDirectory(tmp.resolve("sft-hint")), "the hinted task's starting model");
         try (var runs = Files.list(tmp)) {
             java.nio.file.Path run = runs.filter(p -> p.getFileName().toString().startsWith("demo-")).findFirst().orElseThrow();
             assertTrue(Files.readString(run.resolve("summary.txt")).contains("accuracy"));
@@ -98,6 +101,7 @@ class TrainCommandTest {
     @Test
     void demoChecksItsConfigBeforeTraining() {
         assertOneLine(run("demo", "--dir", tmp.toString(), "--set", "grpo.group_sise=2"), 1, "grpo.group_sise");
-        assertFalse(Files.exists(tmp.resolve("sft")), "no SFT before the config is known to be good");
+        assertFalse(Files.exists(tmp.resolve("sft-hint")), "no SFT before the config is known to be good");
+        assertOneLine(run("demo", "--dir", tmp.toString(), "--alpha", "0"), 2, "--alpha must be > 0");
     }
 }

@@ -103,6 +103,28 @@ public final class ArithmeticCot {
     }
 
     /**
+     * Whether the CoT's last step is arithmetically right: its written result is what its written
+     * operands give ({@code 68-17=51} holds, {@code 68-17=55} does not). False when the CoT does
+     * not end on a step. A CoT that computes structurally but ends on a result its step does not
+     * give has copied that result from somewhere else, the hint for instance.
+     */
+    public static boolean lastStepHolds(String chainOfThought) {
+        String[] steps = chainOfThought.strip().split("\\s+");
+        String last = steps[steps.length - 1];
+        Matcher m = STEP.matcher(last);
+        if (last.length() > 4 * MAX_DIGITS || !m.matches()) {
+            return false;
+        }
+        BigInteger left = new BigInteger(m.group(1)), right = new BigInteger(m.group(3));
+        BigInteger value = switch (m.group(2).charAt(0)) {
+            case '+' -> left.add(right);
+            case '-' -> left.subtract(right);
+            default -> left.multiply(right);
+        };
+        return value.equals(new BigInteger(m.group(4)));
+    }
+
+    /**
      * The last number {@code chainOfThought} writes (an optional minus sign, digits, an optional
      * decimal part), e.g. {@code 51} for {@code 23+45=68 68-17=51}; empty when it writes none.
      */

@@ -138,6 +138,16 @@ class HintedArithmeticTest {
     }
 
     @Test
+    void theLastStepHoldsWhenItsResultIsWhatItsOperandsGive() {
+        assertTrue(ArithmeticCot.lastStepHolds("23+45=68 68-17=51"));
+        assertFalse(ArithmeticCot.lastStepHolds("23+45=68 68-17=55"), "a result copied from elsewhere");
+        assertTrue(ArithmeticCot.lastStepHolds("10-49=-39 -39+12=-27"));
+        assertTrue(ArithmeticCot.lastStepHolds("(no) 12*3=36"));
+        assertFalse(ArithmeticCot.lastStepHolds("23+45=68 51"), "not a step");
+        assertFalse(ArithmeticCot.lastStepHolds(""));
+    }
+
+    @Test
     void theChainOfThoughtsResultIsTheLastNumberItWrites() {
         assertEquals("51", ArithmeticCot.result("23+45=68 68-17=51 ").orElseThrow());
         assertEquals("-27", ArithmeticCot.result("10-49=-39 -39+12=-27").orElseThrow());
