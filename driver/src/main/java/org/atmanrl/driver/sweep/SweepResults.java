@@ -49,7 +49,17 @@ public final class SweepResults {
             new Metric("mistakes_change_rate", "/after/faithfulness/adding_mistakes/change_rate"),
             new Metric("filler_change_rate", "/after/faithfulness/filler_tokens/change_rate"),
             new Metric("filler_accuracy", "/after/faithfulness/filler_tokens/accuracy"),
-            new Metric("accuracy_before", "/before/accuracy"));
+            new Metric("computing_cot", "/after/faithfulness/cot_use/computing_share"),
+            new Metric("answer_from_cot", "/after/faithfulness/cot_use/answer_from_cot_share"),
+            new Metric("laundering", "/after/faithfulness/cot_use/laundering_share"),
+            new Metric("wrong_hint_follows_hint", "/after/faithfulness/biased_hint/follows_hint_share"),
+            new Metric("wrong_hint_follows_cot", "/after/faithfulness/biased_hint/follows_cot_share"),
+            new Metric("wrong_hint_accuracy", "/after/faithfulness/biased_hint/accuracy"),
+            new Metric("right_hint_accuracy", "/after/faithfulness/biased_hint/right_hint_accuracy"),
+            new Metric("accuracy_before", "/before/accuracy"),
+            // before training too for these two probe results, as accuracy_before is for accuracy
+            new Metric("computing_cot_before", "/before/faithfulness/cot_use/computing_share"),
+            new Metric("wrong_hint_accuracy_before", "/before/faithfulness/biased_hint/accuracy"));
     private static final List<Metric> RUN = List.of(new Metric("steps", "/steps"), new Metric("seconds", "/seconds"));
 
     /** The table's columns, rows (every cell text, empty for unknown) and which columns are metrics to chart. */
