@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -117,16 +115,10 @@ public final class SweepResults {
         return v == null || v.isMissingNode() || v.isNull() ? "" : v.asText();
     }
 
-    /** results.csv: the table with a header line (RFC 4180 quoting). */
+    /** results.csv: the table with a header line, safe to open in a spreadsheet ({@link SpreadsheetCsv}). */
     public String csv() {
         Table t = table();
-        CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);
-        t.columns().forEach(schema::addColumn);
-        try {
-            return new CsvMapper().writer(schema.build()).writeValueAsString(t.rows());
-        } catch (IOException e) {
-            throw new IllegalStateException("writing CSV in memory", e);
-        }
+        return SpreadsheetCsv.write(t.columns(), t.rows());
     }
 
     /** results.json: one object per point, numbers as numbers, the grid values as the grid file gave them. */
