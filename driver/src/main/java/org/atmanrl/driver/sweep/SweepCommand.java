@@ -106,6 +106,15 @@ public final class SweepCommand implements Callable<Integer> {
         }
         String csv = plan.grid().output() + "/results.csv";
         out.print(TextTable.render(run.results().table()));
+        String noSeedTable = run.results().overSeedsOmitted();
+        if (noSeedTable == null) {
+            out.println();
+            out.println("aggregated over seeds (mean +- half-width of the 95% confidence interval; seeds finished/all; "
+                    + SweepResults.OVER_SEEDS_CSV + " has sd, interval and n):");
+            out.print(TextTable.renderOverSeeds(run.results().overSeeds()));
+        } else {
+            out.println("sweep: no table aggregated over seeds: " + noSeedTable);
+        }
         if (failed > 0) {
             err.println("sweep: " + failed + " of " + plan.points().size() + " points failed (see " + csv + ")");
             err.flush();
