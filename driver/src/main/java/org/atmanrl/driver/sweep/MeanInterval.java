@@ -27,9 +27,11 @@ public record MeanInterval(int n, Double mean, Double sd, Double halfWidth) {
             if (!Double.isFinite(v)) throw new IllegalArgumentException("not a finite number: " + v);
         }
         if (n == 0) return new MeanInterval(0, null, null, null);
-        double sum = 0;
-        for (double v : values) sum += v;
-        double mean = sum / n;
+        // summed as differences from the first value: equal values then give exactly that mean and
+        // sd 0, where 0.4 + 0.4 + 0.4 over 3 would be 0.4000000000000001 and sd 6e-17
+        double first = values[0], sum = 0;
+        for (double v : values) sum += v - first;
+        double mean = first + sum / n;
         if (n == 1) return new MeanInterval(1, mean, null, null);
         double squares = 0;
         for (double v : values) squares += (v - mean) * (v - mean);

@@ -74,11 +74,9 @@ class SweepSeedsTest {
         assertEquals(halfWidth, accuracy.halfWidth(), 1e-12);
         assertEquals(mean - halfWidth, accuracy.low(), 1e-12);
         assertEquals(mean + halfWidth, accuracy.high(), 1e-12);
-        // equal values: sd 0, and the interval shrinks to the mean
-        MeanInterval rSal = a.metrics().get("r_sal");
-        assertEquals(-0.25, rSal.mean(), 1e-15);
-        assertEquals(0, rSal.sd(), 1e-15);
-        assertEquals(-0.25, rSal.low(), 1e-15);
+        // equal values: exactly their value, sd 0, and the interval shrinks to the mean
+        assertEquals(new MeanInterval(3, -0.25, 0.0, 0.0), a.metrics().get("r_sal"));
+        assertEquals(new MeanInterval(3, 0.4, 0.0, 0.0), MeanInterval.of(0.4, 0.4, 0.4));
         // absent in every summary: no value at all
         assertEquals(new MeanInterval(0, null, null, null), a.metrics().get("filler_accuracy"));
     }
