@@ -179,7 +179,7 @@ public final class SweepPage {
                 low[r] = s.value(r, m, SeedTable.CI_LOW);
                 high[r] = s.value(r, m, SeedTable.CI_HIGH);
             }
-            page.chart(m, Charts.meansWithIntervals(labels, m, mean, low, high));
+            page.chart(m + " over seeds", Charts.meansWithIntervals(labels, m, mean, low, high));
         }
         page.closeCharts();
     }
