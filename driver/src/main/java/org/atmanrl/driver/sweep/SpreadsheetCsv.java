@@ -1,5 +1,6 @@
 package org.atmanrl.driver.sweep;
 
+import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
@@ -18,6 +19,8 @@ final class SpreadsheetCsv {
     /** What Java and Jackson write for a number: an optional minus, digits, a fraction, an exponent. */
     private static final Pattern PLAIN_NUMBER = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
     private static final String FORMULA_STARTS = "=+-@\t\r";
+    /** Quotes a cell only when it must: by default Jackson quotes every cell of over 24 characters unseen. */
+    private static final CsvMapper MAPPER = CsvMapper.builder().enable(CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING).build();
 
     private SpreadsheetCsv() {
     }
@@ -29,7 +32,7 @@ final class SpreadsheetCsv {
         List<List<String>> safe = new ArrayList<>(rows.size());
         for (List<String> row : rows) safe.add(row.stream().map(SpreadsheetCsv::neutralised).toList());
         try {
-            return new CsvMapper().writer(schema.build()).writeValueAsString(safe);
+            return MAPPER.writer(schema.build()).writeValueAsString(safe);
         } catch (IOException e) {
             throw new IllegalStateException("writing CSV in memory", e);
         }

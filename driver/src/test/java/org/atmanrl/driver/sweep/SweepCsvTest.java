@@ -1,6 +1,7 @@
 package org.atmanrl.driver.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
@@ -39,7 +40,10 @@ class SweepCsvTest {
                         + " \"mean_necessity\": -1.0E-5}}"), null));
         results.set(1, new SweepResults.PointResult(SweepResults.Status.FAILED, null, "-cmd|' /C calc'!A0"));
 
-        List<List<String>> csv = parse(results.csv());
+        String text = results.csv();
+        assertTrue(text.lines().findFirst().orElseThrow().endsWith(",wrong_hint_accuracy_before,message"),
+                "a long name is quoted only when it must be: " + text);
+        List<List<String>> csv = parse(text);
         List<String> header = csv.get(0);
         List<String> finished = csv.get(1), failed = csv.get(2);
         assertEquals("'-d==1+2", finished.get(header.indexOf("point")));
