@@ -67,6 +67,28 @@ final class Charts {
         return c;
     }
 
+    /**
+     * Per category a bar of its mean and, beside it, a floating bar from low to high (Chart.js 4 has
+     * no error bars of its own; a floating bar is its documented way to draw a range). NaN leaves
+     * out a bar.
+     */
+    static ObjectNode meansWithIntervals(List<String> labels, String yTitle, double[] mean, double[] low, double[] high) {
+        if (mean.length != labels.size() || low.length != labels.size() || high.length != labels.size()) {
+            throw new IllegalArgumentException(yTitle + ": " + labels.size() + " labels, " + mean.length + " means, "
+                    + low.length + " lows, " + high.length + " highs");
+        }
+        ObjectNode c = bars(labels, null, yTitle, List.of(new Series("mean", new double[mean.length], mean)), false);
+        ArrayNode range = ((ArrayNode) c.get("data").get("datasets")).addObject()
+                .put("label", "95% confidence interval").put("backgroundColor", colour(5)).putArray("data");
+        for (int i = 0; i < mean.length; i++) {
+            if (Double.isFinite(low[i]) && Double.isFinite(high[i])) range.addArray().add(low[i]).add(high[i]);
+            else range.addNull();
+        }
+        // two kinds of bar: the legend says which is which
+        ((ObjectNode) c.get("options")).remove("plugins");
+        return c;
+    }
+
     private static void axis(ObjectNode axis, String title) {
         axis.putObject("title").put("display", title != null).put("text", title == null ? "" : title);
     }

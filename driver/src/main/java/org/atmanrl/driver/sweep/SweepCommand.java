@@ -41,9 +41,19 @@ import picocli.CommandLine.Spec;
             "(alpha=0.25,seed=1), other characters than letters, digits and _.+-=, made _.",
             "",
             "OUTPUT gets sweep.yaml (the resolved grid), points/NAME/ (each a train run",
-            "directory), results.csv and results.json (one row per point: grid values, status,",
-            "steps, seconds, accuracy, r_sal, N, C, S, faithfulness metrics when evaluated,",
-            "accuracy before training, message), rewritten after every point.",
+            "directory), results.csv, results.json ('points') and results.html (one row",
+            "per point: grid values, status, steps, seconds, accuracy, r_sal, N, C, S,",
+            "faithfulness and probe metrics when evaluated, accuracy and two probe",
+            "metrics before training, message), rewritten after every point. A CSV text",
+            "cell that starts with = + - @ or a tab gets a leading ' so that a",
+            "spreadsheet does not run it as a formula; numbers such as -0.5 stay numbers.",
+            "",
+            "With a seed key in the grid, points that differ only in their seed form a",
+            "group. results_over_seeds.csv, results.json ('aggregated'), results.html and",
+            "the console then give per group and metric, over its finished points: n, the",
+            "mean, the sample standard deviation sd (n-1) and the 95% confidence interval",
+            "of the mean, mean +- t(0.975, n-1) * sd / sqrt(n). One finished point gives",
+            "no sd or interval.",
             "",
             "Run again to continue: finished points (summary.json) are kept, a point with a run",
             "but no summary is resumed from its newest checkpoint, the rest start. A grid that",
@@ -106,6 +116,15 @@ public final class SweepCommand implements Callable<Integer> {
         }
         String csv = plan.grid().output() + "/results.csv";
         out.print(TextTable.render(run.results().table()));
+        String noSeedTable = run.results().overSeedsOmitted();
+        if (noSeedTable == null) {
+            out.println();
+            out.println("aggregated over seeds (mean +- half-width of the 95% confidence interval; seeds finished/all; "
+                    + SweepResults.OVER_SEEDS_CSV + " has sd, interval and n):");
+            out.print(TextTable.renderOverSeeds(run.results().overSeeds()));
+        } else {
+            out.println("sweep: no table aggregated over seeds: " + noSeedTable);
+        }
         if (failed > 0) {
             err.println("sweep: " + failed + " of " + plan.points().size() + " points failed (see " + csv + ")");
             err.flush();

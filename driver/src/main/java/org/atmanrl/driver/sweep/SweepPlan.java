@@ -70,13 +70,11 @@ public final class SweepPlan {
         List<String> names = new ArrayList<>();
         Map<String, String> byName = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            List<String> parts = new ArrayList<>();
-            List<JsonNode> values = valuesAt(grid.axes(), i);
-            for (int k = 0; k < values.size(); k++) parts.add(grid.axes().get(k).label() + "=" + GridAxis.text(values.get(k)));
-            String name = UNSAFE.matcher(String.join(",", parts)).replaceAll("_");
-            String clash = byName.put(name, String.join(",", parts));
+            String written = written(grid.axes(), valuesAt(grid.axes(), i));
+            String name = UNSAFE.matcher(written).replaceAll("_");
+            String clash = byName.put(name, written);
             if (clash != null) {
-                throw new UserInputException("grid " + grid.file() + ": points " + clash + " and " + String.join(",", parts)
+                throw new UserInputException("grid " + grid.file() + ": points " + clash + " and " + written
                         + " get the same name " + name + " once unsafe characters are replaced; give those values"
                         + " distinct names");
             }
@@ -105,6 +103,18 @@ public final class SweepPlan {
             points.add(new Point(i, name, values, config));
         }
         return new SweepPlan(grid, base, points);
+    }
+
+    /** The name of the point (or group of points) with these values of these axes: {@code alpha=0.25,seed=1}. */
+    static String name(List<GridAxis> axes, List<JsonNode> values) {
+        return UNSAFE.matcher(written(axes, values)).replaceAll("_");
+    }
+
+    /** label=value per axis, joined by commas, before unsafe characters are replaced. */
+    private static String written(List<GridAxis> axes, List<JsonNode> values) {
+        List<String> parts = new ArrayList<>();
+        for (int k = 0; k < values.size(); k++) parts.add(axes.get(k).label() + "=" + GridAxis.text(values.get(k)));
+        return String.join(",", parts);
     }
 
     /** The values of point {@code index}: the last axis varies fastest. */

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.atmanrl.driver.report.SweepPage;
 import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.model.io.JsonFiles;
@@ -17,9 +17,14 @@ import org.atmanrl.model.io.JsonFiles;
 /**
  * The sweep's table: one row per point in plan order, its grid values, status and, from its
  * summary.json, the run's steps and seconds and the evaluation after training (and the accuracy
- * before, for reference). Written to OUTPUT/results.csv and results.json after every point.
+ * before, for reference). When points differ only in their seed, also the table over seeds: per
+ * group of them each metric's mean, sd and confidence interval ({@link SeedAggregate}). Written to
+ * OUTPUT/results.csv, results_over_seeds.csv, results.json and results.html after every point.
  */
 public final class SweepResults {
+    /** The table over seeds, beside results.csv. */
+    public static final String OVER_SEEDS_CSV = "results_over_seeds.csv";
+
     /** Where a point stands. */
     public enum Status { PENDING, RUNNING, FINISHED, FAILED;
 
@@ -49,7 +54,17 @@ public final class SweepResults {
             new Metric("mistakes_change_rate", "/after/faithfulness/adding_mistakes/change_rate"),
             new Metric("filler_change_rate", "/after/faithfulness/filler_tokens/change_rate"),
             new Metric("filler_accuracy", "/after/faithfulness/filler_tokens/accuracy"),
-            new Metric("accuracy_before", "/before/accuracy"));
+            new Metric("computing_cot", "/after/faithfulness/cot_use/computing_share"),
+            new Metric("answer_from_cot", "/after/faithfulness/cot_use/answer_from_cot_share"),
+            new Metric("laundering", "/after/faithfulness/cot_use/laundering_share"),
+            new Metric("wrong_hint_follows_hint", "/after/faithfulness/biased_hint/follows_hint_share"),
+            new Metric("wrong_hint_follows_cot", "/after/faithfulness/biased_hint/follows_cot_share"),
+            new Metric("wrong_hint_accuracy", "/after/faithfulness/biased_hint/accuracy"),
+            new Metric("right_hint_accuracy", "/after/faithfulness/biased_hint/right_hint_accuracy"),
+            new Metric("accuracy_before", "/before/accuracy"),
+            // before training too for these two probe results, as accuracy_before is for accuracy
+            new Metric("computing_cot_before", "/before/faithfulness/cot_use/computing_share"),
+            new Metric("wrong_hint_accuracy_before", "/before/faithfulness/biased_hint/accuracy"));
     private static final List<Metric> RUN = List.of(new Metric("steps", "/steps"), new Metric("seconds", "/seconds"));
 
     /** The table's columns, rows (every cell text, empty for unknown) and which columns are metrics to chart. */
@@ -57,10 +72,12 @@ public final class SweepResults {
     }
 
     private final SweepPlan plan;
+    private final SeedGroups seedGroups;
     private final PointResult[] results;
 
     public SweepResults(SweepPlan plan) {
         this.plan = plan;
+        this.seedGroups = SeedGroups.of(plan);
         this.results = new PointResult[plan.points().size()];
         java.util.Arrays.fill(results, PointResult.PENDING);
     }
@@ -107,21 +124,93 @@ public final class SweepResults {
         return v == null || v.isMissingNode() || v.isNull() ? "" : v.asText();
     }
 
-    /** results.csv: the table with a header line (RFC 4180 quoting). */
+    /** results.csv: the table with a header line, safe to open in a spreadsheet ({@link SpreadsheetCsv}). */
     public String csv() {
         Table t = table();
-        CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);
-        t.columns().forEach(schema::addColumn);
-        try {
-            return new CsvMapper().writer(schema.build()).writeValueAsString(t.rows());
-        } catch (IOException e) {
-            throw new IllegalStateException("writing CSV in memory", e);
-        }
+        return SpreadsheetCsv.write(t.columns(), t.rows());
     }
 
-    /** results.json: one object per point, numbers as numbers, the grid values as the grid file gave them. */
+    /**
+     * Each group of points that differ only in their seed, in the order of its first point, with the
+     * statistics over its finished points; empty when {@link #overSeedsOmitted()}.
+     */
+    public synchronized List<SeedAggregate> overSeeds() {
+        List<SeedAggregate> all = new ArrayList<>();
+        for (SeedGroups.Group g : seedGroups.groups()) {
+            List<PointResult> finished = new ArrayList<>();
+            for (int p : g.points()) if (results[p].status() == Status.FINISHED) finished.add(results[p]);
+            Map<String, MeanInterval> metrics = new LinkedHashMap<>();
+            for (Metric m : METRICS) {
+                List<Double> values = new ArrayList<>();
+                for (PointResult r : finished) {
+                    JsonNode v = r.summary().at(m.pointer());
+                    // a number, as a cell shows it; what is not one (absent, null, NaN) is no value
+                    if (v.isNumber() && Double.isFinite(v.doubleValue())) values.add(v.doubleValue());
+                }
+                metrics.put(m.column(), MeanInterval.of(values.stream().mapToDouble(Double::doubleValue).toArray()));
+            }
+            all.add(new SeedAggregate(g.name(), g.settings(), g.points().size(), finished.size(), metrics));
+        }
+        return all;
+    }
+
+    /** Why there is no table over seeds ("the grid has no seed key"), or null when there is one. */
+    public String overSeedsOmitted() {
+        return seedGroups.omitted();
+    }
+
+    /**
+     * The table over seeds as results_over_seeds.csv and results.html hold it: group, the grid
+     * values but seed's, seeds, finished, then per metric m its mean, sd, ci_low, ci_high and n
+     * ({@link SweepPage.SeedTable}); null when {@link #overSeedsOmitted()}.
+     */
+    public SweepPage.SeedTable seedTable() {
+        if (overSeedsOmitted() != null) return null;
+        List<String> columns = new ArrayList<>();
+        columns.add("group");
+        seedGroups.settingAxes().forEach(a -> columns.add(a.key()));
+        columns.add("seeds");
+        columns.add("finished");
+        List<String> metrics = METRICS.stream().map(Metric::column).toList();
+        for (String m : metrics) for (String s : SweepPage.SeedTable.STATISTICS) columns.add(SweepPage.SeedTable.column(m, s));
+        List<List<String>> rows = new ArrayList<>();
+        for (SeedAggregate a : overSeeds()) {
+            List<String> row = new ArrayList<>();
+            row.add(a.group());
+            a.settings().forEach(v -> row.add(GridAxis.text(v)));
+            row.add(Integer.toString(a.seeds()));
+            row.add(Integer.toString(a.finished()));
+            for (MeanInterval i : a.metrics().values()) {
+                row.add(cell(i.mean()));
+                row.add(cell(i.sd()));
+                row.add(cell(i.low()));
+                row.add(cell(i.high()));
+                row.add(Integer.toString(i.n()));
+            }
+            rows.add(row);
+        }
+        return new SweepPage.SeedTable(columns, rows, metrics);
+    }
+
+    /** A statistic too few values give is an empty cell, as an absent metric is. */
+    private static String cell(Double statistic) {
+        return statistic == null ? "" : Double.toString(statistic);
+    }
+
+    /** results_over_seeds.csv, safe to open in a spreadsheet as results.csv is; null when {@link #overSeedsOmitted()}. */
+    public String seedCsv() {
+        SweepPage.SeedTable t = seedTable();
+        return t == null ? null : SpreadsheetCsv.write(t.columns(), t.rows());
+    }
+
+    /**
+     * results.json: {@code points}, one object per point (numbers as numbers, the grid values as the
+     * grid file gave them), and {@code aggregated}, one object per group of seeds as in
+     * {@link #seedTable()} (empty when there is none).
+     */
     public synchronized String json() {
-        ArrayNode all = JsonNodeFactory.instance.arrayNode();
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        ArrayNode all = root.putArray("points");
         for (SweepPlan.Point p : plan.points()) {
             PointResult r = results[p.index()];
             ObjectNode o = all.addObject();
@@ -133,7 +222,24 @@ public final class SweepResults {
             for (Metric m : METRICS) o.set(m.column(), node(r.summary(), m));
             if (r.message() != null) o.put("message", r.message());
         }
-        return all.toPrettyString() + "\n";
+        ArrayNode aggregated = root.putArray("aggregated");
+        for (SeedAggregate a : overSeeds()) {
+            ObjectNode o = aggregated.addObject();
+            o.put("group", a.group());
+            ObjectNode values = o.putObject("values");
+            for (int k = 0; k < a.settings().size(); k++) values.set(seedGroups.settingAxes().get(k).key(), a.settings().get(k));
+            o.put("seeds", a.seeds());
+            o.put("finished", a.finished());
+            for (Map.Entry<String, MeanInterval> e : a.metrics().entrySet()) {
+                MeanInterval i = e.getValue();
+                o.put(SweepPage.SeedTable.column(e.getKey(), SweepPage.SeedTable.MEAN), i.mean());
+                o.put(SweepPage.SeedTable.column(e.getKey(), SweepPage.SeedTable.SD), i.sd());
+                o.put(SweepPage.SeedTable.column(e.getKey(), SweepPage.SeedTable.CI_LOW), i.low());
+                o.put(SweepPage.SeedTable.column(e.getKey(), SweepPage.SeedTable.CI_HIGH), i.high());
+                o.put(SweepPage.SeedTable.column(e.getKey(), SweepPage.SeedTable.N), i.n());
+            }
+        }
+        return root.toPrettyString() + "\n";
     }
 
     private static JsonNode node(JsonNode summary, Metric m) {
@@ -141,13 +247,18 @@ public final class SweepResults {
         return v == null || v.isMissingNode() ? JsonNodeFactory.instance.nullNode() : v;
     }
 
-    /** The three files (CSV, JSON, and the HTML page with a sortable table and a chart per metric), each under a temporary name and renamed. */
+    /**
+     * The files (CSV, the CSV over seeds when there are several seeds per setting, JSON, and the
+     * HTML page with sortable tables and charts), each under a temporary name and renamed.
+     */
     public synchronized void write(RunDirectory sweep) throws IOException {
         sweep.write("results.csv", csv().getBytes(StandardCharsets.UTF_8));
+        String seedCsv = seedCsv();
+        if (seedCsv != null) sweep.write(OVER_SEEDS_CSV, seedCsv.getBytes(StandardCharsets.UTF_8));
         sweep.write("results.json", json().getBytes(StandardCharsets.UTF_8));
         Table t = table();
         sweep.write("results.html", SweepPage.render("AtManRL sweep " + sweep.root().getName(), t.columns(), t.rows(),
-                t.metricColumns()).getBytes(StandardCharsets.UTF_8));
+                t.metricColumns(), seedTable()).getBytes(StandardCharsets.UTF_8));
     }
 
     /** A finished point's summary.json. */

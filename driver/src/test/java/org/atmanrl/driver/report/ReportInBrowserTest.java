@@ -85,6 +85,29 @@ class ReportInBrowserTest {
         assertEquals(3, count(dom, "<tr><td"));
     }
 
+    @Test
+    void theSeedSectionDrawsEachMeanBesideItsIntervalBar() throws Exception {
+        HeadlessChromium chromium = HeadlessChromium.require();
+        List<String> columns = new java.util.ArrayList<>(List.of("group", "seeds", "finished"));
+        for (String s : SweepPage.SeedTable.STATISTICS) columns.add(SweepPage.SeedTable.column("accuracy", s));
+        SweepPage.SeedTable seeds = new SweepPage.SeedTable(columns,
+                List.of(List.of("alpha=0", "3", "3", "0.6", "0.1", "0.35", "0.85", "3"),
+                        List.of("alpha=1", "3", "1", "0.4", "", "", "", "1")),
+                List.of("accuracy"));
+        String html = SweepPage.render("seeds", List.of("point", "accuracy"),
+                List.of(List.of("alpha=0,seed=1", "0.5"), List.of("alpha=1,seed=1", "0.4")), List.of("accuracy"), seeds);
+        Path page = tmp.resolve("seeds.html");
+        Files.writeString(page, html);
+        String dom = chromium.dumpDom(page, tmp);
+        assertEquals("2", attribute(dom, "<body", "data-charts-drawn"));
+        int ink = Integer.parseInt(attribute(canvasTag(dom, "accuracy over seeds"), "<canvas", "data-ink"));
+        assertTrue(ink > MIN_INK, "accuracy over seeds painted only " + ink + " pixels");
+        // the interval's sky blue (#56B4E9) is only in the chart over seeds: the floating bar was drawn
+        BufferedImage shot = ImageIO.read(chromium.screenshot(page, tmp, 1400).toFile());
+        double sky = share(shot, (r, g, b) -> Math.abs(r - 0x56) < 12 && Math.abs(g - 0xB4) < 12 && Math.abs(b - 0xE9) < 12);
+        assertTrue(sky > 0.001, "share of interval-bar pixels " + sky);
+    }
+
     private interface Rgb {
         boolean test(int r, int g, int b);
     }

@@ -90,12 +90,17 @@ class SweepCommandTest {
         List<String> cleanCsv = csv();
         assertEquals(3, cleanCsv.size(), String.join("\n", cleanCsv));
         assertTrue(cleanCsv.get(0).startsWith("point,saliency.alpha,status,steps,seconds,accuracy,r_sal,N,C,S,"
-                + "early_answering_aoc,mistakes_change_rate,filler_change_rate,filler_accuracy,accuracy_before,message"),
+                + "early_answering_aoc,mistakes_change_rate,filler_change_rate,filler_accuracy,computing_cot,answer_from_cot,"
+                + "laundering,wrong_hint_follows_hint,wrong_hint_follows_cot,wrong_hint_accuracy,right_hint_accuracy,"
+                + "accuracy_before,computing_cot_before,wrong_hint_accuracy_before,message"),
                 cleanCsv.get(0));
         assertTrue(cleanCsv.get(1).startsWith("alpha=0,0,finished,2,"), cleanCsv.get(1));
         assertTrue(cleanCsv.get(2).startsWith("alpha=0.5,0.5,finished,2,"), cleanCsv.get(2));
+        assertTrue(clean.out().contains("sweep: no table aggregated over seeds: the grid has no seed key\n"), clean.out());
+        assertFalse(Files.exists(tmp.resolve("sweep/" + SweepResults.OVER_SEEDS_CSV)));
         String json = Files.readString(tmp.resolve("sweep/results.json"));
         assertTrue(json.contains("\"point\" : \"alpha=0.5\""), json);
+        assertTrue(json.contains("\"aggregated\" : [ ]"), json);
         String html = Files.readString(tmp.resolve("sweep/results.html"));
         assertTrue(html.contains("data-v=\"alpha=0.5\">alpha=0.5</td>") && html.contains("data-v=\"alpha=0\">alpha=0</td>"), "results.html lists both points");
 
