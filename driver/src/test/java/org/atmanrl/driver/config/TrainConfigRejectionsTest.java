@@ -83,8 +83,8 @@ class TrainConfigRejectionsTest {
     void anEnumValueOutsideItsNames() {
         assertEquals(source() + "saliency.objective: expected one of preservation, deletion, got \"keep\"",
                 rejectedYaml("saliency: {objective: keep}\n"));
-        assertEquals("--set data.task=math: data.task: expected one of arithmetic, arithmetic-control, gsm8k, mmlu,"
-                + " got \"math\"", rejectedYaml("", "data.task=math"));
+        assertEquals("--set data.task=math: data.task: expected one of arithmetic, arithmetic-control,"
+                + " arithmetic-hint, gsm8k, mmlu, got \"math\"", rejectedYaml("", "data.task=math"));
     }
 
     @Test
