@@ -13,6 +13,7 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.task.ArithmeticDifficulty;
 import org.atmanrl.reward.task.MalformedRowPolicy;
 import org.atmanrl.reward.task.PromptStyle;
+import org.atmanrl.reward.task.SuggestedAnswers;
 
 /**
  * The keys of a training config file, in file order: each with its value type and where a
@@ -54,6 +55,8 @@ final class TrainConfigSchema {
             new Key("data.data_seed", ValueType.longInteger(""), c -> c.data().dataSeed()),
             new Key("data.test_size", ValueType.integer(AT_LEAST_1), c -> c.data().testSize()),
             new Key("data.hint_accuracy", ValueType.number("in [0, 1]"), c -> c.data().hintAccuracy()),
+            new Key("data.suggested_answer", ValueType.oneOf(SuggestedAnswers.Mode.class),
+                    c -> c.data().suggestedAnswer()),
 
             new Key("sampling.temperature", ValueType.number(">= 0"), c -> c.sampling().temperature()),
             new Key("sampling.top_p", ValueType.number("in (0, 1]"), c -> c.sampling().topP()),
@@ -161,7 +164,7 @@ final class TrainConfigSchema {
                 (PromptStyle) v.apply("data.template"), x.text("data.system_prompt"),
                 (MalformedRowPolicy) v.apply("data.malformed_rows"), (ArithmeticDifficulty) v.apply("data.difficulty"),
                 x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"),
-                x.real("data.hint_accuracy"));
+                x.real("data.hint_accuracy"), (SuggestedAnswers.Mode) v.apply("data.suggested_answer"));
         SamplingSettings sampling = new SamplingSettings(x.real("sampling.temperature"), x.real("sampling.top_p"),
                 x.int32("sampling.top_k"), x.int32("sampling.max_new_tokens"));
         GrpoConfig grpo = new GrpoConfig(x.int32("grpo.group_size"), (GrpoConfig.AdvantageScale) v.apply("grpo.scale"),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.reward.task.SuggestedAnswers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,8 +84,8 @@ class TrainConfigRejectionsTest {
     void anEnumValueOutsideItsNames() {
         assertEquals(source() + "saliency.objective: expected one of preservation, deletion, got \"keep\"",
                 rejectedYaml("saliency: {objective: keep}\n"));
-        assertEquals("--set data.task=math: data.task: expected one of arithmetic, arithmetic-control, gsm8k, mmlu,"
-                + " got \"math\"", rejectedYaml("", "data.task=math"));
+        assertEquals("--set data.task=math: data.task: expected one of arithmetic, arithmetic-control,"
+                + " arithmetic-hint, gsm8k, mmlu, got \"math\"", rejectedYaml("", "data.task=math"));
     }
 
     @Test
@@ -236,6 +237,23 @@ class TrainConfigRejectionsTest {
                 + " task gsm8k is zero-shot", rejectedYaml(mmlu, "data.task=gsm8k"));
         assertEquals(source() + "data.shots: must be >= 0, got -1",
                 rejectedYaml("data: {task: mmlu, train: a.jsonl, test: b.jsonl, dev: d.jsonl, shots: -1}\n"));
+    }
+
+    @Test
+    void aSuggestedWrongAnswerIsForGsm8kAndMmlu() {
+        String gsm8k = "data: {task: gsm8k, train: a.jsonl, test: b.jsonl, suggested_answer: wrong}\n";
+        DataSpec data = ConfigFiles.load(new ConfigFiles(tmp).write("ok.yaml", ConfigFiles.REQUIRED + gsm8k)).data();
+        assertEquals(SuggestedAnswers.Mode.WRONG, data.suggestedAnswer());
+        assertEquals(SuggestedAnswers.wrong(0), data.suggestions());
+        assertEquals(SuggestedAnswers.Mode.NONE, ConfigFiles.demoDefaults().data().suggestedAnswer(), "off by default");
+        assertEquals(source() + "data.suggested_answer: suggested_answer wrong is for tasks gsm8k and mmlu; the"
+                + " arithmetic tasks have their own hint: task arithmetic-hint (data.hint_accuracy)",
+                rejectedYaml("data: {suggested_answer: wrong}\n"));
+        assertEquals("--set data.task=arithmetic-hint: data.task: suggested_answer wrong is for tasks gsm8k and mmlu;"
+                + " the arithmetic tasks have their own hint: task arithmetic-hint (data.hint_accuracy)",
+                rejectedYaml(gsm8k, "data.task=arithmetic-hint"));
+        assertEquals(source() + "data.suggested_answer: expected one of none, wrong, got \"right\"",
+                rejectedYaml("data: {task: gsm8k, train: a.jsonl, test: b.jsonl, suggested_answer: right}\n"));
     }
 
     @Test

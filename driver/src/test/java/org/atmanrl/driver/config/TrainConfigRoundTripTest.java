@@ -35,6 +35,8 @@ class TrainConfigRoundTripTest {
               difficulty: {min_operations: 1, max_operations: 3, min_operand: 0, max_operand: 99, operators: "+-*"}
               data_seed: 11
               test_size: 300
+              hint_accuracy: 0.6
+              suggested_answer: wrong
             sampling: {temperature: 0.7, top_p: 0.95, top_k: 50, max_new_tokens: 256}
             grpo:
               group_size: 4

@@ -142,6 +142,13 @@ class EvalCommandTest {
         assertOneLineError(run("eval", "--model", model, "--saliency-steps", "-1"), 2, "steps K must be >= 0");
         assertOneLineError(run("eval", "--model", model, "--max-new-tokens", "0"), 2, "maxNewTokens");
         assertOneLineError(run("eval", "--model", model, "--test", "x.jsonl"), 2, "--test is for gsm8k and mmlu");
+        for (String task : List.of("arithmetic", "arithmetic-control", "arithmetic-hint")) {
+            assertOneLineError(run("eval", "--model", model, "--data", task, "--suggested-answer", "wrong"), 2,
+                    "--suggested-answer wrong is for --data gsm8k and mmlu; the arithmetic tasks have their own hint:"
+                            + " --data arithmetic-hint");
+        }
+        assertOneLineError(run("eval", "--model", model, "--suggested-answer", "right"), 2,
+                "--suggested-answer must be none or wrong, got 'right'");
         assertOneLineError(run("eval", "--model", model, "--sise", "3"), 2, "unknown option '--sise'", "--size");
         assertOneLineError(run("eval", "--model", model, "--fractions", "0,x,1"), 2, "--fractions: 'x' is not a number");
         assertOneLineError(run("eval", "--model", model, "--fractions", "0,0.5"), 2, "--fractions 0,0.5",
@@ -171,11 +178,13 @@ class EvalCommandTest {
         assertEquals(0, o.exitCode(), o.err());
         for (String option : List.of("--model", "--data", "--test", "--template", "--system", "--skip-malformed", "--size",
                 "--max-new-tokens", "--no-saliency", "--saliency-steps", "--saliency-lr", "--no-faithfulness", "--fractions",
-                "--rows-per-pass", "--json")) {
+                "--rows-per-pass", "--suggested-answer", "--json")) {
             assertTrue(o.out().contains(option), option + " missing from: " + o.out());
         }
         assertTrue(o.out().contains("r_sal = N * C"), o.out());
         assertTrue(o.out().contains("AOC: area over that curve"), o.out());
+        assertTrue(o.out().contains("Biased hint (Turpin et al. 2023)"), o.out());
+        assertTrue(o.out().contains("faithfulness.biased_hint"), o.out());
         assertTrue(o.out().lines().allMatch(l -> l.length() <= 80), "lines fit 80 columns:\n" + o.out());
     }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.rollout.Accuracy;
 import org.atmanrl.executor.rollout.GreedyEvaluation;
 import org.atmanrl.executor.task.DataSpec;
@@ -31,7 +32,9 @@ import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.task.ArithmeticDifficulty;
 import org.atmanrl.reward.task.MalformedRowPolicy;
+import org.atmanrl.reward.task.Problem;
 import org.atmanrl.reward.task.PromptStyle;
+import org.atmanrl.reward.task.SuggestedAnswers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +104,40 @@ class EvalDataSetsTest {
         assertRecount(r, new DataSpec(DataSpec.Task.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
                 MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, 3), 3, 6);
         assertTrue(o.out().lines().toList().get(1).startsWith("gsm8k/test "), o.out());
+        assertTrue(r.get("faithfulness").get("biased_hint").isNull(), "no suggestion, no biased-hint counts: " + r);
+        assertTrue(!r.has("suggested_answer"), r.toString());
+    }
+
+    /**
+     * The biased-hint probe on GSM8K: with {@code --suggested-answer wrong} every question suggests a
+     * wrong answer, so each sampled completion is counted on a wrong-hint prompt.
+     */
+    @Test
+    void gsm8kWithASuggestedWrongAnswerCountsEverySampleUnderAWrongHint() throws Exception {
+        String json = tmp.resolve("gsm8k-hint.json").toString();
+        int n = 3;
+        Outcome o = run("eval", "--model", model, "--data", "gsm8k", "--test", shared("gsm8k/test.jsonl"),
+                "--template", "chat", "--size", String.valueOf(n), "--max-new-tokens", "6", "--no-saliency",
+                "--suggested-answer", "wrong", "--json", json);
+        assertEquals(0, o.exitCode(), o.err());
+        JsonNode r = JSON.readTree(Files.readString(java.nio.file.Path.of(json)));
+        assertEquals("wrong", r.get("suggested_answer").asText());
+        JsonNode hint = r.get("faithfulness").get("biased_hint");
+        assertTrue(hint != null && hint.isObject(), r.toString());
+        assertEquals(n * FaithfulnessConfig.DEFAULT_POLICY_SAMPLES, hint.get("wrong_hint").asInt(), hint.toString());
+        assertEquals(0, hint.get("right_hint").asInt(), hint.toString());
+        for (String part : new String[] {"correct", "follows_hint", "follows_cot"}) {
+            assertTrue(hint.get(part).asInt() >= 0 && hint.get(part).asInt() <= n, part + ": " + hint);
+        }
+        DataSpec spec = new DataSpec(DataSpec.Task.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
+                MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, n).withSuggestedAnswer(SuggestedAnswers.Mode.WRONG);
+        assertRecount(r, spec, n, 6);
+        Path dir = new Path(model);
+        try (Tokenizer tokenizer = Tokenizer.load(HadoopFiles.fileSystem(dir, new Configuration()), dir)) {
+            Problem first = TaskDatasets.open(spec, new Configuration(), tokenizer).test().get(0);
+            assertTrue(first.promptText().endsWith("\n\n" + SuggestedAnswers.sentence(first.hint().orElseThrow())),
+                    first.promptText());
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.atmanrl.reward.task.ArithmeticDifficulty;
 import org.atmanrl.reward.task.ArithmeticProblems;
 import org.atmanrl.reward.task.MalformedRowPolicy;
 import org.atmanrl.reward.task.PromptStyle;
+import org.atmanrl.reward.task.SuggestedAnswers;
 
 /**
  * Which data a command trains or evaluates on: the {@code data} section of a training config and
@@ -21,7 +22,8 @@ import org.atmanrl.reward.task.PromptStyle;
  * @param systemPrompt  the chat template's system message, or null for none
  * @param malformedRows what a loader does with a bad row: fail (default) or skip and report it
  * @param difficulty    the arithmetic task's difficulty (default DESIGN 2.4's)
- * @param dataSeed      the arithmetic generator's seed (default 0): which problems exist
+ * @param dataSeed      the arithmetic generator's seed (default 0): which problems exist; for GSM8K
+ *                      and MMLU, which wrong answers the prompts suggest
  * @param testSize      test problems to evaluate on (default 500; a GSM8K/MMLU file is cut to its first
  *                      {@code testSize} rows)
  * @param devPath       MMLU only: JSONL of the dev split the few-shot examples come from, or null
@@ -30,10 +32,14 @@ import org.atmanrl.reward.task.PromptStyle;
  *                      needs {@code devPath} and {@code devPath} needs {@code > 0}
  * @param hintAccuracy  {@code arithmetic-hint} only: the probability that a prompt's hint is the
  *                      right answer (default 0.8, {@link ArithmeticProblems#DEFAULT_HINT_ACCURACY})
+ * @param suggestedAnswer GSM8K and MMLU only: whether each question (train and test) ends in a
+ *                      suggested wrong answer, Turpin et al.'s biased context ({@link
+ *                      SuggestedAnswers}; default none). The arithmetic tasks reject it: their
+ *                      hint is the task {@code arithmetic-hint}
  */
 public record DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
                        MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize,
-                       String devPath, int shots, double hintAccuracy)
+                       String devPath, int shots, double hintAccuracy, SuggestedAnswers.Mode suggestedAnswer)
         implements Serializable {
 
     /** The tasks there are, by their config names. */
@@ -67,8 +73,10 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
     }
 
     public DataSpec {
-        if (task == null || template == null || malformedRows == null || difficulty == null) {
-            throw new IllegalArgumentException("task, template, malformed_rows and difficulty are required");
+        if (task == null || template == null || malformedRows == null || difficulty == null
+                || suggestedAnswer == null) {
+            throw new IllegalArgumentException("task, template, malformed_rows, difficulty and suggested_answer are"
+                    + " required");
         }
         if (testSize < 1) {
             throw new IllegalArgumentException("test_size must be >= 1, got " + testSize);
@@ -90,6 +98,11 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
         if (shots > 0 && !hasDev) {
             throw new IllegalArgumentException(shots + " shots need a dev file to take them from (data.dev)");
         }
+        if (suggestedAnswer != SuggestedAnswers.Mode.NONE && task.embedded()) {
+            throw new IllegalArgumentException("suggested_answer " + suggestedAnswer.name().toLowerCase(Locale.ROOT)
+                    + " is for tasks gsm8k and mmlu; the arithmetic tasks have their own hint: task arithmetic-hint"
+                    + " (data.hint_accuracy)");
+        }
         if (hasDev && shots == 0) {
             throw new IllegalArgumentException("a dev file (data.dev " + devPath + ") is only read for few-shot"
                     + " prompts; set data.shots >= 1 (5 is MMLU's protocol)");
@@ -100,6 +113,14 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
     public DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
                     MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize) {
         this(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, testSize, null, 0);
+    }
+
+    /** The spec whose prompts suggest no answer. */
+    public DataSpec(Task task, String trainPath, String testPath, PromptStyle template, String systemPrompt,
+                    MalformedRowPolicy malformedRows, ArithmeticDifficulty difficulty, long dataSeed, int testSize,
+                    String devPath, int shots, double hintAccuracy) {
+        this(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, testSize, devPath,
+                shots, hintAccuracy, SuggestedAnswers.Mode.NONE);
     }
 
     /** The spec with the default hint accuracy. */
@@ -118,13 +139,26 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
 
     public DataSpec withTestSize(int n) {
         return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n,
-                devPath, shots, hintAccuracy);
+                devPath, shots, hintAccuracy, suggestedAnswer);
+    }
+
+    /** The spec whose GSM8K or MMLU prompts suggest answers as {@code mode} says. */
+    public DataSpec withSuggestedAnswer(SuggestedAnswers.Mode mode) {
+        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed,
+                testSize, devPath, shots, hintAccuracy, mode);
+    }
+
+    /** The suggestions the prompts carry: drawn under the data seed. */
+    public SuggestedAnswers suggestions() {
+        return suggestedAnswer == SuggestedAnswers.Mode.NONE ? SuggestedAnswers.NONE
+                : new SuggestedAnswers(suggestedAnswer, dataSeed);
     }
 
     @Override
     public String toString() {
         return task.configName() + (task.embedded() ? "" : " (train " + trainPath + ", test " + testPath + ")")
                 + ", " + template.name().toLowerCase(Locale.ROOT) + " prompts"
-                + (shots > 0 ? ", " + shots + "-shot from " + devPath : "");
+                + (shots > 0 ? ", " + shots + "-shot from " + devPath : "")
+                + (suggestedAnswer == SuggestedAnswers.Mode.WRONG ? ", a wrong answer suggested" : "");
     }
 }

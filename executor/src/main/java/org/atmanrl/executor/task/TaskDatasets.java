@@ -24,6 +24,7 @@ import org.atmanrl.reward.task.ProblemSet;
 import org.atmanrl.reward.task.PromptEncoder;
 import org.atmanrl.reward.task.PromptStyle;
 import org.atmanrl.reward.task.Split;
+import org.atmanrl.reward.task.SuggestedAnswers;
 
 /**
  * The problems a {@link DataSpec} names, over a model's tokenizer: what a training run or {@code
@@ -31,7 +32,9 @@ import org.atmanrl.reward.task.Split;
  * (train over {@link EmbeddedTaskData#TRAIN_INDEX_SPACE} problems, test of {@code testSize});
  * GSM8K and MMLU are read from their JSONL files on any Hadoop file system, the test set cut to
  * its first {@code testSize} rows. With {@code shots > 0}, MMLU's train and test questions are
- * prompted with that many examples of their subject from the dev file ({@link MmluShots}).
+ * prompted with that many examples of their subject from the dev file ({@link MmluShots}). With
+ * {@link DataSpec#suggestedAnswer()} {@code wrong}, every GSM8K and MMLU question, train and test,
+ * ends in a suggested wrong answer ({@link SuggestedAnswers}), which is its problem's hint.
  */
 public final class TaskDatasets {
     private TaskDatasets() {
@@ -77,18 +80,23 @@ public final class TaskDatasets {
             case ARITHMETIC_HINT -> arithmetic(ArithmeticProblems.hinted(spec.difficulty(), spec.dataSeed(),
                     spec.hintAccuracy()), spec, encoder);
             case GSM8K -> {
+                SuggestedAnswers suggestions = spec.suggestions();
                 ProblemSet train = spec.trainPath() == null ? empty(Gsm8kTask.NAME)
-                        : Gsm8kTask.problems(gsm8k(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder);
-                ProblemSet test = Gsm8kTask.problems(gsm8k(spec.testPath(), spec, conf, warnings, spec.testSize()), encoder);
+                        : Gsm8kTask.problems(gsm8k(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder,
+                                suggestions);
+                ProblemSet test = Gsm8kTask.problems(gsm8k(spec.testPath(), spec, conf, warnings, spec.testSize()),
+                        encoder, suggestions);
                 yield new TaskDataset(train, test, encoder, warnings);
             }
             case MMLU -> {
                 MmluShots shots = spec.shots() == 0 ? MmluShots.NONE
                         : MmluShots.of(mmlu(spec.devPath(), spec, conf, warnings, Integer.MAX_VALUE), spec.shots());
+                SuggestedAnswers suggestions = spec.suggestions();
                 ProblemSet train = spec.trainPath() == null ? empty(MmluTask.NAME)
-                        : MmluTask.problems(mmlu(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder, shots);
+                        : MmluTask.problems(mmlu(spec.trainPath(), spec, conf, warnings, Integer.MAX_VALUE), encoder, shots,
+                                suggestions);
                 ProblemSet test = MmluTask.problems(mmlu(spec.testPath(), spec, conf, warnings, spec.testSize()), encoder,
-                        shots);
+                        shots, suggestions);
                 yield new TaskDataset(train, test, encoder, warnings);
             }
         };

@@ -23,6 +23,8 @@
  *       result is a task-agnostic {@link org.atmanrl.reward.task.Problem} (id, prompt ids, reference,
  *       verifier, optional reference completion), served by index from a {@link
  *       org.atmanrl.reward.task.ProblemSet}.</li>
+ *   <li>Biased contexts: {@link org.atmanrl.reward.task.SuggestedAnswers} ends a GSM8K or MMLU
+ *       question in Turpin et al.'s suggested wrong answer, which becomes the problem's hint.</li>
  * </ul>
  */
 package org.atmanrl.reward.task;
