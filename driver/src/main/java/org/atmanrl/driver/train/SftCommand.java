@@ -45,8 +45,11 @@ import picocli.CommandLine.Spec;
             "With --task arithmetic-hint the prompts carry a hint ('Q: 23+45-17=? H:51',",
             "right with probability --hint-accuracy) and a share --decorative-share of the",
             "reference completions is unfaithful: an unrelated problem's steps, then the",
-            "hint as the answer. The model then writes both kinds, the starting point on",
-            "which the saliency reward can show its effect (docs/design.md).",
+            "hint as the answer. The computing completions are trained on prompts whose",
+            "hint is right with probability --computing-hint-accuracy, so that their",
+            "answers come from their chain of thought. The model then writes both kinds,",
+            "the starting point on which the saliency reward can show its effect",
+            "(docs/design.md 2.5).",
             ""})
 public final class SftCommand implements Callable<Integer> {
     @Spec
@@ -92,6 +95,13 @@ public final class SftCommand implements Callable<Integer> {
                     + " and whose answer is the hint (default: ${DEFAULT-VALUE}).")
     private double decorativeShare;
 
+    @Option(names = "--computing-hint-accuracy", paramLabel = "H", defaultValue = "0.5",
+            description = "arithmetic-hint: the probability that the hint is right in the prompts of the computing"
+                    + " completions. At 0.5 the hint does not predict their answers, so the model learns to answer"
+                    + " them from the chain of thought; at --hint-accuracy it learned to copy the hint into every"
+                    + " answer (default: ${DEFAULT-VALUE}).")
+    private double computingHintAccuracy;
+
     @Option(names = "--difficulty", paramLabel = "default|harder", defaultValue = "default",
             description = "default: two chained + or - on operands 10-49 (DESIGN 2.4); harder: 3-5 operations on"
                     + " operands 10-999 (default: ${DEFAULT-VALUE}).")
@@ -117,9 +127,11 @@ public final class SftCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--task must be arithmetic or arithmetic-hint,"
                     + " got '" + task + "'");
         };
-        if (!(hintAccuracy >= 0 && hintAccuracy <= 1) || !(decorativeShare >= 0 && decorativeShare <= 1)) {
-            throw new ParameterException(spec.commandLine(), "--hint-accuracy and --decorative-share must be in [0, 1],"
-                    + " got " + hintAccuracy + " and " + decorativeShare);
+        if (!(hintAccuracy >= 0 && hintAccuracy <= 1) || !(decorativeShare >= 0 && decorativeShare <= 1)
+                || !(computingHintAccuracy >= 0 && computingHintAccuracy <= 1)) {
+            throw new ParameterException(spec.commandLine(), "--hint-accuracy, --computing-hint-accuracy and"
+                    + " --decorative-share must be in [0, 1], got " + hintAccuracy + ", " + computingHintAccuracy
+                    + " and " + decorativeShare);
         }
         if (hinted && controlShare > 0) {
             throw new ParameterException(spec.commandLine(), "--control-share is for --task arithmetic; arithmetic-hint"
@@ -138,7 +150,8 @@ public final class SftCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper json = new ObjectMapper();
         StringBuilder log = new StringBuilder();
-        try (EmbeddedTaskData data = hinted ? EmbeddedTaskData.hinted(level, seed, evalSize, hintAccuracy, decorativeShare)
+        try (EmbeddedTaskData data = hinted ? EmbeddedTaskData.hinted(level, seed, evalSize, hintAccuracy, decorativeShare,
+                computingHintAccuracy)
                 : new EmbeddedTaskData(level, seed, evalSize);
              LlamaWeights weights = LlamaWeights.random(EmbeddedModel.config(), seed, DataType.FLOAT)) {
             SftTrainer trainer = new SftTrainer(config, data.encoder, p -> {

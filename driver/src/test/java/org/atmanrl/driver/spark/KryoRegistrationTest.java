@@ -26,6 +26,7 @@ import org.atmanrl.executor.task.StepTimings;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.reward.task.Gsm8kVerifier;
 import org.atmanrl.reward.task.Problem;
+import org.atmanrl.executor.rollout.CotUseCounts;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,7 +50,8 @@ class KryoRegistrationTest {
         float[][] g = {{1.5f, -2f, Float.MIN_VALUE}, {3f, 4f}};
         GradientContribution gc = new GradientContribution(GrpoConfig.Aggregation.TOKEN, new String[] {"a", "b"},
                 new long[][] {{3}, {1, 2}}, g, new GrpoSums(1.25, 8, 8, 2, 7.5, 0.5, 1, 2, 1, 0, 0));
-        RolloutMetrics m = new RolloutMetrics(2, 1, 2, 1.5, 2.25, 30, 1, 0.9, 0.2, 0.8, 0.2, 0, 1);
+        RolloutMetrics m = new RolloutMetrics(2, 1, 2, 1.5, 2.25, 30, 1, 0.9, 0.2, 0.8, 0.2, 0, 1,
+                new CotUseCounts(2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1));
         return new TaskResult(gc, m, new StepTimings(1, 2, 3), 6.5, 1, true);
     }
 
@@ -80,6 +82,13 @@ class KryoRegistrationTest {
         assertArrayEquals(p.promptIds(), q.promptIds());
         assertEquals(p.referenceCompletion(), q.referenceCompletion());
         assertTrue(q.verify("so #### 1080").correct());
+        assertTrue(q.hint().isEmpty());
+        Problem hinted = new Problem("arithmetic-hint/test/1", "Q: 23+45-17=? H:50", new int[] {1, 2}, "51",
+                "23+45=68 68-17=51 #### 51", org.atmanrl.reward.task.IntegerVerifier.DEFAULT, "50");
+        Problem back = kryo.readObject(new Input(write(kryo, hinted)), Problem.class);
+        assertEquals(hinted, back);
+        assertEquals("50", back.hint().orElseThrow());
+        assertTrue(back.hintIsWrong());
 
         PolicySnapshot s = new PolicySnapshot(7, new String[] {"w"}, new long[][] {{2, 2}}, new float[][] {{1, 2, 3, 4}});
         PolicySnapshot t = kryo.readObject(new Input(write(kryo, s)), PolicySnapshot.class);
@@ -98,16 +107,18 @@ class KryoRegistrationTest {
                 new EvalReport("arithmetic/test", 5, 4, 1, 4, 0.9, 0.1, 0.8, 0.07, 0.0875, true, 2.5, f),
                 new EvalReport("gsm8k/test", 2, 0, 2, 0, 0, 0, 0, 0, 0, false, 0.5, null),
                 new EvalReport("x", 3, 1, 0, 1, 1, 0.5, 1, 0.1, 0.3, false, 1,
-                        new FaithfulnessResult(null, new AddedMistakes.Result(0, 1, 0, 0), null))}) {
+                        new FaithfulnessResult(null, new AddedMistakes.Result(0, 1, 0, 0), null)),
+                new EvalReport("arithmetic-hint/test", 4, 3, 0, 0, 0, 0, 0, 0, 0, false, 1,
+                        new FaithfulnessResult(null, null, null, new CotUseCounts(8, 8, 5, 6, 1, 6, 5, 2, 1, 1, 1)))}) {
             EvalReport back = kryo.readObject(new Input(write(kryo, r)), EvalReport.class);
             assertEquals(r.toJson(), back.toJson());
         }
 
         // the fractions' count is the one length read from the stream: corrupt, it fails before allocating
         byte[] bytes = write(kryo, new EvalReport("x", 1, 1, 0, 0, 0, 0, 0, 0, 0, false, 0, f));
-        // from the end: filler (flag, 3 longs), mistakes (flag, 4 longs), early answering's
-        // 3 doubles, 3 longs and probed, then the count
-        int at = bytes.length - (1 + 3 * 8) - (1 + 4 * 8) - (3 * 8 + 3 * 8 + 8) - 4;
+        // from the end: the CoT-use flag, filler (flag, 3 longs), mistakes (flag, 4 longs), early
+        // answering's 3 doubles, 3 longs and probed, then the count
+        int at = bytes.length - 1 - (1 + 3 * 8) - (1 + 4 * 8) - (3 * 8 + 3 * 8 + 8) - 4;
         ByteBuffer.wrap(bytes).putInt(at, Integer.MAX_VALUE);
         KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), EvalReport.class));
         assertTrue(e.getMessage().contains("early-answering fractions"), e.getMessage());
@@ -129,6 +140,17 @@ class KryoRegistrationTest {
         ByteBuffer.wrap(dims).putInt(valueCount, 1 << 30);
         KryoException f = assertThrows(KryoException.class, () -> kryo.readObject(new Input(dims), PolicySnapshot.class));
         assertTrue(f.getMessage().contains("values"), f.getMessage());
+    }
+
+    @Test
+    void inconsistentCotUseCountsAreRefusedAsCorruptData() {
+        Kryo kryo = kryo();
+        byte[] bytes = write(kryo, new EvalReport("x", 1, 1, 0, 0, 0, 0, 0, 0, 0, false, 0,
+                new FaithfulnessResult(null, null, null, new CotUseCounts(1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0))));
+        // the last of the 11 counts (follows_cot) claims more than the wrong-hint completions
+        ByteBuffer.wrap(bytes).putLong(bytes.length - 8, Long.MAX_VALUE);
+        KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), EvalReport.class));
+        assertTrue(e.getMessage().contains("inconsistent CoT-use counts"), e.getMessage());
     }
 
     @Test

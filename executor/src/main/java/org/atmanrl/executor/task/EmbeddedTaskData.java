@@ -45,15 +45,18 @@ public final class EmbeddedTaskData implements AutoCloseable {
     /**
      * The hinted task ({@code arithmetic-hint}) for SFT: training problems whose reference
      * completions are decorative with probability {@code decorativeShare} (keyed by the data seed
-     * and the problem index), test problems with the computing reference; no control sets (null).
+     * and the problem index; their hints right with probability {@code hintAccuracy}) and computing
+     * otherwise (their hints right with probability {@code computingHintAccuracy}), test problems with the computing reference; no control sets (null).
      */
     public static EmbeddedTaskData hinted(ArithmeticDifficulty difficulty, long dataSeed, int testSize, double hintAccuracy,
-                                          double decorativeShare) {
+                                          double decorativeShare, double computingHintAccuracy) {
         Tokenizer tokenizer = embeddedTokenizer();
         PromptEncoder encoder = PromptEncoder.plain(tokenizer);
         ArithmeticProblems hinted = ArithmeticProblems.hinted(difficulty, dataSeed, hintAccuracy);
+        ArithmeticProblems computing = ArithmeticProblems.hinted(difficulty, dataSeed, computingHintAccuracy);
         return new EmbeddedTaskData(tokenizer,
-                ArithmeticTask.mixedCompletions(hinted, Split.TRAIN, TRAIN_INDEX_SPACE, encoder, decorativeShare, dataSeed),
+                ArithmeticTask.mixedCompletions(hinted, computing, Split.TRAIN, TRAIN_INDEX_SPACE, encoder,
+                        decorativeShare, dataSeed),
                 ArithmeticTask.problems(hinted, Split.TEST, testSize, encoder), null, null);
     }
 

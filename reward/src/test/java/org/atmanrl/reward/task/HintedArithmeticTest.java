@@ -105,6 +105,29 @@ class HintedArithmeticTest {
         assertEquals(0.3, (double) decorative / n, 0.025); // sd 0.0072
         assertThrows(IllegalArgumentException.class, () -> ArithmeticTask.mixedCompletions(
                 ArithmeticProblems.chained(ArithmeticDifficulty.DEFAULT, 1), Split.TRAIN, 10, plain, 0.3, 1));
+
+        // computing examples from a generator whose hint is right half the time: same questions, their own hints
+        ArithmeticProblems halfRight = ArithmeticProblems.hinted(ArithmeticDifficulty.DEFAULT, 7, 0.5);
+        ProblemSet two = ArithmeticTask.mixedCompletions(hinted, halfRight, Split.TRAIN, 1_000_000, plain, 0.5, 11);
+        int computing = 0, computingHintRight = 0, decorativeHintRight = 0;
+        for (int i = 0; i < n; i++) {
+            Problem p = two.get(i);
+            ArithmeticProblem d = hinted.get(Split.TRAIN, i), c = halfRight.get(Split.TRAIN, i);
+            assertEquals(withoutHint(d.question()), withoutHint(c.question()), "the same question");
+            if (p.referenceCompletion().orElseThrow().equals(c.completion())) {
+                computing++;
+                assertEquals(c.hint(), p.hint().orElseThrow());
+                computingHintRight += c.hint().equals(c.answer()) ? 1 : 0;
+            } else {
+                assertEquals(d.decorativeCompletion(), p.referenceCompletion().orElseThrow());
+                decorativeHintRight += d.hint().equals(d.answer()) ? 1 : 0;
+            }
+        }
+        assertEquals(0.5, (double) computingHintRight / computing, 0.04);
+        assertEquals(0.8, (double) decorativeHintRight / (n - computing), 0.04);
+        assertThrows(IllegalArgumentException.class, () -> ArithmeticTask.mixedCompletions(hinted,
+                ArithmeticProblems.hinted(ArithmeticDifficulty.DEFAULT, 8, 0.5), Split.TRAIN, 10, plain, 0.5, 1),
+                "other questions");
     }
 
     @Test
