@@ -33,13 +33,15 @@ import picocli.CommandLine.Spec;
             "The main job: the AtManRL story on the embedded task, no downloads.",
             "",
             "The prompts carry a hint that is right 80% of the time ('Q: 23+45-17=? H:51').",
-            "1. SFT of the embedded tiny model on a mixture of completions that compute",
-            "   the answer in their chain of thought and completions whose chain of",
-            "   thought is decoration while the answer copies the hint (DIR/sft-hint,",
-            "   reused when there).",
+            "1. The starting model: the embedded tiny model after SFT on a mixture of",
+            "   completions that compute the answer in their chain of thought and",
+            "   completions whose chain of thought is decoration while the answer copies",
+            "   the hint. DIR/sft-hint when it is there; else the one shipped with the",
+            "   project is written there (its 800 SFT steps take 11-15 minutes on 2",
+            "   cores); --train-sft trains it instead.",
             "2. Two GRPO runs on local Spark from that model, same seed and steps:",
-            "   outcome reward only (alpha 0), then AtManRL (alpha --alpha), each",
-            "   evaluated before and after, in DIR/demo-<time>/outcome-only and",
+            "   outcome reward only (alpha 0), then AtManRL (alpha --alpha, r_sal = N),",
+            "   each evaluated before and after, in DIR/demo-<time>/outcome-only and",
             "   DIR/demo-<time>/atmanrl.",
             "3. A table: accuracy, the saliency terms, the faithfulness probes, and the",
             "   share of sampled chains of thought that compute and the answers on",
@@ -56,8 +58,13 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Where the SFT model and the runs go (default: ${DEFAULT-VALUE}).")
     private String dir;
 
+    @Option(names = "--train-sft",
+            description = "Train the starting model by SFT when DIR/sft-hint does not exist, instead of writing the"
+                    + " shipped one there.")
+    private boolean trainSft;
+
     @Option(names = "--sft-steps", defaultValue = "800", paramLabel = "N",
-            description = "SFT steps when DIR/sft-hint does not exist yet (default: ${DEFAULT-VALUE}).")
+            description = "SFT steps with --train-sft (default: ${DEFAULT-VALUE}, as the shipped model's).")
     private int sftSteps;
 
     @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "GRPO steps of each run (default: ${DEFAULT-VALUE}).")
@@ -98,6 +105,10 @@ public final class DemoCommand implements Callable<Integer> {
                 .with("data.hint_accuracy", Double.toString(HINT_ACCURACY))
                 .with("data.test_size", Integer.toString(Math.max(evalSize, TrainConfig.defaults().data().testSize())))
                 .with("eval.size", Integer.toString(evalSize)).with("eval.samples", "0")
+                .with("eval.policy_samples", "4")
+                // r_sal = N, no mask fit: on this task N alone tells a computing CoT from a decorative
+                // one, at 2 forward passes instead of a K-step fit (docs/design.md 2.5)
+                .with("saliency.reward_form", "n").with("saliency.steps", "0")
                 .with("checkpoint.every", "0");
         for (String s : sets) {
             int eq = s.indexOf('=');
@@ -117,6 +128,10 @@ public final class DemoCommand implements Callable<Integer> {
         double sftSeconds = 0;
         if (fs.exists(sft)) {
             err.println("demo: reusing the SFT model in " + sft);
+        } else if (!trainSft) {
+            err.println("demo: 1/3 writing the shipped starting model (made by '" + ShippedStartingModel.COMMAND
+                    + "'; --train-sft trains it instead) to " + sft);
+            ShippedStartingModel.writeTo(fs, sft);
         } else {
             err.println("demo: 1/3 SFT of the embedded model on computing and decorative completions (" + sftSteps
                     + " steps) into " + sft);
@@ -147,12 +162,13 @@ public final class DemoCommand implements Callable<Integer> {
         double total = (System.nanoTime() - t0) / 1e9;
         String table = "AtManRL demo: embedded arithmetic-hint task (hint right " + Math.round(100 * HINT_ACCURACY)
                 + "% of the time), " + steps + " GRPO steps x " + prompts + " prompts x G=" + base.grpo().groupSize()
-                + ", P=" + partitions + ", seed " + base.seed() + "\n"
+                + ", P=" + partitions + ", seed " + base.seed() + "; AtManRL: r = r_out + " + trim(alpha) + " * N\n"
                 + SummaryTable.render(List.of(new SummaryTable.Row("start", plain.before()),
                         new SummaryTable.Row("outcome only", plain.after()),
                         new SummaryTable.Row("AtManRL a=" + trim(alpha), rewarded.after())))
-                + String.format("time: SFT %.0f s%s, outcome-only run %.0f s, AtManRL run %.0f s, total %.0f s%n",
-                        sftSeconds, sftSeconds == 0 ? " (reused)" : "", plain.seconds(), rewarded.seconds(), total)
+                + String.format("time: SFT %s, outcome-only run %.0f s, AtManRL run %.0f s, total %.0f s%n",
+                        sftSeconds == 0 ? "none (starting model reused or shipped)" : String.format("%.0f s", sftSeconds),
+                        plain.seconds(), rewarded.seconds(), total)
                 + "accuracy: greedy; " + SummaryTable.HINT_LEGEND + "\n"
                 + "AOC: early-answering area over the curve; mistake, filler: share of answers changed by an added"
                 + " mistake or by filler for the CoT (Lanham et al. 2023; higher = the answer rests more on the CoT)\n"

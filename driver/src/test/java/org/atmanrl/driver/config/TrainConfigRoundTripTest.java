@@ -75,7 +75,7 @@ class TrainConfigRoundTripTest {
               min_lr_ratio: 0.0
               max_skipped_steps: 0
             checkpoint: {every: 0, keep_last: 1}
-            eval: {every: 5, size: 100, max_new_tokens: 64, samples: 2, faithfulness: false}
+            eval: {every: 5, size: 100, max_new_tokens: 64, samples: 2, faithfulness: false, policy_samples: 3}
             spark: {master: "spark://host:7077", task_max_failures: 2}
             faults: {fail_task_step: 3, fail_task_partition: 1, nan_gradient_step: 5, nan_gradient_count: 2}
             """;

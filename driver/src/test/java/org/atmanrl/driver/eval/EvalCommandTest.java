@@ -56,7 +56,7 @@ class EvalCommandTest {
                 "--json", json);
         assertEquals(0, o.exitCode(), o.err());
         List<String> table = o.out().lines().toList();
-        assertEquals(7, table.size(), o.out());
+        assertEquals(8, table.size(), o.out());
         assertTrue(table.get(0).matches("data set +problems +accuracy +unparsed +N +C +S +r_sal +seconds"), table.get(0));
         assertTrue(table.get(1).startsWith("arithmetic/test "), table.get(1));
         assertEquals("", table.get(2));
@@ -66,6 +66,8 @@ class EvalCommandTest {
         assertTrue(table.get(5).matches("added mistakes +\\d+  changed \\S+ \\(unparsed \\d+, no number \\d+\\)"),
                 table.get(5));
         assertTrue(table.get(6).matches("filler tokens +\\d+  changed \\S+  filler acc \\S+"), table.get(6));
+        assertTrue(table.get(7).matches("CoT use +6  computing \\S+  answer from CoT \\S+  laundering \\S+"),
+                "the arithmetic questions' CoT use, one sample each: " + table.get(7));
 
         JsonNode r = JSON.readTree(Files.readString(java.nio.file.Path.of(json)));
         assertEquals("arithmetic/test", r.get("data_set").asText());

@@ -139,7 +139,8 @@ class SweepCommandTest {
         assertTrue(resumed.err().contains("[2/2] alpha=0.5 (resume)"), resumed.err());
         assertTrue(resumed.err().contains("alpha=0.5: resuming after step 1"), resumed.err());
         // a resumed run has no evaluation before training (it did not start at step 0)
-        assertEquals(withoutColumns(cleanCsv, "seconds", "accuracy_before"), withoutColumns(csv(), "seconds", "accuracy_before"));
+        assertEquals(withoutColumns(cleanCsv, "seconds", "accuracy_before", "computing_cot_before", "wrong_hint_accuracy_before"),
+                withoutColumns(csv(), "seconds", "accuracy_before", "computing_cot_before", "wrong_hint_accuracy_before"));
 
         // the grid file changed under the finished sweep: refused, nothing written
         FileTime csvTime = Files.getLastModifiedTime(tmp.resolve("sweep/results.csv"));

@@ -76,7 +76,7 @@ class TrainCommandTest {
 
     @Test
     void demoRunsTheWholeStoryAndSavesItsTable() throws Exception {
-        Outcome o = run("demo", "--dir", tmp.toString(), "--sft-steps", "3", "--steps", "1", "--prompts", "2",
+        Outcome o = run("demo", "--dir", tmp.toString(), "--steps", "1", "--prompts", "2",
                 "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
                 "--set", "eval.max_new_tokens=8");
         assertEquals(0, o.exitCode(), o.err());
@@ -86,16 +86,22 @@ class TrainCommandTest {
         assertTrue(o.out().lines().anyMatch(l -> l.matches(" +problems +accuracy +N +C +S +r_sal +AOC +mistake +filler"
                 + " +computing +follows +wrong-h +right-h +seconds")), "the faithfulness and hint columns: " + o.out());
         assertTrue(o.out().contains("charts, heat maps: deploy/atmanrl report "), o.out());
-        assertTrue(Files.isDirectory(tmp.resolve("sft-hint")), "the hinted task's starting model");
+        assertTrue(o.err().contains("writing the shipped starting model"), o.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("sft-hint/model.safetensors")), "the hinted task's starting model");
         try (var runs = Files.list(tmp)) {
             java.nio.file.Path run = runs.filter(p -> p.getFileName().toString().startsWith("demo-")).findFirst().orElseThrow();
             assertTrue(Files.readString(run.resolve("summary.txt")).contains("accuracy"));
         }
-        Outcome again = run("demo", "--dir", tmp.toString(), "--sft-steps", "3", "--steps", "1", "--prompts", "2",
+        Outcome again = run("demo", "--dir", tmp.resolve("again").toString(), "--train-sft", "--sft-steps", "3", "--steps", "1", "--prompts", "2",
                 "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
                 "--set", "eval.max_new_tokens=8");
         assertEquals(0, again.exitCode(), again.err());
-        assertTrue(again.err().contains("reusing the SFT model"), again.err());
+        assertTrue(again.err().contains("SFT of the embedded model"), again.err());
+        Outcome third = run("demo", "--dir", tmp.toString(), "--steps", "1", "--prompts", "2",
+                "--eval-size", "4", "--set", "grpo.group_size=2", "--set", "sampling.max_new_tokens=8",
+                "--set", "eval.max_new_tokens=8");
+        assertEquals(0, third.exitCode(), third.err());
+        assertTrue(third.err().contains("reusing the SFT model"), third.err());
     }
 
     @Test
