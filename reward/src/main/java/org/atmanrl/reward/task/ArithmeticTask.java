@@ -83,8 +83,7 @@ public final class ArithmeticTask {
 
     /** Whether problem {@code i} of a mixture gets the decorative completion. */
     static boolean decorative(long mixSeed, long i, double share) {
-        long bits = org.atmanrl.model.RowRandom.mix(org.atmanrl.model.RowRandom.mix(mixSeed, 0x6465636fL), i);
-        return (bits >>> 11) * 0x1.0p-53 < share;
+        return org.atmanrl.model.RowRandom.uniform(mixSeed, 0x6465636fL, i) < share;
     }
 
     /** Problems 0 to {@code size - 1} of {@code split}, built when asked for. */
