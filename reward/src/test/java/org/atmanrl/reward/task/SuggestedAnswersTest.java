@@ -28,10 +28,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the reference, drawn per (data seed, problem id).
  */
 class SuggestedAnswersTest {
-    private static final Gsm8kRow JANET = new Gsm8kRow(3, "Janet's ducks lay 16 eggs per day. How much does she make?",
-            "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18");
-    private static final MmluRow ALGEBRA = new MmluRow(7, "abstract_algebra",
-            "Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.", List.of("0", "1", "2", "3"), "B");
+    // the rows whose plain prompts TaskPromptsTest pins, so the suggestion is the only difference
+    private static final Gsm8kRow JANET = TaskPromptsTest.JANET;
+    private static final MmluRow ALGEBRA = TaskPromptsTest.ALGEBRA;
 
     private static Tokenizer chars;
     private static PromptEncoder plain;

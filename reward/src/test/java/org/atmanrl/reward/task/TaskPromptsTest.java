@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /** Prompts and reference completions as token ids, and the Problem shape, on the embedded character tokenizer. */
 class TaskPromptsTest {
-    private static final Gsm8kRow JANET = new Gsm8kRow(3, "Janet's ducks lay 16 eggs per day. How much does she make?",
+    static final Gsm8kRow JANET = new Gsm8kRow(3, "Janet's ducks lay 16 eggs per day. How much does she make?",
             "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18");
-    private static final MmluRow ALGEBRA = new MmluRow(7, "abstract_algebra",
+    static final MmluRow ALGEBRA = new MmluRow(7, "abstract_algebra",
             "Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.", List.of("0", "1", "2", "3"), "B");
 
     private static Tokenizer chars;
