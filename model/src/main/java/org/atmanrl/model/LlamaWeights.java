@@ -205,7 +205,11 @@ public final class LlamaWeights implements AutoCloseable {
         return Nd4j.zeros(a.dataType(), a.shape());
     }
 
-    private static INDArray normal(long seed, String name, double std, DataType dtype, long rows, long cols) {
+    /**
+     * A {@code [rows, cols]} array of normal draws with standard deviation {@code std}, a pure
+     * function of {@code (seed, name)}: the same bytes on every machine and thread count.
+     */
+    public static INDArray normal(long seed, String name, double std, DataType dtype, long rows, long cols) {
         SplittableRandom rng = new SplittableRandom(RowRandom.mix(seed, name.hashCode()));
         int n = Math.toIntExact(rows * cols);
         if (dtype == DataType.DOUBLE) {

@@ -17,9 +17,26 @@ import org.atmanrl.model.io.HfConfig;
  * @param modelConfig the model's config.json; must describe {@code weights}
  * @param modelFiles  tokenizer and generation files by name, copied into the model directory
  * @param optimizer   AdamW's moments and step count (its step need not equal {@code step})
+ * @param maskHead    the mask network and its optimizer (docs/design.md 2.6), or null without one
  */
 public record Checkpoint(long step, HfConfig modelConfig, LlamaWeights weights, Map<String, byte[]> modelFiles,
-                         AdamW.State optimizer, byte[] runState, byte[] config) implements AutoCloseable {
+                         AdamW.State optimizer, byte[] runState, byte[] config, MaskHeadState maskHead)
+        implements AutoCloseable {
+
+    /** The mask network's part of a checkpoint: its weights with what they were made for, and its AdamW state. */
+    public record MaskHeadState(MaskHeadFiles.Head head, AdamW.State optimizer) {
+        public MaskHeadState {
+            Objects.requireNonNull(head, "head");
+            Objects.requireNonNull(optimizer, "optimizer");
+        }
+    }
+
+    /** A checkpoint of a run without the mask network. */
+    public Checkpoint(long step, HfConfig modelConfig, LlamaWeights weights, Map<String, byte[]> modelFiles,
+                      AdamW.State optimizer, byte[] runState, byte[] config) {
+        this(step, modelConfig, weights, modelFiles, optimizer, runState, config, null);
+    }
+
     public Checkpoint {
         if (step < 0) {
             throw new IllegalArgumentException("step must be >= 0, got " + step);
@@ -35,6 +52,10 @@ public record Checkpoint(long step, HfConfig modelConfig, LlamaWeights weights, 
         }
         Objects.requireNonNull(modelFiles, "modelFiles");
         modelFiles = Collections.unmodifiableMap(new TreeMap<>(modelFiles));
+        if (maskHead != null && maskHead.head().hiddenSize() != weights.config().hiddenSize()) {
+            throw new IllegalArgumentException("the mask network reads hidden size " + maskHead.head().hiddenSize()
+                    + " but the model's is " + weights.config().hiddenSize());
+        }
     }
 
     /** Frees the weights' off-heap buffers; the rest is on the heap. */

@@ -212,7 +212,7 @@ record CheckpointManifest(long step, Map<String, FileEntry> files) {
             if (path.startsWith(prefix)) {
                 String name = path.substring(prefix.length());
                 if (!name.equals(HfConfig.FILE) && !name.endsWith(".safetensors")
-                        && !name.equals(ShardIndex.FILE)) {
+                        && !name.equals(ShardIndex.FILE) && !name.equals(MaskHeadFiles.CONFIG)) {
                     names.add(name);
                 }
             }

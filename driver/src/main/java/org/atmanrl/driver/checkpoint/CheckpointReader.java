@@ -39,7 +39,12 @@ final class CheckpointReader {
                     LlamaWeights.shapes(model.config().model()));
             byte[] runState = readSmall(fs, new Path(dir, CheckpointLayout.RUN_STATE));
             byte[] config = readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
-            return new Checkpoint(step, model.config(), model.weights(), modelFiles, optimizer, runState, config);
+            Checkpoint.MaskHeadState head = null;
+            if (MaskHeadFiles.present(fs, modelDir)) {
+                MaskHeadFiles.Head h = MaskHeadFiles.read(fs, modelDir, model.config().model().hiddenSize());
+                head = new Checkpoint.MaskHeadState(h, MaskHeadFiles.readOptimizer(fs, dir, h));
+            }
+            return new Checkpoint(step, model.config(), model.weights(), modelFiles, optimizer, runState, config, head);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;

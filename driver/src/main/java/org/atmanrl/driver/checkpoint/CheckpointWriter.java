@@ -54,6 +54,10 @@ final class CheckpointWriter {
                 SaveOptions.of(SafetensorsDType.F32), c.modelFiles());
         OptimizerStateFile.write(fs, new Path(dir, CheckpointLayout.OPTIMIZER), c.optimizer(),
                 LlamaWeights.shapes(c.modelConfig().model()));
+        if (c.maskHead() != null) {
+            MaskHeadFiles.write(fs, new Path(dir, CheckpointLayout.MODEL), c.maskHead().head());
+            MaskHeadFiles.writeOptimizer(fs, dir, c.maskHead().optimizer(), c.maskHead().head());
+        }
         ModelDirectory.writeSmall(fs, new Path(dir, CheckpointLayout.RUN_STATE), c.runState());
         ModelDirectory.writeSmall(fs, new Path(dir, CheckpointLayout.CONFIG), c.config());
         CheckpointManifest manifest = CheckpointManifest.describe(fs, dir, c.step());

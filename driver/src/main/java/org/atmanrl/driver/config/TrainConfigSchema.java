@@ -9,6 +9,7 @@ import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.task.ArithmeticDifficulty;
 import org.atmanrl.reward.task.MalformedRowPolicy;
@@ -85,6 +86,10 @@ final class TrainConfigSchema {
             new Key("saliency.reward_form", ValueType.oneOf(SaliencyConfig.RewardForm.class), c -> c.saliency().form()),
             new Key("saliency.perturbation_factor", ValueType.number("in (0, 1)"), c -> c.saliency().perturbationFactor()),
             new Key("saliency.max_rows_per_pass", ValueType.integer(AT_LEAST_1), c -> c.saliency().maxRowsPerPass()),
+            new Key("saliency.mask", ValueType.oneOf(SaliencyConfig.MaskSource.class), c -> c.saliency().mask()),
+            new Key("saliency.head_rank", ValueType.integer("in 1.." + MaskHead.MAX_RANK), c -> c.saliency().headRank()),
+            new Key("saliency.head_lr", ValueType.number("> 0"), c -> c.saliency().headLearningRate()),
+            new Key("saliency.audit_every", ValueType.integer(AT_LEAST_0), c -> c.saliency().auditEvery()),
             new Key("saliency.metrics_when_off", ValueType.bool(), TrainConfig::saliencyMetrics),
 
             new Key("optimizer.lr", ValueType.number(">= 0"), c -> c.optimizer().lr()),
@@ -176,7 +181,9 @@ final class TrainConfigSchema {
                 x.real("saliency.theta0"), x.real("saliency.lambda"), x.real("saliency.epsilon"),
                 (SaliencyConfig.MaskObjective) v.apply("saliency.objective"),
                 (SaliencyConfig.RewardForm) v.apply("saliency.reward_form"), x.real("saliency.alpha"),
-                x.real("saliency.perturbation_factor"), x.int32("saliency.max_rows_per_pass"));
+                x.real("saliency.perturbation_factor"), x.int32("saliency.max_rows_per_pass"),
+                (SaliencyConfig.MaskSource) v.apply("saliency.mask"), x.int32("saliency.head_rank"),
+                x.real("saliency.head_lr"), x.int32("saliency.audit_every"));
         AdamW.Config adam = new AdamW.Config(x.real("optimizer.beta1"), x.real("optimizer.beta2"),
                 x.real("optimizer.eps"), x.real("optimizer.weight_decay"), (AdamW.DecayScope) v.apply("optimizer.decay_scope"));
         OptimizerSettings optimizer = new OptimizerSettings(x.real("optimizer.lr"), adam, x.real("optimizer.clip_norm"),

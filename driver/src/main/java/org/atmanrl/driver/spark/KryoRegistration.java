@@ -14,9 +14,12 @@ import org.atmanrl.executor.eval.FillerTokens;
 import org.atmanrl.executor.grpo.GradientContribution;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.grpo.GrpoSums;
+import org.atmanrl.executor.task.MaskAudit;
+import org.atmanrl.executor.task.MaskHeadSums;
 import org.atmanrl.executor.task.RolloutMetrics;
 import org.atmanrl.executor.task.StepTimings;
 import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.model.NamedArrays;
 import org.atmanrl.reward.task.Gsm8kVerifier;
 import org.atmanrl.reward.task.IntegerVerifier;
 import org.atmanrl.reward.task.MultipleChoiceVerifier;
@@ -96,6 +99,28 @@ public final class KryoRegistration implements KryoRegistrator {
     record Tensors(String[] names, long[][] shapes, float[][] values) {
     }
 
+    static void writeTensors(Output out, NamedArrays t) {
+        int n = t.size();
+        String[] names = new String[n];
+        long[][] shapes = new long[n][];
+        float[][] values = new float[n][];
+        for (int i = 0; i < n; i++) {
+            names[i] = t.name(i);
+            shapes[i] = t.shape(i);
+            values[i] = t.values(i);
+        }
+        writeTensors(out, names, shapes, values);
+    }
+
+    static NamedArrays readNamedArrays(Input in) {
+        Tensors t = readTensors(in);
+        try {
+            return new NamedArrays(t.names(), t.shapes(), t.values());
+        } catch (IllegalArgumentException e) {
+            throw new KryoException(e.getMessage());
+        }
+    }
+
     static Tensors readTensors(Input in) {
         int n = checkedLength(in.readInt(), MAX_TENSORS, "tensor count");
         String[] names = new String[n];
@@ -127,23 +152,13 @@ public final class KryoRegistration implements KryoRegistrator {
         @Override
         public void write(Kryo kryo, Output out, PolicySnapshot s) {
             out.writeLong(s.version());
-            int n = s.tensors();
-            String[] names = new String[n];
-            long[][] shapes = new long[n][];
-            float[][] values = new float[n][];
-            for (int i = 0; i < n; i++) {
-                names[i] = s.name(i);
-                shapes[i] = s.shape(i);
-                values[i] = s.values(i);
-            }
-            writeTensors(out, names, shapes, values);
+            writeTensors(out, s.tensors());
         }
 
         @Override
         public PolicySnapshot read(Kryo kryo, Input in, Class<PolicySnapshot> type) {
             long version = in.readLong();
-            Tensors t = readTensors(in);
-            return new PolicySnapshot(version, t.names(), t.shapes(), t.values());
+            return new PolicySnapshot(version, readNamedArrays(in));
         }
     }
 
@@ -248,6 +263,21 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeDouble(r.slowestTask());
             out.writeInt(r.tasks());
             out.writeBoolean(r.masksCollapsed());
+            MaskHeadSums h = r.head();
+            out.writeBoolean(h != null);
+            if (h != null) {
+                writeTensors(out, h.gradientSums());
+                out.writeDouble(h.objectiveSum());
+                out.writeLong(h.rows());
+            }
+            MaskAudit a = r.audit();
+            out.writeLong(a.rows());
+            out.writeLong(a.tokens());
+            out.writeDouble(a.absGapSum());
+            out.writeLong(a.ranked());
+            out.writeDouble(a.spearmanSum());
+            out.writeDouble(a.objectiveNetwork());
+            out.writeDouble(a.objectiveFitted());
         }
 
         @Override
@@ -262,7 +292,18 @@ public final class KryoRegistration implements KryoRegistrator {
                     in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
                     in.readLong(), in.readLong(), readCotUse(in));
             StepTimings timings = new StepTimings(in.readDouble(), in.readDouble(), in.readDouble());
-            return new TaskResult(g, m, timings, in.readDouble(), in.readInt(), in.readBoolean());
+            double slowest = in.readDouble();
+            int tasks = in.readInt();
+            boolean collapsed = in.readBoolean();
+            try {
+                MaskHeadSums head = in.readBoolean()
+                        ? new MaskHeadSums(readNamedArrays(in), in.readDouble(), in.readLong()) : null;
+                MaskAudit audit = new MaskAudit(in.readLong(), in.readLong(), in.readDouble(), in.readLong(),
+                        in.readDouble(), in.readDouble(), in.readDouble());
+                return new TaskResult(g, m, timings, slowest, tasks, collapsed, head, audit);
+            } catch (IllegalArgumentException e) {
+                throw new KryoException("task result: " + e.getMessage());
+            }
         }
     }
 

@@ -3,69 +3,55 @@ package org.atmanrl.driver.spark;
 import java.util.Arrays;
 import java.util.Map;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.NamedArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The policy as the driver broadcasts it each step: plain arrays (tensor names in checkpoint
- * order, shapes, row-major float values) and a version (the step whose rollouts it generates), so
- * no INDArray ever goes through Kryo. Executors {@linkplain #copyInto copy} it into the arrays of
- * the model they keep between steps.
+ * Trained tensors as the driver broadcasts them each step: {@link NamedArrays} (tensor names in
+ * checkpoint order, shapes, row-major float values) and a version (the step whose rollouts they
+ * generate), so no INDArray ever goes through Kryo. The policy's snapshot is {@linkplain #copyInto
+ * copied} into the arrays of the model an executor keeps between steps; the mask network's
+ * (docs/design.md 2.6) is small and read whole by each task.
  */
 public final class PolicySnapshot {
     private final long version;
-    private final String[] names;
-    private final long[][] shapes;
-    private final float[][] values;
+    private final NamedArrays tensors;
 
     PolicySnapshot(long version, String[] names, long[][] shapes, float[][] values) {
-        if (names.length != shapes.length || names.length != values.length) {
-            throw new IllegalArgumentException(names.length + " names, " + shapes.length + " shapes, " + values.length
-                    + " value arrays");
-        }
-        for (int i = 0; i < names.length; i++) {
-            if (elements(shapes[i]) != values[i].length) {
-                throw new IllegalArgumentException(names[i] + ": shape " + Arrays.toString(shapes[i]) + " but "
-                        + values[i].length + " values");
-            }
-        }
+        this(version, new NamedArrays(names, shapes, values));
+    }
+
+    PolicySnapshot(long version, NamedArrays tensors) {
         this.version = version;
-        this.names = names;
-        this.shapes = shapes;
-        this.values = values;
+        this.tensors = tensors;
     }
 
     /** A copy of {@code weights} (any data type, stored as float). */
     public static PolicySnapshot of(long version, LlamaWeights weights) {
-        Map<String, INDArray> named = weights.named();
-        String[] names = named.keySet().toArray(new String[0]);
-        long[][] shapes = new long[names.length][];
-        float[][] values = new float[names.length][];
-        for (int i = 0; i < names.length; i++) {
-            INDArray a = named.get(names[i]);
-            shapes[i] = a.shape().clone();
-            INDArray c = a.castTo(DataType.FLOAT).dup('c');
-            values[i] = c.data().asFloat();
-            c.close();
-        }
-        return new PolicySnapshot(version, names, shapes, values);
+        return of(version, weights.named());
+    }
+
+    /** A copy of named tensors (any data type, stored as float), in their map's order. */
+    public static PolicySnapshot of(long version, Map<String, INDArray> named) {
+        return new PolicySnapshot(version, NamedArrays.of(named));
     }
 
     /** Overwrites the tensors of {@code weights} (same model, same names and shapes) with this snapshot's values. */
     public void copyInto(LlamaWeights weights) {
         Map<String, INDArray> named = weights.named();
-        if (!Arrays.equals(named.keySet().toArray(new String[0]), names)) {
-            throw new IllegalArgumentException("snapshot tensors " + Arrays.toString(names) + " do not match the model's "
+        if (!named.keySet().stream().toList().equals(tensors.names())) {
+            throw new IllegalArgumentException("snapshot tensors " + tensors.names() + " do not match the model's "
                     + named.keySet());
         }
-        for (int i = 0; i < names.length; i++) {
-            INDArray target = named.get(names[i]);
-            if (!Arrays.equals(target.shape(), shapes[i])) {
-                throw new IllegalArgumentException(names[i] + ": snapshot shape " + Arrays.toString(shapes[i])
+        for (int i = 0; i < tensors.size(); i++) {
+            INDArray target = named.get(tensors.name(i));
+            if (!Arrays.equals(target.shape(), tensors.shape(i))) {
+                throw new IllegalArgumentException(tensors.name(i) + ": snapshot shape " + Arrays.toString(tensors.shape(i))
                         + ", model shape " + Arrays.toString(target.shape()));
             }
-            try (INDArray source = Nd4j.create(values[i], shapes[i], 'c')) {
+            try (INDArray source = Nd4j.create(tensors.values(i), tensors.shape(i), 'c')) {
                 target.assign(source.castTo(target.dataType()));
             }
         }
@@ -73,26 +59,9 @@ public final class PolicySnapshot {
 
     /** A new model of {@code config} holding this snapshot's values, as {@code dtype}. */
     public LlamaWeights toWeights(org.atmanrl.model.LlamaConfig config, DataType dtype) {
-        Map<String, INDArray> named = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < names.length; i++) {
-            INDArray a = Nd4j.create(values[i], shapes[i], 'c');
-            named.put(names[i], dtype == DataType.FLOAT ? a : a.castTo(dtype));
-        }
-        return LlamaWeights.fromNamed(config, named);
+        return LlamaWeights.fromNamed(config, tensors.toArrays(dtype));
     }
 
     public long version() { return version; }
-    int tensors() { return names.length; }
-    String name(int i) { return names[i]; }
-    long[] shape(int i) { return shapes[i]; }
-    float[] values(int i) { return values[i]; }
-
-    static long elements(long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
-            n = Math.multiplyExact(n, d);
-        }
-        return n;
-    }
+    public NamedArrays tensors() { return tensors; }
 }

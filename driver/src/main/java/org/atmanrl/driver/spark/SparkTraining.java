@@ -16,6 +16,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
+import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
@@ -102,8 +103,13 @@ public final class SparkTraining {
             int stale = store.removeStaleTemporaries();
             if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
             restored = store.loadNewest(DataType.FLOAT, listener::message);
-            if (restored.isPresent()) requireSameRun(restored.get());
+            if (restored.isPresent()) {
+                requireSameRun(restored.get());
+                requireMaskHead(restored.get(), store);
+            }
         }
+        boolean saliencyOn = config.saliency().alpha() > 0 || config.saliencyMetrics();
+        boolean network = saliencyOn && config.saliency().network();
 
         LlamaWeights policy;
         long firstStep;
@@ -117,16 +123,22 @@ public final class SparkTraining {
             // only now that every input has been read: a bad one leaves the output as it was
             out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             AdamW adam;
+            MaskHeadTraining maskHead = null;
             if (restored.isPresent()) {
                 Checkpoint c = restored.get();
                 policy = c.weights();
                 adam = new AdamW(config.optimizer().adam(), policy.named());
                 adam.restore(c.optimizer());
+                if (network) maskHead = MaskHeadTraining.restore(config.saliency(), c.maskHead(), config.optimizer().adam());
                 firstStep = c.step();
                 listener.message("resuming after step " + firstStep + " from its checkpoint in " + out.checkpoints());
             } else {
                 policy = start.copy(DataType.FLOAT);
                 adam = new AdamW(config.optimizer().adam(), policy.named());
+                if (network) {
+                    maskHead = MaskHeadTraining.start(config.saliency(), modelConfig.model().hiddenSize(), config.seed(),
+                            config.optimizer().adam());
+                }
                 firstStep = 0;
             }
             PolicySnapshot reference = config.grpo().needsReference() ? PolicySnapshot.of(-1, start) : null;
@@ -135,9 +147,8 @@ public final class SparkTraining {
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
                     ThreadBudget.perTask(sc.getConf(), config.partitions())));
-            RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(),
-                    config.saliency().alpha() > 0 || config.saliencyMetrics(), config.sampling().params(stop),
-                    config.saliency().maxRowsPerPass());
+            RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), saliencyOn,
+                    config.sampling().params(stop), config.saliency().maxRowsPerPass());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
             int rows = config.saliency().maxRowsPerPass();
             Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(), rows,
@@ -154,14 +165,15 @@ public final class SparkTraining {
             // restored, so that a resumed run stops where the uninterrupted one would
             int skippedInARow = restored.map(SparkTraining::skippedInARow).orElse(0);
             for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
-                ObjectNode line = step(sc, run, policy, adam, schedule, scoring, order, stop, step, skippedInARow);
+                ObjectNode line = step(sc, run, policy, adam, maskHead, schedule, scoring, order, stop, step,
+                        skippedInARow);
                 skippedInARow = line.path("skipped_in_a_row").asInt();
                 if (skippedInARow > config.optimizer().maxSkippedSteps()) {
                     metrics.add(line.toString()); // the step that stopped the run is logged too
                     out.writeMetrics(metrics);
                     listener.step(new StepReport(step + 1, config.steps(), line, line.path("seconds").path("step").asDouble()));
                     // after the step before this one: resuming retries this step's batch on the same weights
-                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, skippedInARow - 1);
+                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, maskHead, skippedInARow - 1);
                     throw diverged(step, skippedInARow, store);
                 }
                 last = step + 1;
@@ -174,7 +186,7 @@ public final class SparkTraining {
                 listener.step(new StepReport(last, config.steps(), line, line.path("seconds").path("step").asDouble()));
                 int every = config.checkpoint().every();
                 if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
-                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, skippedInARow);
+                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, maskHead, skippedInARow);
                 }
             }
             boolean finished = last == config.steps();
@@ -182,8 +194,11 @@ public final class SparkTraining {
                 after = evaluate(run, evaluation, policy, data, last);
                 writeSamples(out, policy, data);
                 if (!out.fs().exists(out.model())) {
+                    MaskHeadTraining head = maskHead;
                     ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
-                            companions);
+                            companions, (fs, dir) -> {
+                                if (head != null) MaskHeadFiles.write(fs, dir, head.files());
+                            });
                 }
             }
             run.destroy();
@@ -191,13 +206,14 @@ public final class SparkTraining {
             Outcome outcome = new Outcome(firstStep, last, finished, before, after, seconds, out.root());
             if (finished) out.write(RunDirectory.SUMMARY, summaryJson(outcome).getBytes(StandardCharsets.UTF_8));
             policy.close();
+            if (maskHead != null) maskHead.close();
             return outcome;
         }
     }
 
     private ObjectNode step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy, AdamW adam,
-                            LearningRateSchedule schedule, RolloutScoring scoring, PromptOrder order, int stop,
-                            long step, int skippedBefore) {
+                            MaskHeadTraining maskHead, LearningRateSchedule schedule, RolloutScoring scoring,
+                            PromptOrder order, int stop, long step, int skippedBefore) {
         long t0 = System.nanoTime();
         int mu = config.grpo().mu();
         List<Problem> problems = new ArrayList<>(config.promptsPerStep());
@@ -207,6 +223,7 @@ public final class SparkTraining {
         Long failStep = config.faults().failTaskStep();
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
         Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy));
+        Broadcast<PolicySnapshot> head = maskHead == null ? null : sc.broadcast(maskHead.snapshot(step));
         double broadcast = (System.nanoTime() - t0) / 1e9, job = 0, reduction = 0, updateTime = 0;
         TaskResult rollouts = null;
         NormalisedGradient gradient = null;
@@ -220,15 +237,15 @@ public final class SparkTraining {
             sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
                     + (u == 0 ? ": rollouts, saliency masks, gradient sums" : ": update " + (u + 1) + "/" + mu));
             List<TaskResult> results = sc.parallelize(problems, config.partitions())
-                    .mapPartitionsWithIndex(new StepTaskFunction(run, start, current, scoring, stop, config.seed(), step,
-                            u, u == 0 ? failPartition : -1), true)
+                    .mapPartitionsWithIndex(new StepTaskFunction(run, start, current, head, scoring, stop, config.seed(),
+                            step, u, u == 0 ? failPartition : -1), true)
                     .collect();
             long t2 = System.nanoTime();
             TaskResult merged = TaskResult.sum(results);
             // rollout metrics come with the first update; task times add up over all of them
             rollouts = u == 0 ? merged : new TaskResult(rollouts.gradient(), rollouts.metrics(),
                     rollouts.timings().plus(merged.timings()), Math.max(rollouts.slowestTask(), merged.slowestTask()),
-                    rollouts.tasks(), rollouts.masksCollapsed());
+                    rollouts.tasks(), rollouts.masksCollapsed(), rollouts.head(), rollouts.audit());
             gradient = merged.gradient().normalise();
             if (config.faults().nanGradientAt(step)) {
                 gradient.gradients()[0][0] = config.faults().poisonAt(step);
@@ -252,9 +269,21 @@ public final class SparkTraining {
             if (skipped) break;
         }
         start.destroy();
+        ObjectNode headLine = null;
+        if (maskHead != null) {
+            long h0 = System.nanoTime();
+            headLine = maskHead.update(rollouts.head()); // after the step: its tasks all read the head of its start
+            head.destroy();
+            updateTime += (System.nanoTime() - h0) / 1e9;
+        }
         StepTimes times = new StepTimes(broadcast, job, reduction, updateTime, (System.nanoTime() - t0) / 1e9);
-        return StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference(),
+        ObjectNode line = StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference(),
                 skippedBefore);
+        if (headLine != null) {
+            line.set("mask_head", headLine);
+            if (rollouts.audit().rows() > 0) line.set("mask_audit", MaskHeadTraining.auditJson(rollouts.audit()));
+        }
+        return line;
     }
 
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
@@ -290,7 +319,8 @@ public final class SparkTraining {
     }
 
     private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, LlamaWeights policy,
-                                Map<String, byte[]> companions, AdamW adam, int skippedInARow) throws IOException {
+                                Map<String, byte[]> companions, AdamW adam, MaskHeadTraining maskHead,
+                                int skippedInARow) throws IOException {
         if (store.completeSteps().contains(step)) return;
         ObjectNode state = JsonFiles.MAPPER.createObjectNode();
         state.put("step", step).put("seed", config.seed())
@@ -298,7 +328,8 @@ public final class SparkTraining {
                 .put("optimizer_steps", adam.steps())
                 .put("skipped_in_a_row", skippedInARow);
         Checkpoint c = new Checkpoint(step, modelConfig, policy, companions, adam.state(),
-                JsonFiles.MAPPER.writeValueAsBytes(state), resolvedYaml.getBytes(StandardCharsets.UTF_8));
+                JsonFiles.MAPPER.writeValueAsBytes(state), resolvedYaml.getBytes(StandardCharsets.UTF_8),
+                maskHead == null ? null : maskHead.state());
         Path dir = store.save(c);
         listener.message("checkpoint " + dir);
     }
@@ -322,6 +353,16 @@ public final class SparkTraining {
                 + "; their updates were skipped, so the weights and optimizer are "
                 + (lastGood == 0 ? "the starting ones" : "those after step " + lastGood)
                 + ", checkpointed in " + store.stepDirectory(step) + " (--resume retries step " + (step + 1) + ")");
+    }
+
+    /** A run with the mask network resumes only from a checkpoint that holds it (docs/design.md 2.6). */
+    private void requireMaskHead(Checkpoint c, CheckpointStore store) {
+        boolean needed = (config.saliency().alpha() > 0 || config.saliencyMetrics()) && config.saliency().network();
+        if (needed && c.maskHead() == null) {
+            throw new UserInputException("cannot resume: the checkpoint " + store.stepDirectory(c.step())
+                    + " has no mask network (model/" + MaskHeadFiles.WEIGHTS + ", model/" + MaskHeadFiles.CONFIG
+                    + ", mask_head_optimizer.safetensors), which saliency.mask network needs");
+        }
     }
 
     /** A resumed run must be the same run: everything but the step count, schedule of saves and Spark settings. */

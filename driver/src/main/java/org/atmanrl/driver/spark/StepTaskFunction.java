@@ -9,7 +9,9 @@ import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.executor.task.TaskStep;
+import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.task.Problem;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One Spark task of a training step's update: its partition's prompts in, one {@link TaskResult}
@@ -25,6 +27,7 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
     private final Broadcast<RunResources> run;
     private final Broadcast<PolicySnapshot> start;
     private final Broadcast<PolicySnapshot> current;
+    private final Broadcast<PolicySnapshot> head;
     private final RolloutScoring scoring;
     private final int stopToken;
     private final long seed;
@@ -32,12 +35,17 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
     private final int update;
     private final int failPartition;
 
-    /** @param failPartition the partition whose first attempt throws, or -1 for none */
+    /**
+     * @param head          the mask network at the step's start (docs/design.md 2.6), or null without it
+     * @param failPartition the partition whose first attempt throws, or -1 for none
+     */
     StepTaskFunction(Broadcast<RunResources> run, Broadcast<PolicySnapshot> start, Broadcast<PolicySnapshot> current,
-                     RolloutScoring scoring, int stopToken, long seed, long step, int update, int failPartition) {
+                     Broadcast<PolicySnapshot> head, RolloutScoring scoring, int stopToken, long seed, long step,
+                     int update, int failPartition) {
         this.run = run;
         this.start = start;
         this.current = current;
+        this.head = head;
         this.scoring = scoring;
         this.stopToken = stopToken;
         this.seed = seed;
@@ -61,11 +69,14 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
         TaskStep.Prepared prepared = update == 0 ? null : PreparedShards.get(resources.runId(), step, partition);
         if (prepared == null) {
             ExecutorModels models = ExecutorModels.acquire(resources, start.value());
+            MaskHead maskHead = head == null ? null
+                    : MaskHead.of(head.value().tensors(), scoring.saliency().theta0(), DataType.FLOAT);
             try {
-                prepared = TaskStep.prepare(models.policy, models.reference, models.tokenizer, stopToken, scoring,
-                        problems, seed, step);
+                prepared = TaskStep.prepare(models.policy, maskHead, models.reference, models.tokenizer, stopToken,
+                        scoring, problems, seed, step);
             } finally {
                 models.release();
+                if (maskHead != null) maskHead.close();
             }
             if (keep) PreparedShards.put(resources.runId(), step, partition, prepared);
         }

@@ -71,7 +71,7 @@ public final class LocalGrpoRun {
             for (int i = 0; i < settings.promptsPerStep(); i++) {
                 problems.add(train.draw(settings.seed(), step, i));
             }
-            TaskStep.Prepared prepared = TaskStep.prepare(model, ref, encoder.tokenizer(), encoder.stopToken(),
+            TaskStep.Prepared prepared = TaskStep.prepare(model, null, ref, encoder.tokenizer(), encoder.stopToken(),
                     settings.scoring(), problems, settings.seed(), step);
             ScoredRollouts scored = prepared.scored();
             NormalisedGradient last = null;

@@ -61,6 +61,10 @@ class TrainConfigRoundTripTest {
               reward_form: s_times_c
               perturbation_factor: 0.2
               max_rows_per_pass: 16
+              mask: network
+              head_rank: 8
+              head_lr: 0.01
+              audit_every: 5
               metrics_when_off: false
             optimizer:
               lr: 1.0e-6

@@ -53,7 +53,7 @@ class GrpoUpdateDirectionTest {
             RolloutScoring scoring = new RolloutScoring(grpo, SaliencyConfig.defaults(), false,
                     new SamplingParams(1.0, 1.0, 0, 24, new int[] {stop}), 64);
             LlamaModel model = new LlamaModel(policy);
-            TaskStep.Prepared prepared = TaskStep.prepare(model, null, data.tokenizer, stop, scoring, problems, 3, 0);
+            TaskStep.Prepared prepared = TaskStep.prepare(model, null, null, data.tokenizer, stop, scoring, problems, 3, 0);
             ScoredRollouts scored = prepared.scored();
 
             int g = grpo.groupSize(), positive = 0, negative = 0;

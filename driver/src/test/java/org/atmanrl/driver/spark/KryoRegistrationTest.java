@@ -2,6 +2,7 @@ package org.atmanrl.driver.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +24,10 @@ import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.grpo.GrpoSums;
 import org.atmanrl.executor.task.RolloutMetrics;
 import org.atmanrl.executor.task.StepTimings;
+import org.atmanrl.executor.task.MaskAudit;
+import org.atmanrl.executor.task.MaskHeadSums;
 import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.model.NamedArrays;
 import org.atmanrl.reward.task.Gsm8kVerifier;
 import org.atmanrl.reward.task.Problem;
 import org.atmanrl.executor.rollout.CotUseCounts;
@@ -73,6 +77,33 @@ class KryoRegistrationTest {
     }
 
     @Test
+    void maskNetworkSumsAndAuditRoundTripExactly() {
+        Kryo kryo = kryo();
+        TaskResult plain = result();
+        MaskHeadSums head = new MaskHeadSums(new NamedArrays(new String[] {"query", "bias"}, new long[][] {{2, 2}, {1}},
+                new float[][] {{1, -2.5f, Float.MIN_VALUE, 4}, {-0f}}), 3.25, 7);
+        MaskAudit audit = new MaskAudit(3, 40, 1.5, 2, 1.25, 0.75, 0.5);
+        TaskResult r = new TaskResult(plain.gradient(), plain.metrics(), plain.timings(), 1, 1, false, head, audit);
+        TaskResult back = kryo.readObject(new Input(write(kryo, r)), TaskResult.class);
+        assertEquals(audit, back.audit());
+        assertEquals(head.rows(), back.head().rows());
+        assertEquals(head.objectiveSum(), back.head().objectiveSum());
+        assertEquals(head.gradientSums().names(), back.head().gradientSums().names());
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(head.gradientSums().values(i), back.head().gradientSums().values(i));
+            assertArrayEquals(head.gradientSums().shape(i), back.head().gradientSums().shape(i));
+        }
+        assertNull(kryo.readObject(new Input(write(kryo, plain)), TaskResult.class).head());
+
+        byte[] bytes = write(kryo, new TaskResult(plain.gradient(), plain.metrics(), plain.timings(), 1, 1, false,
+                new MaskHeadSums(head.gradientSums(), 0, 5), MaskAudit.ZERO));
+        // the head's row count is the long just before the audit's seven numbers: make it negative
+        int at = bytes.length - 7 * 8 - 8;
+        for (int i = 0; i < 8; i++) bytes[at + i] = (byte) 0xff;
+        assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), TaskResult.class));
+    }
+
+    @Test
     void problemsAndSnapshotsRoundTrip() {
         Kryo kryo = kryo();
         Problem p = new Problem("gsm8k/test/3", "How many?", new int[] {1, 5, 9}, "1,080", "a #### 1080",
@@ -93,8 +124,8 @@ class KryoRegistrationTest {
         PolicySnapshot s = new PolicySnapshot(7, new String[] {"w"}, new long[][] {{2, 2}}, new float[][] {{1, 2, 3, 4}});
         PolicySnapshot t = kryo.readObject(new Input(write(kryo, s)), PolicySnapshot.class);
         assertEquals(7, t.version());
-        assertArrayEquals(s.values(0), t.values(0));
-        assertArrayEquals(s.shape(0), t.shape(0));
+        assertArrayEquals(s.tensors().values(0), t.tensors().values(0));
+        assertArrayEquals(s.tensors().shape(0), t.tensors().shape(0));
     }
 
     @Test

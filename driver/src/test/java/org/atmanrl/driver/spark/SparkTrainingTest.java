@@ -30,6 +30,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.checkpoint.Checkpoint;
+import org.atmanrl.driver.checkpoint.CheckpointStore;
+import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.model.LlamaWeights;
@@ -244,6 +247,78 @@ class SparkTrainingTest {
         assertEquals(2, second.firstStep());
         assertArrayEquals(weights(whole), weights(parts));
         assertEquals(4, metrics(parts).size());
+    }
+
+    static final String[] NETWORK = {"saliency.mask=network", "saliency.audit_every=2", "steps=4"};
+
+    static byte[] headFile(String run) throws Exception {
+        return Files.readAllBytes(new File(run, "model/" + MaskHeadFiles.WEIGHTS).toPath());
+    }
+
+    /**
+     * The mask network (docs/design.md 2.6) trains with the policy and gives the same bytes twice,
+     * through a retried task and through a stop and resume; it lands beside the HF files, in every
+     * checkpoint with its optimizer, and in the metrics with its audit.
+     */
+    @Test
+    void theMaskNetworkTrainsBitIdenticallyThroughARetryAndAResume() throws Exception {
+        String whole = out("net-whole"), faulty = out("net-faulty"), parts = out("net-parts");
+        train(config(whole, NETWORK), false, -1);
+        int before = failedTasks.get();
+        List<String> withFault = new ArrayList<>(List.of(NETWORK));
+        withFault.addAll(List.of("faults.fail_task_step=1", "faults.fail_task_partition=1"));
+        train(config(faulty, withFault.toArray(new String[0])), false, -1);
+        assertEquals(before + 1, failedTasks.get(), "the injected fault did not fail a task");
+        train(config(parts, NETWORK), false, 2);
+        assertEquals(2, train(config(parts, NETWORK), true, -1).firstStep());
+        for (String other : List.of(faulty, parts)) {
+            assertArrayEquals(weights(whole), weights(other), other);
+            assertArrayEquals(headFile(whole), headFile(other), other);
+            assertArrayEquals(checkpointFile(whole, 4, "mask_head_optimizer.safetensors"),
+                    checkpointFile(other, 4, "mask_head_optimizer.safetensors"), other);
+        }
+        JsonNode config = JsonFiles.MAPPER.readTree(new File(whole, "model/" + MaskHeadFiles.CONFIG));
+        assertEquals(16, config.path("rank").asInt());
+        List<JsonNode> lines = metrics(whole);
+        assertEquals(4, lines.size());
+        int trained = 0;
+        for (JsonNode l : lines) {
+            JsonNode h = l.path("mask_head");
+            boolean rows = h.path("rows").asLong() > 0;
+            assertEquals(!rows, h.path("update_skipped").asBoolean(), l.toString());
+            if (rows && h.path("grad_norm").asDouble() > 0) trained++;
+            assertEquals(rows && l.path("step").asLong() % 2 == 1, l.has("mask_audit"), l.toString());
+        }
+        assertTrue(trained > 0, "no step trained the mask network");
+        assertTrue(lines.get(0).path("mask_audit").path("rows").asLong() > 0);
+        assertEquals(metrics(whole).toString().replaceAll("\"seconds\":\\{[^}]*}", ""),
+                metrics(parts).toString().replaceAll("\"seconds\":\\{[^}]*}", ""));
+        // the head trained: its key projection B starts at zero
+        MaskHeadFiles.Head head = MaskHeadFiles.read(HadoopFiles.fileSystem(new Path(whole), new Configuration()),
+                new Path(whole, "model"), 128);
+        float[] key = head.weights().values(1);
+        double sum = 0;
+        for (float k : key) sum += Math.abs(k);
+        assertTrue(sum > 0, "the mask network's B is still zero");
+    }
+
+    /** A checkpoint without the head's files cannot resume a run with the mask network: one line says so. */
+    @Test
+    void aCheckpointWithoutTheMaskNetworkIsRefusedOnResume() throws Exception {
+        String run = out("net-headless");
+        train(config(run, NETWORK), false, 1);
+        Path checkpoints = new Path(run, RunDirectory.CHECKPOINTS);
+        FileSystem fs = HadoopFiles.fileSystem(checkpoints, new Configuration());
+        CheckpointStore store = new CheckpointStore(fs, checkpoints, 2);
+        try (Checkpoint c = store.loadNewest(DataType.FLOAT, m -> { }).orElseThrow()) {
+            assertTrue(c.maskHead() != null);
+            fs.delete(store.stepDirectory(c.step()), true);
+            store.save(new Checkpoint(c.step(), c.modelConfig(), c.weights(), c.modelFiles(), c.optimizer(),
+                    c.runState(), c.config()));
+        }
+        UserInputException e = assertThrows(UserInputException.class, () -> train(config(run, NETWORK), true, -1));
+        assertTrue(e.getMessage().contains("has no mask network") && !e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(1, metrics(run).size(), "the refused resume wrote to the run");
     }
 
     @Test

@@ -196,10 +196,6 @@ public record CotUseCounts(long completions, long arithmetic, long computing, lo
     }
 
     private static void putShare(ObjectNode o, String key, double v) {
-        if (Double.isNaN(v)) {
-            o.putNull(key);
-        } else {
-            o.put(key, v);
-        }
+        org.atmanrl.model.io.JsonFiles.putNumberOrNull(o, key, v);
     }
 }

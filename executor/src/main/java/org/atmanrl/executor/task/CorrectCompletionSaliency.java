@@ -9,6 +9,8 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.MaskHead;
+import org.atmanrl.reward.saliency.MaskNetworkScorer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.task.Problem;
@@ -28,7 +30,11 @@ public final class CorrectCompletionSaliency {
      * Per completion (in the order given) its score, or null where no mask was fitted (incorrect,
      * or no answer span found); and whether the fitted masks collapsed (false when none was fitted).
      */
-    public record Scores(List<SaliencyScore> perCompletion, boolean collapsed) {
+    public record Scores(List<SaliencyScore> perCompletion, boolean collapsed, MaskHeadSums head, MaskAudit audit) {
+        public Scores(List<SaliencyScore> perCompletion, boolean collapsed) {
+            this(perCompletion, collapsed, null, MaskAudit.ZERO);
+        }
+
         public long fitted() {
             return perCompletion.stream().filter(s -> s != null).count();
         }
@@ -41,6 +47,20 @@ public final class CorrectCompletionSaliency {
      */
     public static Scores fit(LlamaModel model, SaliencyConfig config, Tokenizer tokenizer, List<Problem> problems,
                              int perProblem, List<int[]> completions, List<Verdict> verdicts) {
+        return score(model, config, null, false, tokenizer, problems, perProblem, completions, verdicts);
+    }
+
+    /** Completions audited per task on an audit step (docs/design.md 2.6): enough for a mean, cheap. */
+    public static final int AUDIT_ROWS = 8;
+
+    /**
+     * As {@link #fit}, with masks from {@code head} when it is given (docs/design.md 2.6): then the
+     * scores carry the head's gradient sums, and with {@code audit} the first {@link #AUDIT_ROWS}
+     * completions are also fitted the old way and compared.
+     */
+    public static Scores score(LlamaModel model, SaliencyConfig config, MaskHead head, boolean audit,
+                               Tokenizer tokenizer, List<Problem> problems, int perProblem, List<int[]> completions,
+                               List<Verdict> verdicts) {
         int n = completions.size();
         if (verdicts.size() != n || problems.size() * perProblem != n) {
             throw new IllegalArgumentException(n + " completions, " + verdicts.size() + " verdicts, "
@@ -65,11 +85,31 @@ public final class CorrectCompletionSaliency {
             }
         }
         List<SaliencyScore> scores = new ArrayList<>(Collections.nCopies(n, (SaliencyScore) null));
-        if (sequences.isEmpty()) {
-            return new Scores(scores, false);
+        if (head == null) {
+            if (sequences.isEmpty()) {
+                return new Scores(scores, false);
+            }
+            MaskFitter.Batch fitted = new MaskFitter(model, config).score(sequences, spans);
+            for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
+            return new Scores(scores, fitted.collapsed());
         }
-        MaskFitter.Batch fitted = new MaskFitter(model, config).score(sequences, spans);
-        for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
-        return new Scores(scores, fitted.collapsed());
+        MaskNetworkScorer.Batch net = new MaskNetworkScorer(model, config, head).score(sequences, spans, true);
+        for (int k = 0; k < which.size(); k++) scores.set(which.get(k), net.scores().scores().get(k));
+        MaskHeadSums sums = new MaskHeadSums(net.gradientSums(), net.objectiveSum(), net.rows());
+        MaskAudit a = audit && !sequences.isEmpty()
+                ? audit(model, config, sequences, spans, net.scores().scores()) : MaskAudit.ZERO;
+        return new Scores(scores, net.scores().collapsed(), sums, a);
+    }
+
+    /** The network's masks against fitted ones on the first {@link #AUDIT_ROWS} rows. */
+    private static MaskAudit audit(LlamaModel model, SaliencyConfig config, List<int[]> sequences,
+                                   List<CompletionSpans> spans, List<SaliencyScore> network) {
+        int k = Math.min(AUDIT_ROWS, sequences.size());
+        List<int[]> seqs = sequences.subList(0, k);
+        List<CompletionSpans> sp = spans.subList(0, k);
+        MaskFitter fitter = new MaskFitter(model, config);
+        List<double[]> fitted = fitter.score(seqs, sp).scores().stream().map(SaliencyScore::mask).toList();
+        List<double[]> net = network.subList(0, k).stream().map(SaliencyScore::mask).toList();
+        return MaskAudit.of(net, fitted, fitter.objectives(seqs, sp, net), fitter.objectives(seqs, sp, fitted));
     }
 }

@@ -12,6 +12,7 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.saliency.SaliencyTerms;
@@ -29,8 +30,15 @@ import org.atmanrl.reward.task.Verdict;
 public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyOn, SamplingParams sampling,
                              int maxRowsPerPass) implements java.io.Serializable {
 
-    public ScoredRollouts run(LlamaModel policy, Tokenizer tokenizer, int stopToken, List<Problem> problems,
-                              long runSeed, long step) {
+    /**
+     * @param head the mask network when {@code saliency.mask} is network (docs/design.md 2.6), else null
+     */
+    public ScoredRollouts run(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stopToken,
+                              List<Problem> problems, long runSeed, long step) {
+        if (saliencyOn && saliency.network() != (head != null)) {
+            throw new IllegalArgumentException("saliency.mask " + saliency.mask().name().toLowerCase()
+                    + (head == null ? " needs the mask network" : " takes no mask network"));
+        }
         long t0 = System.nanoTime();
         List<int[]> completions = Rollouts.generate(policy, problems, grpo.groupSize(), RowRandom.mix(runSeed, step),
                 sampling, maxRowsPerPass);
@@ -50,11 +58,16 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
 
         List<SaliencyScore> scores = java.util.Collections.nCopies(n, null);
         boolean collapsed = false;
+        MaskHeadSums headSums = null;
+        MaskAudit audit = MaskAudit.ZERO;
         if (saliencyOn) {
-            CorrectCompletionSaliency.Scores fitted = CorrectCompletionSaliency.fit(policy, saliency, tokenizer,
-                    problems, grpo.groupSize(), completions, verdicts);
+            boolean auditNow = saliency.auditEvery() > 0 && step % saliency.auditEvery() == 0;
+            CorrectCompletionSaliency.Scores fitted = CorrectCompletionSaliency.score(policy, saliency, head, auditNow,
+                    tokenizer, problems, grpo.groupSize(), completions, verdicts);
             scores = fitted.perCompletion();
             collapsed = fitted.collapsed();
+            headSums = fitted.head();
+            audit = fitted.audit();
         }
         long t2 = System.nanoTime();
 
@@ -62,7 +75,7 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         Advantages advantages = Advantages.compute(rewards, grpo);
         GrpoBatch batch = GrpoBatch.of(prompts, completions);
         return new ScoredRollouts(batch, completions, verdicts, scores, rewards, advantages, collapsed,
-                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0), cotUse);
+                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0), cotUse, headSums, audit);
     }
 
     /**

@@ -12,11 +12,13 @@ import org.atmanrl.reward.task.Verdict;
  * One step's rollouts for a shard of prompts, scored: per completion (problem-major, G per
  * problem) its outcome verdict, saliency score (null when not fitted: incorrect or unparsed
  * completion, or saliency off), total reward and advantage; and the batch to compute the policy
- * gradient on; and how the completions use their chain of thought, summed ({@link CotUseCounts}).
+ * gradient on; and how the completions use their chain of thought, summed ({@link CotUseCounts});
+ * with the mask network, its gradient sums ({@code head}, else null) and its audit.
  */
 public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verdict> verdicts,
                              List<SaliencyScore> saliency, double[] rewards, Advantages advantages,
-                             boolean masksCollapsed, StepTimings timings, CotUseCounts cotUse) {
+                             boolean masksCollapsed, StepTimings timings, CotUseCounts cotUse, MaskHeadSums head,
+                             MaskAudit audit) {
 
     /** Sums of the per-completion metrics, to be averaged over any number of tasks. */
     public RolloutMetrics metrics() {

@@ -14,19 +14,29 @@ import org.atmanrl.executor.grpo.GradientContribution;
  * @param slowestTask     the longest single task's seconds (what a step waits for)
  * @param tasks           how many task results were merged into this one
  * @param masksCollapsed  whether any merged task's fitted masks collapsed (DESIGN 2.2's warning)
+ * @param head            the mask network's gradient sums (docs/design.md 2.6), null without it
+ * @param audit           the mask network's audit sums (zero without one)
  */
 public record TaskResult(GradientContribution gradient, RolloutMetrics metrics, StepTimings timings,
-                         double slowestTask, int tasks, boolean masksCollapsed) {
+                         double slowestTask, int tasks, boolean masksCollapsed, MaskHeadSums head, MaskAudit audit) {
     public TaskResult {
         Objects.requireNonNull(gradient, "gradient");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(timings, "timings");
+        Objects.requireNonNull(audit, "audit");
+    }
+
+    /** Without the mask network. */
+    public TaskResult(GradientContribution gradient, RolloutMetrics metrics, StepTimings timings, double slowestTask,
+                      int tasks, boolean masksCollapsed) {
+        this(gradient, metrics, timings, slowestTask, tasks, masksCollapsed, null, MaskAudit.ZERO);
     }
 
     /** {@code this + other}, gradients added element-wise in that order. */
     public TaskResult merge(TaskResult other) {
         return new TaskResult(gradient.merge(other.gradient), metrics.plus(other.metrics), timings.plus(other.timings),
-                Math.max(slowestTask, other.slowestTask), tasks + other.tasks, masksCollapsed || other.masksCollapsed);
+                Math.max(slowestTask, other.slowestTask), tasks + other.tasks, masksCollapsed || other.masksCollapsed,
+                MaskHeadSums.plus(head, other.head), audit.plus(other.audit));
     }
 
     /** {@code ((r0 + r1) + r2) + ...}: fold in the given (partition) order, never arrival order. */

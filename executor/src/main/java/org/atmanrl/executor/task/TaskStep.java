@@ -7,6 +7,7 @@ import org.atmanrl.executor.grpo.GrpoGradient;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.task.Problem;
 
 /**
@@ -32,8 +33,9 @@ public final class TaskStep {
     }
 
     /** Rollouts and rewards of {@code problems} under {@code policy}, the policy at the step's start. */
-    public static Prepared prepare(LlamaModel policy, LlamaModel reference, Tokenizer tokenizer, int stopToken,
-                                   RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
+    public static Prepared prepare(LlamaModel policy, MaskHead head, LlamaModel reference, Tokenizer tokenizer,
+                                   int stopToken, RolloutScoring scoring, List<Problem> problems, long runSeed,
+                                   long step) {
         GrpoConfig grpo = scoring.grpo();
         if (grpo.needsReference() && reference == null) {
             throw new IllegalArgumentException("beta > 0 needs the reference model on every task");
@@ -41,7 +43,7 @@ public final class TaskStep {
         if (problems.isEmpty()) {
             return new Prepared(null, null, null, 0);
         }
-        ScoredRollouts scored = scoring.run(policy, tokenizer, stopToken, problems, runSeed, step);
+        ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step);
         long t1 = System.nanoTime();
         double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch());
         double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch()) : null;
@@ -66,13 +68,14 @@ public final class TaskStep {
         double seconds = (System.nanoTime() - t0) / 1e9 + prepared.seconds();
         StepTimings timings = withRollouts ? scored.timings().withGradient(seconds) : new StepTimings(0, 0, seconds);
         return new TaskResult(g, withRollouts ? scored.metrics() : RolloutMetrics.ZERO, timings, timings.total(), 1,
-                withRollouts && scored.masksCollapsed());
+                withRollouts && scored.masksCollapsed(), withRollouts ? scored.head() : null,
+                withRollouts ? scored.audit() : MaskAudit.ZERO);
     }
 
     /** Both halves: one on-policy update ({@code mu = 1}). */
-    public static TaskResult run(LlamaModel policy, LlamaModel reference, Tokenizer tokenizer, int stopToken,
-                                 RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
-        Prepared p = prepare(policy, reference, tokenizer, stopToken, scoring, problems, runSeed, step);
+    public static TaskResult run(LlamaModel policy, MaskHead head, LlamaModel reference, Tokenizer tokenizer,
+                                 int stopToken, RolloutScoring scoring, List<Problem> problems, long runSeed, long step) {
+        Prepared p = prepare(policy, head, reference, tokenizer, stopToken, scoring, problems, runSeed, step);
         return gradient(policy, scoring.grpo(), p, true);
     }
 }

@@ -65,6 +65,15 @@ public final class JsonFiles {
     }
 
     /** {@code message} on one line, so that an error stays one line in a log. */
+    /** {@code key: v}, or {@code key: null} when v is NaN or infinite (JSON has no such numbers). */
+    public static void putNumberOrNull(com.fasterxml.jackson.databind.node.ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.putNull(key);
+        }
+    }
+
     public static String oneLine(String message) {
         return message == null ? "" : LINE_BREAKS.matcher(message.strip()).replaceAll(" ");
     }

@@ -224,6 +224,17 @@ public final class ModelDirectory {
      */
     public static void save(FileSystem fs, Path dir, HfConfig config, LlamaWeights weights,
                             SaveOptions options, Map<String, byte[]> otherFiles) throws IOException {
+        save(fs, dir, config, weights, options, otherFiles, (f, d) -> { });
+    }
+
+    /** Writes more files into a model directory that is still under its temporary name. */
+    public interface ExtraFiles {
+        void write(FileSystem fs, Path dir) throws IOException;
+    }
+
+    /** {@link #save}, with {@code extra} writing more files (a mask network's) before the directory appears. */
+    public static void save(FileSystem fs, Path dir, HfConfig config, LlamaWeights weights,
+                            SaveOptions options, Map<String, byte[]> otherFiles, ExtraFiles extra) throws IOException {
         for (String name : otherFiles.keySet()) {
             if (name.contains("/") || name.equals(HfConfig.FILE) || name.endsWith(".safetensors")
                     || name.equals(ShardIndex.FILE)) {
@@ -255,6 +266,7 @@ public final class ModelDirectory {
             for (Map.Entry<String, byte[]> f : otherFiles.entrySet()) {
                 writeSmall(fs, new Path(tmp, f.getKey()), f.getValue());
             }
+            extra.write(fs, tmp);
             HadoopFiles.commit(fs, tmp, dir);
         } catch (IOException | RuntimeException | Error e) {
             try {

@@ -30,8 +30,8 @@ public final class MaskFitter {
     /** Masks whose 90th percentile is within this of their median have collapsed (DESIGN 2.2). */
     static final double COLLAPSE_SPREAD = 0.02;
 
-    private final LlamaModel model;
-    private final SaliencyConfig config;
+    final LlamaModel model;
+    final SaliencyConfig config;
 
     public MaskFitter(LlamaModel model, SaliencyConfig config) {
         this.model = model;
@@ -53,12 +53,54 @@ public final class MaskFitter {
             int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
             out.addAll(scorePass(new ScoringRows(sequences.subList(from, to), spans.subList(from, to))));
         }
+        return batch(out);
+    }
+
+    /**
+     * Per row, the mask objective (docs/design.md 2.2) under the given masks over its CoT: one
+     * forward pass per pass of rows. What the mask network's audit compares (docs/design.md 2.6).
+     */
+    public double[] objectives(List<int[]> sequences, List<CompletionSpans> spans, List<double[]> masks) {
+        boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
+        double[] out = new double[sequences.size()];
+        for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
+            int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
+            ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
+            double[] b = new double[rows.rows * rows.length];
+            for (int r = 0; r < rows.rows; r++) {
+                CompletionSpans s = rows.spans.get(r);
+                double[] m = masks.get(from + r);
+                for (int p = s.cotStart(); p < s.cotEnd(); p++) {
+                    double mj = m[p - s.cotStart()];
+                    b[r * rows.length + p] = Math.log(deletion ? 1 - mj : mj);
+                }
+            }
+            double[] l;
+            INDArray bias = Nd4j.create(b, new long[] {rows.rows, rows.length}, 'c');
+            if (bias.dataType() != model.dataType()) {
+                INDArray cast = bias.castTo(model.dataType());
+                bias.close();
+                bias = cast;
+            }
+            try (INDArray used = bias) {
+                l = rows.answerLogLikelihood(model.logProbs(rows.batch, used));
+            }
+            for (int r = 0; r < rows.rows; r++) {
+                out[from + r] = SaliencyTerms.objective(config.objective(), l[r], rows.spans.get(r).answerLength(),
+                        SaliencyTerms.coverage(masks.get(from + r)), config.lambda());
+            }
+        }
+        return out;
+    }
+
+    /** The scores with the spread of all their masks, warned about when collapsed. */
+    Batch batch(List<SaliencyScore> out) {
         double[] all = out.stream().flatMapToDouble(s -> Arrays.stream(s.mask())).sorted().toArray();
         double median = quantile(all, 0.5), p90 = quantile(all, 0.9);
         boolean collapsed = all.length > 0 && p90 - median < COLLAPSE_SPREAD;
         // with no fit steps every mask is sigmoid(theta0) by construction, a setting chosen on purpose
         // (r_sal = N needs no mask): still a collapse for C, but not worth a warning every step
-        if (collapsed && config.steps() > 0) {
+        if (collapsed && (config.steps() > 0 || config.network())) {
             LOG.warn("saliency masks collapsed: median {} vs 90th percentile {} over {} CoT tokens;"
                     + " see docs/design.md 2.2 on theta0 - K * lr (now {} -> floor {})", median, p90, all.length,
                     config.theta0() - config.steps() * config.learningRate(), config.floor());
@@ -70,27 +112,36 @@ public final class MaskFitter {
         DataType dt = model.dataType();
         try (INDArray cot = rows.cotMask(dt); INDArray theta = fit(rows, cot)) {
             double[] lFull = rows.answerLogLikelihood(model.logProbs(rows.batch, null));
-            double[] lNone;
-            try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
-                lNone = rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll));
-            }
+            double[] lNone = suppressedLogLikelihood(rows, cot);
             double[] lMask;
             try (INDArray keep = AttentionBias.fromTheta(theta, cot)) {
                 lMask = rows.answerLogLikelihood(model.logProbs(rows.batch, keep));
             }
-            List<SaliencyScore> scores = new ArrayList<>(rows.rows);
-            try (INDArray m = AttentionBias.mask(theta)) {
-                for (int r = 0; r < rows.rows; r++) {
-                    double[] mask = rows.onCot(m, r);
-                    double n = SaliencyTerms.necessity(lNone[r], lFull[r]);
-                    double c = SaliencyTerms.coverage(mask);
-                    double s = SaliencyTerms.sufficiency(lMask[r], lFull[r]);
-                    scores.add(new SaliencyScore(mask, lFull[r], lNone[r], lMask[r], n, c, s,
-                            SaliencyTerms.reward(config.form(), n, c, s)));
-                }
-            }
-            return scores;
+            return scores(rows, theta, lFull, lNone, lMask);
         }
+    }
+
+    /** l_none: each row's answer log-likelihood with its whole CoT suppressed by log(epsilon). */
+    double[] suppressedLogLikelihood(ScoringRows rows, INDArray cot) {
+        try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
+            return rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll));
+        }
+    }
+
+    /** N, C, S and r_sal of every row from its mask logits and its three answer log-likelihoods. */
+    List<SaliencyScore> scores(ScoringRows rows, INDArray theta, double[] lFull, double[] lNone, double[] lMask) {
+        List<SaliencyScore> scores = new ArrayList<>(rows.rows);
+        try (INDArray m = AttentionBias.mask(theta)) {
+            for (int r = 0; r < rows.rows; r++) {
+                double[] mask = rows.onCot(m, r);
+                double n = SaliencyTerms.necessity(lNone[r], lFull[r]);
+                double c = SaliencyTerms.coverage(mask);
+                double s = SaliencyTerms.sufficiency(lMask[r], lFull[r]);
+                scores.add(new SaliencyScore(mask, lFull[r], lNone[r], lMask[r], n, c, s,
+                        SaliencyTerms.reward(config.form(), n, c, s)));
+            }
+        }
+        return scores;
     }
 
     /** K steps of Adam on theta ({@code [rows, length]}, theta0 on the CoT); returns theta. */
@@ -100,7 +151,7 @@ public final class MaskFitter {
         INDArray m1 = Nd4j.zeros(dt, rows.rows, rows.length), m2 = Nd4j.zeros(dt, rows.rows, rows.length);
         try (INDArray inverseN = rows.inverseCotLengths(dt)) {
             for (int step = 1; step <= config.steps(); step++) {
-                try (INDArray g = gradient(rows, theta, cot, inverseN)) {
+                try (INDArray g = gradient(rows, theta, cot, inverseN).thetaGradient()) {
                     adam(theta, g, m1, m2, step);
                 }
             }
@@ -111,15 +162,24 @@ public final class MaskFitter {
         return theta;
     }
 
-    /** dL/dtheta for every row at once (zero off the CoT). */
-    INDArray gradient(ScoringRows rows, INDArray theta, INDArray cot, INDArray inverseN) {
+    /**
+     * One forward and backward pass under the objective's bias: {@code dL/dtheta} for every row at
+     * once (zero off the CoT), and the per-cell log-probabilities of that forward pass (under
+     * {@code log m} for preservation, {@code log(1 - m)} for deletion).
+     */
+    record ObjectiveGradient(INDArray thetaGradient, double[] logProbs) {
+    }
+
+    ObjectiveGradient gradient(ScoringRows rows, INDArray theta, INDArray cot, INDArray inverseN) {
         boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
         // b = log m (preservation) or log (1 - m) = log sigmoid(-theta) (deletion)
         INDArray thetaForBias = deletion ? theta.neg() : theta;
         INDArray bias = AttentionBias.fromTheta(thetaForBias, cot);
         INDArray g;
+        double[] logProbs;
         try (ForwardPass fp = model.forward(rows.batch, bias);
              Gradients grads = fp.backward(rows.answerMeanWeights(deletion ? 1 : -1), false, true)) {
+            logProbs = fp.logProbs();
             g = AttentionBias.thetaGradient(grads.bias(), thetaForBias, cot);
             if (deletion) {
                 g.negi(); // d/dtheta of f(-theta)
@@ -136,7 +196,7 @@ public final class MaskFitter {
             g.addi(sparsity);
             sparsity.close();
         }
-        return g;
+        return new ObjectiveGradient(g, logProbs);
     }
 
     /** One Adam step in place (bias-corrected, no weight decay). */

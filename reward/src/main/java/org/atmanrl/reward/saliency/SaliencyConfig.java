@@ -17,10 +17,24 @@ package org.atmanrl.reward.saliency;
  *                           0.1, as in AtMan)
  * @param maxRowsPerPass     completions per forward/backward pass; larger batches are cut into
  *                           passes of this many rows (default 64)
+ * @param mask               where each completion's mask comes from (default fitted, docs/design.md 2.6)
+ * @param headRank           r of the mask network's bilinear term (default 16; {@link MaskHead})
+ * @param headLearningRate   AdamW step size of the mask network (default 3e-3)
+ * @param auditEvery         with the network: every this many steps, also fit masks on a sample and
+ *                           log the gap (0 = never; default 10)
  */
 public record SaliencyConfig(int steps, double learningRate, double theta0, double lambda, double epsilon,
                              MaskObjective objective, RewardForm form, double alpha,
-                             double perturbationFactor, int maxRowsPerPass) implements java.io.Serializable {
+                             double perturbationFactor, int maxRowsPerPass, MaskSource mask, int headRank,
+                             double headLearningRate, int auditEvery) implements java.io.Serializable {
+
+    /** Where a completion's mask comes from (docs/design.md 2.6). */
+    public enum MaskSource {
+        /** K Adam steps on a fresh theta per completion (docs/design.md 2.2): the reference. */
+        FITTED,
+        /** The mask network: theta predicted from the policy's hidden states, trained with the policy. */
+        NETWORK
+    }
 
     /** What the mask fit optimises. */
     public enum MaskObjective {
@@ -64,36 +78,63 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
         if (maxRowsPerPass < 1) {
             throw new IllegalArgumentException("maxRowsPerPass must be >= 1, got " + maxRowsPerPass);
         }
+        if (mask == null) {
+            throw new IllegalArgumentException("mask must be fitted or network, got null");
+        }
+        if (headRank < 1 || headRank > MaskHead.MAX_RANK) {
+            throw new IllegalArgumentException("mask network rank must be in 1.." + MaskHead.MAX_RANK + ", got " + headRank);
+        }
+        if (!(headLearningRate > 0) || !Double.isFinite(headLearningRate)) {
+            throw new IllegalArgumentException("mask network learning rate must be finite and > 0, got " + headLearningRate);
+        }
+        if (auditEvery < 0) {
+            throw new IllegalArgumentException("audit_every must be >= 0, got " + auditEvery);
+        }
     }
 
     public static SaliencyConfig defaults() {
         return new SaliencyConfig(8, 0.5, 0.0, 1.0, 1e-4, MaskObjective.PRESERVATION, RewardForm.N_TIMES_C,
-                0.5, 0.1, 64);
+                0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10);
     }
 
     public SaliencyConfig withSteps(int k) {
         return new SaliencyConfig(k, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass);
+                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
     }
 
     public SaliencyConfig withLearningRate(double lr) {
         return new SaliencyConfig(steps, lr, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass);
+                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
     }
 
     public SaliencyConfig withAlpha(double a) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, a,
-                perturbationFactor, maxRowsPerPass);
+                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
     }
 
     public SaliencyConfig withObjective(MaskObjective o) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, o, form, alpha,
-                perturbationFactor, maxRowsPerPass);
+                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
     }
 
     public SaliencyConfig withMaxRowsPerPass(int rows) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, rows);
+                perturbationFactor, rows, mask, headRank, headLearningRate, auditEvery);
+    }
+
+    public SaliencyConfig withMask(MaskSource source) {
+        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
+                perturbationFactor, maxRowsPerPass, source, headRank, headLearningRate, auditEvery);
+    }
+
+    public SaliencyConfig withHeadLearningRate(double lr) {
+        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
+                perturbationFactor, maxRowsPerPass, mask, headRank, lr, auditEvery);
+    }
+
+    /** Whether masks come from the mask network. */
+    public boolean network() {
+        return mask == MaskSource.NETWORK;
     }
 
     /**

@@ -39,6 +39,18 @@ public final class SaliencyTerms {
         };
     }
 
+    /**
+     * The mask objective of one row (docs/design.md 2.2), what both the fit and the mask network
+     * minimise: {@code -(1/|a|) l_b + lambda C} for preservation, where {@code l_b} is the answer
+     * log-likelihood under {@code b = log m}; {@code +(1/|a|) l_b + lambda C} for deletion, under
+     * {@code b = log(1 - m)}.
+     */
+    public static double objective(SaliencyConfig.MaskObjective objective, double lBiased, int answerLength,
+                                   double coverage, double lambda) {
+        double sign = objective == SaliencyConfig.MaskObjective.DELETION ? 1 : -1;
+        return sign * lBiased / answerLength + lambda * coverage;
+    }
+
     /** r = r_out + alpha * r_sal. */
     public static double total(double outcome, double saliency, double alpha) {
         return outcome + alpha * saliency;

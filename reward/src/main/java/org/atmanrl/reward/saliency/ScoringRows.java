@@ -77,6 +77,16 @@ final class ScoringRows {
         return Nd4j.create(inv, new long[] {rows, 1}, 'c').castTo(dtype);
     }
 
+    /**
+     * Per row, the cell of the delimiter's last token: it predicts the first answer token, so its
+     * state has read the whole CoT (the mask network's query, docs/design.md 2.6).
+     */
+    int[] delimiterCells() {
+        int[] cells = new int[rows];
+        for (int r = 0; r < rows; r++) cells[r] = spans.get(r).answerStart() - 1;
+        return cells;
+    }
+
     /** The values of {@code a [rows, length]} on row {@code r}'s CoT cells. */
     double[] onCot(INDArray a, int r) {
         CompletionSpans s = spans.get(r);

@@ -37,7 +37,7 @@ class MaskGradientTest {
                 if (cot.getDouble(r, p) == 1) theta.putScalar(r, p, rng.nextDouble(-3, 2));
             }
         }
-        INDArray g = fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE));
+        INDArray g = fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE)).thetaGradient();
         double worst = 0;
         double h = 1e-5;
         for (int r = 0; r < rows.rows; r++) {

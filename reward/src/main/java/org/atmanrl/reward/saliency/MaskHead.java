@@ -1,0 +1,206 @@
+package org.atmanrl.reward.saliency;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.NamedArrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The mask network of docs/design.md 2.6: each CoT token's mask logit from the policy's final
+ * hidden states (after the final RMSNorm) of the unbiased forward pass, which are detached: the
+ * head never sends gradient into the policy. Per row, with {@code x_j = h_j / sqrt(D)} and
+ * {@code d} the delimiter's last cell (it predicts the first answer token, so it has read the
+ * whole CoT and knows what the answer needs):
+ *
+ * <pre>
+ *   q       = A x_d                                    [r]
+ *   k_j     = B x_j                                    [r]
+ *   theta_j = theta0 + c + w . x_j + q . k_j / sqrt(r)  on the CoT, 0 elsewhere
+ * </pre>
+ *
+ * {@code A, B [r, D]}, {@code w [D]}, {@code c [1]}: {@code 2 r D + D + 1} parameters (embedded
+ * model D 128, r 16: 4,225; Llama-3.2-3B D 3072, r 16: 101,377). Initialised as LoRA is: A normal
+ * (std 1, seeded), B, w and c zero, so a new head predicts {@code theta0} everywhere, the fitted
+ * mask's starting point, and B receives gradient from the first step.
+ *
+ * <p>The bias enters attention exactly as the fitted mask's does ({@code b = log sigmoid(theta)},
+ * {@link org.atmanrl.model.AttentionBias}). Computation runs in the parameters' data type (fp32;
+ * fp64 for gradient checks). Not thread-safe.
+ */
+public final class MaskHead implements AutoCloseable {
+    public static final String QUERY = "query", KEY = "key", TOKEN = "token", BIAS = "bias";
+    /** Bound on r, checked by the config and by every loader before allocating. */
+    public static final int MAX_RANK = 1024;
+
+    private final INDArray a, b, w, c;
+    private final double theta0;
+    private final int rank, hidden;
+
+    private MaskHead(INDArray a, INDArray b, INDArray w, INDArray c, double theta0) {
+        this.a = a;
+        this.b = b;
+        this.w = w;
+        this.c = c;
+        this.theta0 = theta0;
+        this.rank = (int) a.size(0);
+        this.hidden = (int) a.size(1);
+    }
+
+    /** The tensors of a head for hidden size {@code d} and rank {@code r}, by name in file order. */
+    public static Map<String, long[]> shapes(int d, int r) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        s.put(QUERY, new long[] {r, d});
+        s.put(KEY, new long[] {r, d});
+        s.put(TOKEN, new long[] {d});
+        s.put(BIAS, new long[] {1});
+        return s;
+    }
+
+    /** A new head: A normal from {@code seed}, the rest zero (it predicts {@code theta0}). */
+    public static MaskHead init(int d, int r, double theta0, long seed, DataType dtype) {
+        if (r < 1 || r > MAX_RANK || d < 1) {
+            throw new IllegalArgumentException("mask network needs hidden size >= 1 and rank in 1.." + MAX_RANK
+                    + ", got " + d + ", " + r);
+        }
+        return new MaskHead(LlamaWeights.normal(seed, "mask_head." + QUERY, 1.0, dtype, r, d),
+                Nd4j.zeros(dtype, r, d), Nd4j.zeros(dtype, d), Nd4j.zeros(dtype, 1), theta0);
+    }
+
+    /** A head holding {@code params} (names and shapes of {@link #shapes}), cast to {@code dtype}. */
+    public static MaskHead of(NamedArrays params, double theta0, DataType dtype) {
+        Map<String, INDArray> m = params.toArrays(dtype);
+        INDArray a = m.get(QUERY);
+        if (m.size() != 4 || a == null || a.rank() != 2) {
+            m.values().forEach(INDArray::close);
+            throw new IllegalArgumentException("a mask network has tensors " + shapes(1, 1).keySet() + ", got "
+                    + params.names());
+        }
+        Map<String, long[]> expected = shapes((int) a.size(1), (int) a.size(0));
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            INDArray t = m.get(e.getKey());
+            if (t == null || !java.util.Arrays.equals(t.shape(), e.getValue())) {
+                m.values().forEach(INDArray::close);
+                throw new IllegalArgumentException("mask network tensor " + e.getKey() + " must have shape "
+                        + java.util.Arrays.toString(e.getValue()) + ", got "
+                        + (t == null ? "none" : java.util.Arrays.toString(t.shape())));
+            }
+        }
+        return new MaskHead(a, m.get(KEY), m.get(TOKEN), m.get(BIAS), theta0);
+    }
+
+    /** The parameters by name, in {@link #shapes} order; live arrays (an optimizer updates them in place). */
+    public Map<String, INDArray> named() {
+        Map<String, INDArray> m = new LinkedHashMap<>();
+        m.put(QUERY, a);
+        m.put(KEY, b);
+        m.put(TOKEN, w);
+        m.put(BIAS, c);
+        return m;
+    }
+
+    public int rank() { return rank; }
+    public int hiddenSize() { return hidden; }
+    public double theta0() { return theta0; }
+    public long parameterCount() { return 2L * rank * hidden + hidden + 1; }
+
+    /**
+     * What the head reads, for {@code rows} rows of {@code length} cells: the features
+     * {@code x = h / sqrt(D)} of every cell {@code [rows * length, D]}, those of each row's
+     * delimiter cell {@code [rows, D]}, and the CoT cells {@code [rows, length]}. Close it.
+     */
+    public static final class Inputs implements AutoCloseable {
+        final INDArray x, xd, cot;
+        final int rows, length;
+
+        /**
+         * @param hidden         final hidden states {@code [rows * length, D]} (not closed here)
+         * @param delimiterCells per row, the cell within the row whose state the query reads
+         * @param cot            1 on each row's CoT cells {@code [rows, length]} (not closed here)
+         */
+        public Inputs(INDArray hidden, int[] delimiterCells, INDArray cot) {
+            this.rows = (int) cot.size(0);
+            this.length = (int) cot.size(1);
+            if (hidden.rank() != 2 || hidden.size(0) != (long) rows * length || delimiterCells.length != rows) {
+                throw new IllegalArgumentException("hidden states " + java.util.Arrays.toString(hidden.shape())
+                        + " and " + delimiterCells.length + " delimiter cells do not fit " + rows + " rows of " + length);
+            }
+            this.x = hidden.mul(1.0 / Math.sqrt(hidden.size(1)));
+            int[] flat = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                if (delimiterCells[r] < 0 || delimiterCells[r] >= length) {
+                    throw new IllegalArgumentException("delimiter cell " + delimiterCells[r] + " of row " + r
+                            + " outside 0.." + (length - 1));
+                }
+                flat[r] = r * length + delimiterCells[r];
+            }
+            this.xd = Nd4j.pullRows(x, 1, flat);
+            this.cot = cot;
+        }
+
+        @Override
+        public void close() {
+            x.close();
+            xd.close();
+        }
+    }
+
+    /** {@code theta [rows, length]}: the formula above on the CoT cells, 0 elsewhere. */
+    public INDArray theta(Inputs in) {
+        requireHidden(in);
+        int d = hidden;
+        try (INDArray tok = in.x.mmul(w.reshape(d, 1));                       // [R*T, 1]
+             INDArray q = in.xd.mmul(a.transpose());                          // [R, r]
+             INDArray k = in.x.mmul(b.transpose());                           // [R*T, r]
+             INDArray bil = Nd4j.matmul(k.reshape('c', in.rows, in.length, rank),
+                     q.reshape('c', in.rows, rank, 1))) {                     // [R, T, 1]
+            INDArray theta = bil.reshape('c', in.rows, in.length).mul(1.0 / Math.sqrt(rank));
+            theta.addi(tok.reshape('c', in.rows, in.length)).addi(c.getDouble(0) + theta0);
+            return theta.muli(in.cot);
+        }
+    }
+
+    /**
+     * Gradient sums of the head's parameters for {@code dL/dtheta} ({@code [rows, length]}, read on
+     * the CoT cells only), by name in {@link #shapes} order, in the parameters' data type:
+     * <pre>
+     *   V_r = sum_j g_rj x_rj,  dc = sum g,  dw = sum_r V_r,
+     *   dB = Q^T V / sqrt(r),   dA = (V B^T)^T X_d / sqrt(r)
+     * </pre>
+     */
+    public Map<String, INDArray> gradient(Inputs in, INDArray thetaGradient) {
+        requireHidden(in);
+        Map<String, INDArray> g = new LinkedHashMap<>();
+        try (INDArray gc = thetaGradient.mul(in.cot);                                          // [R, T]
+             INDArray v3 = Nd4j.matmul(gc.reshape('c', in.rows, 1, in.length),
+                     in.x.reshape('c', in.rows, in.length, hidden));                            // [R, 1, D]
+             INDArray q = in.xd.mmul(a.transpose())) {                                         // [R, r]
+            INDArray v = v3.reshape('c', in.rows, hidden);
+            double scale = 1.0 / Math.sqrt(rank);
+            try (INDArray vb = v.mmul(b.transpose())) {                                        // [R, r]
+                g.put(QUERY, vb.transpose().mmul(in.xd).muli(scale));
+            }
+            g.put(KEY, q.transpose().mmul(v).muli(scale));
+            g.put(TOKEN, v.sum(0).reshape(hidden));
+            g.put(BIAS, gc.sum().reshape(1));
+        }
+        return g;
+    }
+
+    private void requireHidden(Inputs in) {
+        if (in.x.size(1) != hidden) {
+            throw new IllegalArgumentException("the mask network reads hidden size " + hidden + " but the model's is "
+                    + in.x.size(1));
+        }
+    }
+
+    @Override
+    public void close() {
+        a.close();
+        b.close();
+        w.close();
+        c.close();
+    }
+}

@@ -1,0 +1,102 @@
+package org.atmanrl.reward.saliency;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.atmanrl.model.AttentionBias;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.NamedArrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Saliency with the mask network's masks (docs/design.md 2.6) instead of fitted ones: per pass
+ * of rows, one unbiased forward pass gives l_full and the hidden states the head reads; the head
+ * predicts theta; one forward pass with the CoT suppressed gives l_none; one forward and
+ * bias-only backward pass under the objective's bias gives the objective, its gradient with
+ * respect to theta and (preservation) l_mask. The head's gradient sums follow from dL/dtheta by
+ * {@link MaskHead#gradient}; nothing flows into the policy. Three forward passes and one backward
+ * pass per batch, against {@code 3 + K} forward and K backward passes for a fit.
+ */
+public final class MaskNetworkScorer {
+    private final MaskFitter passes;
+    private final MaskHead head;
+
+    /** Uses {@code model}'s passes and {@code config}'s objective, lambda, epsilon and reward form. */
+    public MaskNetworkScorer(LlamaModel model, SaliencyConfig config, MaskHead head) {
+        this.passes = new MaskFitter(model, config);
+        this.head = head;
+    }
+
+    /**
+     * Scores and, when asked for, the head's additive share of a step: the gradient sums
+     * {@code sum_rows dL_row/dparams} (null when not asked for), the objective summed over rows
+     * and the number of rows.
+     */
+    public record Batch(MaskFitter.Batch scores, NamedArrays gradientSums, double objectiveSum, long rows) {
+    }
+
+    /** Rows as {@link MaskFitter#score} takes them, in passes of {@link SaliencyConfig#maxRowsPerPass}. */
+    public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean withGradient) {
+        SaliencyConfig config = passes.config;
+        List<SaliencyScore> out = new ArrayList<>(sequences.size());
+        NamedArrays gradient = null;
+        double objective = 0;
+        for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
+            int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
+            Pass p = scorePass(new ScoringRows(sequences.subList(from, to), spans.subList(from, to)), withGradient);
+            out.addAll(p.scores);
+            objective += p.objective;
+            if (withGradient) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
+        }
+        if (withGradient && gradient == null) {
+            gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank()));
+        }
+        return new Batch(passes.batch(out), gradient, objective, sequences.size());
+    }
+
+    private record Pass(List<SaliencyScore> scores, NamedArrays gradient, double objective) {
+    }
+
+    private Pass scorePass(ScoringRows rows, boolean withGradient) {
+        SaliencyConfig config = passes.config;
+        LlamaModel model = passes.model;
+        DataType dt = model.dataType();
+        boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
+        LlamaModel.HiddenPass unbiased = model.logProbsAndHidden(rows.batch);
+        double[] lFull = rows.answerLogLikelihood(unbiased.logProbs());
+        try (INDArray hidden = unbiased.hidden(); INDArray cot = rows.cotMask(dt);
+             INDArray inverseN = rows.inverseCotLengths(dt);
+             MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(), cot);
+             INDArray theta = head.theta(in)) {
+            double[] lNone = passes.suppressedLogLikelihood(rows, cot);
+            double[] lObjective;
+            NamedArrays gradient = null;
+            if (withGradient) {
+                MaskFitter.ObjectiveGradient g = passes.gradient(rows, theta, cot, inverseN);
+                lObjective = rows.answerLogLikelihood(g.logProbs());
+                Map<String, INDArray> sums = head.gradient(in, g.thetaGradient());
+                gradient = NamedArrays.of(sums);
+                sums.values().forEach(INDArray::close);
+                g.thetaGradient().close();
+            } else {
+                lObjective = biasedLogLikelihood(rows, deletion ? theta.neg() : theta.dup(), cot);
+            }
+            double[] lMask = deletion ? biasedLogLikelihood(rows, theta.dup(), cot) : lObjective;
+            List<SaliencyScore> scores = passes.scores(rows, theta, lFull, lNone, lMask);
+            double objective = 0;
+            for (int r = 0; r < rows.rows; r++) {
+                objective += SaliencyTerms.objective(config.objective(), lObjective[r], rows.spans.get(r).answerLength(),
+                        scores.get(r).coverage(), config.lambda());
+            }
+            return new Pass(scores, gradient, objective);
+        }
+    }
+
+    /** Each row's answer log-likelihood under {@code b = log sigmoid(t)} on its CoT; closes {@code t}. */
+    private double[] biasedLogLikelihood(ScoringRows rows, INDArray t, INDArray cot) {
+        try (t; INDArray bias = AttentionBias.fromTheta(t, cot)) {
+            return rows.answerLogLikelihood(passes.model.logProbs(rows.batch, bias));
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package org.atmanrl.reward.saliency;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.NamedArrays;
+import org.atmanrl.model.TinyModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The mask network (docs/design.md 2.6): its gradient against central differences of the mask
+ * objective in double precision, a zeroed head as the fitted mask's starting point, and the
+ * scorer's sums as those of its rows.
+ */
+class MaskHeadTest {
+    static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
+
+    /** A head whose every parameter is a seeded draw, so that every term of theta is live. */
+    static MaskHead randomHead(int d, int r, double theta0, long seed) {
+        Map<String, long[]> shapes = MaskHead.shapes(d, r);
+        SplittableRandom rng = new SplittableRandom(seed);
+        String[] names = shapes.keySet().toArray(new String[0]);
+        long[][] s = new long[names.length][];
+        float[][] v = new float[names.length][];
+        for (int i = 0; i < names.length; i++) {
+            s[i] = shapes.get(names[i]);
+            v[i] = new float[Math.toIntExact(NamedArrays.elements(s[i]))];
+            for (int j = 0; j < v[i].length; j++) v[i][j] = (float) rng.nextDouble(-1, 1);
+        }
+        return MaskHead.of(new NamedArrays(names, s, v), theta0, DataType.DOUBLE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(SaliencyConfig.MaskObjective.class)
+    void gradientMatchesFiniteDifferences(SaliencyConfig.MaskObjective objective) {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
+        ScoringRows rows = new ScoringRows(SaliencyFixtures.sequences(c, P, N, A), SaliencyFixtures.spans(P, N, A));
+        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective);
+        MaskFitter fitter = new MaskFitter(model, config);
+        MaskHead head = randomHead(c.hiddenSize(), 3, -0.5, 7);
+        INDArray cot = rows.cotMask(DataType.DOUBLE);
+        LlamaModel.HiddenPass unbiased = model.logProbsAndHidden(rows.batch);
+        MaskHead.Inputs in = new MaskHead.Inputs(unbiased.hidden(), rows.delimiterCells(), cot);
+        INDArray theta = head.theta(in);
+        Map<String, INDArray> analytic = head.gradient(in,
+                fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE)).thetaGradient());
+        double h = 1e-5, worst = 0;
+        int checked = 0;
+        for (Map.Entry<String, INDArray> e : head.named().entrySet()) {
+            INDArray p = e.getValue();
+            INDArray flat = p.reshape(p.length());
+            for (long j = 0; j < p.length(); j += Math.max(1, p.length() / 12)) {
+                double at = flat.getDouble(j);
+                flat.putScalar(j, at + h);
+                double up = MaskGradientTest.objective(model, rows, head.theta(in), cot, config);
+                flat.putScalar(j, at - h);
+                double down = MaskGradientTest.objective(model, rows, head.theta(in), cot, config);
+                flat.putScalar(j, at);
+                double numeric = (up - down) / (2 * h);
+                double a = analytic.get(e.getKey()).reshape(p.length()).getDouble(j);
+                worst = Math.max(worst, Math.abs(numeric - a) / Math.max(1e-3, Math.abs(numeric)));
+                checked++;
+            }
+        }
+        assertTrue(checked > 30, "checked " + checked);
+        assertTrue(worst < 1e-5, objective + ": worst relative error " + worst);
+    }
+
+    @Test
+    void aNewHeadPredictsTheFittedMasksStartingPoint() {
+        LlamaConfig c = TinyModels.mqaTied(0.3);
+        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
+        List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
+        List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
+        SaliencyConfig config = SaliencyConfig.defaults().withSteps(0).withMask(SaliencyConfig.MaskSource.NETWORK);
+        SaliencyConfig start = new SaliencyConfig(0, 0.5, 1.5, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
+                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 10);
+        List<SaliencyScore> fitted = new MaskFitter(model, start).score(seqs, spans).scores();
+        MaskHead zeroed = MaskHead.of(NamedArrays.zeros(MaskHead.shapes(c.hiddenSize(), 4)), 1.5, DataType.DOUBLE);
+        MaskHead fresh = MaskHead.init(c.hiddenSize(), 4, 1.5, 3, DataType.DOUBLE);
+        for (MaskHead head : List.of(zeroed, fresh)) {
+            List<SaliencyScore> net = new MaskNetworkScorer(model, start, head).score(seqs, spans, true).scores().scores();
+            for (int i = 0; i < seqs.size(); i++) {
+                assertArrayEquals(fitted.get(i).mask(), net.get(i).mask(), 1e-15, "row " + i);
+                assertEquals(fitted.get(i).lFull(), net.get(i).lFull(), 1e-12);
+                assertEquals(fitted.get(i).lNone(), net.get(i).lNone(), 1e-12);
+                assertEquals(fitted.get(i).lMask(), net.get(i).lMask(), 1e-12);
+                assertEquals(fitted.get(i).reward(), net.get(i).reward(), 1e-12);
+            }
+        }
+        assertEquals(config.mask(), SaliencyConfig.MaskSource.NETWORK);
+    }
+
+    @ParameterizedTest
+    @EnumSource(SaliencyConfig.MaskObjective.class)
+    void scorerSumsTheObjectiveAndGradientOfItsRowsWhateverThePasses(SaliencyConfig.MaskObjective objective) {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
+        List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
+        List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
+        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective).withMask(SaliencyConfig.MaskSource.NETWORK);
+        MaskHead head = randomHead(c.hiddenSize(), 3, 0.0, 9);
+        MaskNetworkScorer.Batch all = new MaskNetworkScorer(model, config, head).score(seqs, spans, true);
+        MaskNetworkScorer.Batch single = new MaskNetworkScorer(model, config.withMaxRowsPerPass(1), head)
+                .score(seqs, spans, true);
+        MaskNetworkScorer.Batch noGradient = new MaskNetworkScorer(model, config, head).score(seqs, spans, false);
+
+        ScoringRows rows = new ScoringRows(seqs, spans);
+        INDArray cot = rows.cotMask(DataType.DOUBLE);
+        MaskHead.Inputs in = new MaskHead.Inputs(model.logProbsAndHidden(rows.batch).hidden(), rows.delimiterCells(), cot);
+        double expected = MaskGradientTest.objective(model, rows, head.theta(in), cot, config);
+        assertEquals(expected, all.objectiveSum(), 1e-10);
+        assertEquals(expected, single.objectiveSum(), 1e-10);
+        assertEquals(expected, noGradient.objectiveSum(), 1e-10);
+        assertEquals(3, all.rows());
+        assertEquals(null, noGradient.gradientSums());
+        for (int t = 0; t < all.gradientSums().size(); t++) {
+            float[] a = all.gradientSums().values(t), b = single.gradientSums().values(t);
+            for (int j = 0; j < a.length; j++) assertEquals(a[j], b[j], 1e-5 * Math.max(1, Math.abs(a[j])));
+        }
+        for (int i = 0; i < seqs.size(); i++) {
+            assertArrayEquals(all.scores().scores().get(i).mask(), noGradient.scores().scores().get(i).mask(), 0);
+            assertEquals(all.scores().scores().get(i).lMask(), noGradient.scores().scores().get(i).lMask(), 1e-12);
+        }
+    }
+
+    @Test
+    void parameterCountAndShapesAreChecked() {
+        MaskHead h = MaskHead.init(128, 16, 0, 1, DataType.FLOAT);
+        assertEquals(4225, h.parameterCount());
+        assertEquals(101_377, 2L * 16 * 3072 + 3072 + 1);
+        NamedArrays wrong = NamedArrays.zeros(Map.of(MaskHead.QUERY, new long[] {2, 3}));
+        assertThrows(IllegalArgumentException.class, () -> MaskHead.of(wrong, 0, DataType.FLOAT));
+    }
+}
