@@ -9,13 +9,11 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.TinyModels;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The gradient attribution against central differences of the answer log-likelihood (the sum over
- * the answer tokens) in each CoT key's bias, around b = 0, in double precision; the rows are split
- * over two passes (2 + 1) while the differences score all three together.
+ * the answer tokens) in each CoT key's bias, around b = 0, in double precision; the attribution
+ * splits the rows over two passes (2 + 1), the differences score each row alone.
  */
 class GradientAttributionTest {
     static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
@@ -29,33 +27,22 @@ class GradientAttributionTest {
         List<double[]> g = GradientAttribution.of(model, seqs, spans, 2);
         assertEquals(P.length, g.size());
 
-        ScoringRows rows = new ScoringRows(seqs, spans);
         double h = 1e-5, worst = 0, largest = 0;
-        for (int r = 0; r < rows.rows; r++) {
+        for (int r = 0; r < seqs.size(); r++) {
             CompletionSpans s = spans.get(r);
             assertEquals(s.cotLength(), g.get(r).length);
             for (int j = 0; j < s.cotLength(); j++) {
-                double up = answerLogLikelihood(model, rows, r, s.cotStart() + j, h);
-                double down = answerLogLikelihood(model, rows, r, s.cotStart() + j, -h);
+                double[] bias = new double[seqs.get(r).length];
+                bias[s.cotStart() + j] = h;
+                double up = MaskFitterTest.answerLl(model, seqs.get(r), s, bias);
+                bias[s.cotStart() + j] = -h;
+                double down = MaskFitterTest.answerLl(model, seqs.get(r), s, bias);
                 double numeric = (up - down) / (2 * h);
-                double analytic = g.get(r)[j];
-                worst = Math.max(worst, Math.abs(numeric - analytic) / Math.max(1e-3, Math.abs(numeric)));
+                worst = Math.max(worst, Math.abs(numeric - g.get(r)[j]) / Math.max(1e-3, Math.abs(numeric)));
                 largest = Math.max(largest, Math.abs(numeric));
             }
         }
         assertTrue(largest > 1e-2, "the differences are too small to test anything: " + largest);
         assertTrue(worst < 1e-5, "worst relative error " + worst);
-    }
-
-    /** Row r's {@code sum_t log p(a_t)} with bias {@code b} on key cell {@code p} of row r only. */
-    private static double answerLogLikelihood(LlamaModel model, ScoringRows rows, int r, int p, double b) {
-        INDArray bias = Nd4j.zeros(DataType.DOUBLE, rows.rows, rows.length);
-        bias.putScalar(r, p, b);
-        double[] logProbs = model.logProbs(rows.batch, bias);
-        CompletionSpans s = rows.spans.get(r);
-        double l = 0;
-        // cell t predicts token t + 1: the answer's tokens are predicted from answerStart - 1 on
-        for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) l += logProbs[r * rows.length + t];
-        return l;
     }
 }
