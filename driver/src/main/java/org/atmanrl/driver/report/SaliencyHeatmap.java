@@ -4,10 +4,13 @@ import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.reward.saliency.CompletionSpans;
 
 /**
- * Sample completions as token heat maps: one column per completion token, the fitted mask m*
- * above and the exhaustive AtMan drop below, so that each CoT token's two values sit on top of
- * each other; the answer is outlined, whitespace shown (a space as a middle dot, a newline as
- * an arrow). Every CoT value cell carries class {@code cot} and its value in {@code data-v}.
+ * Sample completions as token heat maps: one column per completion token, the fitted mask m* on
+ * top, the exhaustive AtMan drop below it and the gradient attribution {@code dl/db_j} at {@code b
+ * = 0} at the bottom (when the samples file has it: files written before it do not), so that each
+ * CoT token's values sit on top of each other; the answer is outlined, whitespace shown (a space
+ * as a middle dot, a newline as an arrow). Every CoT value cell carries class {@code cot} and its
+ * value in {@code data-v}. The drop and the gradient share one diverging scale, each divided by
+ * its sample's largest absolute value: both are positive where the token supports the answer.
  */
 final class SaliencyHeatmap {
     private SaliencyHeatmap() {
@@ -17,19 +20,33 @@ final class SaliencyHeatmap {
         return "<div class=\"legend\"><span>m* (fitted mask)<span class=\"bar\" style=\"background:linear-gradient(to right,"
                 + maskColour(0) + "," + maskColour(1) + ")\"></span>0 &rarr; 1</span>"
                 + "<span>AtMan drop l<sub>full</sub> &minus; l<sub>&minus;j</sub>, scaled by the sample's largest |drop|"
-                + "<span class=\"bar\" style=\"background:linear-gradient(to right," + dropColour(-1) + ","
-                + dropColour(0) + "," + dropColour(1) + ")\"></span>&minus;max &rarr; 0 &rarr; +max</span>"
+                + signedBar() + "</span>"
+                + "<span>gradient &part;l/&part;b<sub>j</sub> at b = 0, + where more attention to the token raises l;"
+                + " scaled by the sample's largest |value|" + signedBar() + "</span>"
                 + "<span><span class=\"tc ans\" style=\"display:inline-flex\"><span>42</span></span> answer</span>"
                 + "<span><span class=\"tc delim\" style=\"display:inline-flex\"><span>####</span></span> delimiter</span></div>";
     }
 
-    /** The number of CoT value cells {@link #render} draws for these samples (two per fitted CoT token). */
+    private static String signedBar() {
+        return "<span class=\"bar\" style=\"background:linear-gradient(to right," + signedColour(-1) + ","
+                + signedColour(0) + "," + signedColour(1) + ")\"></span>&minus;max &rarr; 0 &rarr; +max";
+    }
+
+    /**
+     * The number of CoT value cells {@link #render} draws for these samples: per fitted CoT token
+     * two, three with the gradient attribution.
+     */
     static int cotCells(SaliencySamples samples) {
         int n = 0;
         for (SaliencySamples.Sample s : samples.samples()) {
-            if (s.spans() != null) n += 2 * s.spans().cotLength();
+            if (s.spans() != null) n += rows(s) * s.spans().cotLength();
         }
         return n;
+    }
+
+    /** The heat map's rows: the token alone without a fitted mask, else m*, AtMan and maybe the gradient. */
+    private static int rows(SaliencySamples.Sample s) {
+        return s.spans() == null ? 1 : s.gradientAttribution() == null ? 2 : 3;
     }
 
     static String render(SaliencySamples.Sample s) {
@@ -48,31 +65,45 @@ final class SaliencyHeatmap {
             b.append("<p class=\"note\">no mask fitted (only correct completions with a located answer get one):</p>");
         }
         b.append("<div class=\"heat\">");
+        double[] g = s.gradientAttribution();
         if (s.spans() != null) {
-            b.append("<div class=\"tc label\"><span>m*</span><span>AtMan</span></div>");
+            b.append("<div class=\"tc label\"><span>m*</span><span>AtMan</span>")
+                    .append(g == null ? "" : "<span>&part;l/&part;b</span>").append("</div>");
         }
         CompletionSpans sp = s.spans();
-        double scale = 0;
-        if (sp != null) for (double d : s.atmanDrops()) scale = Math.max(scale, Math.abs(d));
+        double dropScale = largestAbs(s.atmanDrops()), gradientScale = largestAbs(g);
         for (int i = 0; i < s.tokens().size(); i++) {
             String text = visible(s.tokens().get(i));
             if (sp != null && i >= sp.cotStart() && i < sp.cotEnd()) {
                 int j = i - sp.cotStart();
-                double m = s.mask()[j], d = s.atmanDrops()[j];
-                double norm = scale == 0 ? 0 : d / scale;
+                double m = s.mask()[j];
                 b.append("<div class=\"tc\">")
                         .append(cell("cot mask", maskColour(m), m > 0.6, m, text, "m* = "))
-                        .append(cell("cot drop", dropColour(norm), Math.abs(norm) > 0.6, d, text, "AtMan drop = "))
-                        .append("</div>");
+                        .append(signedCell("cot drop", s.atmanDrops()[j], dropScale, text, "AtMan drop = "));
+                if (g != null) b.append(signedCell("cot grad", g[j], gradientScale, text, "dl/db = "));
+                b.append("</div>");
             } else {
                 String kind = sp == null ? "" : i >= sp.answerStart() && i < sp.answerEnd() ? " ans"
                         : i >= sp.cotEnd() && i < sp.answerStart() ? " delim" : "";
-                b.append("<div class=\"tc").append(kind).append("\"><span>").append(text).append("</span>");
-                if (sp != null) b.append("<span>").append(text).append("</span>");
+                b.append("<div class=\"tc").append(kind).append("\">");
+                for (int r = 0; r < rows(s); r++) b.append("<span>").append(text).append("</span>");
                 b.append("</div>");
             }
         }
         return b.append("</div></div>").toString();
+    }
+
+    /** 0 for none or no values. */
+    private static double largestAbs(double[] values) {
+        double largest = 0;
+        if (values != null) for (double v : values) largest = Math.max(largest, Math.abs(v));
+        return largest;
+    }
+
+    /** A value on the diverging scale, divided by its sample's largest absolute value. */
+    private static String signedCell(String cls, double v, double scale, String text, String what) {
+        double norm = scale == 0 ? 0 : v / scale;
+        return cell(cls, signedColour(norm), Math.abs(norm) > 0.6, v, text, what);
     }
 
     private static String cell(String cls, String colour, boolean dark, double v, String text, String what) {
@@ -89,7 +120,7 @@ final class SaliencyHeatmap {
     }
 
     /** Blue-green below 0, white at 0, red above, for t in [-1, 1]. */
-    static String dropColour(double t) {
+    static String signedColour(double t) {
         t = Math.max(-1, Math.min(1, t));
         return t >= 0 ? rgb(255 + t * (178 - 255), 255 + t * (24 - 255), 255 + t * (43 - 255))
                 : rgb(255 - t * (1 - 255), 255 - t * (133 - 255), 255 - t * (113 - 255));

@@ -51,9 +51,10 @@ class ReportInBrowserTest {
             int ink = Integer.parseInt(attribute(canvas, "<canvas", "data-ink"));
             assertTrue(ink > MIN_INK, caption + " painted only " + ink + " pixels");
         }
-        int cells = count(dom, "class=\"cot mask\"") + count(dom, "class=\"cot drop\"");
+        int cells = count(dom, "class=\"cot mask\"") + count(dom, "class=\"cot drop\"")
+                + count(dom, "class=\"cot grad\"");
         assertEquals(report.heatmapCells(), cells);
-        assertEquals(2 * (12 + 18), cells); // the fixture's two fitted CoTs, in two rows each
+        assertEquals(3 * (12 + 18), cells); // the fixture's two fitted CoTs, in three rows each (m*, AtMan, gradient)
         assertTrue(dom.contains("&lt;3*4&gt;=?"), "the prompt's markup is shown as text");
         assertTrue(dom.contains("&lt;b&gt;sft&lt;/b&gt;"), "the config's markup is shown as text");
         assertTrue(dom.contains("early_answering.area_over_curve"), "the faithfulness measures are listed");

@@ -59,7 +59,7 @@ final class RunFixture {
         out.add(fitted("test-0", "12+7=?", "12 + 7 = 19\n#### 19"));
         out.add(fitted("test-1", "<3*4>=?", "3 * 4 = 12 & done\n#### 12"));
         List<String> wrong = chars("5 + 5 = 11\n#### 11");
-        out.add(new SaliencySamples.Sample("test-2", "5+5=?", "10", wrong, true, false, "11", null, null, null, null));
+        out.add(new SaliencySamples.Sample("test-2", "5+5=?", "10", wrong, true, false, "11", null, null, null, null, null));
         return new SaliencySamples(out);
     }
 
@@ -67,14 +67,15 @@ final class RunFixture {
     private static SaliencySamples.Sample fitted(String id, String prompt, String completion) {
         int cotEnd = completion.indexOf("####"), answerStart = cotEnd + 5;
         List<String> tokens = chars(completion);
-        double[] mask = new double[cotEnd], drops = new double[cotEnd];
+        double[] mask = new double[cotEnd], drops = new double[cotEnd], gradients = new double[cotEnd];
         for (int i = 0; i < cotEnd; i++) {
             mask[i] = (i * 37 % 11) / 10.0;
             drops[i] = ((i * 13 % 7) - 2) * 0.3;
+            gradients[i] = ((i * 5 % 9) - 4) * 0.05;
         }
         return new SaliencySamples.Sample(id, prompt, completion.substring(answerStart), tokens, true, true,
                 completion.substring(answerStart), new CompletionSpans(0, cotEnd, answerStart, tokens.size()), mask, drops,
-                new SaliencyScore(mask, -1, -3, -1.5, 0.6, 0.3, 0.8, 0.18));
+                gradients, new SaliencyScore(mask, -1, -3, -1.5, 0.6, 0.3, 0.8, 0.18));
     }
 
     private static List<String> chars(String s) {

@@ -15,6 +15,7 @@ import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.AtmanPerturbation;
 import org.atmanrl.reward.saliency.CompletionSpans;
+import org.atmanrl.reward.saliency.GradientAttribution;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.task.Problem;
@@ -25,9 +26,10 @@ import org.atmanrl.reward.task.Verdict;
 /**
  * A few greedy completions laid open for a person: per problem the completion's tokens, its
  * verdict, where its CoT and answer sit, the fitted mask m* over the CoT (DESIGN 2.2, fitted as
- * {@link CorrectCompletionSaliency} fits it for the reward) and the exhaustive AtMan drops beside
- * it ({@link AtmanPerturbation}), which m* approximates. What a run report draws as heat maps.
- * Deterministic, as {@link Evaluation} is.
+ * {@link CorrectCompletionSaliency} fits it for the reward), the exhaustive AtMan drops beside it
+ * ({@link AtmanPerturbation}), which m* approximates, and the gradient attribution {@code dl/db_j}
+ * at {@code b = 0} ({@link GradientAttribution}), the drops' first-order counterpart for one
+ * backward pass. What a run report draws as heat maps. Deterministic, as {@link Evaluation} is.
  */
 public record SaliencySamples(List<Sample> samples) {
     /** A sample count this large would make a report nobody reads, and the AtMan reference is n passes per sample. */
@@ -40,11 +42,13 @@ public record SaliencySamples(List<Sample> samples) {
     /**
      * One problem's completion. Span positions count completion tokens (not prompt ones); {@code
      * spans}, {@code mask} and {@code atmanDrops} are null where no mask was fitted (a wrong or
-     * unparsed answer, or saliency off).
+     * unparsed answer, or saliency off). {@code gradientAttribution} ({@code dl/db_j} at {@code b =
+     * 0}, {@code l} the sum over the answer tokens) is null there too, and also in files written
+     * before it existed.
      */
     public record Sample(String problem, String prompt, String reference, List<String> tokens, boolean parsed,
                          boolean correct, String extracted, CompletionSpans spans, double[] mask, double[] atmanDrops,
-                         SaliencyScore score) {
+                         double[] gradientAttribution, SaliencyScore score) {
         public Sample {
             if (problem == null || prompt == null || tokens == null) {
                 throw new IllegalArgumentException("problem, prompt and tokens are required");
@@ -53,6 +57,9 @@ public record SaliencySamples(List<Sample> samples) {
             if (correct && !parsed) throw new IllegalArgumentException("a correct answer must have been parsed");
             if ((spans == null) != (mask == null) || (mask == null) != (atmanDrops == null)) {
                 throw new IllegalArgumentException("spans, mask and atman_drops go together: all present or all absent");
+            }
+            if (spans == null && gradientAttribution != null) {
+                throw new IllegalArgumentException("gradient_attribution needs spans");
             }
             if (spans != null) {
                 if (spans.answerEnd() > tokens.size()) {
@@ -67,18 +74,32 @@ public record SaliencySamples(List<Sample> samples) {
                     if (!(mask[i] >= 0 && mask[i] <= 1)) {
                         throw new IllegalArgumentException("mask[" + i + "] = " + mask[i] + " is not in [0, 1]");
                     }
-                    if (!Double.isFinite(atmanDrops[i])) {
-                        throw new IllegalArgumentException("atman_drops[" + i + "] = " + atmanDrops[i] + " is not finite");
+                    requireFinite("atman_drops", atmanDrops, i);
+                }
+                if (gradientAttribution != null) {
+                    if (gradientAttribution.length != spans.cotLength()) {
+                        throw new IllegalArgumentException("gradient_attribution (" + gradientAttribution.length
+                                + ") must have one value per CoT token (" + spans.cotLength() + ")");
+                    }
+                    for (int i = 0; i < gradientAttribution.length; i++) {
+                        requireFinite("gradient_attribution", gradientAttribution, i);
                     }
                 }
+            }
+        }
+
+        private static void requireFinite(String name, double[] values, int i) {
+            if (!Double.isFinite(values[i])) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + values[i] + " is not finite");
             }
         }
     }
 
     /**
      * The first {@code k} problems of {@code set}: greedy completions of at most {@code
-     * maxNewTokens}, masks fitted on the correct ones with {@code saliency} and the AtMan reference
-     * at its perturbation factor, {@code maxRowsPerPass} rows per forward pass.
+     * maxNewTokens}, masks fitted on the correct ones with {@code saliency}, the AtMan reference
+     * at its perturbation factor and the gradient attribution, {@code maxRowsPerPass} rows per
+     * forward pass.
      */
     public static SaliencySamples compute(LlamaModel model, SaliencyConfig saliency, PromptEncoder encoder,
                                           ProblemSet set, int k, int maxNewTokens, int maxRowsPerPass) {
@@ -121,6 +142,7 @@ public record SaliencySamples(List<Sample> samples) {
         }
         List<double[]> drops = sequences.isEmpty() ? List.of()
                 : AtmanPerturbation.drops(model, sequences, spans, config.perturbationFactor(), maxRowsPerPass);
+        List<double[]> gradients = GradientAttribution.of(model, sequences, spans, maxRowsPerPass);
         List<Sample> out = new ArrayList<>();
         for (int i = 0; i < problems.size(); i++) {
             Problem p = problems.get(i);
@@ -130,7 +152,7 @@ public record SaliencySamples(List<Sample> samples) {
             Verdict v = verdicts.get(i);
             SaliencyScore score = scores.perCompletion().get(i);
             CompletionSpans relative = null;
-            double[] drop = null;
+            double[] drop = null, gradient = null;
             int at = which.indexOf(i);
             if (at >= 0) {
                 CompletionSpans s = spans.get(at);
@@ -138,9 +160,10 @@ public record SaliencySamples(List<Sample> samples) {
                 relative = new CompletionSpans(s.cotStart() - off, s.cotEnd() - off, s.answerStart() - off,
                         s.answerEnd() - off);
                 drop = drops.get(at);
+                gradient = gradients.get(at);
             }
             out.add(new Sample(p.id(), p.promptText(), p.reference(), tokens, v.parsed(), v.correct(), v.extracted(),
-                    relative, score == null ? null : score.mask(), drop, score));
+                    relative, score == null ? null : score.mask(), drop, gradient, score));
         }
         return new SaliencySamples(out);
     }
@@ -157,17 +180,14 @@ public record SaliencySamples(List<Sample> samples) {
             o.put("parsed", s.parsed()).put("correct", s.correct()).put("extracted", s.extracted());
             if (s.spans() == null) {
                 o.putNull("spans");
-                o.putNull("mask");
-                o.putNull("atman_drops");
             } else {
                 CompletionSpans sp = s.spans();
                 o.putObject("spans").put("cot_start", sp.cotStart()).put("cot_end", sp.cotEnd())
                         .put("answer_start", sp.answerStart()).put("answer_end", sp.answerEnd());
-                ArrayNode m = o.putArray("mask");
-                for (double x : s.mask()) m.add(x);
-                ArrayNode d = o.putArray("atman_drops");
-                for (double x : s.atmanDrops()) d.add(x);
             }
+            putNumbers(o, "mask", s.mask());
+            putNumbers(o, "atman_drops", s.atmanDrops());
+            putNumbers(o, "gradient_attribution", s.gradientAttribution());
             if (s.score() != null) {
                 SaliencyScore sc = s.score();
                 o.put("necessity", sc.necessity()).put("coverage", sc.coverage()).put("sufficiency", sc.sufficiency())
@@ -207,6 +227,7 @@ public record SaliencySamples(List<Sample> samples) {
                             integer(sp, "answer_start"), integer(sp, "answer_end"));
                 }
                 double[] mask = numbers(o, "mask"), drops = numbers(o, "atman_drops");
+                double[] gradient = numbers(o, "gradient_attribution"); // absent in files written before it
                 SaliencyScore score = null;
                 if (o.hasNonNull("r_sal")) {
                     score = new SaliencyScore(mask, Double.NaN, Double.NaN, Double.NaN, number(o, "necessity"),
@@ -214,12 +235,22 @@ public record SaliencySamples(List<Sample> samples) {
                 }
                 out.add(new Sample(text(o, "problem"), text(o, "prompt"), o.path("reference").asText(null), texts,
                         bool(o, "parsed"), bool(o, "correct"), o.path("extracted").asText(null), spans, mask, drops,
-                        score));
+                        gradient, score));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(at + ": " + e.getMessage(), e);
             }
         }
         return new SaliencySamples(out);
+    }
+
+    /** An array of numbers, or null for none. */
+    private static void putNumbers(ObjectNode o, String name, double[] values) {
+        if (values == null) {
+            o.putNull(name);
+            return;
+        }
+        ArrayNode a = o.putArray(name);
+        for (double x : values) a.add(x);
     }
 
     private static JsonNode field(JsonNode o, String name) {

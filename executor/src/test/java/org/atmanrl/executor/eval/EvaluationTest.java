@@ -110,6 +110,27 @@ class EvaluationTest {
         throw new AssertionError("no usable delimiter in the random model's completion \"" + text + "\"");
     }
 
+    /**
+     * The correct completions (problems 0, 3, 6) as prompt + completion, generated and located
+     * independently of the code under test; their spans are added to {@code spans}.
+     */
+    static List<int[]> correctSequences(List<CompletionSpans> spans) {
+        List<int[]> sequences = new ArrayList<>();
+        List<Problem> all = new ArrayList<>();
+        for (int i = 0; i < PROBLEMS; i++) all.add(rigged.get(i));
+        List<int[]> completions = Rollouts.generate(model, all, 1, 0L, SamplingParams.greedy(MAX_NEW, stop), 256);
+        for (int i = 0; i < PROBLEMS; i += 3) {
+            Problem p = all.get(i);
+            int[] c = completions.get(i);
+            Optional<CompletionSpans> s = CompletionSpans.locate(data.tokenizer, p.promptLength(), c, p.delimiter());
+            int[] seq = Arrays.copyOf(p.promptIds(), p.promptLength() + c.length);
+            System.arraycopy(c, 0, seq, p.promptLength(), c.length);
+            sequences.add(seq);
+            spans.add(s.orElseThrow());
+        }
+        return sequences;
+    }
+
     @AfterAll
     static void free() {
         if (weights != null) weights.close();
@@ -138,20 +159,8 @@ class EvaluationTest {
     @Test
     void saliencyMeansAreMaskFittersOnTheSameCompletions() {
         EvalReport r = new Evaluation(SALIENCY, MAX_NEW, ROWS).run(model, data.encoder, rigged, PROBLEMS);
-        List<int[]> sequences = new ArrayList<>();
         List<CompletionSpans> spans = new ArrayList<>();
-        List<Problem> all = new ArrayList<>();
-        for (int i = 0; i < PROBLEMS; i++) all.add(rigged.get(i));
-        List<int[]> completions = Rollouts.generate(model, all, 1, 0L, SamplingParams.greedy(MAX_NEW, stop), 256);
-        for (int i = 0; i < PROBLEMS; i += 3) { // the correct ones
-            Problem p = all.get(i);
-            int[] c = completions.get(i);
-            Optional<CompletionSpans> s = CompletionSpans.locate(data.tokenizer, p.promptLength(), c, p.delimiter());
-            int[] seq = Arrays.copyOf(p.promptIds(), p.promptLength() + c.length);
-            System.arraycopy(c, 0, seq, p.promptLength(), c.length);
-            sequences.add(seq);
-            spans.add(s.orElseThrow());
-        }
+        List<int[]> sequences = correctSequences(spans);
         MaskFitter.Batch own = new MaskFitter(model, SALIENCY).score(sequences, spans);
         List<SaliencyScore> s = own.scores();
         double n = 0, c = 0, suff = 0, sal = 0;

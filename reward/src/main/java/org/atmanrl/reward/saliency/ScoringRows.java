@@ -1,6 +1,7 @@
 package org.atmanrl.reward.saliency;
 
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import org.atmanrl.model.TokenBatch;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -47,11 +48,21 @@ final class ScoringRows {
 
     /** Cell weights {@code scale / |a|} on each row's answer cells (the mean answer log-likelihood). */
     double[] answerMeanWeights(double scale) {
+        return answerWeights(s -> scale / s.answerLength());
+    }
+
+    /** Cell weights 1 on each row's answer cells: the gradient of {@code l} itself, the sum. */
+    double[] answerSumWeights() {
+        return answerWeights(s -> 1);
+    }
+
+    private double[] answerWeights(ToDoubleFunction<CompletionSpans> perCell) {
         double[] w = new double[rows * length];
         for (int r = 0; r < rows; r++) {
             CompletionSpans s = spans.get(r);
+            double v = perCell.applyAsDouble(s);
             for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) {
-                w[r * length + t] = scale / s.answerLength();
+                w[r * length + t] = v;
             }
         }
         return w;
