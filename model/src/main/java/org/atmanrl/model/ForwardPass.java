@@ -104,6 +104,17 @@ public final class ForwardPass implements AutoCloseable {
     public TokenBatch batch() { return tb; }
 
     /**
+     * The final hidden states {@code [B * T, D]} (after the final RMSNorm) that the LM head read:
+     * the live array, valid until {@link #backward} or {@link #close}; only kept passes have it.
+     */
+    public INDArray hidden() {
+        if (!keep || hn == null) {
+            throw new IllegalStateException("this forward pass kept no hidden states");
+        }
+        return hn;
+    }
+
+    /**
      * Gradients of {@code sum_cells w * log p(target)}.
      *
      * @param weights         per-cell weights {@code [B * T]} (cells without a target must have 0)

@@ -45,6 +45,10 @@ public final class RunReport {
                     "cot_use.answer_from_cot_share", "cot_use.laundering_share")),
             new Curve("Hinted prompts (rollouts)", "share of completions", List.of("biased_hint.accuracy",
                     "biased_hint.follows_hint_share", "biased_hint.follows_cot_share", "biased_hint.right_hint_accuracy")),
+            new Curve("Mask network (docs/design.md 2.6)", "mask objective", List.of("mask_head.objective",
+                    "mask_audit.objective_network", "mask_audit.objective_fitted")),
+            new Curve("Mask network against fitted masks (audit)", "value", List.of("mask_audit.mean_abs_gap",
+                    "mask_audit.spearman")),
             new Curve("KL to the reference", "k3 estimate", List.of("kl")),
             new Curve("Gradient norm", "L2 norm before clipping", List.of("grad_norm")),
             new Curve("Learning rate", "lr", List.of("lr")));

@@ -22,7 +22,16 @@ public final class GrpoGradient {
      */
     public static GradientContribution compute(LlamaModel policy, GrpoConfig config, GrpoBatch batch,
                                                Advantages advantages, double[] oldLogProbs, double[] refLogProbs) {
-        try (ForwardPass fp = policy.forward(batch.tokens(), null)) {
+        return compute(policy.forward(batch.tokens(), null), config, batch, advantages, oldLogProbs, refLogProbs);
+    }
+
+    /**
+     * As above, from a forward pass of the policy over {@code batch.tokens()} that was run already
+     * (to share it with saliency, docs/design.md 2.6); closes it.
+     */
+    public static GradientContribution compute(ForwardPass forward, GrpoConfig config, GrpoBatch batch,
+                                               Advantages advantages, double[] oldLogProbs, double[] refLogProbs) {
+        try (ForwardPass fp = forward) {
             GrpoLoss.Terms terms = GrpoLoss.evaluate(config, batch, fp.logProbs(), oldLogProbs, refLogProbs, advantages);
             try (Gradients g = fp.backward(terms.cellWeights(), true, false)) {
                 return GradientContribution.of(config.aggregation(), g.weights(), terms.sums());

@@ -11,6 +11,7 @@ import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
 import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.saliency.MaskNetworkScorer;
+import org.atmanrl.reward.saliency.SharedForward;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.task.Problem;
@@ -47,7 +48,7 @@ public final class CorrectCompletionSaliency {
      */
     public static Scores fit(LlamaModel model, SaliencyConfig config, Tokenizer tokenizer, List<Problem> problems,
                              int perProblem, List<int[]> completions, List<Verdict> verdicts) {
-        return score(model, config, null, false, tokenizer, problems, perProblem, completions, verdicts);
+        return score(model, config, null, false, tokenizer, problems, perProblem, completions, verdicts, null);
     }
 
     /** Completions audited per task on an audit step (docs/design.md 2.6): enough for a mean, cheap. */
@@ -56,11 +57,13 @@ public final class CorrectCompletionSaliency {
     /**
      * As {@link #fit}, with masks from {@code head} when it is given (docs/design.md 2.6): then the
      * scores carry the head's gradient sums, and with {@code audit} the first {@link #AUDIT_ROWS}
-     * completions are also fitted the old way and compared.
+     * completions are also fitted the old way and compared. {@code shared}, when given, is the
+     * policy's unbiased forward pass over all the completions (row {@code i} is completion
+     * {@code i}, prompt then completion), which the network's scoring reads instead of its own.
      */
     public static Scores score(LlamaModel model, SaliencyConfig config, MaskHead head, boolean audit,
                                Tokenizer tokenizer, List<Problem> problems, int perProblem, List<int[]> completions,
-                               List<Verdict> verdicts) {
+                               List<Verdict> verdicts, SharedForward shared) {
         int n = completions.size();
         if (verdicts.size() != n || problems.size() * perProblem != n) {
             throw new IllegalArgumentException(n + " completions, " + verdicts.size() + " verdicts, "
@@ -93,7 +96,9 @@ public final class CorrectCompletionSaliency {
             for (int k = 0; k < which.size(); k++) scores.set(which.get(k), fitted.scores().get(k));
             return new Scores(scores, fitted.collapsed());
         }
-        MaskNetworkScorer.Batch net = new MaskNetworkScorer(model, config, head).score(sequences, spans, true);
+        int[] batchRows = which.stream().mapToInt(Integer::intValue).toArray();
+        MaskNetworkScorer.Batch net = new MaskNetworkScorer(model, config, head).score(sequences, spans, true, shared,
+                batchRows);
         for (int k = 0; k < which.size(); k++) scores.set(which.get(k), net.scores().scores().get(k));
         MaskHeadSums sums = new MaskHeadSums(net.gradientSums(), net.objectiveSum(), net.rows());
         MaskAudit a = audit && !sequences.isEmpty()

@@ -12,7 +12,9 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.model.ForwardPass;
 import org.atmanrl.reward.saliency.MaskHead;
+import org.atmanrl.reward.saliency.SharedForward;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.saliency.SaliencyTerms;
@@ -35,6 +37,16 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
      */
     public ScoredRollouts run(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stopToken,
                               List<Problem> problems, long runSeed, long step) {
+        return run(policy, head, tokenizer, stopToken, problems, runSeed, step, false);
+    }
+
+    /**
+     * @param keepForward run the GRPO gradient's forward pass of the policy now and keep it in the
+     *                    result for {@code GrpoGradient}: the mask network reads its log-probabilities
+     *                    and hidden states instead of a pass of its own (on-policy updates only, mu 1)
+     */
+    public ScoredRollouts run(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stopToken,
+                              List<Problem> problems, long runSeed, long step, boolean keepForward) {
         if (saliencyOn && saliency.network() != (head != null)) {
             throw new IllegalArgumentException("saliency.mask " + saliency.mask().name().toLowerCase()
                     + (head == null ? " needs the mask network" : " takes no mask network"));
@@ -54,7 +66,12 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
             verdicts.add(v);
             cotUse = cotUse.plus(CotUseCounts.of(p, text, v));
         }
+        GrpoBatch batch = GrpoBatch.of(prompts, completions);
         long t1 = System.nanoTime();
+        ForwardPass forward = keepForward ? policy.forward(batch.tokens(), null) : null;
+        SharedForward shared = forward == null || head == null ? null
+                : new SharedForward(forward.logProbs(), forward.hidden(), batch.tokens().length());
+        long tForward = System.nanoTime();
 
         List<SaliencyScore> scores = java.util.Collections.nCopies(n, null);
         boolean collapsed = false;
@@ -63,7 +80,7 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         if (saliencyOn) {
             boolean auditNow = saliency.auditEvery() > 0 && step % saliency.auditEvery() == 0;
             CorrectCompletionSaliency.Scores fitted = CorrectCompletionSaliency.score(policy, saliency, head, auditNow,
-                    tokenizer, problems, grpo.groupSize(), completions, verdicts);
+                    tokenizer, problems, grpo.groupSize(), completions, verdicts, shared);
             scores = fitted.perCompletion();
             collapsed = fitted.collapsed();
             headSums = fitted.head();
@@ -73,9 +90,10 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
 
         double[] rewards = rewards(verdicts, scores, saliency.alpha());
         Advantages advantages = Advantages.compute(rewards, grpo);
-        GrpoBatch batch = GrpoBatch.of(prompts, completions);
+        // the kept forward pass is the gradient's, and is timed as the gradient's
         return new ScoredRollouts(batch, completions, verdicts, scores, rewards, advantages, collapsed,
-                new StepTimings((t1 - t0) / 1e9, (t2 - t1) / 1e9, 0), cotUse, headSums, audit);
+                new StepTimings((t1 - t0) / 1e9, (t2 - tForward) / 1e9, (tForward - t1) / 1e9), cotUse, headSums,
+                audit, forward);
     }
 
     /**

@@ -5,6 +5,7 @@ import org.atmanrl.executor.rollout.CotUseCounts;
 import java.util.List;
 import org.atmanrl.executor.grpo.Advantages;
 import org.atmanrl.executor.grpo.GrpoBatch;
+import org.atmanrl.model.ForwardPass;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.task.Verdict;
 
@@ -13,12 +14,14 @@ import org.atmanrl.reward.task.Verdict;
  * problem) its outcome verdict, saliency score (null when not fitted: incorrect or unparsed
  * completion, or saliency off), total reward and advantage; and the batch to compute the policy
  * gradient on; and how the completions use their chain of thought, summed ({@link CotUseCounts});
- * with the mask network, its gradient sums ({@code head}, else null) and its audit.
+ * with the mask network, its gradient sums ({@code head}, else null) and its audit; and the
+ * policy's forward pass over the batch when it was run already for the gradient (else null), which
+ * {@code TaskStep.gradient} consumes and closes.
  */
 public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verdict> verdicts,
                              List<SaliencyScore> saliency, double[] rewards, Advantages advantages,
                              boolean masksCollapsed, StepTimings timings, CotUseCounts cotUse, MaskHeadSums head,
-                             MaskAudit audit) {
+                             MaskAudit audit, ForwardPass policyForward) {
 
     /** Sums of the per-completion metrics, to be averaged over any number of tasks. */
     public RolloutMetrics metrics() {

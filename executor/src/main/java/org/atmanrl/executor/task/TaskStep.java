@@ -43,7 +43,9 @@ public final class TaskStep {
         if (problems.isEmpty()) {
             return new Prepared(null, null, null, 0);
         }
-        ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step);
+        // on-policy (mu 1): the gradient follows on this policy, so its forward pass runs now and the
+        // mask network reads it (docs/design.md 2.6)
+        ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step, grpo.mu() == 1);
         long t1 = System.nanoTime();
         double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch());
         double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch()) : null;
@@ -63,8 +65,11 @@ public final class TaskStep {
                     new StepTimings(0, 0, 0), 0, 1, false);
         }
         ScoredRollouts scored = prepared.scored();
-        GradientContribution g = GrpoGradient.compute(policy, grpo, scored.batch(), scored.advantages(),
-                prepared.oldLogProbs(), prepared.refLogProbs());
+        GradientContribution g = scored.policyForward() != null && withRollouts
+                ? GrpoGradient.compute(scored.policyForward(), grpo, scored.batch(), scored.advantages(),
+                        prepared.oldLogProbs(), prepared.refLogProbs())
+                : GrpoGradient.compute(policy, grpo, scored.batch(), scored.advantages(), prepared.oldLogProbs(),
+                        prepared.refLogProbs());
         double seconds = (System.nanoTime() - t0) / 1e9 + prepared.seconds();
         StepTimings timings = withRollouts ? scored.timings().withGradient(seconds) : new StepTimings(0, 0, seconds);
         return new TaskResult(g, withRollouts ? scored.metrics() : RolloutMetrics.ZERO, timings, timings.total(), 1,

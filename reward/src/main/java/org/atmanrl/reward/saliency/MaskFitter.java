@@ -99,8 +99,9 @@ public final class MaskFitter {
         double median = quantile(all, 0.5), p90 = quantile(all, 0.9);
         boolean collapsed = all.length > 0 && p90 - median < COLLAPSE_SPREAD;
         // with no fit steps every mask is sigmoid(theta0) by construction, a setting chosen on purpose
-        // (r_sal = N needs no mask): still a collapse for C, but not worth a warning every step
-        if (collapsed && (config.steps() > 0 || config.network())) {
+        // (r_sal = N needs no mask): still a collapse for C, but not worth a warning every step; the
+        // mask network starts collapsed (it predicts theta0) and the rule of thumb is the fit's
+        if (collapsed && config.steps() > 0 && !config.network()) {
             LOG.warn("saliency masks collapsed: median {} vs 90th percentile {} over {} CoT tokens;"
                     + " see docs/design.md 2.2 on theta0 - K * lr (now {} -> floor {})", median, p90, all.length,
                     config.theta0() - config.steps() * config.learningRate(), config.floor());

@@ -38,13 +38,26 @@ public final class MaskNetworkScorer {
 
     /** Rows as {@link MaskFitter#score} takes them, in passes of {@link SaliencyConfig#maxRowsPerPass}. */
     public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean withGradient) {
+        return score(sequences, spans, withGradient, null, null);
+    }
+
+    /**
+     * As {@link #score(List, List, boolean)}, reading l_full and the hidden states from
+     * {@code shared} (row {@code k} is its batch row {@code batchRows[k]}) instead of a forward
+     * pass of their own, when it is given.
+     */
+    public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean withGradient,
+                       SharedForward shared, int[] batchRows) {
         SaliencyConfig config = passes.config;
         List<SaliencyScore> out = new ArrayList<>(sequences.size());
         NamedArrays gradient = null;
         double objective = 0;
         for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
             int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
-            Pass p = scorePass(new ScoringRows(sequences.subList(from, to), spans.subList(from, to)), withGradient);
+            ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
+            LlamaModel.HiddenPass unbiased = shared == null ? passes.model.logProbsAndHidden(rows.batch)
+                    : shared.pass(rows, batchRows, from);
+            Pass p = scorePass(rows, unbiased, withGradient);
             out.addAll(p.scores);
             objective += p.objective;
             if (withGradient) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
@@ -58,12 +71,11 @@ public final class MaskNetworkScorer {
     private record Pass(List<SaliencyScore> scores, NamedArrays gradient, double objective) {
     }
 
-    private Pass scorePass(ScoringRows rows, boolean withGradient) {
+    private Pass scorePass(ScoringRows rows, LlamaModel.HiddenPass unbiased, boolean withGradient) {
         SaliencyConfig config = passes.config;
         LlamaModel model = passes.model;
         DataType dt = model.dataType();
         boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
-        LlamaModel.HiddenPass unbiased = model.logProbsAndHidden(rows.batch);
         double[] lFull = rows.answerLogLikelihood(unbiased.logProbs());
         try (INDArray hidden = unbiased.hidden(); INDArray cot = rows.cotMask(dt);
              INDArray inverseN = rows.inverseCotLengths(dt);

@@ -90,6 +90,11 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
         if (auditEvery < 0) {
             throw new IllegalArgumentException("audit_every must be >= 0, got " + auditEvery);
         }
+        if (mask == MaskSource.NETWORK && auditEvery > 0 && steps == 0) {
+            throw new IllegalArgumentException("the mask network's audit compares it with masks fitted by saliency.steps"
+                    + " Adam steps, and steps is 0 (every fitted mask would be sigmoid(theta0)): set saliency.steps"
+                    + " (16 with saliency.lr 1.5 is the acceptance test's fit) or saliency.audit_every 0");
+        }
     }
 
     public static SaliencyConfig defaults() {

@@ -84,9 +84,8 @@ class MaskHeadTest {
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
-        SaliencyConfig config = SaliencyConfig.defaults().withSteps(0).withMask(SaliencyConfig.MaskSource.NETWORK);
         SaliencyConfig start = new SaliencyConfig(0, 0.5, 1.5, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
-                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 10);
+                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 0);
         List<SaliencyScore> fitted = new MaskFitter(model, start).score(seqs, spans).scores();
         MaskHead zeroed = MaskHead.of(NamedArrays.zeros(MaskHead.shapes(c.hiddenSize(), 4)), 1.5, DataType.DOUBLE);
         MaskHead fresh = MaskHead.init(c.hiddenSize(), 4, 1.5, 3, DataType.DOUBLE);
@@ -100,7 +99,6 @@ class MaskHeadTest {
                 assertEquals(fitted.get(i).reward(), net.get(i).reward(), 1e-12);
             }
         }
-        assertEquals(config.mask(), SaliencyConfig.MaskSource.NETWORK);
     }
 
     @ParameterizedTest
@@ -134,6 +132,13 @@ class MaskHeadTest {
             assertArrayEquals(all.scores().scores().get(i).mask(), noGradient.scores().scores().get(i).mask(), 0);
             assertEquals(all.scores().scores().get(i).lMask(), noGradient.scores().scores().get(i).lMask(), 1e-12);
         }
+    }
+
+    @Test
+    void anAuditAgainstMasksThatAreNeverFittedIsRefused() {
+        SaliencyConfig network = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> network.withSteps(0));
+        assertTrue(e.getMessage().contains("saliency.audit_every 0"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,133 @@
+package org.atmanrl.executor.saliency;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.executor.rollout.Rollouts;
+import org.atmanrl.executor.task.CorrectCompletionSaliency;
+import org.atmanrl.executor.task.MaskHeadSums;
+import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.NamedArrays;
+import org.atmanrl.model.RowRandom;
+import org.atmanrl.model.SamplingParams;
+import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.MaskHead;
+import org.atmanrl.reward.saliency.MaskNetworkScorer;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.task.Verdict;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The mask network (docs/design.md 2.6) on the saliency acceptance fixture of
+ * {@link SaliencyOnTrainedModelTest} (the model trained with a quarter control data): the head is
+ * trained on the fixture's own sampled completions, as a GRPO step would score them (G 4, sixteen
+ * prompts a step in the fixture's mix, three real to one control; the policy frozen), then its
+ * masks on the same held-out correct greedy completions as the fitted test must single out the
+ * copied result (ROC AUC >= 0.85) and the control's r_sal must stay at most a quarter of the real
+ * task's; it prints their Spearman correlation with the fitted masks (K 16, lr 1.5).
+ *
+ * <p>Tagged "experiment" like the fitted test, and run by {@code .ci/run} beside it (it reuses
+ * the same fixture in target/fixtures). {@code -Dmask.steps} and {@code -Dmask.lr} change the
+ * head's training for measurements.
+ */
+@Tag("experiment")
+class MaskNetworkOnTrainedModelTest {
+    static final int HEAD_STEPS = Integer.getInteger("mask.steps", 150);
+    static final double HEAD_LR = Double.parseDouble(System.getProperty("mask.lr", "3e-3"));
+    static final int GROUP = 4, REAL_PER_STEP = 12, CONTROL_PER_STEP = 4;
+    static final long SEED = 5;
+
+    @BeforeAll
+    static void trainedModel() throws Exception {
+        SaliencyOnTrainedModelTest.trainedModel();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void free() {
+        SaliencyOnTrainedModelTest.free();
+    }
+
+    @Test
+    void theNetworksMasksFindTheCopiedResultAndTheControlEarnsLittle() {
+        var data = SaliencyOnTrainedModelTest.data;
+        LlamaModel model = new LlamaModel(SaliencyOnTrainedModelTest.weights);
+        SaliencyConfig config = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK)
+                .withHeadLearningRate(HEAD_LR);
+        MaskHead head = MaskHead.init(model.config().hiddenSize(), config.headRank(), config.theta0(), SEED,
+                DataType.FLOAT);
+        AdamW adam = new AdamW(AdamW.Config.defaults(), head.named());
+        int stop = data.encoder.stopToken();
+        SamplingParams sampling = new SamplingParams(1.0, 1.0, 0, 48, new int[] {stop});
+        long t0 = System.nanoTime();
+        for (int step = 0; step < HEAD_STEPS; step++) {
+            List<Problem> problems = new ArrayList<>();
+            for (int i = 0; i < REAL_PER_STEP; i++) {
+                problems.add(data.train.get((step * REAL_PER_STEP + i) % data.train.size()));
+            }
+            for (int i = 0; i < CONTROL_PER_STEP; i++) {
+                problems.add(data.controlTrain.get((step * CONTROL_PER_STEP + i) % data.controlTrain.size()));
+            }
+            List<int[]> completions = Rollouts.generate(model, problems, GROUP, RowRandom.mix(SEED, step), sampling, 256);
+            List<Verdict> verdicts = new ArrayList<>();
+            for (int i = 0; i < completions.size(); i++) {
+                String text = data.tokenizer.decode(Rollouts.withoutStop(completions.get(i), stop));
+                verdicts.add(problems.get(i / GROUP).verify(text));
+            }
+            MaskHeadSums sums = CorrectCompletionSaliency.score(model, config, head, false, data.tokenizer, problems,
+                    GROUP, completions, verdicts).head();
+            NamedArrays mean = sums.meanGradient();
+            if (mean != null) {
+                Map<String, INDArray> g = mean.toArrays(DataType.FLOAT);
+                adam.step(g, HEAD_LR);
+                g.values().forEach(INDArray::close);
+            }
+            if (step % 10 == 0 || step == HEAD_STEPS - 1) {
+                System.out.printf("head step %d: objective %.4f over %d correct completions (%.0f s)%n", step,
+                        sums.meanObjective(), sums.rows(), (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        SaliencyOnTrainedModelTest.Correct real = SaliencyOnTrainedModelTest.correctCompletions(model, data.test);
+        SaliencyOnTrainedModelTest.Correct control = SaliencyOnTrainedModelTest.correctCompletions(model, data.controlTest);
+        MaskNetworkScorer scorer = new MaskNetworkScorer(model, config, head);
+        List<SaliencyScore> realScores = scorer.score(real.sequences(), real.spans(), false).scores().scores();
+        List<SaliencyScore> controlScores = scorer.score(control.sequences(), control.spans(), false).scores().scores();
+        List<Double> pos = new ArrayList<>(), neg = new ArrayList<>();
+        for (int i = 0; i < realScores.size(); i++) {
+            double[] m = realScores.get(i).mask();
+            boolean[] copied = SaliencyOnTrainedModelTest.copiedResult(real.cots().get(i));
+            for (int j = 0; j < m.length; j++) (copied[j] ? pos : neg).add(m[j]);
+        }
+        double auc = RocAuc.auc(pos, neg);
+        double realSal = realScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
+        double controlSal = controlScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
+        List<SaliencyScore> fitted = new MaskFitter(model, SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5))
+                .score(real.sequences(), real.spans()).scores();
+        double rho = 0;
+        int ranked = 0;
+        for (int i = 0; i < fitted.size(); i++) {
+            double r = RocAuc.spearman(realScores.get(i).mask(), fitted.get(i).mask());
+            if (Double.isFinite(r)) {
+                rho += r;
+                ranked++;
+            }
+        }
+        System.out.printf("mask network after %d steps at lr %.1e: ROC AUC %.3f on the copied result (%d vs %d tokens);"
+                        + " mean m there %.3f, elsewhere %.3f%n", HEAD_STEPS, HEAD_LR, auc, pos.size(), neg.size(),
+                pos.stream().mapToDouble(d -> d).average().orElse(0), neg.stream().mapToDouble(d -> d).average().orElse(0));
+        System.out.printf("mean r_sal: real %.4f, control %.4f: ratio %.1f; Spearman with fitted masks %.3f over %d rows%n",
+                realSal, controlSal, realSal / Math.max(1e-12, controlSal), rho / Math.max(1, ranked), ranked);
+        assertTrue(auc >= 0.85, "ROC AUC " + auc + " < 0.85");
+        assertTrue(controlSal <= 0.25 * realSal, "control r_sal " + controlSal + " > a quarter of the real task's " + realSal);
+        head.close();
+    }
+}
