@@ -3,6 +3,7 @@ package org.atmanrl.model;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Causal grouped-query self-attention with RoPE and DESIGN 2.2's additive key bias.
@@ -13,6 +14,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code (q / sqrt(hd)) k^T + mask}, where {@code mask} holds 0 or {@link #HIDDEN} for
  * causality and padding plus the bias {@code b[row, key]}: the bias lands after the scaling and
  * before the softmax, in every layer and head.
+ *
+ * <p>Keys and values of cells before the batch's own come from a decoding cache or from a
+ * {@link PromptPrefix}; then the scores are {@code [.., G*T, past + T]}, and the backward of a
+ * prefixed pass differentiates through the batch's own cells only (docs/design.md 2.2, "Prefix
+ * reuse"): the prefix's keys and values are constants.
  */
 final class Attention {
     /** Additive score of a key a query may not see; exp() of it underflows to exactly 0. */
@@ -25,19 +31,25 @@ final class Attention {
         int tokens() { return batch * length; }
     }
 
-    /** Activations the backward pass reads (no cache during training). */
-    record Saved(INDArray x, INDArray q4, INDArray k4, INDArray v4, INDArray probs, INDArray heads)
-            implements AutoCloseable {
-        @Override public void close() { Arrays2.release(q4, k4, v4, probs, heads); }
+    /**
+     * Activations the backward pass reads (no decoding cache during training). {@code keys} and
+     * {@code values} are every key cell's, {@code [B, KV, Tk, hd]}: {@code k4} and {@code v4}
+     * themselves, or a prefix's followed by them.
+     */
+    record Saved(INDArray x, INDArray q4, INDArray k4, INDArray v4, INDArray keys, INDArray values,
+                 INDArray probs, INDArray heads) implements AutoCloseable {
+        @Override public void close() { Arrays2.release(q4, k4, v4, keys, values, probs, heads); }
     }
 
     /**
-     * @param x     normed input {@code [N, D]}
-     * @param mask  {@code [B, 1, 1, T, Tk]}: visibility plus bias for every (row, query, key)
-     * @param cache this layer's cache (keys/values are appended at {@code past}), or null
+     * @param x      normed input {@code [N, D]}
+     * @param mask   {@code [B, 1, 1, T, Tk]}: visibility plus bias for every (row, query, key)
+     * @param cache  this layer's decoding cache (keys/values are appended at {@code past}), or null
+     * @param prefix this layer's keys/values of the {@code past} cells before the batch's, read
+     *               only, or null
      */
     static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
-                            KvCache.Layer cache, int past, Saved[] saved) {
+                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved) {
         int t = d.length(), kv = d.kvHeads();
 
         INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles);
@@ -50,6 +62,9 @@ final class Attention {
             cache.append(k4, v4, past);
             keys = cache.keys(past + t);
             values = cache.values(past + t);
+        } else if (prefix != null) {
+            keys = Nd4j.concat(2, prefix.keys(past), k4);
+            values = Nd4j.concat(2, prefix.values(past), v4);
         }
         INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
         MaskedSoftmax.apply(scores, mask, t);
@@ -60,9 +75,12 @@ final class Attention {
         INDArray out = Linear.forward(heads, w.o());
 
         if (saved != null) {
-            saved[0] = new Saved(x, q4, k4, v4, scores, heads);
+            saved[0] = new Saved(x, q4, k4, v4, keys, values, scores, heads);
         } else {
             Arrays2.release(q4, k4, v4, scores, heads);
+            if (prefix != null) {
+                Arrays2.release(keys, values);
+            }
         }
         return out;
     }
@@ -76,8 +94,10 @@ final class Attention {
     }
 
     /**
-     * Backward of {@link #forward} without cache. Returns dL/dx; adds weight gradients into
-     * {@code grad} and the bias gradient {@code [B, T]} into {@code biasGrad} when they are given.
+     * Backward of {@link #forward} without a decoding cache. Returns dL/dx; adds weight gradients
+     * into {@code grad} and the bias gradient {@code [B, Tk]} into {@code biasGrad} when they are
+     * given. After a prefix, only the batch's own cells are differentiated through: the bias
+     * gradient's prefix columns then miss the prefix queries' share, and weight gradients theirs.
      */
     static INDArray backward(INDArray dOut, Saved s, LayerWeights w, Dims d, Rope.Angles angles,
                              LayerWeights grad, INDArray biasGrad, boolean needInputGradient) {
@@ -96,7 +116,7 @@ final class Attention {
         rowDot.reshape('c', b, kv, g, t).assign(prod.reshape('c', b, t, kv, g, hd).sum(4).permute(0, 2, 3, 1));
         dHeads.close();
         INDArray p = s.probs();
-        INDArray dS = Nd4j.matmul(dOut4, s.v4(), null, false, true, false);
+        INDArray dS = Nd4j.matmul(dOut4, s.values(), null, false, true, false);
         dS.subi(rowDot).muli(p);
         rowDot.close();
 
@@ -107,9 +127,15 @@ final class Attention {
         }
         INDArray dx = null;
         if (grad != null || needInputGradient) {
-            INDArray dV = Nd4j.matmul(p, dOut4, null, true, false, false);  // [B, KV, T, hd]
-            INDArray dQ4 = Nd4j.matmul(dS, s.k4()).muli(1.0 / Math.sqrt(hd));
-            INDArray dK4 = Nd4j.matmul(dS, s.q4(), null, true, false, false); // q4 holds q / sqrt(hd)
+            // keys and values of the batch's own cells get gradients; a prefix's are constants
+            int past = (int) s.keys().size(2) - t;
+            INDArray pOwn = ownKeys(p, past), dSOwn = ownKeys(dS, past);
+            INDArray dV = Nd4j.matmul(pOwn, dOut4, null, true, false, false);  // [B, KV, T, hd]
+            INDArray dQ4 = Nd4j.matmul(dS, s.keys()).muli(1.0 / Math.sqrt(hd));
+            INDArray dK4 = Nd4j.matmul(dSOwn, s.q4(), null, true, false, false); // q4 holds q / sqrt(hd)
+            if (past > 0) {
+                Arrays2.release(pOwn, dSOwn);
+            }
             INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
             INDArray dk = HeadLayout.merge(dK4, d, kv, angles);
             INDArray dv = HeadLayout.merge(dV, d, kv, null);
@@ -128,5 +154,14 @@ final class Attention {
         }
         Arrays2.release(dOut4, dS);
         return dx;
+    }
+
+    /** The key columns {@code [past, Tk)} of {@code a [B, KV, G*T, Tk]}: the batch's own cells. */
+    private static INDArray ownKeys(INDArray a, int past) {
+        if (past == 0) {
+            return a;
+        }
+        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.interval(past, a.size(3))).dup('c');
     }
 }

@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.TreeMap;
@@ -11,10 +12,16 @@ import java.util.TreeMap;
 /**
  * One forward pass over a {@link TokenBatch}: the per-cell log-probabilities of the targets and,
  * when kept, the activations that {@link #backward} differentiates through. Close it to free them.
+ *
+ * <p>After a {@link PromptPrefix} the pass computes only the cells after it (docs/design.md 2.2,
+ * "Prefix reuse"), but reads and returns per-cell arrays in the batch's own layout.
  */
 public final class ForwardPass implements AutoCloseable {
     private final LlamaModel model;
     private final TokenBatch tb;
+    /** The cells computed: {@code tb}, or its cells after a prompt prefix of {@link #offset} cells. */
+    private final TokenBatch cells;
+    private final int offset;
     private final INDArray bias;
     private final boolean keep;
     private final int layers;
@@ -28,9 +35,11 @@ public final class ForwardPass implements AutoCloseable {
     private INDArray softmax; // [N, V], kept for backward
     private double[] logProbs;
 
-    ForwardPass(LlamaModel model, TokenBatch tb, INDArray bias, boolean keep) {
+    ForwardPass(LlamaModel model, TokenBatch tb, TokenBatch cells, INDArray bias, boolean keep) {
         this.model = model;
         this.tb = tb;
+        this.cells = cells;
+        this.offset = tb.length() - cells.length();
         this.bias = bias;
         this.keep = keep;
         this.layers = model.config().numHiddenLayers();
@@ -74,8 +83,8 @@ public final class ForwardPass implements AutoCloseable {
         INDArray max = logits.max(true, 1);
         logits.subiColumnVector(max);
         max.close();
-        int n = tb.tokens();
-        int[] targets = tb.targets();
+        int n = cells.tokens();
+        int[] targets = cells.targets();
         double[] shifted = new double[n];
         for (int i = 0; i < n; i++) {
             if (targets[i] != TokenBatch.IGNORE) shifted[i] = logits.getDouble(i, targets[i]);
@@ -87,7 +96,7 @@ public final class ForwardPass implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             if (targets[i] != TokenBatch.IGNORE) lp[i] = shifted[i] - Math.log(logZ[i]);
         }
-        logProbs = lp;
+        logProbs = toBatchLayout(lp);
         if (keep) {
             softmax = exp.diviColumnVector(z);
             z.close();
@@ -96,7 +105,7 @@ public final class ForwardPass implements AutoCloseable {
         }
     }
 
-    /** {@code log p(target)} per cell, {@code [B * T]} row-major; 0 where there is no target. */
+    /** {@code log p(target)} per cell, {@code [B * T]} row-major; 0 where there is no target or inside a prefix. */
     public double[] logProbs() {
         return logProbs.clone();
     }
@@ -128,16 +137,23 @@ public final class ForwardPass implements AutoCloseable {
         if (softmax == null) {
             throw new IllegalStateException("backward has already run on this forward pass");
         }
-        int n = tb.tokens();
-        if (weights.length != n) {
-            throw new IllegalArgumentException("need " + n + " cell weights, got " + weights.length);
+        if (weights.length != tb.tokens()) {
+            throw new IllegalArgumentException("need " + tb.tokens() + " cell weights, got " + weights.length);
         }
-        int[] targets = tb.targets();
-        for (int i = 0; i < n; i++) {
-            if (targets[i] == TokenBatch.IGNORE && weights[i] != 0) {
+        for (int i = 0; i < weights.length; i++) {
+            if (tb.targets()[i] == TokenBatch.IGNORE && weights[i] != 0) {
                 throw new IllegalArgumentException("cell " + i + " has no target but weight " + weights[i]);
             }
+            if (i % tb.length() < offset && weights[i] != 0) {
+                throw new IllegalArgumentException("cell " + i + " is inside the prompt prefix but has weight " + weights[i]);
+            }
         }
+        if (offset > 0 && weightGradients) {
+            throw new IllegalArgumentException("a pass after a prompt prefix gives the attention bias's gradient only");
+        }
+        weights = ownCells(weights);
+        int n = cells.tokens();
+        int[] targets = cells.targets();
         LlamaWeights w = model.weights();
         LlamaConfig c = model.config();
         DataType dt = w.dataType();
@@ -162,7 +178,7 @@ public final class ForwardPass implements AutoCloseable {
         INDArray dx = RmsNorm.backward(dhn, xFinal, w.norm(), rFinal, g == null ? null : g.norm());
         dhn.close();
 
-        Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), c.numAttentionHeads(),
+        Attention.Dims dims = new Attention.Dims(cells.batch(), cells.length(), c.numAttentionHeads(),
                 c.numKeyValueHeads(), c.headDim());
         for (int i = layers - 1; i >= 0; i--) {
             LayerWeights lw = w.layer(i);
@@ -183,7 +199,30 @@ public final class ForwardPass implements AutoCloseable {
             accumulateEmbeddingGradient(dx, g.embed());
         }
         dx.close();
+        if (biasGrad != null && offset > 0) {
+            // the prefix's columns hold only the later queries' share; its bias is 0 and not fitted
+            biasGrad.get(NDArrayIndex.all(), NDArrayIndex.interval(0, offset)).assign(0);
+        }
         return new Gradients(g, biasGrad);
+    }
+
+    /** Per-cell values of the computed cells, {@code [B * cells]}, in the batch's layout with 0 inside the prefix. */
+    private double[] toBatchLayout(double[] own) {
+        return offset == 0 ? own : copyCells(own, cells.length(), 0, tb.length(), offset);
+    }
+
+    /** The inverse of {@link #toBatchLayout}: the computed cells' entries of a batch-layout array. */
+    private double[] ownCells(double[] all) {
+        return offset == 0 ? all : copyCells(all, tb.length(), offset, cells.length(), 0);
+    }
+
+    /** Per row, the computed cells from {@code src} (rows of {@code srcLength}, starting at {@code srcAt}) to a new array. */
+    private double[] copyCells(double[] src, int srcLength, int srcAt, int dstLength, int dstAt) {
+        double[] out = new double[tb.batch() * dstLength];
+        for (int r = 0; r < tb.batch(); r++) {
+            System.arraycopy(src, r * srcLength + srcAt, out, r * dstLength + dstAt, cells.length());
+        }
+        return out;
     }
 
     /**
@@ -191,7 +230,7 @@ public final class ForwardPass implements AutoCloseable {
      * in a fixed order first, so the scatter sees unique indices and the result is deterministic.
      */
     private void accumulateEmbeddingGradient(INDArray dx, INDArray dEmbed) {
-        int[] ids = tb.ids();
+        int[] ids = cells.ids();
         int d = (int) dx.size(1);
         double[] rows = dx.data().asDouble();
         TreeMap<Integer, double[]> sums = new TreeMap<>();

@@ -33,7 +33,18 @@ public final class LlamaModel {
      * @param bias additive attention bias {@code [B, T]} per key cell, or null for none
      */
     public double[] logProbs(TokenBatch tb, INDArray bias) {
-        try (ForwardPass fp = run(tb, bias, false)) {
+        return logProbs(tb, bias, null);
+    }
+
+    /**
+     * {@link #logProbs(TokenBatch, INDArray)} computing only the cells after {@code prefix}, whose
+     * keys and values it reads (docs/design.md 2.2, "Prefix reuse"). Cells inside the prefix read 0,
+     * as cells without a target do; the others equal the full pass's up to rounding.
+     * @param bias   as for the full pass, {@code [B, T]}, and 0 on the prefix's cells
+     * @param prefix {@link #prefix} of this batch's first cells, or null for the full pass
+     */
+    public double[] logProbs(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
+        try (ForwardPass fp = run(tb, bias, prefix, false)) {
             return fp.logProbs();
         }
     }
@@ -45,8 +56,8 @@ public final class LlamaModel {
      */
     public HiddenPass logProbsAndHidden(TokenBatch tb) {
         requireTargets(tb);
-        try (ForwardPass fp = new ForwardPass(this, tb, null, false)) {
-            INDArray hn = hidden(tb, null, null, fp);
+        try (ForwardPass fp = new ForwardPass(this, tb, tb, null, false)) {
+            INDArray hn = hidden(tb, null, null, null, fp);
             INDArray kept = hn.dup('c');
             fp.head(hn);
             return new HiddenPass(fp.logProbs(), kept);
@@ -59,13 +70,43 @@ public final class LlamaModel {
 
     /** A forward pass that keeps what {@link ForwardPass#backward} needs; close it when done. */
     public ForwardPass forward(TokenBatch tb, INDArray bias) {
-        return run(tb, bias, true);
+        return forward(tb, bias, null);
+    }
+
+    /**
+     * {@link #forward(TokenBatch, INDArray)} over the cells after {@code prefix} (see
+     * {@link #logProbs(TokenBatch, INDArray, PromptPrefix)}). Its backward gives the attention
+     * bias's gradient only (the weights' would miss the prefix's share), exact on every key cell
+     * after the prefix and 0 on the prefix's; cell weights must be 0 inside the prefix.
+     */
+    public ForwardPass forward(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
+        return run(tb, bias, prefix, true);
+    }
+
+    /**
+     * Runs the first {@code length} cells of every row of {@code tb} once, with no bias, and keeps
+     * every layer's keys and values, for passes over rows that begin with them. The caller closes it.
+     * @param length cells per row, at least 1 and fewer than {@code tb.length()}
+     */
+    public PromptPrefix prefix(TokenBatch tb, int length) {
+        if (length < 1 || length >= tb.length()) {
+            throw new IllegalArgumentException("a prefix needs 1 to " + (tb.length() - 1) + " cells, got " + length);
+        }
+        TokenBatch cells = tb.columns(0, length);
+        KvCache cache = newCache(tb.batch(), length);
+        try (ForwardPass fp = new ForwardPass(this, cells, cells, null, false)) {
+            Arrays2.release(hidden(cells, null, cache, null, fp));
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+        return new PromptPrefix(this, cells, cache);
     }
 
     /** Logits of every cell, {@code [B * T, vocab]}. */
     public INDArray logits(TokenBatch tb, INDArray bias) {
-        try (ForwardPass fp = new ForwardPass(this, tb, bias, false)) {
-            INDArray hn = hidden(tb, bias, null, fp);
+        try (ForwardPass fp = new ForwardPass(this, tb, tb, bias, false)) {
+            INDArray hn = hidden(tb, bias, null, null, fp);
             INDArray logits = Linear.forward(hn, weights.lmHead());
             hn.close();
             return logits;
@@ -84,8 +125,8 @@ public final class LlamaModel {
      */
     public INDArray nextTokenLogits(TokenBatch step, KvCache cache) {
         INDArray hn;
-        try (ForwardPass fp = new ForwardPass(this, step, null, false)) {
-            hn = hidden(step, null, cache, fp);
+        try (ForwardPass fp = new ForwardPass(this, step, step, null, false)) {
+            hn = hidden(step, null, cache, null, fp);
         }
         int t = step.length();
         INDArray last = hn.reshape('c', step.batch(), t, config.hiddenSize())
@@ -102,23 +143,33 @@ public final class LlamaModel {
         }
     }
 
-    private ForwardPass run(TokenBatch tb, INDArray bias, boolean keep) {
+    private ForwardPass run(TokenBatch tb, INDArray bias, PromptPrefix prefix, boolean keep) {
         requireTargets(tb);
-        ForwardPass fp = new ForwardPass(this, tb, bias, keep);
-        INDArray hn = hidden(tb, bias, null, fp);
-        fp.head(hn);
+        TokenBatch cells = prefix == null ? tb : prefix.suffixOf(this, tb, bias);
+        ForwardPass fp = new ForwardPass(this, tb, cells, bias, keep);
+        try {
+            fp.head(hidden(cells, bias, null, prefix, fp));
+        } catch (RuntimeException e) {
+            fp.close();
+            throw e;
+        }
         return fp;
     }
 
-    /** Embedding through the final norm: {@code [N, D]}; activations go to {@code fp} if it keeps them. */
-    INDArray hidden(TokenBatch tb, INDArray bias, KvCache cache, ForwardPass fp) {
+    /**
+     * Embedding through the final norm of {@code tb}'s cells: {@code [N, D]}; activations go to
+     * {@code fp} if it keeps them. Keys and values of earlier cells come from {@code cache}
+     * (decoding: this batch's are appended to it) or {@code prefix} (read only), or there are none.
+     */
+    INDArray hidden(TokenBatch tb, INDArray bias, KvCache cache, PromptPrefix prefix, ForwardPass fp) {
         for (int id : tb.ids()) {
             if (id < 0 || id >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
                         + config.vocabSize() + ")");
             }
         }
-        int past = cache == null ? 0 : cache.advance(tb);
+        KvCache earlier = cache != null ? cache : prefix != null ? prefix.cache() : null;
+        int past = cache != null ? cache.advance(tb) : prefix != null ? prefix.length() : 0;
         int keyLength = past + tb.length();
         if (bias != null && (bias.rank() != 2 || bias.size(0) != tb.batch() || bias.size(1) != keyLength)) {
             throw new IllegalArgumentException("attention bias must be [" + tb.batch() + ", " + keyLength
@@ -128,7 +179,7 @@ public final class LlamaModel {
         Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.headDim());
         Rope.Angles angles = rope.angles(tb);
-        INDArray mask = keyMask(tb, cache, past, bias, dt);
+        INDArray mask = keyMask(tb, earlier, past, bias, dt);
         fp.setInputs(angles, mask);
 
         INDArray x = Nd4j.pullRows(weights.embed(), 1, tb.ids());
@@ -140,8 +191,8 @@ public final class LlamaModel {
             LayerWeights lw = weights.layer(i);
             INDArray r0 = RmsNorm.inverseRms(x, eps);
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
-            INDArray attn = Attention.forward(xn0, lw, dims, angles, mask,
-                    cache == null ? null : cache.layer(i), past, keep ? as : null);
+            INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
+                    prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null);
             INDArray x1 = keep ? x.add(attn) : x.addi(attn);
             attn.close();
             INDArray r1 = RmsNorm.inverseRms(x1, eps);
@@ -168,17 +219,20 @@ public final class LlamaModel {
 
     /**
      * {@code [B, 1, 1, T, Tk]}: 0 where query cell t may see key cell k (causal in cell order, key
-     * not padding), {@link Attention#HIDDEN} elsewhere, plus the bias of key k.
+     * not padding), {@link Attention#HIDDEN} elsewhere, plus the bias of key k. Keys {@code k <
+     * past} are earlier cells, whose validity {@code earlier} holds (with a decoding cache, it
+     * holds this batch's too).
      */
-    private static INDArray keyMask(TokenBatch tb, KvCache cache, int past, INDArray bias, DataType dt) {
+    private static INDArray keyMask(TokenBatch tb, KvCache earlier, int past, INDArray bias, DataType dt) {
         int b = tb.batch(), t = tb.length(), tk = past + t;
+        int cached = earlier == null ? 0 : earlier.length();
         float[] m = new float[b * t * tk];
         float hidden = (float) Attention.HIDDEN;
         for (int r = 0; r < b; r++) {
             for (int q = 0; q < t; q++) {
                 int base = (r * t + q) * tk;
                 for (int k = 0; k < tk; k++) {
-                    boolean keyValid = cache != null ? cache.valid(r, k) : tb.valid(r, k);
+                    boolean keyValid = k < cached ? earlier.valid(r, k) : tb.valid(r, k - past);
                     m[base + k] = (k <= past + q && keyValid) ? 0f : hidden;
                 }
             }

@@ -112,6 +112,24 @@ public final class TokenBatch {
     boolean[] validFlags() { return valid; }
     int[] targets() { return targets; }
 
+    /** Cells {@code [from, to)} of every row as a batch of their own: ids, positions, validity and targets kept. */
+    TokenBatch columns(int from, int to) {
+        if (from < 0 || to > length || from >= to) {
+            throw new IllegalArgumentException("columns [" + from + ", " + to + ") outside [0, " + length + ")");
+        }
+        int len = to - from, n = batch * len;
+        int[] i = new int[n], p = new int[n], tg = targets == null ? null : new int[n];
+        boolean[] v = new boolean[n];
+        for (int r = 0; r < batch; r++) {
+            int src = r * length + from, dst = r * len;
+            System.arraycopy(ids, src, i, dst, len);
+            System.arraycopy(positions, src, p, dst, len);
+            System.arraycopy(valid, src, v, dst, len);
+            if (tg != null) System.arraycopy(targets, src, tg, dst, len);
+        }
+        return new TokenBatch(batch, len, i, p, v, tg);
+    }
+
     /** A copy in which key {@code (b, t)} is hidden from every query, as padding is. */
     public TokenBatch withHidden(int b, int t) {
         boolean[] v = valid.clone();

@@ -27,6 +27,11 @@ import picocli.CommandLine.Spec;
             "              tokens: generated tokens / wall time, prefill included",
             "  load_bf16   (with --io) load the weights saved as a BF16 safetensors",
             "              directory to fp32: MB/s and peak Java heap",
+            "  mask_fit_*  (with --mask-fit) one saliency mask fit (K = 8, then the three",
+            "              likelihoods) on 4 GSM8K-length rows (292-308 prompt tokens, a",
+            "              100-token completion with an 80-token CoT), with every pass over",
+            "              the whole rows (full) and with the prompt computed once (prefix),",
+            "              alternating run by run: seconds and the speed-up",
             "Once per invocation:",
             "  gemm        Nd4j.gemm on 2048 x 2048 fp32 matrices, at least 1 warm-up",
             "              and 5 runs (a cold or single figure would skew every ratio)",
@@ -73,6 +78,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " temporary folder and time loading it to fp32, with the peak Java heap during the load.")
     private boolean io;
 
+    @Option(names = "--mask-fit",
+            description = "Also time one saliency mask fit on GSM8K-length rows with and without computing"
+                    + " the prompt once (prefix reuse), and report the speed-up.")
+    private boolean maskFit;
+
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     private boolean json;
 
@@ -93,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
-        run(plan, report, progress, autodiff, io);
+        run(plan, report, progress, autodiff, io, maskFit);
         return 0;
     }
 
@@ -108,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io) {
+                            boolean io, boolean maskFit) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -122,6 +132,11 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (io) {
                     report.measurement(bench.load(plan.modelRuns(), scratch()), gemm);
+                }
+                if (maskFit) {
+                    for (Measurement m : bench.maskFit(plan.modelRuns())) {
+                        report.measurement(m, gemm);
+                    }
                 }
             }
             if (autodiff) {

@@ -22,6 +22,8 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
     static final String DECODE = "decode";
     static final String GEMM = "gemm";
     static final String LOAD = "load_bf16";
+    static final String MASK_FIT_FULL = "mask_fit_full";
+    static final String MASK_FIT_PREFIX = "mask_fit_prefix";
 
     Measurement {
         details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -45,6 +47,26 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
         d.put("prefill_included", true);
         return new Measurement(s.label(), DECODE, batch + " x (" + promptTokens + "+" + newTokens + ")", d,
                 (long) batch * newTokens, 0, t);
+    }
+
+    /**
+     * One mask-fit batch (DESIGN 2.2): a row per prompt length in {@code prompts}, each followed by
+     * {@code completion} tokens with a CoT of {@code cot}, {@code steps} Adam steps; {@code extra}
+     * details follow those.
+     */
+    static Measurement maskFit(BenchShape s, String metric, int[] prompts, int completion, int cot, int steps,
+                               Map<String, Object> extra, Timings t) {
+        int shortest = java.util.Arrays.stream(prompts).min().orElseThrow();
+        int longest = java.util.Arrays.stream(prompts).max().orElseThrow();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("rows", prompts.length);
+        d.put("prompt_tokens", prompts.clone());
+        d.put("completion_tokens", completion);
+        d.put("cot_tokens", cot);
+        d.put("steps", steps);
+        d.putAll(extra);
+        return new Measurement(s.label(), metric, String.format("%d x (%d-%d + %d), K %d", prompts.length, shortest,
+                longest, completion, steps), d, 0, 0, t);
     }
 
     /** Loading a BF16 model directory to fp32 weights. */

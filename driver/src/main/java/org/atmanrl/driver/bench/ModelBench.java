@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -22,6 +23,10 @@ import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.reward.saliency.CompletionSpans;
+import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.SaliencyConfig;
+import org.atmanrl.reward.saliency.SaliencyScore;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -30,6 +35,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 final class ModelBench implements AutoCloseable {
     static final int PROMPT_TOKENS = 32;
+    /**
+     * GSM8K-length rows for the mask fit: prompt tokens per row (a few-shot GSM8K prompt is about
+     * 300; they differ a little, as a batch's prompts do), then a 100-token completion of an
+     * 80-token CoT, a 2-token delimiter and an 18-token answer.
+     */
+    static final int[] MASK_FIT_PROMPTS = {300, 292, 308, 296};
+    static final int MASK_FIT_COT = 80, MASK_FIT_DELIMITER = 2, MASK_FIT_ANSWER = 18;
     private static final long SEED = 20240611L;
 
     private final BenchShape shape;
@@ -86,6 +98,49 @@ final class ModelBench implements AutoCloseable {
             }
         });
         return Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, t);
+    }
+
+    /**
+     * One {@link MaskFitter#score} batch on {@link #MASK_FIT_PROMPTS} rows with DESIGN 2.2's
+     * defaults (K = 8 Adam steps, then the three likelihoods), with every pass over the whole rows
+     * and with the prompt prefix computed once (docs/design.md 2.2, "Prefix reuse"), alternating
+     * run by run. The second figure carries the speed-up (full median / prefix median) and the
+     * largest difference between the two fits' masks, which should be float rounding.
+     */
+    List<Measurement> maskFit(RepeatedRun runs) {
+        int completion = MASK_FIT_COT + MASK_FIT_DELIMITER + MASK_FIT_ANSWER;
+        int rows = MASK_FIT_PROMPTS.length;
+        List<int[]> random = randomSequences(rows, Arrays.stream(MASK_FIT_PROMPTS).max().orElseThrow() + completion, 3);
+        List<int[]> seqs = new ArrayList<>(rows);
+        List<CompletionSpans> spans = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            int p = MASK_FIT_PROMPTS[r];
+            seqs.add(Arrays.copyOf(random.get(r), p + completion));
+            spans.add(new CompletionSpans(p, p + MASK_FIT_COT, p + MASK_FIT_COT + MASK_FIT_DELIMITER, p + completion));
+        }
+        SaliencyConfig config = SaliencyConfig.defaults();
+        MaskFitter full = MaskFitter.withoutPrefixReuse(model, config), reused = new MaskFitter(model, config);
+        List<List<SaliencyScore>> last = new ArrayList<>(List.of(List.of(), List.of()));
+        List<Timings> t = runs.alternate(
+                List.of(shape.label() + " " + Measurement.MASK_FIT_FULL, shape.label() + " " + Measurement.MASK_FIT_PREFIX),
+                List.of(() -> last.set(0, full.score(seqs, spans).scores()),
+                        () -> last.set(1, reused.score(seqs, spans).scores())));
+        double maxMaskDifference = 0;
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < MASK_FIT_COT; j++) {
+                maxMaskDifference = Math.max(maxMaskDifference,
+                        Math.abs(last.get(0).get(r).mask()[j] - last.get(1).get(r).mask()[j]));
+            }
+        }
+        Map<String, Object> comparison = new LinkedHashMap<>();
+        comparison.put("prefix_tokens", Arrays.stream(MASK_FIT_PROMPTS).min().orElseThrow());
+        comparison.put("speedup", Math.round(100 * t.get(0).median() / t.get(1).median()) / 100.0);
+        comparison.put("max_mask_difference", maxMaskDifference);
+        return List.of(
+                Measurement.maskFit(shape, Measurement.MASK_FIT_FULL, MASK_FIT_PROMPTS, completion, MASK_FIT_COT, config.steps(),
+                        Map.of(), t.get(0)),
+                Measurement.maskFit(shape, Measurement.MASK_FIT_PREFIX, MASK_FIT_PROMPTS, completion, MASK_FIT_COT, config.steps(),
+                        comparison, t.get(1)));
     }
 
     /**

@@ -36,17 +36,34 @@ final class RepeatedRun {
 
     /** Runs {@code work} warmup + repeats times; {@code what} names it in progress lines. */
     Timings time(String what, Runnable work) {
+        return alternate(List.of(what), List.of(work)).get(0);
+    }
+
+    /**
+     * Runs every one of {@code works} in turn, warmup + repeats rounds, so that a change in the
+     * machine's load during the measurement falls on all of them alike; one {@link Timings} each,
+     * in order. {@code names} name them in progress lines.
+     */
+    List<Timings> alternate(List<String> names, List<Runnable> works) {
+        if (names.size() != works.size()) {
+            throw new IllegalArgumentException(names.size() + " names for " + works.size() + " pieces of work");
+        }
         for (int i = 1; i <= warmup; i++) {
-            double s = once(work);
-            progress.printf("bench: %s warmup %d/%d %.2f s%n", what, i, warmup, s);
+            for (int w = 0; w < works.size(); w++) {
+                double s = once(works.get(w));
+                progress.printf("bench: %s warmup %d/%d %.2f s%n", names.get(w), i, warmup, s);
+            }
         }
-        List<Double> seconds = new ArrayList<>(repeats);
+        List<List<Double>> seconds = new ArrayList<>();
+        works.forEach(w -> seconds.add(new ArrayList<>(repeats)));
         for (int i = 1; i <= repeats; i++) {
-            double s = once(work);
-            seconds.add(s);
-            progress.printf("bench: %s run %d/%d %.2f s%n", what, i, repeats, s);
+            for (int w = 0; w < works.size(); w++) {
+                double s = once(works.get(w));
+                seconds.get(w).add(s);
+                progress.printf("bench: %s run %d/%d %.2f s%n", names.get(w), i, repeats, s);
+            }
         }
-        return new Timings(seconds);
+        return seconds.stream().map(Timings::new).toList();
     }
 
     private static double once(Runnable work) {

@@ -42,6 +42,11 @@ final class TableReport implements BenchReport {
                 format(m.tokensPerSecond(), "%,.0f"), format(m.gflops(), "%.1f"),
                 format(m.ratioTo(gemm).stream().map(r -> 100 * r).findFirst(), "%.1f%%"),
                 String.format("%.3f", m.timings().median()), runs);
+        if (m.metric().equals(Measurement.MASK_FIT_PREFIX)) {
+            var d = m.details();
+            out.printf("       prompt computed once (%s cells per row): %sx faster than full passes; masks differ by"
+                    + " at most %.1e%n", d.get("prefix_tokens"), d.get("speedup"), (double) d.get("max_mask_difference"));
+        }
         if (m.metric().equals(Measurement.LOAD)) {
             var d = m.details();
             out.printf("       %s MB BF16 -> %s MB fp32 off-heap at %s MB/s; peak Java heap %s MB = %sx the fp32"

@@ -43,6 +43,20 @@ class JsonLinesReportTest {
         assertFalse(o.has("ratio_to_gemm"));
     }
 
+    @Test
+    void maskFitLineCarriesItsShapeAndTheSpeedUp() throws Exception {
+        Measurement gemm = Measurement.gemm(2048, new Timings(List.of(0.1)));
+        Measurement fit = Measurement.maskFit(BenchShape.TINY, Measurement.MASK_FIT_PREFIX, new int[] {300, 292}, 100,
+                80, 8, java.util.Map.of("speedup", 2.5), new Timings(List.of(1.0)));
+        assertEquals("2 x (292-300 + 100), K 8", fit.shape());
+        JsonNode o = JSON.readTree(line(fit, gemm));
+        assertEquals("mask_fit_prefix", o.get("metric").asText());
+        assertEquals(292, o.get("prompt_tokens").get(1).asInt());
+        assertEquals(80, o.get("cot_tokens").asInt());
+        assertEquals(2.5, o.get("speedup").asDouble());
+        assertFalse(o.has("tokens_per_s"));
+    }
+
     private static String line(Measurement m, Measurement gemm) {
         StringWriter s = new StringWriter();
         new JsonLinesReport(new PrintWriter(s)).measurement(m, gemm);

@@ -83,7 +83,7 @@ class MaskNetworkOnTrainedModelTest {
                 verdicts.add(problems.get(i / GROUP).verify(text));
             }
             MaskHeadSums sums = CorrectCompletionSaliency.score(model, config, head, false, data.tokenizer, problems,
-                    GROUP, completions, verdicts).head();
+                    GROUP, completions, verdicts, null).head();
             NamedArrays mean = sums.meanGradient();
             if (mean != null) {
                 Map<String, INDArray> g = mean.toArrays(DataType.FLOAT);

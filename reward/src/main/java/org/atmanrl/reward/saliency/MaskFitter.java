@@ -7,6 +7,7 @@ import org.atmanrl.model.AttentionBias;
 import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.PromptPrefix;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * {@code L(theta) = -(1/|a|) sum_t log p(a_t; b(theta)) + lambda (1/n) sum_j m_j},
  * {@code b = log sigmoid(theta)}. Deletion game: {@code +(1/|a|) sum_t log p(a_t; log(1 - m)) +
  * lambda (1/n) sum_j m_j}, the least CoT whose removal loses the answer.
+ *
+ * <p>The bias sits on CoT keys only, after every row's prompt, so the cells before the rows'
+ * earliest CoT (or answer) are computed once per pass of rows, as a {@link PromptPrefix}, and every
+ * Adam step and likelihood reads their keys and values (docs/design.md 2.2, "Prefix reuse").
  */
 public final class MaskFitter {
     private static final Logger LOG = LoggerFactory.getLogger(MaskFitter.class);
@@ -32,10 +37,24 @@ public final class MaskFitter {
 
     final LlamaModel model;
     final SaliencyConfig config;
+    private final boolean reusePrefix;
 
     public MaskFitter(LlamaModel model, SaliencyConfig config) {
+        this(model, config, true);
+    }
+
+    private MaskFitter(LlamaModel model, SaliencyConfig config, boolean reusePrefix) {
         this.model = model;
         this.config = config;
+        this.reusePrefix = reusePrefix;
+    }
+
+    /**
+     * A fitter whose every pass runs over the whole sequences, prompts included: the same results
+     * up to rounding, slower; what the bench measures prefix reuse against.
+     */
+    public static MaskFitter withoutPrefixReuse(LlamaModel model, SaliencyConfig config) {
+        return new MaskFitter(model, config, false);
     }
 
     /** Scores of a batch and whether its masks collapsed (median ~ 90th percentile of all m*). */
@@ -111,21 +130,22 @@ public final class MaskFitter {
 
     private List<SaliencyScore> scorePass(ScoringRows rows) {
         DataType dt = model.dataType();
-        try (INDArray cot = rows.cotMask(dt); INDArray theta = fit(rows, cot)) {
-            double[] lFull = rows.answerLogLikelihood(model.logProbs(rows.batch, null));
-            double[] lNone = suppressedLogLikelihood(rows, cot);
+        try (PromptPrefix prefix = promptPrefix(rows); INDArray cot = rows.cotMask(dt);
+             INDArray theta = fit(rows, cot, prefix)) {
+            double[] lFull = rows.answerLogLikelihood(model.logProbs(rows.batch, null, prefix));
+            double[] lNone = suppressedLogLikelihood(rows, cot, prefix);
             double[] lMask;
             try (INDArray keep = AttentionBias.fromTheta(theta, cot)) {
-                lMask = rows.answerLogLikelihood(model.logProbs(rows.batch, keep));
+                lMask = rows.answerLogLikelihood(model.logProbs(rows.batch, keep, prefix));
             }
             return scores(rows, theta, lFull, lNone, lMask);
         }
     }
 
     /** l_none: each row's answer log-likelihood with its whole CoT suppressed by log(epsilon). */
-    double[] suppressedLogLikelihood(ScoringRows rows, INDArray cot) {
+    double[] suppressedLogLikelihood(ScoringRows rows, INDArray cot, PromptPrefix prefix) {
         try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
-            return rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll));
+            return rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll, prefix));
         }
     }
 
@@ -145,14 +165,20 @@ public final class MaskFitter {
         return scores;
     }
 
+    /** The rows' unbiased, unscored first cells, computed once; null when there are none or reuse is off. */
+    PromptPrefix promptPrefix(ScoringRows rows) {
+        int length = rows.unbiasedPrefixLength();
+        return reusePrefix && length > 0 ? model.prefix(rows.batch, length) : null;
+    }
+
     /** K steps of Adam on theta ({@code [rows, length]}, theta0 on the CoT); returns theta. */
-    INDArray fit(ScoringRows rows, INDArray cot) {
+    INDArray fit(ScoringRows rows, INDArray cot, PromptPrefix prefix) {
         DataType dt = model.dataType();
         INDArray theta = cot.mul(config.theta0());
         INDArray m1 = Nd4j.zeros(dt, rows.rows, rows.length), m2 = Nd4j.zeros(dt, rows.rows, rows.length);
         try (INDArray inverseN = rows.inverseCotLengths(dt)) {
             for (int step = 1; step <= config.steps(); step++) {
-                try (INDArray g = gradient(rows, theta, cot, inverseN).thetaGradient()) {
+                try (INDArray g = gradient(rows, theta, cot, inverseN, prefix).thetaGradient()) {
                     adam(theta, g, m1, m2, step);
                 }
             }
@@ -165,20 +191,21 @@ public final class MaskFitter {
 
     /**
      * One forward and backward pass under the objective's bias: {@code dL/dtheta} for every row at
-     * once (zero off the CoT), and the per-cell log-probabilities of that forward pass (under
+     * once (zero off the CoT; {@code prefix} may be null), and the per-cell log-probabilities of that forward pass (under
      * {@code log m} for preservation, {@code log(1 - m)} for deletion).
      */
     record ObjectiveGradient(INDArray thetaGradient, double[] logProbs) {
     }
 
-    ObjectiveGradient gradient(ScoringRows rows, INDArray theta, INDArray cot, INDArray inverseN) {
+    ObjectiveGradient gradient(ScoringRows rows, INDArray theta, INDArray cot, INDArray inverseN,
+                               PromptPrefix prefix) {
         boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
         // b = log m (preservation) or log (1 - m) = log sigmoid(-theta) (deletion)
         INDArray thetaForBias = deletion ? theta.neg() : theta;
         INDArray bias = AttentionBias.fromTheta(thetaForBias, cot);
         INDArray g;
         double[] logProbs;
-        try (ForwardPass fp = model.forward(rows.batch, bias);
+        try (ForwardPass fp = model.forward(rows.batch, bias, prefix);
              Gradients grads = fp.backward(rows.answerMeanWeights(deletion ? 1 : -1), false, true)) {
             logProbs = fp.logProbs();
             g = AttentionBias.thetaGradient(grads.bias(), thetaForBias, cot);

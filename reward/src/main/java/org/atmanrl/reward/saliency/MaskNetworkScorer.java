@@ -6,6 +6,7 @@ import java.util.Map;
 import org.atmanrl.model.AttentionBias;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.NamedArrays;
+import org.atmanrl.model.PromptPrefix;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * of rows, one unbiased forward pass gives l_full and the hidden states the head reads; the head
  * predicts theta; one forward pass with the CoT suppressed gives l_none; one forward and
  * bias-only backward pass under the objective's bias gives the objective, its gradient with
- * respect to theta and (preservation) l_mask. The head's gradient sums follow from dL/dtheta by
+ * respect to theta and (preservation) l_mask. The last two read the rows' prompt prefix, computed
+ * once per pass (docs/design.md 2.2, "Prefix reuse"). The head's gradient sums follow from dL/dtheta by
  * {@link MaskHead#gradient}; nothing flows into the policy. Three forward passes and one backward
  * pass per batch, against {@code 3 + K} forward and K backward passes for a fit.
  */
@@ -80,21 +82,21 @@ public final class MaskNetworkScorer {
         try (INDArray hidden = unbiased.hidden(); INDArray cot = rows.cotMask(dt);
              INDArray inverseN = rows.inverseCotLengths(dt);
              MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(), cot);
-             INDArray theta = head.theta(in)) {
-            double[] lNone = passes.suppressedLogLikelihood(rows, cot);
+             INDArray theta = head.theta(in); PromptPrefix prefix = passes.promptPrefix(rows)) {
+            double[] lNone = passes.suppressedLogLikelihood(rows, cot, prefix);
             double[] lObjective;
             NamedArrays gradient = null;
             if (withGradient) {
-                MaskFitter.ObjectiveGradient g = passes.gradient(rows, theta, cot, inverseN);
+                MaskFitter.ObjectiveGradient g = passes.gradient(rows, theta, cot, inverseN, prefix);
                 lObjective = rows.answerLogLikelihood(g.logProbs());
                 Map<String, INDArray> sums = head.gradient(in, g.thetaGradient());
                 gradient = NamedArrays.of(sums);
                 sums.values().forEach(INDArray::close);
                 g.thetaGradient().close();
             } else {
-                lObjective = biasedLogLikelihood(rows, deletion ? theta.neg() : theta.dup(), cot);
+                lObjective = biasedLogLikelihood(rows, deletion ? theta.neg() : theta.dup(), cot, prefix);
             }
-            double[] lMask = deletion ? biasedLogLikelihood(rows, theta.dup(), cot) : lObjective;
+            double[] lMask = deletion ? biasedLogLikelihood(rows, theta.dup(), cot, prefix) : lObjective;
             List<SaliencyScore> scores = passes.scores(rows, theta, lFull, lNone, lMask);
             double objective = 0;
             for (int r = 0; r < rows.rows; r++) {
@@ -106,9 +108,9 @@ public final class MaskNetworkScorer {
     }
 
     /** Each row's answer log-likelihood under {@code b = log sigmoid(t)} on its CoT; closes {@code t}. */
-    private double[] biasedLogLikelihood(ScoringRows rows, INDArray t, INDArray cot) {
+    private double[] biasedLogLikelihood(ScoringRows rows, INDArray t, INDArray cot, PromptPrefix prefix) {
         try (t; INDArray bias = AttentionBias.fromTheta(t, cot)) {
-            return rows.answerLogLikelihood(passes.model.logProbs(rows.batch, bias));
+            return rows.answerLogLikelihood(passes.model.logProbs(rows.batch, bias, prefix));
         }
     }
 }

@@ -34,6 +34,19 @@ final class ScoringRows {
         this.length = batch.length();
     }
 
+    /**
+     * Cells per row before anything the fit biases (CoT keys) or scores (answer cells), in every
+     * row: the smallest CoT start and first answer cell. Their activations are the same in every
+     * pass of the fit (docs/design.md 2.2, "Prefix reuse"); 0 when some row has none.
+     */
+    int unbiasedPrefixLength() {
+        int p = length;
+        for (CompletionSpans s : spans) {
+            p = Math.min(p, Math.min(s.cotStart(), s.answerStart() - 1));
+        }
+        return p;
+    }
+
     /** Per row, the answer log-likelihood: the sum of log p over the answer tokens. */
     double[] answerLogLikelihood(double[] logProbs) {
         double[] l = new double[rows];

@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.SplittableRandom;
 import org.atmanrl.model.AttentionBias;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.PromptPrefix;
 import org.atmanrl.model.TinyModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -15,7 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The batched mask-fit gradient against central differences of the objective, written out
- * independently here from DESIGN 2.2, in double precision, for both objectives.
+ * independently here from DESIGN 2.2, in double precision, for both objectives, with and without
+ * the prompt prefix computed once (DESIGN 2.2, "Prefix reuse").
  */
 class MaskGradientTest {
     static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
@@ -37,8 +40,29 @@ class MaskGradientTest {
                 if (cot.getDouble(r, p) == 1) theta.putScalar(r, p, rng.nextDouble(-3, 2));
             }
         }
-        INDArray g = fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE)).thetaGradient();
-        double worst = 0;
+        double[][] numeric = numericGradient(model, rows, theta, cot, config);
+        try (PromptPrefix prefix = model.prefix(rows.batch, rows.unbiasedPrefixLength())) {
+            assertEquals(2, prefix.length());
+            for (PromptPrefix reused : new PromptPrefix[] {null, prefix}) {
+                INDArray g = fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE), reused)
+                        .thetaGradient();
+                double worst = 0;
+                for (int r = 0; r < rows.rows; r++) {
+                    for (int p = 0; p < rows.length; p++) {
+                        double n = numeric[r][p];
+                        worst = Math.max(worst, Math.abs(n - g.getDouble(r, p)) / Math.max(1e-3, Math.abs(n)));
+                    }
+                }
+                assertTrue(worst < 1e-5, objective + (reused == null ? "" : ", prefix reused")
+                        + ": worst relative error " + worst);
+            }
+        }
+    }
+
+    /** Central differences of {@link #objective} in every entry of theta. */
+    private static double[][] numericGradient(LlamaModel model, ScoringRows rows, INDArray theta, INDArray cot,
+                                              SaliencyConfig config) {
+        double[][] numeric = new double[rows.rows][rows.length];
         double h = 1e-5;
         for (int r = 0; r < rows.rows; r++) {
             for (int p = 0; p < rows.length; p++) {
@@ -48,12 +72,10 @@ class MaskGradientTest {
                 theta.putScalar(r, p, at - h);
                 double down = objective(model, rows, theta, cot, config);
                 theta.putScalar(r, p, at);
-                double numeric = (up - down) / (2 * h);
-                double analytic = g.getDouble(r, p);
-                worst = Math.max(worst, Math.abs(numeric - analytic) / Math.max(1e-3, Math.abs(numeric)));
+                numeric[r][p] = (up - down) / (2 * h);
             }
         }
-        assertTrue(worst < 1e-5, objective + ": worst relative error " + worst);
+        return numeric;
     }
 
     /** Sum over rows of DESIGN 2.2's objective, from log-probabilities and the mask directly. */

@@ -55,7 +55,7 @@ class MaskHeadTest {
         MaskHead.Inputs in = new MaskHead.Inputs(unbiased.hidden(), rows.delimiterCells(), cot);
         INDArray theta = head.theta(in);
         Map<String, INDArray> analytic = head.gradient(in,
-                fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE)).thetaGradient());
+                fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE), null).thetaGradient());
         double h = 1e-5, worst = 0;
         int checked = 0;
         for (Map.Entry<String, INDArray> e : head.named().entrySet()) {
