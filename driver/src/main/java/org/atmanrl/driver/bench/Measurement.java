@@ -24,6 +24,7 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
     static final String LOAD = "load_bf16";
     static final String MASK_FIT_FULL = "mask_fit_full";
     static final String MASK_FIT_PREFIX = "mask_fit_prefix";
+    static final String MASK_NETWORK = "mask_network";
 
     Measurement {
         details = Collections.unmodifiableMap(new LinkedHashMap<>(details));

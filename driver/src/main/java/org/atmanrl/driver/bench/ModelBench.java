@@ -25,6 +25,8 @@ import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
+import org.atmanrl.reward.saliency.MaskHead;
+import org.atmanrl.reward.saliency.MaskNetworkScorer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -120,11 +122,20 @@ final class ModelBench implements AutoCloseable {
         }
         SaliencyConfig config = SaliencyConfig.defaults();
         MaskFitter full = MaskFitter.withoutPrefixReuse(model, config), reused = new MaskFitter(model, config);
+        // the mask network (docs/design.md 2.6): its own unbiased pass here (a training step reads the
+        // GRPO forward pass instead), the head, l_none, and the objective's forward and backward pass
+        MaskHead head = MaskHead.init(shape.config().hiddenSize(), config.headRank(), config.theta0(), SEED,
+                DataType.FLOAT);
+        MaskNetworkScorer network = new MaskNetworkScorer(model, config.withMask(SaliencyConfig.MaskSource.NETWORK),
+                head);
         List<List<SaliencyScore>> last = new ArrayList<>(List.of(List.of(), List.of()));
         List<Timings> t = runs.alternate(
-                List.of(shape.label() + " " + Measurement.MASK_FIT_FULL, shape.label() + " " + Measurement.MASK_FIT_PREFIX),
+                List.of(shape.label() + " " + Measurement.MASK_FIT_FULL, shape.label() + " " + Measurement.MASK_FIT_PREFIX,
+                        shape.label() + " " + Measurement.MASK_NETWORK),
                 List.of(() -> last.set(0, full.score(seqs, spans).scores()),
-                        () -> last.set(1, reused.score(seqs, spans).scores())));
+                        () -> last.set(1, reused.score(seqs, spans).scores()),
+                        () -> network.score(seqs, spans, true)));
+        head.close();
         double maxMaskDifference = 0;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < MASK_FIT_COT; j++) {
@@ -136,11 +147,15 @@ final class ModelBench implements AutoCloseable {
         comparison.put("prefix_tokens", Arrays.stream(MASK_FIT_PROMPTS).min().orElseThrow());
         comparison.put("speedup", Math.round(100 * t.get(0).median() / t.get(1).median()) / 100.0);
         comparison.put("max_mask_difference", maxMaskDifference);
+        Map<String, Object> againstFit = new LinkedHashMap<>();
+        againstFit.put("speedup_vs_prefix_fit", Math.round(100 * t.get(1).median() / t.get(2).median()) / 100.0);
         return List.of(
                 Measurement.maskFit(shape, Measurement.MASK_FIT_FULL, MASK_FIT_PROMPTS, completion, MASK_FIT_COT, config.steps(),
                         Map.of(), t.get(0)),
                 Measurement.maskFit(shape, Measurement.MASK_FIT_PREFIX, MASK_FIT_PROMPTS, completion, MASK_FIT_COT, config.steps(),
-                        comparison, t.get(1)));
+                        comparison, t.get(1)),
+                Measurement.maskFit(shape, Measurement.MASK_NETWORK, MASK_FIT_PROMPTS, completion, MASK_FIT_COT, 0,
+                        againstFit, t.get(2)));
     }
 
     /**

@@ -47,6 +47,10 @@ final class TableReport implements BenchReport {
             out.printf("       prompt computed once (%s cells per row): %sx faster than full passes; masks differ by"
                     + " at most %.1e%n", d.get("prefix_tokens"), d.get("speedup"), (double) d.get("max_mask_difference"));
         }
+        if (m.metric().equals(Measurement.MASK_NETWORK)) {
+            out.printf("       mask network (head, l_full, l_none, objective pass and its backward): %sx faster than"
+                    + " the prefix fit%n", m.details().get("speedup_vs_prefix_fit"));
+        }
         if (m.metric().equals(Measurement.LOAD)) {
             var d = m.details();
             out.printf("       %s MB BF16 -> %s MB fp32 off-heap at %s MB/s; peak Java heap %s MB = %sx the fp32"

@@ -1,11 +1,11 @@
 package org.atmanrl.executor.grpo;
 
 import java.util.LinkedHashMap;
+import org.atmanrl.model.NamedArrays;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A step's mean gradient ({@link GradientContribution#normalise()}): the gradient of the aggregated
@@ -35,17 +35,7 @@ public final class NormalisedGradient {
 
     /** The gradients as new arrays of {@code dataType}, keyed by tensor name in checkpoint order. */
     public Map<String, INDArray> toArrays(DataType dataType) {
-        Map<String, INDArray> m = new LinkedHashMap<>();
-        for (int i = 0; i < names.length; i++) {
-            INDArray a = Nd4j.create(gradients[i], shapes[i], 'c');
-            if (dataType != DataType.FLOAT) {
-                INDArray cast = a.castTo(dataType);
-                a.close();
-                a = cast;
-            }
-            m.put(names[i], a);
-        }
-        return m;
+        return new NamedArrays(names, shapes, gradients).toArrays(dataType);
     }
 
     /**
