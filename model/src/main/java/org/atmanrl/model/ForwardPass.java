@@ -113,6 +113,42 @@ public final class ForwardPass implements AutoCloseable {
     public TokenBatch batch() { return tb; }
 
     /**
+     * How much the given query cells attend to every key cell, per layer and head: {@code [B * T,
+     * layers * heads]}, column {@code layer * heads + head}, row {@code b * T + key}, each the
+     * {@code queryWeights}-weighted sum over query cells of the attention probability (after any
+     * bias). For kept passes without a prompt prefix. The mask network's attention features
+     * (docs/design.md 2.6): what the answer reads, per head, straight from the policy.
+     *
+     * @param queryWeights {@code [B, T]}: per row, the weight of each query cell (0 for most)
+     */
+    public INDArray attentionFrom(INDArray queryWeights) {
+        if (!keep || offset != 0) {
+            throw new IllegalStateException("attention features need a kept pass without a prompt prefix");
+        }
+        int b = tb.batch(), t = tb.length(), heads = model.config().numAttentionHeads();
+        if (queryWeights.rank() != 2 || queryWeights.size(0) != b || queryWeights.size(1) != t) {
+            throw new IllegalArgumentException("query weights must be [" + b + ", " + t + "], got "
+                    + java.util.Arrays.toString(queryWeights.shape()));
+        }
+        INDArray[] perLayer = new INDArray[layers];
+        try (INDArray w4 = Nd4j.tile(queryWeights.castTo(model.dataType()).reshape('c', b, 1, 1, t), 1, heads, 1, 1)) {
+            for (int i = 0; i < layers; i++) {
+                // probs [B, KV, G*T, T] holds group member g's queries as rows g*T..g*T+T-1: [B, H, T, T]
+                INDArray p = attn[i].probs().reshape('c', b, heads, t, t);
+                try (INDArray read = Nd4j.matmul(w4, p)) {                        // [B, H, 1, T]
+                    perLayer[i] = read.reshape('c', b, heads, t).permute(0, 2, 1).dup('c').reshape('c', (long) b * t, heads);
+                }
+            }
+        }
+        if (layers == 1) {
+            return perLayer[0];
+        }
+        INDArray out = Nd4j.concat(1, perLayer);
+        Arrays2.release(perLayer);
+        return out;
+    }
+
+    /**
      * The final hidden states {@code [B * T, D]} (after the final RMSNorm) that the LM head read:
      * the live array, valid until {@link #backward} or {@link #close}; only kept passes have it.
      */

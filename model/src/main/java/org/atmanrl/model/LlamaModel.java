@@ -49,25 +49,6 @@ public final class LlamaModel {
         }
     }
 
-    /**
-     * {@link #logProbs} without bias, and the final hidden states {@code [B * T, D]} (after the final
-     * RMSNorm, what the LM head reads), which the caller closes: the mask network's input
-     * (docs/design.md 2.6). No activations are kept.
-     */
-    public HiddenPass logProbsAndHidden(TokenBatch tb) {
-        requireTargets(tb);
-        try (ForwardPass fp = new ForwardPass(this, tb, tb, null, false)) {
-            INDArray hn = hidden(tb, null, null, null, fp);
-            INDArray kept = hn.dup('c');
-            fp.head(hn);
-            return new HiddenPass(fp.logProbs(), kept);
-        }
-    }
-
-    /** What {@link #logProbsAndHidden} returns. */
-    public record HiddenPass(double[] logProbs, INDArray hidden) {
-    }
-
     /** A forward pass that keeps what {@link ForwardPass#backward} needs; close it when done. */
     public ForwardPass forward(TokenBatch tb, INDArray bias) {
         return forward(tb, bias, null);

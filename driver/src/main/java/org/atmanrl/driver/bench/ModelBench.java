@@ -124,8 +124,8 @@ final class ModelBench implements AutoCloseable {
         MaskFitter full = MaskFitter.withoutPrefixReuse(model, config), reused = new MaskFitter(model, config);
         // the mask network (docs/design.md 2.6): its own unbiased pass here (a training step reads the
         // GRPO forward pass instead), the head, l_none, and the objective's forward and backward pass
-        MaskHead head = MaskHead.init(shape.config().hiddenSize(), config.headRank(), config.theta0(), SEED,
-                DataType.FLOAT);
+        MaskHead head = MaskHead.init(shape.config().hiddenSize(), config.headRank(),
+                shape.config().numHiddenLayers() * shape.config().numAttentionHeads(), config.theta0(), SEED, DataType.FLOAT);
         MaskNetworkScorer network = new MaskNetworkScorer(model, config.withMask(SaliencyConfig.MaskSource.NETWORK),
                 head);
         List<List<SaliencyScore>> last = new ArrayList<>(List.of(List.of(), List.of()));

@@ -41,7 +41,9 @@ final class CheckpointReader {
             byte[] config = readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
             Checkpoint.MaskHeadState head = null;
             if (MaskHeadFiles.present(fs, modelDir)) {
-                MaskHeadFiles.Head h = MaskHeadFiles.read(fs, modelDir, model.config().model().hiddenSize());
+                var m = model.config().model();
+                MaskHeadFiles.Head h = MaskHeadFiles.read(fs, modelDir, m.hiddenSize(),
+                        m.numHiddenLayers() * m.numAttentionHeads());
                 head = new Checkpoint.MaskHeadState(h, MaskHeadFiles.readOptimizer(fs, dir, h));
             }
             return new Checkpoint(step, model.config(), model.weights(), modelFiles, optimizer, runState, config, head);

@@ -38,7 +38,7 @@ public final class MaskHeadFiles {
     }
 
     /** A head's weights and what they were made for. */
-    public record Head(NamedArrays weights, int hiddenSize, int rank, double theta0) {
+    public record Head(NamedArrays weights, int hiddenSize, int rank, int attentionFeatures, double theta0) {
     }
 
     /** Writes the weights and config into {@code modelDir}, which is still under its temporary name. */
@@ -52,8 +52,9 @@ public final class MaskHeadFiles {
         }
         ObjectNode c = JsonFiles.MAPPER.createObjectNode();
         c.put("format", FORMAT).put("version", VERSION).put("hidden_size", head.hiddenSize()).put("rank", head.rank())
-                .put("theta0", head.theta0())
-                .put("reads", "final RMSNorm output / sqrt(hidden_size); query at the answer delimiter's last token")
+                .put("attention_features", head.attentionFeatures()).put("theta0", head.theta0())
+                .put("reads", "final RMSNorm output / sqrt(hidden_size), query at the answer delimiter's last token;"
+                        + " the answer cells' attention to each token per layer and head, times the row's length")
                 .put("design", "docs/design.md 2.6");
         ModelDirectory.writeSmall(fs, new Path(modelDir, CONFIG), c.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -67,7 +68,7 @@ public final class MaskHeadFiles {
      * Reads and checks a head for a model of hidden size {@code hiddenSize}: the config first
      * (bounded), then every tensor's name, type and shape before any value is read. Faults name the file.
      */
-    public static Head read(FileSystem fs, Path modelDir, int hiddenSize) throws IOException {
+    public static Head read(FileSystem fs, Path modelDir, int hiddenSize, int attentionFeatures) throws IOException {
         Path configFile = new Path(modelDir, CONFIG);
         JsonNode c = JsonFiles.MAPPER.readTree(HadoopFiles.readSmall(fs, configFile, 1 << 16));
         if (c == null || !FORMAT.equals(c.path("format").asText()) || c.path("version").asInt() != VERSION) {
@@ -80,10 +81,15 @@ public final class MaskHeadFiles {
         if (r < 1 || r > MaskHead.MAX_RANK) {
             throw new ModelFormatException(configFile.toString(), "rank must be in 1.." + MaskHead.MAX_RANK + ", found " + r);
         }
+        int f = c.path("attention_features").asInt(-1);
+        if (f != attentionFeatures) {
+            throw new ModelFormatException(configFile.toString(), "attention_features is " + f
+                    + " but the model has " + attentionFeatures + " (layers x heads)");
+        }
         if (!c.path("theta0").isNumber()) {
             throw new ModelFormatException(configFile.toString(), "theta0 must be a number");
         }
-        Map<String, long[]> shapes = MaskHead.shapes(d, r);
+        Map<String, long[]> shapes = MaskHead.shapes(d, r, f);
         try (SafetensorsReader reader = SafetensorsReader.open(fs, new Path(modelDir, WEIGHTS))) {
             SafetensorsHeader header = reader.header();
             if (!header.tensors().keySet().equals(shapes.keySet())) {
@@ -100,7 +106,7 @@ public final class MaskHeadFiles {
             Map<String, INDArray> arrays = new LinkedHashMap<>();
             try {
                 for (String name : shapes.keySet()) arrays.put(name, reader.read(header.tensors().get(name)));
-                return new Head(NamedArrays.of(arrays), d, r, c.path("theta0").asDouble());
+                return new Head(NamedArrays.of(arrays), d, r, f, c.path("theta0").asDouble());
             } finally {
                 arrays.values().forEach(INDArray::close);
             }
@@ -108,10 +114,12 @@ public final class MaskHeadFiles {
     }
 
     static void writeOptimizer(FileSystem fs, Path checkpointDir, AdamW.State state, Head head) throws IOException {
-        OptimizerStateFile.write(fs, new Path(checkpointDir, OPTIMIZER), state, MaskHead.shapes(head.hiddenSize(), head.rank()));
+        OptimizerStateFile.write(fs, new Path(checkpointDir, OPTIMIZER), state,
+                MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
     }
 
     static AdamW.State readOptimizer(FileSystem fs, Path checkpointDir, Head head) throws IOException {
-        return OptimizerStateFile.read(fs, new Path(checkpointDir, OPTIMIZER), MaskHead.shapes(head.hiddenSize(), head.rank()));
+        return OptimizerStateFile.read(fs, new Path(checkpointDir, OPTIMIZER),
+                MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
     }
 }

@@ -7,6 +7,7 @@ import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.task.MaskAudit;
 import org.atmanrl.executor.task.MaskHeadSums;
+import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.NamedArrays;
 import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.reward.saliency.MaskHead;
@@ -32,9 +33,10 @@ final class MaskHeadTraining implements AutoCloseable {
         this.lr = lr;
     }
 
-    /** A new head for a model of hidden size {@code hidden}, its query drawn from the run seed. */
-    static MaskHeadTraining start(SaliencyConfig s, int hidden, long seed, AdamW.Config adam) {
-        MaskHead h = MaskHead.init(hidden, s.headRank(), s.theta0(), seed, DataType.FLOAT);
+    /** A new head for {@code model}, its query drawn from the run seed. */
+    static MaskHeadTraining start(SaliencyConfig s, LlamaConfig model, long seed, AdamW.Config adam) {
+        MaskHead h = MaskHead.init(model.hiddenSize(), s.headRank(), attentionFeatures(model), s.theta0(), seed,
+                DataType.FLOAT);
         return new MaskHeadTraining(h, new AdamW(adam, h.named()), s.headLearningRate());
     }
 
@@ -44,6 +46,11 @@ final class MaskHeadTraining implements AutoCloseable {
         AdamW a = new AdamW(adam, h.named());
         a.restore(state.optimizer());
         return new MaskHeadTraining(h, a, s.headLearningRate());
+    }
+
+    /** One attention feature per layer and head. */
+    static int attentionFeatures(LlamaConfig model) {
+        return model.numHiddenLayers() * model.numAttentionHeads();
     }
 
     PolicySnapshot snapshot(long version) {
@@ -56,7 +63,8 @@ final class MaskHeadTraining implements AutoCloseable {
     }
 
     MaskHeadFiles.Head files() {
-        return new MaskHeadFiles.Head(NamedArrays.of(head.named()), head.hiddenSize(), head.rank(), head.theta0());
+        return new MaskHeadFiles.Head(NamedArrays.of(head.named()), head.hiddenSize(), head.rank(),
+                head.attentionFeatures(), head.theta0());
     }
 
     /**

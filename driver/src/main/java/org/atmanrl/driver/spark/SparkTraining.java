@@ -136,7 +136,7 @@ public final class SparkTraining {
                 policy = start.copy(DataType.FLOAT);
                 adam = new AdamW(config.optimizer().adam(), policy.named());
                 if (network) {
-                    maskHead = MaskHeadTraining.start(config.saliency(), modelConfig.model().hiddenSize(), config.seed(),
+                    maskHead = MaskHeadTraining.start(config.saliency(), modelConfig.model(), config.seed(),
                             config.optimizer().adam());
                 }
                 firstStep = 0;

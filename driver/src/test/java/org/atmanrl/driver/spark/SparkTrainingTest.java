@@ -295,7 +295,7 @@ class SparkTrainingTest {
                 metrics(parts).toString().replaceAll("\"seconds\":\\{[^}]*}", ""));
         // the head trained: its key projection B starts at zero
         MaskHeadFiles.Head head = MaskHeadFiles.read(HadoopFiles.fileSystem(new Path(whole), new Configuration()),
-                new Path(whole, "model"), 128);
+                new Path(whole, "model"), 128, 16);
         float[] key = head.weights().values(1);
         double sum = 0;
         for (float k : key) sum += Math.abs(k);

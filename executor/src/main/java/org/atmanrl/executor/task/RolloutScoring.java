@@ -70,7 +70,7 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         long t1 = System.nanoTime();
         ForwardPass forward = keepForward ? policy.forward(batch.tokens(), null) : null;
         SharedForward shared = forward == null || head == null ? null
-                : new SharedForward(forward.logProbs(), forward.hidden(), batch.tokens().length());
+                : new SharedForward(forward);
         long tForward = System.nanoTime();
 
         List<SaliencyScore> scores = java.util.Collections.nCopies(n, null);

@@ -9,76 +9,88 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The mask network of docs/design.md 2.6: each CoT token's mask logit from the policy's final
- * hidden states (after the final RMSNorm) of the unbiased forward pass, which are detached: the
- * head never sends gradient into the policy. Per row, with {@code x_j = h_j / sqrt(D)} and
- * {@code d} the delimiter's last cell (it predicts the first answer token, so it has read the
- * whole CoT and knows what the answer needs):
+ * The mask network of docs/design.md 2.6: each CoT token's mask logit from the policy's unbiased
+ * forward pass, detached (the head never sends gradient into the policy): its final hidden states
+ * (after the final RMSNorm) and its attention. Per row, with {@code x_j = h_j / sqrt(D)}, {@code d}
+ * the delimiter's last cell (it predicts the first answer token, so it has read the whole CoT and
+ * knows what the answer needs) and {@code a_j} the attention the answer's cells pay to token j in
+ * each layer and head ({@code F = layers * heads} features, times the row's length so that even
+ * attention reads 1):
  *
  * <pre>
- *   q       = A x_d                                    [r]
- *   k_j     = B x_j                                    [r]
- *   theta_j = theta0 + c + w . x_j + q . k_j / sqrt(r)  on the CoT, 0 elsewhere
+ *   q       = A x_d                                                [r]
+ *   k_j     = B x_j                                                [r]
+ *   theta_j = theta0 + c + w . x_j + u . a_j + q . k_j / sqrt(r)    on the CoT, 0 elsewhere
  * </pre>
  *
- * {@code A, B [r, D]}, {@code w [D]}, {@code c [1]}: {@code 2 r D + D + 1} parameters (embedded
- * model D 128, r 16: 4,225; Llama-3.2-3B D 3072, r 16: 101,377). Initialised as LoRA is: A normal
- * (std 1, seeded), B, w and c zero, so a new head predicts {@code theta0} everywhere, the fitted
- * mask's starting point, and B receives gradient from the first step.
+ * {@code A, B [r, D]}, {@code w [D]}, {@code u [F]}, {@code c [1]}: {@code 2 r D + D + F + 1}
+ * parameters (embedded model D 128, r 16, F 16: 4,241; Llama-3.2-3B D 3072, 28 layers x 24 heads,
+ * r 16: 102,049). Initialised as LoRA is: A normal (std 1, seeded), the rest zero, so a new head
+ * predicts {@code theta0} everywhere, the fitted mask's starting point, and B receives gradient
+ * from the first step.
  *
  * <p>The bias enters attention exactly as the fitted mask's does ({@code b = log sigmoid(theta)},
  * {@link org.atmanrl.model.AttentionBias}). Computation runs in the parameters' data type (fp32;
  * fp64 for gradient checks). Not thread-safe.
  */
 public final class MaskHead implements AutoCloseable {
-    public static final String QUERY = "query", KEY = "key", TOKEN = "token", BIAS = "bias";
+    public static final String QUERY = "query", KEY = "key", TOKEN = "token", ATTENTION = "attention", BIAS = "bias";
     /** Bound on r, checked by the config and by every loader before allocating. */
     public static final int MAX_RANK = 1024;
 
-    private final INDArray a, b, w, c;
-    private final double theta0;
-    private final int rank, hidden;
+    /** Bound on the attention features (layers x heads), checked before allocating. */
+    public static final int MAX_ATTENTION_FEATURES = 1 << 16;
 
-    private MaskHead(INDArray a, INDArray b, INDArray w, INDArray c, double theta0) {
+    private final INDArray a, b, w, u, c;
+    private final double theta0;
+    private final int rank, hidden, features;
+
+    private MaskHead(INDArray a, INDArray b, INDArray w, INDArray u, INDArray c, double theta0) {
         this.a = a;
         this.b = b;
         this.w = w;
+        this.u = u;
         this.c = c;
         this.theta0 = theta0;
         this.rank = (int) a.size(0);
         this.hidden = (int) a.size(1);
+        this.features = (int) u.length();
     }
 
-    /** The tensors of a head for hidden size {@code d} and rank {@code r}, by name in file order. */
-    public static Map<String, long[]> shapes(int d, int r) {
+    /**
+     * The tensors of a head for hidden size {@code d}, rank {@code r} and {@code f} attention
+     * features (layers x heads), by name in file order.
+     */
+    public static Map<String, long[]> shapes(int d, int r, int f) {
         Map<String, long[]> s = new LinkedHashMap<>();
         s.put(QUERY, new long[] {r, d});
         s.put(KEY, new long[] {r, d});
         s.put(TOKEN, new long[] {d});
+        s.put(ATTENTION, new long[] {f});
         s.put(BIAS, new long[] {1});
         return s;
     }
 
     /** A new head: A normal from {@code seed}, the rest zero (it predicts {@code theta0}). */
-    public static MaskHead init(int d, int r, double theta0, long seed, DataType dtype) {
-        if (r < 1 || r > MAX_RANK || d < 1) {
-            throw new IllegalArgumentException("mask network needs hidden size >= 1 and rank in 1.." + MAX_RANK
-                    + ", got " + d + ", " + r);
+    public static MaskHead init(int d, int r, int f, double theta0, long seed, DataType dtype) {
+        if (r < 1 || r > MAX_RANK || d < 1 || f < 1 || f > MAX_ATTENTION_FEATURES) {
+            throw new IllegalArgumentException("mask network needs hidden size >= 1, rank in 1.." + MAX_RANK
+                    + " and 1.." + MAX_ATTENTION_FEATURES + " attention features, got " + d + ", " + r + ", " + f);
         }
         return new MaskHead(LlamaWeights.normal(seed, "mask_head." + QUERY, 1.0, dtype, r, d),
-                Nd4j.zeros(dtype, r, d), Nd4j.zeros(dtype, d), Nd4j.zeros(dtype, 1), theta0);
+                Nd4j.zeros(dtype, r, d), Nd4j.zeros(dtype, d), Nd4j.zeros(dtype, f), Nd4j.zeros(dtype, 1), theta0);
     }
 
     /** A head holding {@code params} (names and shapes of {@link #shapes}), cast to {@code dtype}. */
     public static MaskHead of(NamedArrays params, double theta0, DataType dtype) {
         Map<String, INDArray> m = params.toArrays(dtype);
-        INDArray a = m.get(QUERY);
-        if (m.size() != 4 || a == null || a.rank() != 2) {
+        INDArray a = m.get(QUERY), att = m.get(ATTENTION);
+        if (m.size() != 5 || a == null || a.rank() != 2 || att == null || att.rank() != 1) {
             m.values().forEach(INDArray::close);
-            throw new IllegalArgumentException("a mask network has tensors " + shapes(1, 1).keySet() + ", got "
+            throw new IllegalArgumentException("a mask network has tensors " + shapes(1, 1, 1).keySet() + ", got "
                     + params.names());
         }
-        Map<String, long[]> expected = shapes((int) a.size(1), (int) a.size(0));
+        Map<String, long[]> expected = shapes((int) a.size(1), (int) a.size(0), (int) att.length());
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             INDArray t = m.get(e.getKey());
             if (t == null || !java.util.Arrays.equals(t.shape(), e.getValue())) {
@@ -88,7 +100,7 @@ public final class MaskHead implements AutoCloseable {
                         + (t == null ? "none" : java.util.Arrays.toString(t.shape())));
             }
         }
-        return new MaskHead(a, m.get(KEY), m.get(TOKEN), m.get(BIAS), theta0);
+        return new MaskHead(a, m.get(KEY), m.get(TOKEN), att, m.get(BIAS), theta0);
     }
 
     /** The parameters by name, in {@link #shapes} order; live arrays (an optimizer updates them in place). */
@@ -97,30 +109,34 @@ public final class MaskHead implements AutoCloseable {
         m.put(QUERY, a);
         m.put(KEY, b);
         m.put(TOKEN, w);
+        m.put(ATTENTION, u);
         m.put(BIAS, c);
         return m;
     }
 
     public int rank() { return rank; }
     public int hiddenSize() { return hidden; }
+    public int attentionFeatures() { return features; }
     public double theta0() { return theta0; }
-    public long parameterCount() { return 2L * rank * hidden + hidden + 1; }
+    public long parameterCount() { return 2L * rank * hidden + hidden + features + 1; }
 
     /**
      * What the head reads, for {@code rows} rows of {@code length} cells: the features
      * {@code x = h / sqrt(D)} of every cell {@code [rows * length, D]}, those of each row's
-     * delimiter cell {@code [rows, D]}, and the CoT cells {@code [rows, length]}. Close it.
+     * delimiter cell {@code [rows, D]}, the attention features {@code [rows * length, F]} and the
+     * CoT cells {@code [rows, length]}. Close it.
      */
     public static final class Inputs implements AutoCloseable {
-        final INDArray x, xd, cot;
+        final INDArray x, xd, att, cot;
         final int rows, length;
 
         /**
          * @param hidden         final hidden states {@code [rows * length, D]} (not closed here)
          * @param delimiterCells per row, the cell within the row whose state the query reads
+         * @param attention      attention features {@code [rows * length, F]} (closed with this)
          * @param cot            1 on each row's CoT cells {@code [rows, length]} (not closed here)
          */
-        public Inputs(INDArray hidden, int[] delimiterCells, INDArray cot) {
+        public Inputs(INDArray hidden, int[] delimiterCells, INDArray attention, INDArray cot) {
             this.rows = (int) cot.size(0);
             this.length = (int) cot.size(1);
             if (hidden.rank() != 2 || hidden.size(0) != (long) rows * length || delimiterCells.length != rows) {
@@ -137,6 +153,11 @@ public final class MaskHead implements AutoCloseable {
                 flat[r] = r * length + delimiterCells[r];
             }
             this.xd = Nd4j.pullRows(x, 1, flat);
+            if (attention.rank() != 2 || attention.size(0) != (long) rows * length) {
+                throw new IllegalArgumentException("attention features " + java.util.Arrays.toString(attention.shape())
+                        + " do not fit " + rows + " rows of " + length);
+            }
+            this.att = attention;
             this.cot = cot;
         }
 
@@ -144,6 +165,7 @@ public final class MaskHead implements AutoCloseable {
         public void close() {
             x.close();
             xd.close();
+            att.close();
         }
     }
 
@@ -152,12 +174,14 @@ public final class MaskHead implements AutoCloseable {
         requireHidden(in);
         int d = hidden;
         try (INDArray tok = in.x.mmul(w.reshape(d, 1));                       // [R*T, 1]
+             INDArray read = in.att.mmul(u.reshape(features, 1));            // [R*T, 1]
              INDArray q = in.xd.mmul(a.transpose());                          // [R, r]
              INDArray k = in.x.mmul(b.transpose());                           // [R*T, r]
              INDArray bil = Nd4j.matmul(k.reshape('c', in.rows, in.length, rank),
                      q.reshape('c', in.rows, rank, 1))) {                     // [R, T, 1]
             INDArray theta = bil.reshape('c', in.rows, in.length).mul(1.0 / Math.sqrt(rank));
-            theta.addi(tok.reshape('c', in.rows, in.length)).addi(c.getDouble(0) + theta0);
+            theta.addi(tok.reshape('c', in.rows, in.length)).addi(read.reshape('c', in.rows, in.length))
+                    .addi(c.getDouble(0) + theta0);
             return theta.muli(in.cot);
         }
     }
@@ -166,7 +190,7 @@ public final class MaskHead implements AutoCloseable {
      * Gradient sums of the head's parameters for {@code dL/dtheta} ({@code [rows, length]}, read on
      * the CoT cells only), by name in {@link #shapes} order, in the parameters' data type:
      * <pre>
-     *   V_r = sum_j g_rj x_rj,  dc = sum g,  dw = sum_r V_r,
+     *   V_r = sum_j g_rj x_rj,  dc = sum g,  dw = sum_r V_r,  du = sum_rj g_rj a_rj,
      *   dB = Q^T V / sqrt(r),   dA = (V B^T)^T X_d / sqrt(r)
      * </pre>
      */
@@ -184,15 +208,16 @@ public final class MaskHead implements AutoCloseable {
             }
             g.put(KEY, q.transpose().mmul(v).muli(scale));
             g.put(TOKEN, v.sum(0).reshape(hidden));
+            g.put(ATTENTION, in.att.transpose().mmul(gc.reshape('c', (long) in.rows * in.length, 1)).reshape(features));
             g.put(BIAS, gc.sum().reshape(1));
         }
         return g;
     }
 
     private void requireHidden(Inputs in) {
-        if (in.x.size(1) != hidden) {
-            throw new IllegalArgumentException("the mask network reads hidden size " + hidden + " but the model's is "
-                    + in.x.size(1));
+        if (in.x.size(1) != hidden || in.att.size(1) != features) {
+            throw new IllegalArgumentException("the mask network reads hidden size " + hidden + " and " + features
+                    + " attention features but the model gives " + in.x.size(1) + " and " + in.att.size(1));
         }
     }
 
@@ -201,6 +226,7 @@ public final class MaskHead implements AutoCloseable {
         a.close();
         b.close();
         w.close();
+        u.close();
         c.close();
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.atmanrl.model.AttentionBias;
+import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.NamedArrays;
 import org.atmanrl.model.PromptPrefix;
@@ -57,15 +58,14 @@ public final class MaskNetworkScorer {
         for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
             int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
             ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
-            LlamaModel.HiddenPass unbiased = shared == null ? passes.model.logProbsAndHidden(rows.batch)
-                    : shared.pass(rows, batchRows, from);
+            Unbiased unbiased = shared == null ? ownPass(rows) : shared.pass(rows, batchRows, from);
             Pass p = scorePass(rows, unbiased, withGradient);
             out.addAll(p.scores);
             objective += p.objective;
             if (withGradient) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
         }
         if (withGradient && gradient == null) {
-            gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank()));
+            gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
         }
         return new Batch(passes.batch(out), gradient, objective, sequences.size());
     }
@@ -73,7 +73,23 @@ public final class MaskNetworkScorer {
     private record Pass(List<SaliencyScore> scores, NamedArrays gradient, double objective) {
     }
 
-    private Pass scorePass(ScoringRows rows, LlamaModel.HiddenPass unbiased, boolean withGradient) {
+    /**
+     * The unbiased pass the head reads: log-probabilities per cell, final hidden states
+     * {@code [rows * length, D]} and the answer's attention to every cell per layer and head
+     * {@code [rows * length, F]} ({@code ForwardPass.attentionFrom}); the arrays are the receiver's.
+     */
+    record Unbiased(double[] logProbs, INDArray hidden, INDArray attention) {
+    }
+
+    /** One kept unbiased forward pass of the rows themselves. */
+    private Unbiased ownPass(ScoringRows rows) {
+        try (ForwardPass fp = passes.model.forward(rows.batch, null);
+             INDArray queries = rows.answerQueryWeights(passes.model.dataType())) {
+            return new Unbiased(fp.logProbs(), fp.hidden().dup('c'), fp.attentionFrom(queries));
+        }
+    }
+
+    private Pass scorePass(ScoringRows rows, Unbiased unbiased, boolean withGradient) {
         SaliencyConfig config = passes.config;
         LlamaModel model = passes.model;
         DataType dt = model.dataType();
@@ -81,7 +97,9 @@ public final class MaskNetworkScorer {
         double[] lFull = rows.answerLogLikelihood(unbiased.logProbs());
         try (INDArray hidden = unbiased.hidden(); INDArray cot = rows.cotMask(dt);
              INDArray inverseN = rows.inverseCotLengths(dt);
-             MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(), cot);
+             INDArray lengths = rows.rowLengthPerCell(dt);
+             MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(),
+                     unbiased.attention().muliColumnVector(lengths), cot);
              INDArray theta = head.theta(in); PromptPrefix prefix = passes.promptPrefix(rows)) {
             double[] lNone = passes.suppressedLogLikelihood(rows, cot, prefix);
             double[] lObjective;

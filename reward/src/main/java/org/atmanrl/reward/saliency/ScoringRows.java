@@ -111,6 +111,23 @@ final class ScoringRows {
         return cells;
     }
 
+    /** Weights {@code 1 / |a|} on each row's answer cells (the queries that read the CoT), {@code [rows, length]}. */
+    INDArray answerQueryWeights(DataType dtype) {
+        return Nd4j.create(answerMeanWeights(1), new long[] {rows, length}, 'c').castTo(dtype);
+    }
+
+    /**
+     * Per cell {@code [rows * length, 1]}, its row's length in cells: attention spread evenly over
+     * a row's keys reads 1 after scaling by it (the mask network's attention features).
+     */
+    INDArray rowLengthPerCell(DataType dtype) {
+        double[] n = new double[rows * length];
+        for (int r = 0; r < rows; r++) {
+            java.util.Arrays.fill(n, r * length, (r + 1) * length, spans.get(r).answerEnd() - 1);
+        }
+        return Nd4j.create(n, new long[] {(long) rows * length, 1}, 'c').castTo(dtype);
+    }
+
     /** The values of {@code a [rows, length]} on row {@code r}'s CoT cells. */
     double[] onCot(INDArray a, int r) {
         CompletionSpans s = spans.get(r);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.NamedArrays;
@@ -27,8 +28,8 @@ class MaskHeadTest {
     static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
 
     /** A head whose every parameter is a seeded draw, so that every term of theta is live. */
-    static MaskHead randomHead(int d, int r, double theta0, long seed) {
-        Map<String, long[]> shapes = MaskHead.shapes(d, r);
+    static MaskHead randomHead(LlamaConfig c, int r, double theta0, long seed) {
+        Map<String, long[]> shapes = MaskHead.shapes(c.hiddenSize(), r, features(c));
         SplittableRandom rng = new SplittableRandom(seed);
         String[] names = shapes.keySet().toArray(new String[0]);
         long[][] s = new long[names.length][];
@@ -49,10 +50,9 @@ class MaskHeadTest {
         ScoringRows rows = new ScoringRows(SaliencyFixtures.sequences(c, P, N, A), SaliencyFixtures.spans(P, N, A));
         SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective);
         MaskFitter fitter = new MaskFitter(model, config);
-        MaskHead head = randomHead(c.hiddenSize(), 3, -0.5, 7);
+        MaskHead head = randomHead(c, 3, -0.5, 7);
         INDArray cot = rows.cotMask(DataType.DOUBLE);
-        LlamaModel.HiddenPass unbiased = model.logProbsAndHidden(rows.batch);
-        MaskHead.Inputs in = new MaskHead.Inputs(unbiased.hidden(), rows.delimiterCells(), cot);
+        MaskHead.Inputs in = inputs(model, rows, cot);
         INDArray theta = head.theta(in);
         Map<String, INDArray> analytic = head.gradient(in,
                 fitter.gradient(rows, theta, cot, rows.inverseCotLengths(DataType.DOUBLE), null).thetaGradient());
@@ -87,8 +87,9 @@ class MaskHeadTest {
         SaliencyConfig start = new SaliencyConfig(0, 0.5, 1.5, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
                 SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 0);
         List<SaliencyScore> fitted = new MaskFitter(model, start).score(seqs, spans).scores();
-        MaskHead zeroed = MaskHead.of(NamedArrays.zeros(MaskHead.shapes(c.hiddenSize(), 4)), 1.5, DataType.DOUBLE);
-        MaskHead fresh = MaskHead.init(c.hiddenSize(), 4, 1.5, 3, DataType.DOUBLE);
+        MaskHead zeroed = MaskHead.of(NamedArrays.zeros(MaskHead.shapes(c.hiddenSize(), 4, features(c))), 1.5,
+                DataType.DOUBLE);
+        MaskHead fresh = MaskHead.init(c.hiddenSize(), 4, features(c), 1.5, 3, DataType.DOUBLE);
         for (MaskHead head : List.of(zeroed, fresh)) {
             List<SaliencyScore> net = new MaskNetworkScorer(model, start, head).score(seqs, spans, true).scores().scores();
             for (int i = 0; i < seqs.size(); i++) {
@@ -109,7 +110,7 @@ class MaskHeadTest {
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
         SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective).withMask(SaliencyConfig.MaskSource.NETWORK);
-        MaskHead head = randomHead(c.hiddenSize(), 3, 0.0, 9);
+        MaskHead head = randomHead(c, 3, 0.0, 9);
         MaskNetworkScorer.Batch all = new MaskNetworkScorer(model, config, head).score(seqs, spans, true);
         MaskNetworkScorer.Batch single = new MaskNetworkScorer(model, config.withMaxRowsPerPass(1), head)
                 .score(seqs, spans, true);
@@ -117,7 +118,7 @@ class MaskHeadTest {
 
         ScoringRows rows = new ScoringRows(seqs, spans);
         INDArray cot = rows.cotMask(DataType.DOUBLE);
-        MaskHead.Inputs in = new MaskHead.Inputs(model.logProbsAndHidden(rows.batch).hidden(), rows.delimiterCells(), cot);
+        MaskHead.Inputs in = inputs(model, rows, cot);
         double expected = MaskGradientTest.objective(model, rows, head.theta(in), cot, config);
         assertEquals(expected, all.objectiveSum(), 1e-10);
         assertEquals(expected, single.objectiveSum(), 1e-10);
@@ -134,6 +135,48 @@ class MaskHeadTest {
         }
     }
 
+    static int features(LlamaConfig c) {
+        return c.numHiddenLayers() * c.numAttentionHeads();
+    }
+
+    /** What the scorer hands the head: a kept unbiased pass's hidden states and scaled attention features. */
+    static MaskHead.Inputs inputs(LlamaModel model, ScoringRows rows, INDArray cot) {
+        DataType dt = model.dataType();
+        try (ForwardPass fp = model.forward(rows.batch, null); INDArray q = rows.answerQueryWeights(dt);
+             INDArray n = rows.rowLengthPerCell(dt)) {
+            return new MaskHead.Inputs(fp.hidden().dup(), rows.delimiterCells(), fp.attentionFrom(q).muliColumnVector(n),
+                    cot);
+        }
+    }
+
+    /**
+     * The attention features are probabilities: per row and per layer and head they add up to 1
+     * over the keys (each answer query's attention sums to 1, weighted 1/|a|), and no key after the
+     * last answer query gets any.
+     */
+    @Test
+    void attentionFeaturesAreTheAnswersAttention() {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
+        ScoringRows rows = new ScoringRows(SaliencyFixtures.sequences(c, P, N, A), SaliencyFixtures.spans(P, N, A));
+        try (ForwardPass fp = model.forward(rows.batch, null); INDArray q = rows.answerQueryWeights(DataType.DOUBLE)) {
+            INDArray att = fp.attentionFrom(q);
+            assertEquals(features(c), att.size(1));
+            for (int r = 0; r < rows.rows; r++) {
+                int lastQuery = rows.spans.get(r).answerEnd() - 2;
+                for (int f = 0; f < features(c); f++) {
+                    double sum = 0;
+                    for (int k = 0; k < rows.length; k++) {
+                        double v = att.getDouble((long) r * rows.length + k, f);
+                        sum += v;
+                        if (k > lastQuery) assertEquals(0, v, 1e-12, "row " + r + " key " + k);
+                    }
+                    assertEquals(1, sum, 1e-9, "row " + r + " feature " + f);
+                }
+            }
+        }
+    }
+
     @Test
     void anAuditAgainstMasksThatAreNeverFittedIsRefused() {
         SaliencyConfig network = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK);
@@ -143,9 +186,9 @@ class MaskHeadTest {
 
     @Test
     void parameterCountAndShapesAreChecked() {
-        MaskHead h = MaskHead.init(128, 16, 0, 1, DataType.FLOAT);
-        assertEquals(4225, h.parameterCount());
-        assertEquals(101_377, 2L * 16 * 3072 + 3072 + 1);
+        MaskHead h = MaskHead.init(128, 16, 16, 0, 1, DataType.FLOAT);
+        assertEquals(4241, h.parameterCount());
+        assertEquals(102_049, 2L * 16 * 3072 + 3072 + 28 * 24 + 1);
         NamedArrays wrong = NamedArrays.zeros(Map.of(MaskHead.QUERY, new long[] {2, 3}));
         assertThrows(IllegalArgumentException.class, () -> MaskHead.of(wrong, 0, DataType.FLOAT));
     }
