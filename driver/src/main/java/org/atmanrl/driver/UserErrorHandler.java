@@ -3,7 +3,7 @@ package org.atmanrl.driver;
 import java.io.FileNotFoundException;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.atmanrl.driver.config.ConfigException;
-import org.atmanrl.driver.spark.DivergedRunException;
+import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.model.io.ModelFormatException;
 import org.atmanrl.reward.task.DatasetFormatException;
 import picocli.CommandLine;

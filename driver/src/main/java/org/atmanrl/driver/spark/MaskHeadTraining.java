@@ -1,15 +1,13 @@
 package org.atmanrl.driver.spark;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.MaskHeadFiles;
+import org.atmanrl.driver.step.HeadUpdate;
 import org.atmanrl.executor.optim.AdamW;
-import org.atmanrl.executor.task.MaskAudit;
 import org.atmanrl.executor.task.MaskHeadSums;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.NamedArrays;
-import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -67,13 +65,8 @@ final class MaskHeadTraining implements AutoCloseable {
                 head.attentionFeatures(), head.theta0());
     }
 
-    /**
-     * One update from a step's merged sums; returns the metrics line's {@code mask_head} object:
-     * the mean objective over the rows, the mean gradient's norm, the rows and whether the update
-     * was skipped (no rows, or a NaN or infinite gradient).
-     */
-    ObjectNode update(MaskHeadSums sums) {
-        ObjectNode o = JsonFiles.MAPPER.createObjectNode();
+    /** One update from a step's merged sums: skipped when there are no rows or the gradient is NaN or infinite. */
+    HeadUpdate update(MaskHeadSums sums) {
         NamedArrays mean = sums == null ? null : sums.meanGradient();
         double norm = mean == null ? 0 : Math.sqrt(mean.sumOfSquares());
         boolean skip = mean == null || !Double.isFinite(norm);
@@ -82,21 +75,8 @@ final class MaskHeadTraining implements AutoCloseable {
             adam.step(g, lr);
             g.values().forEach(INDArray::close);
         }
-        JsonFiles.putNumberOrNull(o, "objective", sums == null ? Double.NaN : sums.meanObjective());
-        o.put("grad_norm", norm)
-                .put("rows", sums == null ? 0 : sums.rows()).put("lr", lr).put("update_skipped", skip);
-        return o;
-    }
-
-    /** The metrics line's {@code mask_audit} object. */
-    static ObjectNode auditJson(MaskAudit a) {
-        ObjectNode o = JsonFiles.MAPPER.createObjectNode();
-        o.put("rows", a.rows()).put("ranked_rows", a.ranked());
-        JsonFiles.putNumberOrNull(o, "mean_abs_gap", a.meanAbsGap());
-        JsonFiles.putNumberOrNull(o, "spearman", a.meanSpearman());
-        JsonFiles.putNumberOrNull(o, "objective_network", a.meanObjectiveNetwork());
-        JsonFiles.putNumberOrNull(o, "objective_fitted", a.meanObjectiveFitted());
-        return o;
+        return new HeadUpdate(sums == null ? Double.NaN : sums.meanObjective(), norm, sums == null ? 0 : sums.rows(),
+                lr, skip);
     }
 
     @Override

@@ -18,13 +18,19 @@ import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.driver.config.TrainConfig;
+import org.atmanrl.driver.step.DivergedRunException;
+import org.atmanrl.driver.step.DriverTimes;
+import org.atmanrl.driver.step.HeadUpdate;
+import org.atmanrl.driver.step.PolicyStep;
+import org.atmanrl.driver.step.SkipStreak;
+import org.atmanrl.driver.step.StepMetrics;
+import org.atmanrl.driver.step.StepOutcome;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.eval.SaliencySamples;
-import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
-import org.atmanrl.executor.optim.GradientClipping;
+import org.atmanrl.executor.optim.PolicyUpdate;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskDatasets;
@@ -40,7 +46,6 @@ import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.task.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The training service's step loop on the driver (DESIGN 3, sync mode). Per step: the next B
@@ -163,30 +168,32 @@ public final class SparkTraining {
             }
             long last = firstStep;
             // restored, so that a resumed run stops where the uninterrupted one would
-            int skippedInARow = restored.map(SparkTraining::skippedInARow).orElse(0);
+            SkipStreak streak = new SkipStreak(restored.map(SparkTraining::skippedInARow).orElse(0),
+                    config.optimizer().maxSkippedSteps());
+            PolicyUpdate update = new PolicyUpdate(adam, schedule, config.optimizer().clipNorm());
             for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
-                ObjectNode line = step(sc, run, policy, adam, maskHead, schedule, scoring, order, stop, step,
-                        skippedInARow);
-                skippedInARow = line.path("skipped_in_a_row").asInt();
-                if (skippedInARow > config.optimizer().maxSkippedSteps()) {
+                StepOutcome outcome = step(sc, run, policy, update, maskHead, scoring, order, stop, step, streak);
+                streak = outcome.streak();
+                ObjectNode line = StepMetrics.line(outcome, config.grpo().needsReference());
+                if (streak.exceeded()) {
                     metrics.add(line.toString()); // the step that stopped the run is logged too
                     out.writeMetrics(metrics);
-                    listener.step(new StepReport(step + 1, config.steps(), line, line.path("seconds").path("step").asDouble()));
+                    listener.step(new StepReport(outcome.step(), config.steps(), line, outcome.times().step()));
                     // after the step before this one: resuming retries this step's batch on the same weights
-                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, maskHead, skippedInARow - 1);
-                    throw diverged(step, skippedInARow, store);
+                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, maskHead, streak.inARow() - 1);
+                    throw diverged(step, streak, store);
                 }
-                last = step + 1;
+                last = outcome.step();
                 boolean end = last == config.steps();
                 if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
                     line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
                 }
                 metrics.add(line.toString());
                 out.writeMetrics(metrics);
-                listener.step(new StepReport(last, config.steps(), line, line.path("seconds").path("step").asDouble()));
+                listener.step(new StepReport(last, config.steps(), line, outcome.times().step()));
                 int every = config.checkpoint().every();
                 if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
-                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, maskHead, skippedInARow);
+                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, maskHead, streak.inARow());
                 }
             }
             boolean finished = last == config.steps();
@@ -211,9 +218,10 @@ public final class SparkTraining {
         }
     }
 
-    private ObjectNode step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy, AdamW adam,
-                            MaskHeadTraining maskHead, LearningRateSchedule schedule, RolloutScoring scoring,
-                            PromptOrder order, int stop, long step, int skippedBefore) {
+    /** Step {@code step} (0-based): its rollouts, gradient sums and updates, as {@link StepMetrics} logs them. */
+    private StepOutcome step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy,
+                             PolicyUpdate update, MaskHeadTraining maskHead, RolloutScoring scoring, PromptOrder order,
+                             int stop, long step, SkipStreak before) {
         long t0 = System.nanoTime();
         int mu = config.grpo().mu();
         List<Problem> problems = new ArrayList<>(config.promptsPerStep());
@@ -224,13 +232,8 @@ public final class SparkTraining {
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
         Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy));
         Broadcast<PolicySnapshot> head = maskHead == null ? null : sc.broadcast(maskHead.snapshot(step));
-        double broadcast = (System.nanoTime() - t0) / 1e9, job = 0, reduction = 0, updateTime = 0;
-        TaskResult rollouts = null;
-        NormalisedGradient gradient = null;
-        GradientClipping.Result clip = null;
-        double lr = 0;
-        boolean skipped = false;
-        for (int u = 0; u < mu; u++) {
+        double[] seconds = {(System.nanoTime() - t0) / 1e9, 0, 0}; // broadcast, job, reduction
+        PolicyStep.Result updates = PolicyStep.run(mu, step, u -> {
             long b0 = System.nanoTime();
             Broadcast<PolicySnapshot> current = u == 0 ? start : sc.broadcast(PolicySnapshot.of(step * mu + u, policy));
             long t1 = System.nanoTime();
@@ -242,48 +245,26 @@ public final class SparkTraining {
                     .collect();
             long t2 = System.nanoTime();
             TaskResult merged = TaskResult.sum(results);
-            // rollout metrics come with the first update; task times add up over all of them
-            rollouts = u == 0 ? merged : new TaskResult(rollouts.gradient(), rollouts.metrics(),
-                    rollouts.timings().plus(merged.timings()), Math.max(rollouts.slowestTask(), merged.slowestTask()),
-                    rollouts.tasks(), rollouts.masksCollapsed(), rollouts.head(), rollouts.audit());
-            gradient = merged.gradient().normalise();
-            if (config.faults().nanGradientAt(step)) {
-                gradient.gradients()[0][0] = config.faults().poisonAt(step);
-            }
-            long t3 = System.nanoTime();
-            clip = GradientClipping.clip(gradient.gradients(), config.optimizer().clipNorm());
-            lr = schedule.at(step * mu + u);
-            if (clip.finite()) {
-                Map<String, INDArray> g = gradient.toArrays(DataType.FLOAT);
-                adam.step(g, lr);
-                g.values().forEach(INDArray::close);
-            } else {
-                skipped = true; // weights and optimizer state stay as they were; the step's other updates too
-            }
-            long t4 = System.nanoTime();
             if (u > 0) current.destroy();
-            broadcast += (t1 - b0) / 1e9;
-            job += (t2 - t1) / 1e9;
-            reduction += (t3 - t2) / 1e9;
-            updateTime += (t4 - t3) / 1e9;
-            if (skipped) break;
-        }
+            seconds[0] += (t1 - b0) / 1e9;
+            seconds[1] += (t2 - t1) / 1e9;
+            seconds[2] += (System.nanoTime() - t2) / 1e9;
+            return merged;
+        }, config.faults().nanGradientAt(step) ? g -> g.gradients()[0][0] = config.faults().poisonAt(step) : null,
+                update);
         start.destroy();
-        ObjectNode headLine = null;
+        double updateSeconds = updates.updateSeconds();
+        HeadUpdate headUpdate = null;
         if (maskHead != null) {
             long h0 = System.nanoTime();
-            headLine = maskHead.update(rollouts.head()); // after the step: its tasks all read the head of its start
+            headUpdate = maskHead.update(updates.rollouts().head()); // after the step: its tasks all read the head of its start
             head.destroy();
-            updateTime += (System.nanoTime() - h0) / 1e9;
+            updateSeconds += (System.nanoTime() - h0) / 1e9;
         }
-        StepTimes times = new StepTimes(broadcast, job, reduction, updateTime, (System.nanoTime() - t0) / 1e9);
-        ObjectNode line = StepMetrics.line(step + 1, rollouts, gradient, clip, lr, times, config.grpo().needsReference(),
-                skippedBefore);
-        if (headLine != null) {
-            line.set("mask_head", headLine);
-            if (rollouts.audit().rows() > 0) line.set("mask_audit", MaskHeadTraining.auditJson(rollouts.audit()));
-        }
-        return line;
+        DriverTimes times = new DriverTimes(seconds[0], seconds[1], seconds[2], updateSeconds,
+                (System.nanoTime() - t0) / 1e9);
+        return new StepOutcome(step + 1, updates.rollouts(), updates.gradient(), updates.update(),
+                before.after(updates.skipped()), times, headUpdate);
     }
 
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
@@ -344,15 +325,10 @@ public final class SparkTraining {
         }
     }
 
-    /** The one-line stop of a run whose last {@code skipped} steps, up to 0-based {@code step}, had no finite gradient. */
-    private DivergedRunException diverged(long step, int skipped, CheckpointStore store) {
-        long first = step + 2 - skipped, lastGood = step + 1 - skipped; // 1-based, as metrics.jsonl counts
-        return new DivergedRunException("stopped at step " + (step + 1) + ": " + skipped + " steps in a row ("
-                + (skipped == 1 ? "step " + first : "steps " + first + "-" + (step + 1)) + ") had a NaN or infinite"
-                + " gradient, more than optimizer.max_skipped_steps " + config.optimizer().maxSkippedSteps()
-                + "; their updates were skipped, so the weights and optimizer are "
-                + (lastGood == 0 ? "the starting ones" : "those after step " + lastGood)
-                + ", checkpointed in " + store.stepDirectory(step) + " (--resume retries step " + (step + 1) + ")");
+    /** The one-line stop of a run whose skip streak was exceeded at 0-based {@code step}. */
+    private DivergedRunException diverged(long step, SkipStreak streak, CheckpointStore store) {
+        return new DivergedRunException(streak.stopMessage(step) + ", checkpointed in " + store.stepDirectory(step)
+                + " (--resume retries step " + (step + 1) + ")");
     }
 
     /** A run with the mask network resumes only from a checkpoint that holds it (docs/design.md 2.6). */

@@ -1,6 +1,5 @@
 package org.atmanrl.driver.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -9,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.config.OptimizerSettings;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
@@ -118,16 +118,16 @@ public final class GrpoCommand implements Callable<Integer> {
         ModelDirectory.requireAbsent(fs, to);
         FileSystem inFs = HadoopFiles.fileSystem(from, conf);
         PrintWriter err = spec.commandLine().getErr();
-        ObjectMapper json = new ObjectMapper();
         StringBuilder log = new StringBuilder();
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(inFs, from, DataType.FLOAT);
              EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
                      0, evalSize);
              LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
-            new LocalGrpoRun(settings(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(), reference, data.train, data.test, s -> {
-                log.append(LocalGrpoRun.toJson(json, s)).append('\n');
-                LocalGrpoRun.print(err, steps, s);
-            });
+            new LocalGrpoRun(settings(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(),
+                    reference, data.train, data.test, line -> {
+                        log.append(line).append('\n');
+                        LocalGrpoRun.print(err, steps, line);
+                    });
             Map<String, byte[]> files = new LinkedHashMap<>(ModelDirectory.companionFiles(inFs, from));
             files.put("grpo_log.jsonl", log.toString().getBytes(StandardCharsets.UTF_8));
             ModelDirectory.save(fs, to, loaded.config(), loaded.weights(), SaveOptions.of(SafetensorsDType.F32), files);
@@ -144,6 +144,6 @@ public final class GrpoCommand implements Callable<Integer> {
         return new LocalGrpoRun.Settings(steps, prompts,
                 new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256),
                 LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
-                1.0, evalEvery, evalSize, maxNewTokens, seed);
+                1.0, OptimizerSettings.defaults().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
     }
 }

@@ -30,6 +30,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.checkpoint.MaskHeadFiles;

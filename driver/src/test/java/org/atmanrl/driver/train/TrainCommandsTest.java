@@ -44,7 +44,8 @@ class TrainCommandsTest {
         List<JsonNode> grpoLog = jsonLines(tmp.resolve("grpo/grpo_log.jsonl"));
         assertEquals(3, grpoLog.size(), "the evaluation before training, then one line per step");
         assertEquals(4, grpoLog.get(1).get("completions").asInt());
-        assertTrue(grpoLog.get(2).has("seconds/saliency"));
+        assertTrue(grpoLog.get(2).path("seconds").has("saliency"), "the metrics schema of train");
+        assertEquals(0.0, grpoLog.get(0).path("eval").path("accuracy").asDouble(-1), 1.0, "step 0 is the evaluation before training");
         assertTrue(Files.exists(tmp.resolve("grpo/model.safetensors")));
         assertTrue(Files.exists(tmp.resolve("grpo/tokenizer.json")), "tokenizer carried over");
     }

@@ -77,7 +77,7 @@ public final class GradientClipping {
         return Double.isFinite(norm) && norm > maxNorm ? maxNorm / norm : 1;
     }
 
-    private static void checkMaxNorm(double maxNorm) {
+    static void checkMaxNorm(double maxNorm) {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("maxNorm must be > 0 (infinity for no clipping), got " + maxNorm);
         }

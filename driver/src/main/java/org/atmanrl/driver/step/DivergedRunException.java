@@ -1,4 +1,4 @@
-package org.atmanrl.driver.spark;
+package org.atmanrl.driver.step;
 
 /**
  * A run stopped because more than {@code optimizer.max_skipped_steps} steps in a row had a NaN or
