@@ -6,7 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Causal grouped-query self-attention with RoPE and DESIGN 2.2's additive key bias.
+ * Causal grouped-query self-attention with RoPE and the additive key bias of
+ * docs/design.md 2.2.
  *
  * <p>Layout: queries of the {@code G} heads that share one key/value head are stacked as
  * {@code [B, KV, G*T, hd]}, so one batched matmul per (row, kv head) serves the whole group and the

@@ -6,10 +6,10 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * DESIGN 2.2's mask parameterisation: {@code m_j = sigmoid(theta_j)}, attention bias
- * {@code b_j = log m_j} (computed as log-sigmoid, stable for very negative theta), on the cells
- * where {@code span} is 1 (a completion's CoT) and 0 elsewhere. Shapes are {@code [batch, length]},
- * matching the key cells of a {@link TokenBatch}.
+ * The mask parameterisation of docs/design.md 2.2: {@code m_j = sigmoid(theta_j)}, attention
+ * bias {@code b_j = log m_j} (computed as log-sigmoid, stable for very negative theta), on the
+ * cells where {@code span} is 1 (a completion's CoT) and 0 elsewhere. Shapes are
+ * {@code [batch, length]}, matching the key cells of a {@link TokenBatch}.
  */
 public final class AttentionBias {
     private AttentionBias() {}

@@ -10,8 +10,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code x += attn(rms(x))}, {@code x += mlp(rms(x))}; final RMSNorm; LM head (tied or not).
  *
  * <p>The forward pass takes an optional attention bias {@code [B, T]} per (row, key cell), the
- * AtMan hook of DESIGN 2.2. Computation runs in the weights' data type (fp32 normally, fp64 for
- * gradient checks). Not thread-safe: one model per thread.
+ * AtMan hook of docs/design.md 2.2. Computation runs in the weights' data type (fp32 normally, fp64
+ * for gradient checks). Not thread-safe: one model per thread.
  */
 public final class LlamaModel {
     private final LlamaWeights weights;

@@ -9,7 +9,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** DESIGN 2.2's hook: a zero bias is the unmodified model; a -1e9 bias hides the key. */
+/**
+ * The attention-bias hook (docs/design.md 2.2): a zero bias is the unmodified model; a -1e9 bias
+ * hides the key.
+ */
 class AttentionBiasHookTest {
 
     @Test

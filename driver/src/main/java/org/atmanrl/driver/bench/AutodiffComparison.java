@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * embedding and LM head cost next to nothing; both sides are credited with the same layer FLOPs.
  * The SameDiff side is a plain graph of the same layer (RMSNorm, RoPE, grouped-query causal
  * attention, SwiGLU) with {@code calculateGradients}; the collection before every run that
- * {@link RepeatedRun} does is what STACK.md found SameDiff needs to keep its memory in check.
+ * {@link RepeatedRun} does is what SameDiff needs to keep its memory in check (docs/design.md 6.1).
  */
 final class AutodiffComparison {
     static final String SAMEDIFF = "layer_step_samediff";

@@ -51,9 +51,9 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
     }
 
     /**
-     * One mask-fit batch (DESIGN 2.2): a row per prompt length in {@code prompts}, each followed by
-     * {@code completion} tokens with a CoT of {@code cot}, {@code steps} Adam steps; {@code extra}
-     * details follow those.
+     * One mask-fit batch (docs/design.md 2.2): a row per prompt length in {@code prompts}, each
+     * followed by {@code completion} tokens with a CoT of {@code cot}, {@code steps} Adam steps;
+     * {@code extra} details follow those.
      */
     static Measurement maskFit(BenchShape s, String metric, int[] prompts, int completion, int cot, int steps,
                                Map<String, Object> extra, Timings t) {

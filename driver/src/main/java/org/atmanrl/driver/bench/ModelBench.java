@@ -103,11 +103,11 @@ final class ModelBench implements AutoCloseable {
     }
 
     /**
-     * One {@link MaskFitter#score} batch on {@link #MASK_FIT_PROMPTS} rows with DESIGN 2.2's
-     * defaults (K = 8 Adam steps, then the three likelihoods), with every pass over the whole rows
-     * and with the prompt prefix computed once (docs/design.md 2.2, "Prefix reuse"), alternating
-     * run by run. The second figure carries the speed-up (full median / prefix median) and the
-     * largest difference between the two fits' masks, which should be float rounding.
+     * One {@link MaskFitter#score} batch on {@link #MASK_FIT_PROMPTS} rows with the defaults
+     * of docs/design.md 2.2 (K = 8 Adam steps, then the three likelihoods), with every pass over
+     * the whole rows and with the prompt prefix computed once (docs/design.md 2.2, "Prefix reuse"),
+     * alternating run by run. The second figure carries the speed-up (full median / prefix median)
+     * and the largest difference between the two fits' masks, which should be float rounding.
      */
     List<Measurement> maskFit(RepeatedRun runs) {
         int completion = MASK_FIT_COT + MASK_FIT_DELIMITER + MASK_FIT_ANSWER;

@@ -5,8 +5,8 @@ import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 
 /**
- * The policy optimizer: the {@code optimizer} section (DESIGN 2.3: AdamW, global-norm clipping,
- * warm-up then a constant or cosine learning rate).
+ * The policy optimizer: the {@code optimizer} section (docs/design.md 2.3: AdamW, global-norm
+ * clipping, warm-up then a constant or cosine learning rate).
  *
  * @param lr          peak learning rate; default 3e-5
  * @param adam        AdamW's betas, eps, weight decay and its scope; PyTorch's defaults except weight

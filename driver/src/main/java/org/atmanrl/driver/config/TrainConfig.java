@@ -12,14 +12,15 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  *
  * @param model           starting model directory (any Hadoop path); required to train, null in {@link #defaults()}
  * @param output          run directory; required to train, null in {@link #defaults()}
- * @param seed            run seed: prompt draws, sampling and masks derive from it (DESIGN 3)
+ * @param seed            run seed: prompt draws, sampling and masks derive from it
+ *                        (docs/design.md 3.1)
  * @param steps           GRPO steps
  * @param promptsPerStep  {@code B}, prompts per step
  * @param partitions      {@code P}, Spark tasks per step, each holding whole prompt groups
  * @param data            which task and data files
  * @param sampling        rollout sampling; its {@code maxNewTokens} is GRPO's {@code maxCompletionLength}
- * @param grpo            advantages, clipping, KL and loss aggregation (DESIGN 2.3)
- * @param saliency        the AtMan mask fit and {@code r_sal} (DESIGN 2.2)
+ * @param grpo            advantages, clipping, KL and loss aggregation (docs/design.md 2.3)
+ * @param saliency        the AtMan mask fit and {@code r_sal} (docs/design.md 2.2)
  * @param saliencyMetrics fit masks even when {@code saliency.alpha} is 0, to report N, C and {@code r_sal}
  * @param optimizer       AdamW, clipping and the learning-rate schedule
  * @param checkpoint      when checkpoints are written and how many are kept

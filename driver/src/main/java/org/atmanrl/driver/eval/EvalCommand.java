@@ -41,11 +41,11 @@ import picocli.CommandLine.Spec;
             "Greedy accuracy and attention saliency of a model on a test set.",
             "",
             "One greedy completion per test problem, verified against the reference",
-            "(unparsed: no answer after '####'). On each correct one the AtMan mask of",
-            "DESIGN 2.2 is fitted and N (necessity), C (coverage), S (sufficiency) and",
-            "r_sal = N * C measured; N, C and S are means over the correct completions,",
-            "r_sal the mean over all problems (0 for a wrong one). Prints a table to",
-            "stdout; --json writes the same as one JSON object.",
+            "(unparsed: no answer after '####'). On each correct one the AtMan mask",
+            "(docs/design.md 2.2) is fitted and N (necessity), C (coverage), S",
+            "(sufficiency) and r_sal = N * C measured; N, C and S are means over the",
+            "correct completions, r_sal the mean over all problems (0 for a wrong one).",
+            "Prints a table to stdout; --json writes the same as one JSON object.",
             "",
             "Faithfulness of the CoT (Lanham et al. 2023), on completions with an answer:",
             "  early answering: agree@f: share of answers forced after the first fraction",
@@ -233,7 +233,8 @@ public final class EvalCommand implements Callable<Integer> {
                     : SparkEvaluation.onModelDirectory(fs, dir, loaded.weights(), evaluation, dataset, size, partitions);
             if (report.masksCollapsed()) {
                 err.println("eval: warning: the fitted masks collapsed (median ~ 90th percentile): C measures the"
-                        + " mask-fit settings more than the model; see DESIGN 2.2 on --saliency-steps and --saliency-lr");
+                        + " mask-fit settings more than the model; see docs/design.md 2.2 on --saliency-steps"
+                        + " and --saliency-lr");
             }
             err.flush();
             PrintWriter out = spec.commandLine().getOut();

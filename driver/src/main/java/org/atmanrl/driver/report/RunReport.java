@@ -223,8 +223,8 @@ public final class RunReport {
             page.note("no saliency samples: the run wrote no saliency_samples.json (eval.samples 0, or it has not"
                     + " finished); atmanrl report --model DIR computes them");
         } else {
-            page.note("Each CoT token coloured by its fitted mask value m* (DESIGN 2.2), below it by the exhaustive"
-                    + " AtMan reference: how much the answer's log-likelihood drops when that one token is suppressed,"
+            page.note("Each CoT token coloured by its fitted mask value m* (docs/design.md 2.2), below it by"
+                    + " the exhaustive AtMan reference: how much the answer's log-likelihood drops when that one token is suppressed,"
                     + " and at the bottom by the gradient of that log-likelihood in the token's attention bias at b = 0,"
                     + " the drop's first-order counterpart for one backward pass (not in runs written before it).");
             page.html(SaliencyHeatmap.legend());

@@ -48,7 +48,7 @@ import org.atmanrl.reward.task.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The training service's step loop on the driver (DESIGN 3, sync mode). Per step: the next B
+ * The training service's step loop on the driver (docs/design.md 3, sync mode). Per step: the next B
  * prompts of a seeded shuffle ({@link PromptOrder}); an RDD of P partitions over them, so each prompt's whole group is
  * one task's; the policy broadcast as plain arrays; each task returns a {@link TaskResult}; the
  * results are added in partition order, normalised once, clipped and applied with AdamW. Then the

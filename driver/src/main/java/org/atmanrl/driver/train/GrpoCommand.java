@@ -38,10 +38,10 @@ import picocli.CommandLine.Spec;
             "",
             "Per step: --prompts training prompts, --group sampled completions each,",
             "reward r = r_out + alpha * r_sal (outcome plus the AtMan attention-saliency",
-            "reward of DESIGN 2, r_sal = N * C on correct completions), group-relative",
-            "advantages, a clipped policy-gradient step with AdamW. Starts from a model",
-            "directory (e.g. one 'atmanrl sft' wrote) and saves the result with",
-            "grpo_log.jsonl. --alpha 0 is the outcome-only control.",
+            "reward of docs/design.md 2.2, r_sal = N * C on correct completions),",
+            "group-relative advantages, a clipped policy-gradient step with AdamW.",
+            "Starts from a model directory (e.g. one 'atmanrl sft' wrote) and saves",
+            "the result with grpo_log.jsonl. --alpha 0 is the outcome-only control.",
             ""})
 public final class GrpoCommand implements Callable<Integer> {
     @Spec

@@ -36,11 +36,11 @@ import picocli.CommandLine.Spec;
             "",
             "Prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'; in this",
             "process; saved as a Hugging Face model directory, the starting point of",
-            "AtManRL training. Recipe of DESIGN 2.4: AdamW lr 3e-3, warm-up 100 steps",
-            "then cosine to 10%%, weight decay 0.01, betas (0.9, 0.98), batch 128, clip",
-            "1.0, loss on completion tokens only. Greedy test accuracy is measured every",
-            "--eval-every steps. Progress goes to stderr; the directory gets",
-            "sft_log.jsonl, one JSON object per step.",
+            "AtManRL training. Recipe (docs/design.md 2.4): AdamW lr 3e-3, warm-up 100",
+            "steps then cosine to 10%%, weight decay 0.01, betas (0.9, 0.98), batch",
+            "128, clip 1.0, loss on completion tokens only. Greedy test accuracy is",
+            "measured every --eval-every steps. Progress goes to stderr; the directory",
+            "gets sft_log.jsonl, one JSON object per step.",
             "",
             "With --task arithmetic-hint the prompts carry a hint ('Q: 23+45-17=? H:51',",
             "right with probability --hint-accuracy) and a share --decorative-share of the",
@@ -80,9 +80,9 @@ public final class SftCommand implements Callable<Integer> {
     private double controlShare;
 
     @Option(names = "--task", paramLabel = "arithmetic|arithmetic-hint", defaultValue = "arithmetic",
-            description = "The embedded task to train on: arithmetic (DESIGN 2.4's), or arithmetic-hint, whose prompts"
-                    + " carry a hint and whose completions mix computing and decorative chains of thought"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "The embedded task to train on: arithmetic (docs/design.md 2.4), or arithmetic-hint,"
+                    + " whose prompts carry a hint and whose completions mix computing and decorative chains"
+                    + " of thought (default: ${DEFAULT-VALUE}).")
     private String task;
 
     @Option(names = "--hint-accuracy", paramLabel = "H", defaultValue = "0.8",
@@ -103,8 +103,8 @@ public final class SftCommand implements Callable<Integer> {
     private double computingHintAccuracy;
 
     @Option(names = "--difficulty", paramLabel = "default|harder", defaultValue = "default",
-            description = "default: two chained + or - on operands 10-49 (DESIGN 2.4); harder: 3-5 operations on"
-                    + " operands 10-999 (default: ${DEFAULT-VALUE}).")
+            description = "default: two chained + or - on operands 10-49 (docs/design.md 2.4); harder: 3-5"
+                    + " operations on operands 10-999 (default: ${DEFAULT-VALUE}).")
     private String difficulty;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Run seed: initialisation and batches (default: ${DEFAULT-VALUE}).")

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "train",
         sortOptions = false,
         description = {
-            "AtManRL GRPO training as a Spark application (DESIGN 3, sync mode).",
+            "AtManRL GRPO training as a Spark application (docs/design.md 3, sync mode).",
             "",
             "Per step the driver draws prompts_per_step prompts, splits them over",
             "'partitions' Spark tasks (a prompt's whole group in one task), broadcasts",

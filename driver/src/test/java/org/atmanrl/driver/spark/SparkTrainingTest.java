@@ -51,10 +51,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The training service on local Spark (two task threads, task retries on): a few steps end to
- * end, and DESIGN 3's determinism: the same config twice, a task failed once and retried, and a
- * stopped-then-resumed run all give bit-identical weights; one partition and two agree to float
- * rounding. And issue 6's numerical faults: a NaN or Inf gradient skips its step's update; a streak
- * of them stops the run with a checkpoint.
+ * end, and the determinism of docs/design.md 3.1: the same config twice, a task failed once and
+ * retried, and a stopped-then-resumed run all give bit-identical weights; one partition and two
+ * agree to float rounding. And issue 6's numerical faults: a NaN or Inf gradient skips its step's
+ * update; a streak of them stops the run with a checkpoint.
  */
 class SparkTrainingTest {
     @TempDir

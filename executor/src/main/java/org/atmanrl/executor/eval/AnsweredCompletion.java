@@ -8,10 +8,10 @@ import org.atmanrl.reward.task.Problem;
 import org.atmanrl.reward.task.Verdict;
 
 /**
- * A greedy completion with a parsed answer, cut into DESIGN 2's parts as token positions within the
- * completion: the CoT {@code [0, cotEnd)}, the delimiter {@code [cotEnd, answerStart)} (a token
- * that overlaps the delimiter text belongs to it, as in {@link CompletionSpans}) and the answer
- * after it. What every faithfulness probe starts from.
+ * A greedy completion with a parsed answer, cut into the parts of docs/design.md 2 as token
+ * positions within the completion: the CoT {@code [0, cotEnd)}, the delimiter {@code [cotEnd,
+ * answerStart)} (a token that overlaps the delimiter text belongs to it, as in {@link
+ * CompletionSpans}) and the answer after it. What every faithfulness probe starts from.
  *
  * @param completion the completion's ids without the stop token
  * @param verdict    its verdict, parsed

@@ -6,9 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@link Evaluation} measured on one data set: greedy outcome counts, DESIGN 2.2's saliency
- * terms and, when run, the faithfulness probes. Reports of disjoint shards of one test set merge
- * into the report of the whole ({@link #merge}).
+ * What {@link Evaluation} measured on one data set: greedy outcome counts, the saliency terms
+ * of docs/design.md 2.2 and, when run, the faithfulness probes. Reports of disjoint shards of one
+ * test set merge into the report of the whole ({@link #merge}).
  *
  * @param dataSet                the problem set's name, e.g. {@code gsm8k/test}
  * @param problems               problems evaluated (one greedy completion each)
@@ -22,7 +22,8 @@ import java.util.List;
  * @param meanSaliency           r_sal averaged over all problems, 0 for wrong ones: the term as it
  *                               enters the reward
  * @param meanSaliencyOfCorrect  r_sal averaged over the correct completions (0 when none)
- * @param masksCollapsed         the fitted masks collapsed (median ~ 90th percentile, DESIGN 2.2)
+ * @param masksCollapsed         the fitted masks collapsed (median ~ 90th percentile,
+ *                               docs/design.md 2.2)
  * @param seconds                wall time of the evaluation
  * @param faithfulness           the faithfulness probes' counts, or null when they did not run
  */

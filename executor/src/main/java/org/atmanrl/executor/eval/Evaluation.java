@@ -16,8 +16,8 @@ import org.atmanrl.reward.task.Verdict;
 
 /**
  * A model's greedy accuracy and AtMan saliency on the first problems of a set: one greedy
- * completion per problem, verified without its stop token, and, with saliency on, DESIGN 2.2's
- * mask fitted on each correct one (the same inputs GRPO's reward uses, via {@link
+ * completion per problem, verified without its stop token, and, with saliency on, the mask of
+ * docs/design.md 2.2 fitted on each correct one (the same inputs GRPO's reward uses, via {@link
  * CorrectCompletionSaliency}). Completions are generated in passes of {@code maxRowsPerPass}
  * rows, and masks fitted in passes of that many too, all fitted masks in one {@code MaskFitter}
  * call so that the collapse check sees them together. With faithfulness on, the probes of {@link

@@ -25,11 +25,11 @@ import org.atmanrl.reward.task.Verdict;
 
 /**
  * A few greedy completions laid open for a person: per problem the completion's tokens, its
- * verdict, where its CoT and answer sit, the fitted mask m* over the CoT (DESIGN 2.2, fitted as
- * {@link CorrectCompletionSaliency} fits it for the reward), the exhaustive AtMan drops beside it
- * ({@link AtmanPerturbation}), which m* approximates, and the gradient attribution {@code dl/db_j}
- * at {@code b = 0} ({@link GradientAttribution}), the drops' first-order counterpart for one
- * backward pass. What a run report draws as heat maps. Deterministic, as {@link Evaluation} is.
+ * verdict, where its CoT and answer sit, the fitted mask m* over the CoT (docs/design.md 2.2,
+ * fitted as {@link CorrectCompletionSaliency} fits it for the reward), the exhaustive AtMan drops
+ * beside it ({@link AtmanPerturbation}), which m* approximates, and the gradient attribution {@code
+ * dl/db_j} at {@code b = 0} ({@link GradientAttribution}), the drops' first-order counterpart for
+ * one backward pass. What a run report draws as heat maps. Deterministic, as {@link Evaluation} is.
  */
 public record SaliencySamples(List<Sample> samples) {
     /** A sample count this large would make a report nobody reads, and the AtMan reference is n passes per sample. */

@@ -1,7 +1,7 @@
 package org.atmanrl.executor.grpo;
 
 /**
- * Group-relative advantages (DESIGN 2.3). Rewards come grouped per prompt: completions
+ * Group-relative advantages (docs/design.md 2.3). Rewards come grouped per prompt: completions
  * {@code [g·G, (g+1)·G)} share prompt {@code g}.
  *
  * <p>A group whose rewards are all exactly equal has zero variance and carries no signal; its

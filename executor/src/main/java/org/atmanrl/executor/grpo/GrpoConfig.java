@@ -4,8 +4,8 @@ import java.io.Serializable;
 import java.util.Locale;
 
 /**
- * The GRPO knobs of DESIGN 2.3, in the style of TRL's {@code GRPOConfig}: every alternative the
- * design names is an option, each with its default and where that default comes from. The
+ * The GRPO knobs of docs/design.md 2.3, in the style of TRL's {@code GRPOConfig}: every alternative
+ * the design names is an option, each with its default and where that default comes from. The
  * optimizer side (AdamW, clipping, learning-rate schedule) lives in {@code org.atmanrl.executor.optim}
  * because only the driver uses it.
  *
@@ -14,12 +14,14 @@ import java.util.Locale;
  *                               variance and every advantage is 0 (TRL rejects G &lt; 2; verl instead
  *                               uses the raw reward as the advantage of a lone completion).
  * @param scale                  how advantages are scaled: {@link AdvantageScale#GROUP} (default,
- *                               DESIGN 2.3, DeepSeekMath, TRL {@code scale_rewards="group"}) or
- *                               {@link AdvantageScale#NONE} (Dr. GRPO: {@code r_i − mean r}).
+ *                               docs/design.md 2.3, DeepSeekMath,
+ *                               TRL {@code scale_rewards="group"}) or {@link AdvantageScale#NONE}
+ *                               (Dr. GRPO: {@code r_i − mean r}).
  * @param std                    which standard deviation {@code scale=group} divides by:
  *                               {@link StdEstimator#SAMPLE} (default; {@code torch.std} is the unbiased
  *                               sample std, used by TRL and verl) or {@link StdEstimator#POPULATION}.
- * @param advantageEpsilon       added to the std before dividing; default 1e-4 (DESIGN 2.3, TRL).
+ * @param advantageEpsilon       added to the std before dividing; default 1e-4
+ *                               (docs/design.md 2.3, TRL).
  * @param epsilonLow             lower clip range: {@code ρ} is clipped below at {@code 1 − epsilonLow};
  *                               default 0.2 (PPO, TRL {@code epsilon}). In [0, 1).
  * @param epsilonHigh            upper clip range: clipped above at {@code 1 + epsilonHigh}; default 0.2
@@ -29,7 +31,7 @@ import java.util.Locale;
  *                               When 0 no reference model is loaded and no KL is computed; when &gt; 0
  *                               the per-token KL is the k3 estimator {@code exp(ref − new) − (ref − new) − 1}.
  * @param aggregation            how per-token losses become one loss: {@link Aggregation#TOKEN}
- *                               (default, DESIGN 2.3; TRL {@code loss_type="dapo"}),
+ *                               (default, docs/design.md 2.3; TRL {@code loss_type="dapo"}),
  *                               {@link Aggregation#SEQUENCE} (original GRPO, TRL {@code "grpo"}) or
  *                               {@link Aggregation#DR_GRPO} (TRL {@code "dr_grpo"}).
  * @param maxCompletionLength    the generation budget in tokens, the {@code max_len} of the
@@ -60,7 +62,7 @@ public record GrpoConfig(
         int resampleRounds,
         int mu) implements Serializable {
 
-    /** How group advantages are scaled (DESIGN 2.3 {@code scale}). */
+    /** How group advantages are scaled (docs/design.md 2.3 {@code scale}). */
     public enum AdvantageScale {
         /** {@code (r_i − mean r) / (std r + advantageEpsilon)}. */
         GROUP,
@@ -87,11 +89,12 @@ public record GrpoConfig(
         /** {@code f_i = 1 / L_i}, {@code Z} = number of completions (mean per completion, then mean). */
         SEQUENCE,
         /**
-         * {@code f_i = 1}, {@code Z} = number of completions × {@code maxCompletionLength}. DESIGN 2.3
-         * writes {@code G · max_len}, the normaliser of one prompt's group; averaging those per-group
-         * losses over the batch's prompts gives this (Dr. GRPO's paper averages over prompts too).
-         * {@code maxCompletionLength} is the generation budget, a constant, so the normaliser stays
-         * additive and does not depend on which completions happen to be long.
+         * {@code f_i = 1}, {@code Z} = number of completions × {@code maxCompletionLength}.
+         * docs/design.md 2.3 writes {@code G · max_len}, the normaliser of one prompt's group;
+         * averaging those per-group losses over the batch's prompts gives this (Dr. GRPO's paper
+         * averages over prompts too). {@code maxCompletionLength} is the generation budget, a
+         * constant, so the normaliser stays additive and does not depend on which completions
+         * happen to be long.
          */
         DR_GRPO;
 

@@ -1,9 +1,9 @@
 package org.atmanrl.executor.grpo;
 
 /**
- * The per-token GRPO objective of DESIGN 2.3, the one place it is written down. For a completion
- * token with log-probabilities {@code ℓ_θ} (current policy), {@code ℓ_old} (the policy that
- * generated it), optionally {@code ℓ_ref} (reference model), and its completion's advantage
+ * The per-token GRPO objective of docs/design.md 2.3, the one place it is written down. For a
+ * completion token with log-probabilities {@code ℓ_θ} (current policy), {@code ℓ_old} (the policy
+ * that generated it), optionally {@code ℓ_ref} (reference model), and its completion's advantage
  * {@code A}:
  *
  * <pre>

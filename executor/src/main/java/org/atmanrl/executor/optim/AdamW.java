@@ -30,7 +30,8 @@ public final class AdamW {
     public enum DecayScope {
         /**
          * Every parameter: what {@code torch.optim.AdamW(model.parameters())} does, and what the
-         * PyTorch prototype of DESIGN 2.4 was calibrated with. The default.
+         * PyTorch prototype of the embedded task was calibrated with (docs/design.md 2.4). The
+         * default.
          */
         ALL,
         /**
@@ -43,10 +44,11 @@ public final class AdamW {
 
     /**
      * @param beta1       first-moment decay; default 0.9 (PyTorch)
-     * @param beta2       second-moment decay; default 0.999 (PyTorch; DESIGN 2.4's SFT used 0.98)
+     * @param beta2       second-moment decay; default 0.999 (PyTorch; the SFT recipe of
+     *                    docs/design.md 2.4 uses 0.98)
      * @param eps         default 1e-8 (PyTorch)
-     * @param weightDecay decoupled decay coefficient; default 0.01 (PyTorch's AdamW and DESIGN 2.4;
-     *                    the Hugging Face Trainer defaults to 0.0)
+     * @param weightDecay decoupled decay coefficient; default 0.01 (PyTorch's AdamW and
+     *                    docs/design.md 2.4; the Hugging Face Trainer defaults to 0.0)
      * @param decayScope  default {@link DecayScope#ALL} (PyTorch)
      */
     public record Config(double beta1, double beta2, double eps, double weightDecay, DecayScope decayScope)

@@ -16,11 +16,11 @@ import java.io.Serializable;
  * </pre>
  *
  * Past {@code totalSteps} the rate stays at {@code peak · minRatio} (HF's cosine would rise again).
- * DESIGN 2.4's SFT: {@code cosine(3e-3, 100, total, 0.1)}.
+ * The SFT of docs/design.md 2.4: {@code cosine(3e-3, 100, total, 0.1)}.
  *
  * @param peak        the learning rate after warm-up
  * @param warmupSteps linear warm-up length; default 0 (the Hugging Face Trainer's)
- * @param decay       {@link Decay#CONSTANT} (default) or {@link Decay#COSINE}, the two of DESIGN 2.3;
+ * @param decay       {@link Decay#CONSTANT} (default) or {@link Decay#COSINE} (docs/design.md 2.3);
  *                    {@link Decay#LINEAR} is the Hugging Face Trainer's default
  * @param totalSteps  the step at which decay reaches {@code minRatio}; unused by constant
  * @param minRatio    final rate as a fraction of {@code peak}; unused by constant

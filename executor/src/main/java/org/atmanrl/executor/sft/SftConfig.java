@@ -1,9 +1,10 @@
 package org.atmanrl.executor.sft;
 
 /**
- * Supervised fine-tuning of the embedded model on reference completions, with DESIGN 2.4's
- * calibrated recipe as defaults: AdamW lr 3e-3, warm-up 100 steps then cosine to 10%, weight
- * decay 0.01, betas (0.9, 0.98), batch 128, global-norm clip 1.0, loss on completion tokens only.
+ * Supervised fine-tuning of the embedded model on reference completions, with the calibrated
+ * recipe of docs/design.md 2.4 as defaults: AdamW lr 3e-3, warm-up 100 steps then cosine to 10%,
+ * weight decay 0.01, betas (0.9, 0.98), batch 128, global-norm clip 1.0, loss on completion tokens
+ * only.
  *
  * @param steps          optimizer steps (default 800; the prototype reached 81% at 703)
  * @param batchSize      training problems per step (default 128)

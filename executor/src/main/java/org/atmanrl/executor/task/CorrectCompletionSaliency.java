@@ -18,10 +18,11 @@ import org.atmanrl.reward.task.Problem;
 import org.atmanrl.reward.task.Verdict;
 
 /**
- * DESIGN 2.2's saliency for the correct completions among many: each correct completion whose
- * CoT, delimiter and answer can be located becomes a full sequence (prompt then completion) with
- * its spans, and all of them are fitted in one {@link MaskFitter#score} call. Shared by GRPO
- * rollout scoring and evaluation, so that both measure r_sal on exactly the same inputs.
+ * The saliency of docs/design.md 2.2 for the correct completions among many: each correct
+ * completion whose CoT, delimiter and answer can be located becomes a full sequence (prompt then
+ * completion) with its spans, and all of them are fitted in one {@link MaskFitter#score} call.
+ * Shared by GRPO rollout scoring and evaluation, so that both measure r_sal on exactly the same
+ * inputs.
  */
 public final class CorrectCompletionSaliency {
     private CorrectCompletionSaliency() {

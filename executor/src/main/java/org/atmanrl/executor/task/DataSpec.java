@@ -11,7 +11,7 @@ import org.atmanrl.reward.task.SuggestedAnswers;
 /**
  * Which data a command trains or evaluates on: the {@code data} section of a training config and
  * the data options of {@code eval}. The embedded arithmetic task needs no files; GSM8K and MMLU read
- * JSONL from any Hadoop path (DESIGN 4).
+ * JSONL from any Hadoop path (docs/design.md 4).
  *
  * @param task          which task (default {@link Task#ARITHMETIC}, the embedded one)
  * @param trainPath     JSONL of training rows; required for GSM8K and MMLU training, unused by the
@@ -21,7 +21,7 @@ import org.atmanrl.reward.task.SuggestedAnswers;
  *                      Llama 3 Instruct chat format
  * @param systemPrompt  the chat template's system message, or null for none
  * @param malformedRows what a loader does with a bad row: fail (default) or skip and report it
- * @param difficulty    the arithmetic task's difficulty (default DESIGN 2.4's)
+ * @param difficulty    the arithmetic task's difficulty (default: the one of docs/design.md 2.4)
  * @param dataSeed      the arithmetic generator's seed (default 0): which problems exist; for GSM8K
  *                      and MMLU, which wrong answers the prompts suggest
  * @param testSize      test problems to evaluate on (default 500; a GSM8K/MMLU file is cut to its first

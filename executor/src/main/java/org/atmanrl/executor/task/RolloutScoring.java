@@ -22,10 +22,10 @@ import org.atmanrl.reward.task.Problem;
 import org.atmanrl.reward.task.Verdict;
 
 /**
- * The first half of what one task does in a step (DESIGN 3): generate G completions per prompt,
- * verify them, fit the AtMan mask on the correct ones, combine {@code r = r_out + alpha r_sal}
- * and turn rewards into group advantages. The second half is {@code GrpoGradient.compute} on the
- * returned batch.
+ * The first half of what one task does in a step (docs/design.md 3): generate G completions per
+ * prompt, verify them, fit the AtMan mask on the correct ones, combine
+ * {@code r = r_out + alpha r_sal} and turn rewards into group advantages. The second half is
+ * {@code GrpoGradient.compute} on the returned batch.
  *
  * @param saliencyOn fit masks (the reward's saliency term, or only its metrics when alpha is 0)
  */
@@ -97,10 +97,11 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
     }
 
     /**
-     * {@code r = r_out + alpha r_sal} per completion, r_sal 0 where no mask was fitted (DESIGN 2.2).
-     * Within a group whose r_out are all equal (all correct), the r_sal spread is then the group's
-     * only spread, and group scaling makes it unit-scale advantages: the way alpha acts on a group
-     * of correct completions that differ in how they use their CoT (docs/design.md).
+     * {@code r = r_out + alpha r_sal} per completion, r_sal 0 where no mask was fitted
+     * (docs/design.md 2.2). Within a group whose r_out are all equal (all correct), the r_sal
+     * spread is then the group's only spread, and group scaling makes it unit-scale advantages: the
+     * way alpha acts on a group of correct completions that differ in how they use their CoT
+     * (docs/design.md 2.5).
      */
     public static double[] rewards(List<Verdict> verdicts, List<SaliencyScore> scores, double alpha) {
         double[] rewards = new double[verdicts.size()];

@@ -13,7 +13,8 @@ import org.atmanrl.executor.grpo.GradientContribution;
  * @param timings         seconds summed over the tasks merged into this one
  * @param slowestTask     the longest single task's seconds (what a step waits for)
  * @param tasks           how many task results were merged into this one
- * @param masksCollapsed  whether any merged task's fitted masks collapsed (DESIGN 2.2's warning)
+ * @param masksCollapsed  whether any merged task's fitted masks collapsed (the warning of
+ *                        docs/design.md 2.2)
  * @param head            the mask network's gradient sums (docs/design.md 2.6), null without it
  * @param audit           the mask network's audit sums (zero without one)
  */

@@ -11,8 +11,8 @@ import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.task.Problem;
 
 /**
- * Everything one Spark task does in a training step (DESIGN 3), on its shard of prompts, in two
- * halves: {@link #prepare} (rollouts, verification, saliency masks, rewards and advantages, see
+ * Everything one Spark task does in a training step (docs/design.md 3), on its shard of prompts, in
+ * two halves: {@link #prepare} (rollouts, verification, saliency masks, rewards and advantages, see
  * {@link RolloutScoring}, and the log-probabilities the loss compares against), then
  * {@link #gradient}, the GRPO gradient sums of one update. With {@code mu = 1} a task does both
  * at once ({@link #run}); with {@code mu > 1} the prepared batch is kept and each further update

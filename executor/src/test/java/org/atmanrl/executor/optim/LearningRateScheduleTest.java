@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** DESIGN 2.4's schedule (lr 3e-3, 100 warm-up steps, cosine to 10% at step 700) and its variants. */
+/**
+ * The SFT schedule of docs/design.md 2.4 (lr 3e-3, 100 warm-up steps, cosine to 10% at step 700)
+ * and its variants.
+ */
 class LearningRateScheduleTest {
     static final double TOL = 1e-18;
 

@@ -36,18 +36,18 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * DESIGN 2.2 on a model that has learned the embedded task and its CoT-ignored control (one SFT
- * run on a mix, built once into target/ and reused): the fitted masks must single out the
- * intermediate result the answer copies (ROC AUC >= 0.85 over at least 30 correct completions),
- * and r_sal on the control, whose answer does not read its CoT, must stay at most a quarter of
- * the real task's.
+ * The saliency of docs/design.md 2.2 on a model that has learned the embedded task and its
+ * CoT-ignored control (one SFT run on a mix, built once into target/ and reused): the fitted masks
+ * must single out the intermediate result the answer copies (ROC AUC >= 0.85 over at least 30
+ * correct completions), and r_sal on the control, whose answer does not read its CoT, must stay at
+ * most a quarter of the real task's.
  *
  * <p>The mask fit runs with K = 16 Adam steps at lr 1.5 (floor {@code sigmoid(-24)}), not
- * DESIGN 2.2's K = 8, lr 0.5 (floor 0.018): on this model the defaults measure AUC 0.72 and a
- * real/control ratio of 1.8, because uniform suppression to 0.018 still leaves the copied digits
- * their answer; the masks only separate far below that floor. {@code SaliencySweepExperiment}
- * holds the measurements of both and of the settings between (README, "Saliency on a trained
- * model").
+ * the defaults' K = 8, lr 0.5 (floor 0.018; docs/design.md 2.2, "Where the defaults are weak"): on
+ * this model the defaults measure AUC 0.72 and a real/control ratio of 1.8, because uniform
+ * suppression to 0.018 still leaves the copied digits their answer; the masks only separate far
+ * below that floor. {@code SaliencySweepExperiment} holds the measurements of both and of the
+ * settings between (README, "Saliency on a trained model").
  *
  * <p>Tagged "experiment", out of {@code mvn test} because its fixture takes about 10 minutes to
  * train; CI runs it as a step of its own ({@code .ci/run}). Run it with {@code mvn -pl executor

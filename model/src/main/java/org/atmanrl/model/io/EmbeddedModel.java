@@ -12,9 +12,10 @@ import org.atmanrl.model.text.Tokenizer;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The embedded default model: DESIGN 2.4's tiny Llama (hidden 128, intermediate 384, 4 layers,
- * 4 query / 2 KV heads, head_dim 32, about 0.79M parameters) over the character vocabulary of
- * {@link CharTokenizerFiles}, as a complete HF model directory that needs no download.
+ * The embedded default model: the tiny Llama of docs/design.md 2.4 (hidden 128, intermediate 384,
+ * 4 layers, 4 query / 2 KV heads, head_dim 32, about 0.79M parameters) over the character
+ * vocabulary of {@link CharTokenizerFiles}, as a complete HF model directory that needs no
+ * download.
  */
 public final class EmbeddedModel {
     /** Prompt plus completion of the embedded task is well under this many characters. */

@@ -7,9 +7,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The exhaustive AtMan reference of DESIGN 2.2: suppress one CoT token at a time (bias log f on
- * that key) and record how much the answer log-likelihood drops, {@code l_full - l_-j}. One row
- * per (completion, token), batched; slow (n forward passes' worth per completion), for reports
+ * The exhaustive AtMan reference of docs/design.md 2.2: suppress one CoT token at a time (bias log
+ * f on that key) and record how much the answer log-likelihood drops, {@code l_full - l_-j}. One
+ * row per (completion, token), batched; slow (n forward passes' worth per completion), for reports
  * and validation, not for training.
  */
 public final class AtmanPerturbation {

@@ -4,10 +4,10 @@ import java.util.Optional;
 import org.atmanrl.model.text.Tokenizer;
 
 /**
- * Where the parts of DESIGN 2's completion {@code o = c . d . a} sit in a full sequence (prompt
- * then completion), as token positions: the CoT {@code [cotStart, cotEnd)}, the answer delimiter
- * {@code [cotEnd, answerStart)} and the answer {@code [answerStart, answerEnd)}, which runs to the
- * end of the sequence, end-of-sequence token included.
+ * Where the parts of a completion {@code o = c . d . a} (docs/design.md 2) sit in a full sequence
+ * (prompt then completion), as token positions: the CoT {@code [cotStart, cotEnd)}, the answer
+ * delimiter {@code [cotEnd, answerStart)} and the answer {@code [answerStart, answerEnd)}, which
+ * runs to the end of the sequence, end-of-sequence token included.
  */
 public record CompletionSpans(int cotStart, int cotEnd, int answerStart, int answerEnd) {
     public CompletionSpans {

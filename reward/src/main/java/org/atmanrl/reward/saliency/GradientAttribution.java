@@ -7,12 +7,12 @@ import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
 
 /**
- * DESIGN 2.2's gradient attribution, reported beside m* and the AtMan drop: per CoT token {@code
- * j}, {@code g_j = dl/db_j} at {@code b = 0}, where {@code l = sum_t log p(a_t)} is the answer
- * log-likelihood (the sum over the answer tokens, as the AtMan drop uses it) and {@code b_j} the
- * additive attention bias on key {@code j} in every layer and head. Positive: attending more to
- * the token raises the answer's likelihood. To first order the AtMan drop at factor {@code f} is
- * {@code g_j log(1/f)}. One forward pass with activations kept and one bias-only backward (no
+ * The gradient attribution of docs/design.md 2.2, reported beside m* and the AtMan drop: per CoT
+ * token {@code j}, {@code g_j = dl/db_j} at {@code b = 0}, where {@code l = sum_t log p(a_t)} is
+ * the answer log-likelihood (the sum over the answer tokens, as the AtMan drop uses it) and {@code
+ * b_j} the additive attention bias on key {@code j} in every layer and head. Positive: attending
+ * more to the token raises the answer's likelihood. To first order the AtMan drop at factor {@code
+ * f} is {@code g_j log(1/f)}. One forward pass with activations kept and one bias-only backward (no
  * weight gradients) per batch of rows; the policy is untouched.
  */
 public final class GradientAttribution {

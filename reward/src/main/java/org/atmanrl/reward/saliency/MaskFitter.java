@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fits DESIGN 2.2's AtMan mask for many completions at once and scores them. Each completion
- * (one row) has its own {@code theta} over its CoT; every Adam step is one forward and one
- * backward pass for the whole batch, with the policy frozen (the backward skips weight GEMMs and
- * returns only the bias gradient). Positions outside a CoT have zero gradient and no bias.
+ * Fits the AtMan mask of docs/design.md 2.2 for many completions at once and scores them. Each
+ * completion (one row) has its own {@code theta} over its CoT; every Adam step is one forward and
+ * one backward pass for the whole batch, with the policy frozen (the backward skips weight GEMMs
+ * and returns only the bias gradient). Positions outside a CoT have zero gradient and no bias.
  *
  * <p>Preservation objective (default), per row:
  * {@code L(theta) = -(1/|a|) sum_t log p(a_t; b(theta)) + lambda (1/n) sum_j m_j},
@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class MaskFitter {
     private static final Logger LOG = LoggerFactory.getLogger(MaskFitter.class);
-    /** Masks whose 90th percentile is within this of their median have collapsed (DESIGN 2.2). */
+    /**
+     * Masks whose 90th percentile is within this of their median have collapsed
+     * (docs/design.md 2.2).
+     */
     static final double COLLAPSE_SPREAD = 0.02;
 
     final LlamaModel model;

@@ -1,13 +1,13 @@
 package org.atmanrl.reward.saliency;
 
 /**
- * Every knob of DESIGN 2.2's attention-saliency reward, with the design's defaults.
+ * Every knob of the attention-saliency reward of docs/design.md 2.2, with the design's defaults.
  *
  * @param steps              K, Adam steps of the mask fit (default 8)
  * @param learningRate       Adam step size on theta (default 0.5)
  * @param theta0             initial theta, m = sigmoid(theta0) (default 0, m = 0.5). The mask
  *                           separates only when {@code theta0 - steps * learningRate <~ -4}
- *                           (DESIGN 2.2); {@link #floor()} is that sigmoid
+ *                           (docs/design.md 2.2); {@link #floor()} is that sigmoid
  * @param lambda             weight of the sparsity term (1/n) sum m_j (default 1.0)
  * @param epsilon            bias log(epsilon) suppresses the whole CoT for l_none (default 1e-4)
  * @param objective          what the mask fit optimises (default preservation of the answer)
@@ -144,7 +144,8 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
 
     /**
      * The lowest mask value Adam can reach in K steps, {@code sigmoid(theta0 - K * lr)}: Adam moves
-     * each theta by about lr per step. DESIGN 2.2 found separation only when this is <~ 0.03.
+     * each theta by about lr per step. Masks separate only when this is <~ 0.03, and on a confident
+     * model far lower (docs/design.md 2.2, "Where the defaults are weak").
      */
     public double floor() {
         return 1 / (1 + Math.exp(-(theta0 - steps * learningRate)));

@@ -1,9 +1,9 @@
 package org.atmanrl.reward.saliency;
 
 /**
- * DESIGN 2.2's saliency quantities, each in one place. {@code l*} are answer log-likelihoods
- * (sums of log p over the answer tokens): {@code lFull} with no bias, {@code lNone} with the whole
- * CoT suppressed, {@code lMask} with the fitted mask.
+ * The saliency quantities of docs/design.md 2.2, each in one place. {@code l*} are answer
+ * log-likelihoods (sums of log p over the answer tokens): {@code lFull} with no bias, {@code lNone}
+ * with the whole CoT suppressed, {@code lMask} with the fitted mask.
  */
 public final class SaliencyTerms {
     private SaliencyTerms() {

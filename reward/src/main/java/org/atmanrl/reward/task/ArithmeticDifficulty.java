@@ -23,8 +23,8 @@ public record ArithmeticDifficulty(int minOperations, int maxOperations, int min
     public static final String ALL_OPERATORS = "+-*";
 
     /**
-     * DESIGN 2.4's calibration: {@code Q: 23+45-17=?}, operands 10-49, exactly two chained
-     * operations, {@code +} and {@code -}; 256,000 distinct prompts.
+     * The calibration of docs/design.md 2.4: {@code Q: 23+45-17=?}, operands 10-49, exactly two
+     * chained operations, {@code +} and {@code -}; 256,000 distinct prompts.
      */
     public static final ArithmeticDifficulty DEFAULT = new ArithmeticDifficulty(2, 2, 10, 49, "+-");
 

@@ -4,9 +4,9 @@ import java.io.Serializable;
 import java.util.Objects;
 
 /**
- * One problem of the embedded arithmetic task (DESIGN 2.4), e.g. question {@code Q: 23+45-17=?},
- * chain of thought {@code 23+45=68 68-17=51} and answer {@code 51}; the model sees {@link
- * #promptText()} (the question and a newline) and is trained to continue with {@link
+ * One problem of the embedded arithmetic task (docs/design.md 2.4), e.g. question
+ * {@code Q: 23+45-17=?}, chain of thought {@code 23+45=68 68-17=51} and answer {@code 51}; the
+ * model sees {@link #promptText()} (the question and a newline) and is trained to continue with {@link
  * #completion()} ({@code 23+45=68 68-17=51 #### 51}) and then end-of-sequence.
  *
  * @param id stable across runs: task name, split and index, e.g. {@code arithmetic/train/17}

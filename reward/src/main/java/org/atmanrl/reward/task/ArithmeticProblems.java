@@ -6,7 +6,7 @@ import java.util.Objects;
 import org.atmanrl.model.RowRandom;
 
 /**
- * The seeded generator of the embedded arithmetic task (DESIGN 2.4) and of its control.
+ * The seeded generator of the embedded arithmetic task (docs/design.md 2.4) and of its control.
  *
  * <p><b>Chained</b> ({@link Kind#CHAINED}, task name {@code arithmetic}): a multi-step problem whose
  * operations are evaluated left to right, each step starting from the previous result, so the

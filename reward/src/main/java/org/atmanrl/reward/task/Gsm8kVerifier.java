@@ -7,8 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * GSM8K's outcome check (DESIGN 2.1): the answer is the <em>first number-like token</em> after the
- * last {@code ####}, compared with the reference as an exact {@link Rational}.
+ * GSM8K's outcome check (docs/design.md 2.1): the answer is the <em>first number-like token</em>
+ * after the last {@code ####}, compared with the reference as an exact {@link Rational}.
  *
  * <p>A number-like token is an optional sign ({@code -}, {@code +} or the Unicode minus sign
  * U+2212), an optional {@code $} before or after the sign, digits (commas allowed between digits),

@@ -6,10 +6,10 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The embedded arithmetic task's outcome check (DESIGN 2.1): integer equality. The text after the
- * last {@code ####}, stripped of surrounding whitespace, must be exactly an integer (an optional
- * {@code -} or {@code +} and ASCII digits, any size); anything else, such as {@code #### 51
- * apples} or {@code #### 5 1}, is unparsed. Stricter than {@link Gsm8kVerifier} on purpose: the
+ * The embedded arithmetic task's outcome check (docs/design.md 2.1): integer equality. The text
+ * after the last {@code ####}, stripped of surrounding whitespace, must be exactly an integer (an
+ * optional {@code -} or {@code +} and ASCII digits, any size); anything else, such as
+ * {@code #### 51 apples} or {@code #### 5 1}, is unparsed. Stricter than {@link Gsm8kVerifier} on purpose: the
  * task's completions have one exact format, and a model that learned it writes nothing after the
  * answer but end-of-sequence, so anything more is a format failure. Leading zeros and a plus sign
  * are tolerated ({@code 051} = {@code +51} = {@code 51}).

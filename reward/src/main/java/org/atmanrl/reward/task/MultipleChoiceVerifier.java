@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * MMLU's outcome check (DESIGN 2.1): the answer is a choice letter {@code A}-{@code D} right after
- * the last delimiter ({@code ####} by default, as {@link MmluTask}'s prompt asks for).
+ * MMLU's outcome check (docs/design.md 2.1): the answer is a choice letter {@code A}-{@code D}
+ * right after the last delimiter ({@code ####} by default, as {@link MmluTask}'s prompt asks for).
  *
  * <p>After the delimiter, whitespace and the opening marks {@code ( [ * _} are skipped; the next
  * character must be an upper-case {@code A}, {@code B}, {@code C} or {@code D} that is not followed

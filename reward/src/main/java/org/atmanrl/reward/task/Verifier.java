@@ -3,10 +3,11 @@ package org.atmanrl.reward.task;
 import java.io.Serializable;
 
 /**
- * The outcome check of a task (DESIGN 2.1). A completion has the shape {@code <CoT> <delimiter>
- * <answer>}; the answer is what follows the <em>last</em> occurrence of {@link #delimiter()}, so a
- * chain of thought may mention the delimiter and still be judged by its final answer. A completion
- * without the delimiter, or whose answer cannot be read, is {@link Verdict#unparsed()}.
+ * The outcome check of a task (docs/design.md 2.1). A completion has the shape {@code <CoT>
+ * <delimiter> <answer>}; the answer is what follows the <em>last</em> occurrence of {@link
+ * #delimiter()}, so a chain of thought may mention the delimiter and still be judged by its final
+ * answer. A completion without the delimiter, or whose answer cannot be read, is {@link
+ * Verdict#unparsed()}.
  *
  * <p>The completion is the generated text decoded without special tokens (the stop token is not
  * part of it). Implementations are stateless and serializable, so a {@link Problem} carrying one

@@ -2,18 +2,18 @@
  * Tasks: what a prompt is, what a correct completion is, and where problems come from.
  *
  * <ul>
- *   <li>Outcome verifiers (DESIGN 2.1): {@link org.atmanrl.reward.task.Verifier} gives a {@link
- *       org.atmanrl.reward.task.Verdict} (parsed, correct, extracted answer) for a completion
+ *   <li>Outcome verifiers (docs/design.md 2.1): {@link org.atmanrl.reward.task.Verifier} gives
+ *       a {@link org.atmanrl.reward.task.Verdict} (parsed, correct, extracted answer) for a completion
  *       {@code <CoT> <delimiter> <answer>}, judged after the <em>last</em> delimiter ({@link
  *       org.atmanrl.reward.task.CompletionParts}). Every task uses {@code ####}: {@link
  *       org.atmanrl.reward.task.Gsm8kVerifier} (first number after it, exact rationals), {@link
  *       org.atmanrl.reward.task.MultipleChoiceVerifier} (a leading letter A-D), {@link
  *       org.atmanrl.reward.task.IntegerVerifier} (exactly one integer).</li>
- *   <li>The embedded task (DESIGN 2.4): {@link org.atmanrl.reward.task.ArithmeticProblems}
+ *   <li>The embedded task (docs/design.md 2.4): {@link org.atmanrl.reward.task.ArithmeticProblems}
  *       generates {@code Q: 23+45-17=?} / {@code 23+45=68 68-17=51 #### 51} at an {@link
  *       org.atmanrl.reward.task.ArithmeticDifficulty}, and the "CoT ignored" control, with train
  *       and test prompts kept apart by {@link org.atmanrl.reward.task.SplitPartition}.</li>
- *   <li>Data sets (DESIGN 4): {@link org.atmanrl.reward.task.Gsm8kJsonl} and {@link
+ *   <li>Data sets (docs/design.md 4): {@link org.atmanrl.reward.task.Gsm8kJsonl} and {@link
  *       org.atmanrl.reward.task.MmluJsonl} stream JSON lines from any Hadoop path, skipping and
  *       reporting, or failing on, malformed rows ({@link org.atmanrl.reward.task.MalformedRowPolicy}).</li>
  *   <li>Prompts: {@link org.atmanrl.reward.task.Gsm8kTask}, {@link org.atmanrl.reward.task.MmluTask}

@@ -17,8 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The batched mask-fit gradient against central differences of the objective, written out
- * independently here from DESIGN 2.2, in double precision, for both objectives, with and without
- * the prompt prefix computed once (DESIGN 2.2, "Prefix reuse").
+ * independently here from docs/design.md 2.2, in double precision, for both objectives, with and
+ * without the prompt prefix computed once (docs/design.md 2.2, "Prefix reuse").
  */
 class MaskGradientTest {
     static final int[] P = {3, 2, 4}, N = {4, 3, 2}, A = {2, 3, 1};
@@ -78,7 +78,10 @@ class MaskGradientTest {
         return numeric;
     }
 
-    /** Sum over rows of DESIGN 2.2's objective, from log-probabilities and the mask directly. */
+    /**
+     * Sum over rows of the objective of docs/design.md 2.2, from log-probabilities and the mask
+     * directly.
+     */
     static double objective(LlamaModel model, ScoringRows rows, INDArray theta, INDArray cot, SaliencyConfig config) {
         boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
         INDArray m = AttentionBias.mask(theta);

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The mask fit with the prompt prefix computed once (DESIGN 2.2, "Prefix reuse") against the fit
- * whose every pass runs over the whole sequences, on a random fp32 model: same masks and
+ * The mask fit with the prompt prefix computed once (docs/design.md 2.2, "Prefix reuse") against
+ * the fit whose every pass runs over the whole sequences, on a random fp32 model: same masks and
  * likelihoods up to float rounding; and the same call twice gives the same bits.
  */
 class PrefixReuseTest {

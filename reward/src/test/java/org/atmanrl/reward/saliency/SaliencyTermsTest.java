@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** DESIGN 2.2's terms against hand-computed values. */
+/** The saliency terms of docs/design.md 2.2 against hand-computed values. */
 class SaliencyTermsTest {
     @Test
     void necessityIsTheShareOfProbabilityLost() {

@@ -36,7 +36,7 @@ class SharedDataLoadTest {
         Path file = SharedData.file(relative);
         LoadedDataset<MmluRow> loaded = MmluJsonl.load(JsonlFiles.fs(file), file, MalformedRowPolicy.FAIL);
         assertEquals(SharedData.nonBlankLines(file), loaded.rows().size(), "every line is a row");
-        assertEquals(expectedRows, loaded.rows().size(), "the 2020 hendrycks/test version (DESIGN 5)");
+        assertEquals(expectedRows, loaded.rows().size(), "the 2020 hendrycks/test version (docs/design.md 5)");
         assertEquals(0, loaded.report().malformedCount());
         Map<String, Integer> letters = new HashMap<>();
         for (MmluRow row : loaded.rows()) {
