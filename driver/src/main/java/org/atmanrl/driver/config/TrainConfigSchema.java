@@ -73,7 +73,6 @@ final class TrainConfigSchema {
             new Key("grpo.beta", ValueType.number(">= 0"), c -> c.grpo().beta()),
             new Key("grpo.loss_aggregation", ValueType.oneOf(GrpoConfig.Aggregation.class), c -> c.grpo().aggregation()),
             new Key("grpo.drop_zero_variance_groups", ValueType.bool(), c -> c.grpo().dropZeroVarianceGroups()),
-            new Key("grpo.resample_rounds", ValueType.integer(AT_LEAST_0), c -> c.grpo().resampleRounds()),
             new Key("grpo.mu", ValueType.integer(AT_LEAST_1), c -> c.grpo().mu()),
 
             new Key("saliency.alpha", ValueType.number(">= 0"), c -> c.saliency().alpha()),
@@ -176,7 +175,7 @@ final class TrainConfigSchema {
                 (GrpoConfig.StdEstimator) v.apply("grpo.std"), x.real("grpo.advantage_epsilon"),
                 x.real("grpo.epsilon_low"), x.real("grpo.epsilon_high"), x.real("grpo.beta"),
                 (GrpoConfig.Aggregation) v.apply("grpo.loss_aggregation"), sampling.maxNewTokens(),
-                x.bool("grpo.drop_zero_variance_groups"), x.int32("grpo.resample_rounds"), x.int32("grpo.mu"));
+                x.bool("grpo.drop_zero_variance_groups"), x.int32("grpo.mu"));
         SaliencyConfig saliency = new SaliencyConfig(x.int32("saliency.steps"), x.real("saliency.lr"),
                 x.real("saliency.theta0"), x.real("saliency.lambda"), x.real("saliency.epsilon"),
                 (SaliencyConfig.MaskObjective) v.apply("saliency.objective"),

@@ -47,7 +47,7 @@ class TrainConfigRejectionsTest {
     @Test
     void unknownKeyInASectionListsTheSectionsKeys() {
         assertEquals(source() + "unknown key 'grpo.group_sise' (grpo has: group_size, scale, std, advantage_epsilon,"
-                + " epsilon_low, epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, resample_rounds, mu)",
+                + " epsilon_low, epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu)",
                 rejectedYaml("grpo:\n  group_sise: 8\n"));
     }
 
@@ -91,7 +91,7 @@ class TrainConfigRejectionsTest {
     @Test
     void aNumberWhereAMappingIsWanted() {
         assertEquals(source() + "grpo: expected a mapping of group_size, scale, std, advantage_epsilon, epsilon_low,"
-                + " epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, resample_rounds, mu, got 3",
+                + " epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu, got 3",
                 rejectedYaml("grpo: 3\n"));
     }
 
@@ -258,12 +258,8 @@ class TrainConfigRejectionsTest {
 
     @Test
     void crossKeyFaultsBlameTheLatestChange() {
-        String both = "grpo: {drop_zero_variance_groups: true, resample_rounds: 2}\n";
-        assertEquals("--set grpo.drop_zero_variance_groups=false: grpo.drop_zero_variance_groups: resampleRounds 2 needs"
-                + " dropZeroVarianceGroups: only dropped groups are resampled",
-                rejectedYaml(both, "grpo.drop_zero_variance_groups=false"));
-        assertContains(source() + "grpo.resample_rounds: resampleRounds 2 needs dropZeroVarianceGroups",
-                rejectedYaml("grpo: {resample_rounds: 2}\n"));
+        assertEquals("--set optimizer.schedule=cosine: optimizer.schedule: a cosine schedule needs warmup_steps < steps,"
+                + " got 40 and 40", rejectedYaml("optimizer: {warmup_steps: 40}\n", "optimizer.schedule=cosine"));
         assertEquals(source() + "optimizer.schedule: a cosine schedule needs warmup_steps < steps, got 40 and 40",
                 rejectedYaml("optimizer: {warmup_steps: 40, schedule: cosine}\n"));
         assertEquals(source() + "eval.size: eval size 300 must be <= data.test_size 200 (evaluation draws from the test"

@@ -48,7 +48,6 @@ class TrainConfigRoundTripTest {
               beta: 0.04
               loss_aggregation: dr_grpo
               drop_zero_variance_groups: true
-              resample_rounds: 2
               mu: 2
             saliency:
               alpha: 1.5

@@ -40,10 +40,6 @@ import java.util.Locale;
  *                               the loss and its normaliser; default false (TRL: they stay in, with
  *                               advantage 0, and count in the normaliser). Either way they are counted
  *                               in the metrics.
- * @param resampleRounds         when dropping, how many times a task may generate a fresh group for a
- *                               dropped prompt before giving up on it (DAPO's dynamic sampling, which
- *                               caps it with {@code max_num_gen_batches}); default 0 (drop only). Must be
- *                               0 unless {@code dropZeroVarianceGroups}.
  * @param mu                     optimizer updates per generated batch ({@code μ} of DeepSeekMath, TRL
  *                               {@code num_iterations}); default 1. With 1 the old policy is the current
  *                               one: {@code log π_old} is {@code log π_θ} detached and {@code ρ = 1}.
@@ -59,7 +55,6 @@ public record GrpoConfig(
         Aggregation aggregation,
         int maxCompletionLength,
         boolean dropZeroVarianceGroups,
-        int resampleRounds,
         int mu) implements Serializable {
 
     /** How group advantages are scaled (docs/design.md 2.3 {@code scale}). */
@@ -140,20 +135,13 @@ public record GrpoConfig(
         if (maxCompletionLength < 1) {
             throw new IllegalArgumentException("maxCompletionLength must be >= 1, got " + maxCompletionLength);
         }
-        if (resampleRounds < 0) {
-            throw new IllegalArgumentException("resampleRounds must be >= 0, got " + resampleRounds);
-        }
-        if (resampleRounds > 0 && !dropZeroVarianceGroups) {
-            throw new IllegalArgumentException("resampleRounds " + resampleRounds
-                    + " needs dropZeroVarianceGroups: only dropped groups are resampled");
-        }
         if (mu < 1) throw new IllegalArgumentException("mu must be >= 1, got " + mu);
     }
 
     /** Every knob at its documented default. */
     public static GrpoConfig defaults() {
         return new GrpoConfig(8, AdvantageScale.GROUP, StdEstimator.SAMPLE, 1e-4, 0.2, 0.2, 0.0,
-                Aggregation.TOKEN, 256, false, 0, 1);
+                Aggregation.TOKEN, 256, false, 1);
     }
 
     /** Whether the loss has a KL term, i.e. whether reference log-probabilities are needed. */
@@ -163,53 +151,53 @@ public record GrpoConfig(
 
     public GrpoConfig withGroupSize(int v) {
         return new GrpoConfig(v, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withScale(AdvantageScale v) {
         return new GrpoConfig(groupSize, v, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withStd(StdEstimator v) {
         return new GrpoConfig(groupSize, scale, v, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withAdvantageEpsilon(double v) {
         return new GrpoConfig(groupSize, scale, std, v, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     /** Both clip ranges at once. */
     public GrpoConfig withEpsilon(double low, double high) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, low, high, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withBeta(double v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, v, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withAggregation(Aggregation v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, v,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, mu);
+                maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withMaxCompletionLength(int v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                v, dropZeroVarianceGroups, resampleRounds, mu);
+                v, dropZeroVarianceGroups, mu);
     }
 
-    /** Whether zero-variance groups are dropped, and how often a dropped group may be regenerated. */
-    public GrpoConfig withZeroVarianceGroups(boolean drop, int resample) {
+    /** Whether zero-variance groups are dropped. */
+    public GrpoConfig withZeroVarianceGroups(boolean drop) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, drop, resample, mu);
+                maxCompletionLength, drop, mu);
     }
 
     public GrpoConfig withMu(int v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, resampleRounds, v);
+                maxCompletionLength, dropZeroVarianceGroups, v);
     }
 }

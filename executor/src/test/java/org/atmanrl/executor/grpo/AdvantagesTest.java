@@ -62,7 +62,7 @@ class AdvantagesTest {
         assertEquals(0, a.droppedGroups());
 
         Advantages d = Advantages.compute(new double[] {0.1, 0.1, 0.1, 1, 0, 1},
-                c.withZeroVarianceGroups(true, 0));
+                c.withZeroVarianceGroups(true));
         assertArrayEquals(new boolean[] {false, false, false, true, true, true}, d.included());
         assertEquals(1, d.zeroVarianceGroups());
         assertEquals(1, d.droppedGroups());

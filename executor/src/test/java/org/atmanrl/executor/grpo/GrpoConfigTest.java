@@ -22,7 +22,6 @@ class GrpoConfigTest {
         assertEquals(GrpoConfig.Aggregation.TOKEN, c.aggregation());
         assertEquals(256, c.maxCompletionLength());
         assertFalse(c.dropZeroVarianceGroups());
-        assertEquals(0, c.resampleRounds());
         assertEquals(1, c.mu());
         assertTrue(c.withBeta(0.04).needsReference());
     }
@@ -35,8 +34,6 @@ class GrpoConfigTest {
         expect("epsilonHigh must be finite and >= 0, got -0.1", () -> c.withEpsilon(0.2, -0.1));
         expect("beta must be finite and >= 0, got NaN", () -> c.withBeta(Double.NaN));
         expect("maxCompletionLength must be >= 1, got 0", () -> c.withMaxCompletionLength(0));
-        expect("resampleRounds 2 needs dropZeroVarianceGroups: only dropped groups are resampled",
-                () -> c.withZeroVarianceGroups(false, 2));
         expect("mu must be >= 1, got 0", () -> c.withMu(0));
         expect("advantageEpsilon must be finite and > 0, got 0.0", () -> c.withAdvantageEpsilon(0));
     }
