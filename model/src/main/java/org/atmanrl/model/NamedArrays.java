@@ -11,8 +11,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Named tensors as plain arrays (names in a fixed order, shapes, row-major float values): what
  * crosses the wire and the checkpoint without any INDArray, so no ND4J object is ever serialized.
- * Immutable: {@link #plus} and {@link #scaled} make new objects, adding element-wise in a fixed
- * order, so the same inputs in the same order give the same bytes.
+ * The one type for them: a policy snapshot, a task's gradient sums, a step's mean gradient, the
+ * mask network's weights and gradients, and what Kryo reads and writes. {@link #plus},
+ * {@link #scaled} and {@link #dividedBy} make new objects, adding element-wise in a fixed order, so
+ * the same inputs in the same order give the same bytes. The arrays are never changed after
+ * construction, except by the one owner that is documented to: a step's mean gradient, which
+ * clipping scales in place ({@code NormalisedGradient}).
  */
 public final class NamedArrays {
     private final String[] names;
@@ -100,6 +104,17 @@ public final class NamedArrays {
         return new NamedArrays(names, shapes, out);
     }
 
+    /** Every value divided by {@code divisor} (computed in double, stored as float). */
+    public NamedArrays dividedBy(double divisor) {
+        float[][] out = new float[names.length][];
+        for (int i = 0; i < names.length; i++) {
+            float[] a = values[i], s = new float[a.length];
+            for (int j = 0; j < s.length; j++) s[j] = (float) (a[j] / divisor);
+            out[i] = s;
+        }
+        return new NamedArrays(names, shapes, out);
+    }
+
     /** The sum of squares of every value, added tensor by tensor in name order; NaN or infinite if any value is. */
     public double sumOfSquares() {
         double s = 0;
@@ -120,7 +135,7 @@ public final class NamedArrays {
     public List<String> names() { return List.of(names); }
     public String name(int i) { return names[i]; }
     public long[] shape(int i) { return shapes[i].clone(); }
-    /** Tensor {@code i}'s values, row-major; the live array, not to be modified. */
+    /** Tensor {@code i}'s values, row-major; the live array, not to be modified (see the class comment). */
     public float[] values(int i) { return values[i]; }
 
     /** The shapes by name, in order. */

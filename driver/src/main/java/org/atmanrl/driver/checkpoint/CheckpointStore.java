@@ -66,18 +66,7 @@ public final class CheckpointStore {
         if (fs.exists(target)) {
             throw new FileAlreadyExistsException(target + " already exists; a checkpoint is never overwritten");
         }
-        Path temporary = HadoopFiles.temporarySibling(target);
-        try {
-            CheckpointWriter.write(fs, temporary, c);
-            HadoopFiles.commit(fs, temporary, target);
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                fs.delete(temporary, true);
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        HadoopFiles.writeAtomically(fs, target, temporary -> CheckpointWriter.write(fs, temporary, c));
         LOG.info("saved checkpoint {}", target);
         prune(c.step());
         return target;

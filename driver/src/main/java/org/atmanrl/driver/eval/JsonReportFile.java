@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.io.HadoopFiles;
@@ -18,16 +17,10 @@ final class JsonReportFile {
     }
 
     static void write(FileSystem fs, Path file, ObjectNode json) throws IOException {
-        if (fs.exists(file)) {
-            throw new FileAlreadyExistsException(file + " already exists; not overwritten");
-        }
-        Path tmp = HadoopFiles.temporarySibling(file);
-        try (OutputStream out = fs.create(tmp, false)) {
-            out.write((json.toString() + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (IOException | RuntimeException e) {
-            fs.delete(tmp, false);
-            throw e;
-        }
-        HadoopFiles.commit(fs, tmp, file);
+        HadoopFiles.writeAtomically(fs, file, tmp -> {
+            try (OutputStream out = fs.create(tmp, false)) {
+                out.write((json.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
     }
 }

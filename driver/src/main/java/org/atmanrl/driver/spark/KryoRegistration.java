@@ -85,43 +85,20 @@ public final class KryoRegistration implements KryoRegistrator {
     }
 
     /** Names, shapes and float values of tensors, as in {@link PolicySnapshot} and {@link GradientContribution}. */
-    static void writeTensors(Output out, String[] names, long[][] shapes, float[][] values) {
-        out.writeInt(names.length);
-        for (int i = 0; i < names.length; i++) {
-            out.writeString(names[i]);
-            out.writeInt(shapes[i].length);
-            for (long d : shapes[i]) out.writeLong(d);
-            out.writeInt(values[i].length);
-            out.writeFloats(values[i]);
-        }
-    }
-
-    record Tensors(String[] names, long[][] shapes, float[][] values) {
-    }
-
     static void writeTensors(Output out, NamedArrays t) {
-        int n = t.size();
-        String[] names = new String[n];
-        long[][] shapes = new long[n][];
-        float[][] values = new float[n][];
-        for (int i = 0; i < n; i++) {
-            names[i] = t.name(i);
-            shapes[i] = t.shape(i);
-            values[i] = t.values(i);
+        out.writeInt(t.size());
+        for (int i = 0; i < t.size(); i++) {
+            out.writeString(t.name(i));
+            long[] shape = t.shape(i);
+            out.writeInt(shape.length);
+            for (long d : shape) out.writeLong(d);
+            out.writeInt(t.values(i).length);
+            out.writeFloats(t.values(i));
         }
-        writeTensors(out, names, shapes, values);
     }
 
+    /** What {@link #writeTensors} wrote, every count and dimension bounded before anything is allocated. */
     static NamedArrays readNamedArrays(Input in) {
-        Tensors t = readTensors(in);
-        try {
-            return new NamedArrays(t.names(), t.shapes(), t.values());
-        } catch (IllegalArgumentException e) {
-            throw new KryoException(e.getMessage());
-        }
-    }
-
-    static Tensors readTensors(Input in) {
         int n = checkedLength(in.readInt(), MAX_TENSORS, "tensor count");
         String[] names = new String[n];
         long[][] shapes = new long[n][];
@@ -145,7 +122,11 @@ public final class KryoRegistration implements KryoRegistrator {
             shapes[i] = shape;
             values[i] = in.readFloats(length);
         }
-        return new Tensors(names, shapes, values);
+        try {
+            return new NamedArrays(names, shapes, values);
+        } catch (IllegalArgumentException e) {
+            throw new KryoException(e.getMessage());
+        }
     }
 
     static final class PolicySnapshotSerializer extends Serializer<PolicySnapshot> {
@@ -221,14 +202,7 @@ public final class KryoRegistration implements KryoRegistrator {
         public void write(Kryo kryo, Output out, TaskResult r) {
             GradientContribution g = r.gradient();
             out.writeInt(g.aggregation().ordinal());
-            int n = g.names().size();
-            long[][] shapes = new long[n][];
-            float[][] values = new float[n][];
-            for (int i = 0; i < n; i++) {
-                shapes[i] = g.shape(i);
-                values[i] = g.gradientSum(i);
-            }
-            writeTensors(out, g.names().toArray(new String[0]), shapes, values);
+            writeTensors(out, g.gradientSums());
             GrpoSums s = g.sums();
             out.writeDouble(s.loss());
             out.writeDouble(s.normaliser());
@@ -284,10 +258,10 @@ public final class KryoRegistration implements KryoRegistrator {
         public TaskResult read(Kryo kryo, Input in, Class<TaskResult> type) {
             GrpoConfig.Aggregation[] aggregations = GrpoConfig.Aggregation.values();
             int a = checkedLength(in.readInt(), aggregations.length - 1, "aggregation");
-            Tensors t = readTensors(in);
+            NamedArrays t = readNamedArrays(in);
             GrpoSums sums = new GrpoSums(in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readDouble(),
                     in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
-            GradientContribution g = new GradientContribution(aggregations[a], t.names(), t.shapes(), t.values(), sums);
+            GradientContribution g = new GradientContribution(aggregations[a], t, sums);
             RolloutMetrics m = new RolloutMetrics(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
                     in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
                     in.readLong(), in.readLong(), readCotUse(in));

@@ -29,8 +29,7 @@ final class ShippedStartingModel {
     /** Writes the model to {@code dir}, which must not exist: all files under a temporary sibling, then one rename. */
     static void writeTo(FileSystem fs, Path dir) throws IOException {
         ModelDirectory.requireAbsent(fs, dir);
-        Path tmp = HadoopFiles.temporarySibling(dir);
-        try {
+        HadoopFiles.writeAtomically(fs, dir, tmp -> {
             fs.mkdirs(tmp);
             byte[] buffer = new byte[1 << 16];
             for (String name : FILES) {
@@ -44,9 +43,6 @@ final class ShippedStartingModel {
                     }
                 }
             }
-            HadoopFiles.commit(fs, tmp, dir);
-        } finally {
-            if (fs.exists(tmp)) fs.delete(tmp, true);
-        }
+        });
     }
 }

@@ -1,9 +1,9 @@
 package org.atmanrl.executor.grpo;
 
 import java.util.LinkedHashMap;
-import org.atmanrl.model.NamedArrays;
 import java.util.List;
 import java.util.Map;
+import org.atmanrl.model.NamedArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,21 +13,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * and the metrics. The gradient arrays are mutable so that clipping can scale them in place.
  */
 public final class NormalisedGradient {
-    private final String[] names;
-    private final long[][] shapes;
+    private final NamedArrays mean;
     private final float[][] gradients;
     private final GrpoSums sums;
 
-    NormalisedGradient(String[] names, long[][] shapes, float[][] gradients, GrpoSums sums) {
-        this.names = names;
-        this.shapes = shapes;
-        this.gradients = gradients;
+    NormalisedGradient(NamedArrays mean, GrpoSums sums) {
+        this.mean = mean;
         this.sums = sums;
+        this.gradients = new float[mean.size()][];
+        for (int i = 0; i < gradients.length; i++) gradients[i] = mean.values(i);
     }
 
-    public List<String> names() { return List.of(names); }
-    public long[] shape(int tensor) { return shapes[tensor].clone(); }
-    /** One row-major array per tensor, in {@link #names()} order; live, for in-place clipping. */
+    public List<String> names() { return mean.names(); }
+    public long[] shape(int tensor) { return mean.shape(tensor); }
+    /**
+     * One row-major array per tensor, in {@link #names()} order: the live arrays of the mean
+     * gradient, which clipping scales in place (the one owner that writes into a {@link NamedArrays}).
+     */
     public float[][] gradients() { return gradients; }
     public GrpoSums sums() { return sums; }
     /** The aggregated loss {@code Σ f·ℓ / Z}. */
@@ -35,7 +37,7 @@ public final class NormalisedGradient {
 
     /** The gradients as new arrays of {@code dataType}, keyed by tensor name in checkpoint order. */
     public Map<String, INDArray> toArrays(DataType dataType) {
-        return new NamedArrays(names, shapes, gradients).toArrays(dataType);
+        return mean.toArrays(dataType);
     }
 
     /**

@@ -71,4 +71,33 @@ public final class HadoopFiles {
             throw new IOException("could not rename " + temporary + " to " + target);
         }
     }
+
+    /** Writes a file or a directory's files at a path it is given (the temporary sibling). */
+    @FunctionalInterface
+    public interface Writer {
+        void write(Path temporary) throws IOException;
+    }
+
+    /**
+     * Writes {@code target}, which must not exist, the one way every output is written: whole,
+     * under a {@link #temporarySibling}, then renamed into place ({@link #commit}). On any failure
+     * the temporary is deleted and {@code target} is left as it was: absent.
+     */
+    public static void writeAtomically(FileSystem fs, Path target, Writer writer) throws IOException {
+        if (fs.exists(target)) {
+            throw new org.apache.hadoop.fs.FileAlreadyExistsException(target + " already exists; not overwritten");
+        }
+        Path temporary = temporarySibling(target);
+        try {
+            writer.write(temporary);
+            commit(fs, temporary, target);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                if (fs.exists(temporary)) fs.delete(temporary, true);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
 }

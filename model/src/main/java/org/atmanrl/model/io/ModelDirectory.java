@@ -246,8 +246,7 @@ public final class ModelDirectory {
                     + " but the weights are " + weights.config());
         }
         requireAbsent(fs, dir);
-        Path tmp = HadoopFiles.temporarySibling(dir);
-        try {
+        HadoopFiles.writeAtomically(fs, dir, tmp -> {
             fs.mkdirs(tmp);
             writeSmall(fs, new Path(tmp, HfConfig.FILE), config.toBytes(options.dtype()));
             List<Map<String, INDArray>> shards = shard(weights.named(), options);
@@ -267,15 +266,7 @@ public final class ModelDirectory {
                 writeSmall(fs, new Path(tmp, f.getKey()), f.getValue());
             }
             extra.write(fs, tmp);
-            HadoopFiles.commit(fs, tmp, dir);
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                fs.delete(tmp, true);
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        });
         LOG.info("saved {} ({} weights, {})", dir, options.dtype(), weights.parameterCount());
     }
 
