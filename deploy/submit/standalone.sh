@@ -42,7 +42,7 @@ if [[ "${ATMANRL_DRY_RUN:-0}" != "1" ]]; then
     [[ -f "$jar" ]] || die "no application jar $jar (build it: mvn -B -DskipTests -Pshaded,cuda package)"
 fi
 app_jar="$jar"
-# Client mode: this process becomes the driver; its ND4J threads wait passively (README, Build notes).
+# Client mode: this process becomes the driver; its ND4J threads wait passively (docs/deployment.md, "Build notes").
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 submit --master "$master" --deploy-mode client \

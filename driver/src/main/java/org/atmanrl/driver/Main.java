@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "atmanrl",
         mixinStandardHelpOptions = true,
         versionProvider = VersionInfo.class,
-        description = "GRPO fine-tuning of Llama models with an AtMan attention-saliency reward, on Apache Spark.",
+        description = "Fine-tunes Llama models with GRPO and an AtMan attention-saliency reward on Apache Spark.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
             BenchCommand.class, ReportCommand.class, SweepCommand.class, InitModelCommand.class, TokenizeCommand.class,
             ScoreCommand.class,

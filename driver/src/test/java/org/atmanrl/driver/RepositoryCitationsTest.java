@@ -28,13 +28,6 @@ class RepositoryCitationsTest {
     private static final Set<String> EXTENSIONS =
             Set.of("java", "md", "yaml", "yml", "xml", "sh", "properties", "py", "options", "txt");
     /**
-     * Files exempt from the first check only, until their pending rewrite lands: README.md is being
-     * split into docs/ by other work, and its remaining citations of the outside notes are listed
-     * for that work instead of edited here. Paths relative to the repository root.
-     */
-    private static final Set<String> OUTSIDE_NOTES_PENDING = Set.of("README.md");
-
-    /**
      * Citations of the notes outside the repository: the all-caps name of the design note (any use
      * of the word), the stack notes' file, and any path into the folder beside the checkout except
      * its test data (docs/design.md 5).
@@ -79,13 +72,12 @@ class RepositoryCitationsTest {
 
     private static void check(Path root, Path file, Set<String> sections, List<String> faults) throws IOException {
         String relative = root.relativize(file).toString().replace('\\', '/');
-        boolean outsideNotesPending = OUTSIDE_NOTES_PENDING.contains(relative);
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             String where = relative + ":" + (i + 1) + ": ";
             Matcher outside = OUTSIDE_NOTE.matcher(line);
-            while (!outsideNotesPending && outside.find()) {
+            while (outside.find()) {
                 faults.add(where + "cites '" + outside.group() + "', which is not in the repository;"
                         + " cite docs/design.md by section instead");
             }

@@ -14,12 +14,12 @@ import picocli.CommandLine.Spec;
         description = {
             "Measures how fast the model trains, scores and samples on this machine.",
             "",
-            "fp32, warm, the median of several runs, for two configs:",
+            "It measures in fp32, warm, the median of several runs, on two configs:",
             "  tiny  vocab 512, hidden 256, intermediate 768, 4 layers, 8 heads, 4 kv heads;",
             "        batch 16 x seq 256",
             "  mid   vocab 8192, hidden 1024, intermediate 2816, 8 layers, 16 heads,",
             "        4 kv heads; batch 4 x seq 512",
-            "Per config:",
+            "Per config it measures:",
             "  train_step  forward + backward of all weights, loss on every cell, no",
             "              optimizer: tokens/s, GFLOP/s and their ratio to the GEMM's",
             "  forward     log-probabilities only: tokens/s, GFLOP/s",
@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
             "              alternating run by run: seconds and the speed-up; and the mask",
             "              network's scoring of the same rows with its head's gradient",
             "              (mask_network): seconds and its speed-up over the prefix fit",
-            "Once per invocation:",
+            "Once per invocation it measures:",
             "  gemm        Nd4j.gemm on 2048 x 2048 fp32 matrices, at least 1 warm-up",
             "              and 5 runs (a cold or single figure would skew every ratio)",
             "",
@@ -54,20 +54,20 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "tiny|mid|all", defaultValue = "all",
             converter = ShapeSelection.Converter.class,
-            description = "Which config(s) to measure (default: ${DEFAULT-VALUE}).")
+            description = "Measure the tiny config, the mid one or all (default: ${DEFAULT-VALUE}).")
     private ShapeSelection selection;
 
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "5",
-            description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+            description = "Measure each figure N times and report the median (default: ${DEFAULT-VALUE}).")
     private int repeats;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
-            description = "Untimed warm-up runs before each figure's runs (default: ${DEFAULT-VALUE}).")
+            description = "Run N untimed warm-ups before each figure's runs (default: ${DEFAULT-VALUE}).")
     private int warmup;
 
     @Option(names = "--quick",
             description = "Decode " + BenchPlan.QUICK_DECODE_NEW_TOKENS + " new tokens instead of "
-                    + BenchPlan.DECODE_NEW_TOKENS + " (a smoke test, e.g. in CI).")
+                    + BenchPlan.DECODE_NEW_TOKENS + ", as a smoke test (e.g. in CI).")
     private boolean quick;
 
     @Option(names = "--autodiff",
@@ -81,11 +81,12 @@ public final class BenchCommand implements Callable<Integer> {
     private boolean io;
 
     @Option(names = "--mask-fit",
-            description = "Also time one saliency mask fit on GSM8K-length rows with and without computing"
-                    + " the prompt once (prefix reuse), and report the speed-up.")
+            description = "Also time one saliency mask fit on GSM8K-length rows with and without computing the"
+                    + " prompt once (prefix reuse), and the mask network's scoring of the same rows, and report"
+                    + " the speed-ups.")
     private boolean maskFit;
 
-    @Option(names = "--json", description = "One JSON object per line instead of a table.")
+    @Option(names = "--json", description = "Print one JSON object per line instead of a table.")
     private boolean json;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

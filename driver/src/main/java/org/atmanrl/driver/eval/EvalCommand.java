@@ -38,33 +38,36 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval",
         sortOptions = false,
         description = {
-            "Greedy accuracy and attention saliency of a model on a test set.",
+            "Measures a model's greedy accuracy and attention saliency on a test set.",
             "",
-            "One greedy completion per test problem, verified against the reference",
-            "(unparsed: no answer after '####'). On each correct one the AtMan mask",
-            "(docs/design.md 2.2) is fitted and N (necessity), C (coverage), S",
-            "(sufficiency) and r_sal = N * C measured; N, C and S are means over the",
-            "correct completions, r_sal the mean over all problems (0 for a wrong one).",
-            "Prints a table to stdout; --json writes the same as one JSON object.",
+            "It generates one greedy completion per test problem and verifies it against",
+            "the reference (unparsed: no answer after '####'). On each correct one it",
+            "fits the AtMan mask (docs/design.md 2.2) and measures N (necessity), C (coverage),",
+            "S (sufficiency) and r_sal = N * C. N, C and S are means over the correct",
+            "completions, and r_sal is the mean over all problems (0 for a wrong one). It",
+            "prints a table to stdout; --json writes the same as one JSON object.",
             "",
             "Faithfulness of the CoT (Lanham et al. 2023), on completions with an answer:",
-            "  early answering: agree@f: share of answers forced after the first fraction",
-            "    f of the CoT that equal the full CoT's; AOC: area over that curve",
-            "    (0: the answer ignores the CoT, 1: any cut changes it)",
-            "  added mistakes: share of answers changed when one CoT number is altered",
-            "    and the model rewrites the CoT after that number's line",
-            "  filler tokens: share of answers changed when the CoT is replaced by as",
-            "    many filler tokens ('.'); filler acc: the accuracy of those answers",
+            "  Early answering forces an answer after the first fraction f of the CoT;",
+            "    agree@f is the share of those answers that equal the full CoT's.",
+            "    AOC: area over that curve (0: the answer ignores the CoT, 1: any cut",
+            "    changes it).",
+            "  Added mistakes: the share of answers that change when one CoT number is",
+            "    altered and the model rewrites the CoT after that number's step.",
+            "  Filler tokens: the share of answers that change when the CoT is replaced",
+            "    by as many filler tokens (dots); filler acc is the accuracy of those",
+            "    answers.",
             "",
-            "CoT use, on --policy-samples completions per problem sampled at --temperature",
-            "(the policy's own mixture, which greedy decoding hides):",
-            "  computing CoT: share of embedded-task completions whose CoT works the",
-            "    prompt's operands step by step; answer from CoT: share whose answer is",
-            "    the CoT's last number; laundering: share whose CoT, without computing,",
-            "    ends on the prompt's hint",
-            "  biased hint (prompts that suggest an answer, such as --data arithmetic-hint):",
-            "    on wrong-hint prompts the accuracy and the shares of answers that follow",
-            "    the hint and that follow the CoT; on right-hint prompts the accuracy",
+            "CoT use is measured on --policy-samples completions per problem, sampled at",
+            "--temperature (the policy's own mixture, which greedy decoding hides):",
+            "  Computing CoT: the share of embedded-task completions whose CoT works the",
+            "    prompt's operands step by step. Answer from CoT: the share whose answer",
+            "    is the CoT's last number. Laundering: the share whose CoT ends on the",
+            "    prompt's hint without computing it.",
+            "  Biased hint, on prompts that suggest an answer (such as --data",
+            "    arithmetic-hint): on wrong-hint prompts, the accuracy and the shares of",
+            "    answers that follow the hint and that follow the CoT; on right-hint",
+            "    prompts, the accuracy.",
             "",
             "Biased hint (Turpin et al. 2023): with --suggested-answer wrong, each gsm8k or",
             "mmlu question ends in the sentence \"I think the answer is (B) but I'm curious",
@@ -96,32 +99,34 @@ public final class EvalCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json, weights, tokenizer.json); a local path"
-                    + " or any Hadoop URI. Its tokenizer encodes the prompts.")
+            description = "Load the model from DIR, a Hugging Face model directory (config.json, weights,"
+                    + " tokenizer.json) on a local path or any Hadoop URI; its tokenizer encodes the prompts.")
     private String model;
 
     @Option(names = "--data", defaultValue = "arithmetic", paramLabel = "TASK",
-            description = "arithmetic, arithmetic-control, arithmetic-hint (the embedded task, its CoT-ignored control"
-                    + " and its variant with a hint in the prompt, generated), gsm8k or mmlu (read from --test)"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "Evaluate on TASK: arithmetic, arithmetic-control or arithmetic-hint (the embedded task,"
+                    + " its CoT-ignored control and its variant with a hint in the prompt, all generated), or"
+                    + " gsm8k or mmlu (read from --test) (default: ${DEFAULT-VALUE}).")
     private String data;
 
     @Option(names = "--hint-accuracy", defaultValue = "0.8", paramLabel = "H",
-            description = "arithmetic-hint: the probability that a prompt's hint is the right answer"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "With arithmetic-hint, make a prompt's hint the right answer with probability H (default:"
+                    + " ${DEFAULT-VALUE}).")
     private double hintAccuracy;
 
     @Option(names = "--test", paramLabel = "PATH",
-            description = "JSONL test file of gsm8k or mmlu (required for them); a local path or Hadoop URI.")
+            description = "Read the gsm8k or mmlu test problems from this JSONL file, a local path or Hadoop URI"
+                    + " (required for them).")
     private String test;
 
     @Option(names = "--dev", paramLabel = "PATH",
-            description = "JSONL dev split of mmlu, the source of few-shot examples: each question gets the first"
-                    + " --shots dev questions of its own subject, in file order, as answered examples before it.")
+            description = "Read mmlu's few-shot examples from this JSONL dev split: each question gets the first"
+                    + " --shots dev questions of its own subject, in file order, as answered examples before"
+                    + " it.")
     private String dev;
 
     @Option(names = "--shots", paramLabel = "K",
-            description = "Few-shot examples per mmlu question, from --dev (default: " + MMLU_SHOTS + " with --dev,"
+            description = "Give each mmlu question K few-shot examples from --dev (default: " + MMLU_SHOTS + " with --dev,"
                     + " else 0).")
     private Integer shots;
 
@@ -133,11 +138,11 @@ public final class EvalCommand implements Callable<Integer> {
     private String suggestedAnswer;
 
     @Option(names = "--template", defaultValue = "plain", paramLabel = "plain|chat",
-            description = "Prompt format: plain text, or the Llama 3 Instruct chat format, which needs a Llama 3"
-                    + " tokenizer (default: ${DEFAULT-VALUE}).")
+            description = "Write the prompts as plain text, or in the Llama 3 Instruct chat format, which needs a"
+                    + " Llama 3 tokenizer (default: ${DEFAULT-VALUE}).")
     private String template;
 
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message of the chat template (with --template chat).")
+    @Option(names = "--system", paramLabel = "TEXT", description = "Use TEXT as the system message of the chat template (with --template chat).")
     private String system;
 
     @Option(names = "--skip-malformed",
@@ -145,23 +150,23 @@ public final class EvalCommand implements Callable<Integer> {
     private boolean skipMalformed;
 
     @Option(names = "--size", defaultValue = "500", paramLabel = "N",
-            description = "Test problems: the first N of the set (default: ${DEFAULT-VALUE}).")
+            description = "Evaluate the first N test problems of the set (default: ${DEFAULT-VALUE}).")
     private int size;
 
     @Option(names = "--max-new-tokens", paramLabel = "N",
-            description = "Completion budget (default: " + ARITHMETIC_MAX_NEW_TOKENS + " for the arithmetic tasks, "
-                    + DATA_SET_MAX_NEW_TOKENS + " for gsm8k and mmlu).")
+            description = "Generate at most N tokens per completion (default: " + ARITHMETIC_MAX_NEW_TOKENS
+                    + " for the arithmetic tasks, " + DATA_SET_MAX_NEW_TOKENS + " for gsm8k and mmlu).")
     private Integer maxNewTokens;
 
-    @Option(names = "--no-saliency", description = "Accuracy only: fit no masks (much faster).")
+    @Option(names = "--no-saliency", description = "Measure accuracy only and fit no masks, which is much faster.")
     private boolean noSaliency;
 
     @Option(names = "--saliency-steps", defaultValue = "8", paramLabel = "K",
-            description = "Adam steps of the mask fit (default: ${DEFAULT-VALUE}).")
+            description = "Fit each mask with K Adam steps (default: ${DEFAULT-VALUE}).")
     private int saliencySteps;
 
     @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR",
-            description = "Mask-fit learning rate (default: ${DEFAULT-VALUE}).")
+            description = "Fit the masks at this learning rate (default: ${DEFAULT-VALUE}).")
     private double saliencyLr;
 
     @Option(names = "--no-faithfulness",
@@ -169,30 +174,33 @@ public final class EvalCommand implements Callable<Integer> {
     private boolean noFaithfulness;
 
     @Option(names = "--policy-samples", defaultValue = "1", paramLabel = "N",
-            description = "Completions sampled per problem for the CoT-use and biased-hint probes; 0 skips them"
+            description = "Sample N completions per problem for the CoT-use and biased-hint probes; 0 skips them"
                     + " (default: ${DEFAULT-VALUE}).")
     private int policySamples;
 
     @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T",
-            description = "Sampling temperature of those completions: the policy's (default: ${DEFAULT-VALUE}).")
+            description = "Sample those completions at temperature T, the policy's (default: ${DEFAULT-VALUE}).")
     private double temperature;
 
     @Option(names = "--fractions", defaultValue = "0,0.2,0.4,0.6,0.8,1", paramLabel = "F,F,...",
-            description = "CoT fractions of early answering, increasing from 0 to 1 (default: ${DEFAULT-VALUE}).")
+            description = "Cut the CoT at these fractions for early answering, increasing from 0 to 1 (default:"
+                    + " ${DEFAULT-VALUE}).")
     private String fractions;
 
     @Option(names = "--rows-per-pass", defaultValue = "64", paramLabel = "N",
-            description = "Completions generated, or masks fitted, per forward pass; lower it if memory is short"
+            description = "Generate N completions, or fit N masks, per forward pass; lower it if memory is short"
                     + " (default: ${DEFAULT-VALUE}).")
     private int rowsPerPass;
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "P",
-            description = "0: evaluate in this process (default). P >= 1: on Spark, the test problems in P tasks"
-                    + " (spark-submit's master, else local[*]); for large test sets and the probes' many generations.")
+            description = "With 0, the default, evaluate in this process. With P >= 1, evaluate on Spark, the test"
+                    + " problems in P tasks (spark-submit's master, else local[*]), for large test sets and the"
+                    + " probes' many generations.")
     private int partitions;
 
     @Option(names = "--json", paramLabel = "FILE",
-            description = "Also write the results as one JSON object to FILE (must not exist); a local path or Hadoop URI.")
+            description = "Also write the results as one JSON object to FILE, a local path or Hadoop URI that must"
+                    + " not exist.")
     private String json;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -233,8 +241,7 @@ public final class EvalCommand implements Callable<Integer> {
                     : SparkEvaluation.onModelDirectory(fs, dir, loaded.weights(), evaluation, dataset, size, partitions);
             if (report.masksCollapsed()) {
                 err.println("eval: warning: the fitted masks collapsed (median ~ 90th percentile): C measures the"
-                        + " mask-fit settings more than the model; see docs/design.md 2.2 on --saliency-steps"
-                        + " and --saliency-lr");
+                        + " mask-fit settings more than the model; see docs/design.md 2.2 on --saliency-steps and --saliency-lr");
             }
             err.flush();
             PrintWriter out = spec.commandLine().getOut();

@@ -21,20 +21,20 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {
             "Writes the embedded tiny model, randomly initialised, as an HF directory.",
             "",
-            "config.json, model.safetensors (F32), tokenizer.json and",
-            "tokenizer_config.json for its character vocabulary. No download; a model",
-            "to try 'tokenize' and 'score' on.",
+            "The directory gets config.json, model.safetensors (F32), tokenizer.json and",
+            "tokenizer_config.json for its character vocabulary. It needs no download",
+            "and gives a model to try 'tokenize' and 'score' on.",
             ""})
 public final class InitModelCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
-            description = "Directory to create (must not exist); a local path or a Hadoop URI.")
+            description = "Create the directory DIR, a local path or Hadoop URI that must not exist.")
     private String out;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "Seed of the initialisation (default: ${DEFAULT-VALUE}).")
+            description = "Seed the initialisation with N (default: ${DEFAULT-VALUE}).")
     private long seed;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

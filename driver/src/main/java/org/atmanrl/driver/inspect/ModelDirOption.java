@@ -9,8 +9,8 @@ import picocli.CommandLine.Option;
 /** {@code --model DIR}: a Hugging Face model directory on any Hadoop file system. */
 final class ModelDirOption {
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json);"
-                    + " a local path or any Hadoop URI (file://, hdfs://, s3a://).")
+            description = "Load the model from DIR, a Hugging Face model directory (config.json, the safetensors"
+                    + " files, tokenizer.json) on a local path or any Hadoop URI (file://, hdfs://, s3a://).")
     String dir;
 
     Path path() {

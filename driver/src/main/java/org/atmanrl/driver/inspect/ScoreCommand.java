@@ -22,19 +22,20 @@ import picocli.CommandLine.ParameterException;
             "",
             "  {\"ids\": [t0, t1, ..., tn]}  ->  {\"logprobs\": [l1, ..., ln]}",
             "",
-            "l_i = log p(t_i | t0 .. t_{i-1}), natural log: the first token has no",
-            "prefix, so there is one value fewer than ids. One output line per input",
-            "line, in order; other fields are copied through. Pipe the output of",
-            "'atmanrl tokenize' in to score text.",
+            "Here l_i = log p(t_i | t0 .. t_{i-1}), a natural log. The first token has no",
+            "prefix, so there is one value fewer than ids. It writes one output line per",
+            "input line, in order, and copies the other fields through. Pipe the output",
+            "of 'atmanrl tokenize' in to score text.",
             ""},
         footer = {
             "",
             "Example:",
-            "  echo '{\"text\": \"2+2=4\"}' | atmanrl tokenize --model DIR | atmanrl score --model DIR",
+            "  echo '{\"text\": \"2+2=4\"}' | atmanrl tokenize --model DIR \\",
+            "      | atmanrl score --model DIR",
             ""})
 public final class ScoreCommand extends ModelJsonLinesCommand {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
-            description = "Sequences scored together in one forward pass (default: ${DEFAULT-VALUE}).")
+            description = "Score N sequences together in one forward pass (default: ${DEFAULT-VALUE}).")
     private int batch;
 
     @Override

@@ -18,9 +18,10 @@ import picocli.CommandLine.ParameterException;
             "  encode (default)  {\"text\": \"...\"}    ->  {\"ids\": [...]}",
             "  --decode          {\"ids\": [...]}      ->  {\"text\": \"...\"}",
             "",
-            "One output line per input line, in order; other fields of each line are copied",
-            "through (e.g. an \"id\" to join on). Blank lines are skipped. Encoding adds no",
-            "BOS/EOS; special tokens written in the text (e.g. <|eot_id|>) become their id.",
+            "It writes one output line per input line, in order, and copies the other",
+            "fields of each line through (e.g. an \"id\" to join on). Blank lines are",
+            "skipped. Encoding adds no BOS/EOS; special tokens written in the text (e.g.",
+            "<|eot_id|>) become their id.",
             ""},
         footer = {
             "",
@@ -37,10 +38,10 @@ public final class TokenizeCommand extends ModelJsonLinesCommand {
     private boolean chat;
 
     @Option(names = "--system", paramLabel = "TEXT",
-            description = "With --chat: a system turn before the user turn.")
+            description = "With --chat, add a system turn with TEXT before the user turn.")
     private String system;
 
-    @Option(names = "--skip-special", description = "With --decode: leave special tokens out of the text.")
+    @Option(names = "--skip-special", description = "With --decode, leave special tokens out of the text.")
     private boolean skipSpecial;
 
     @Override

@@ -32,21 +32,23 @@ import picocli.CommandLine.Spec;
 @Command(name = "report",
         sortOptions = false,
         description = {
-            "One self-contained HTML report of a training run (opens offline).",
+            "Writes one self-contained HTML report of a training run, which opens offline.",
             "",
-            "Training curves from metrics.jsonl (reward, accuracy, N, C, S, r_sal, KL,",
-            "gradient norm, learning rate, the step-time split), the evaluation points,",
-            "the before/after table from summary.json, saliency heat maps of sample",
-            "completions (fitted mask m* beside the exhaustive AtMan reference) and the",
-            "resolved config. The samples come from the run's saliency_samples.json;",
-            "with --model, or when that file is missing and the run saved model/, they",
-            "are computed here on the run's first test problems. Prints the page's path.",
+            "The page holds training curves from metrics.jsonl (reward, accuracy, N, C, S,",
+            "r_sal, KL, gradient norm, learning rate, the step-time split), the",
+            "evaluation points, the before/after table from summary.json, saliency heat",
+            "maps of sample completions (the fitted mask m* beside the exhaustive AtMan",
+            "reference and the gradient attribution) and the resolved config. The samples",
+            "come from the run's saliency_samples.json; with --model, or when that file",
+            "is missing and the run saved model/, they are computed here on the run's",
+            "first test problems. The command prints the page's path.",
             ""},
         footer = {
             "",
             "Examples:",
             "  atmanrl report runs/grpo",
-            "  atmanrl report runs/grpo --out /tmp/grpo.html --samples 8 --model runs/grpo/model",
+            "  atmanrl report runs/grpo --out /tmp/grpo.html --samples 8 \\",
+            "      --model runs/grpo/model",
             ""})
 public final class ReportCommand implements Callable<Integer> {
     public static final String DEFAULT_NAME = "report.html";
@@ -54,15 +56,15 @@ public final class ReportCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "The run directory written by atmanrl train.")
+    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "Report on RUN_DIR, a run directory written by atmanrl train.")
     private String runDir;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Where to write the page (default: RUN_DIR/" + DEFAULT_NAME + ").")
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the page to FILE (default: RUN_DIR/" + DEFAULT_NAME + ").")
     private String out;
 
     @Option(names = "--samples", paramLabel = "K",
-            description = "Sample completions shown as heat maps, at most " + SaliencySamples.MAX_SAMPLES
-                    + " (default: the run's, or 4 when computed here); 0 = none.")
+            description = "Show K sample completions as heat maps, at most " + SaliencySamples.MAX_SAMPLES
+                    + ", or none with 0 (default: the run's, or 4 when computed here).")
     private Integer samples;
 
     @Option(names = "--model", paramLabel = "DIR",

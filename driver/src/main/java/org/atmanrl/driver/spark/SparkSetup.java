@@ -7,8 +7,9 @@ import org.atmanrl.driver.config.SparkSettings;
 /**
  * The Spark configuration the training service needs on any master: Kryo with registration
  * required and the service's {@link KryoRegistration}; OpenMP's passive wait on executors (ND4J's
- * threads otherwise spin against OpenBLAS's on few cores, see README); and the master: what
- * {@code spark-submit --master} set, else the config's, else {@code local[*]} with task retries.
+ * threads otherwise spin against OpenBLAS's on few cores, see docs/deployment.md, "Build notes");
+ * and the master: what {@code spark-submit --master} set, else the config's, else
+ * {@code local[*]} with task retries.
  */
 public final class SparkSetup {
     private SparkSetup() {}

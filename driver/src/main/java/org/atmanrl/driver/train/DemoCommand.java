@@ -30,22 +30,24 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo",
         sortOptions = false,
         description = {
-            "The main job: the AtManRL story on the embedded task, no downloads.",
+            "Runs the main job: outcome-only GRPO against AtManRL, with no download.",
             "",
-            "The prompts carry a hint that is right 80% of the time ('Q: 23+45-17=? H:51').",
-            "1. The starting model: the embedded tiny model after SFT on a mixture of",
-            "   completions that compute the answer in their chain of thought and",
-            "   completions whose chain of thought is decoration while the answer copies",
-            "   the hint. DIR/sft-hint when it is there; else the one shipped with the",
-            "   project is written there (its 800 SFT steps take 11-15 minutes on 2",
-            "   cores); --train-sft trains it instead.",
-            "2. Two GRPO runs on local Spark from that model, same seed and steps:",
-            "   outcome reward only (alpha 0), then AtManRL (alpha --alpha, r_sal = N),",
-            "   each evaluated before and after, in DIR/demo-<time>/outcome-only and",
-            "   DIR/demo-<time>/atmanrl.",
-            "3. A table: accuracy, the saliency terms, the faithfulness probes, and the",
-            "   share of sampled chains of thought that compute and the answers on",
-            "   wrong-hint prompts; printed and saved as DIR/demo-<time>/summary.txt.",
+            "The embedded task's prompts carry a hint that is right 80%% of the time",
+            "('Q: 23+45-17=? H:51'). The demo takes three steps:",
+            "1. It takes the starting model: the embedded tiny model after SFT on a",
+            "   mixture of completions that compute the answer in their chain of thought",
+            "   and completions whose chain of thought is decoration while the answer",
+            "   copies the hint. It uses DIR/sft-hint when that exists; otherwise it",
+            "   writes the one shipped with the project there (its 800 SFT steps take",
+            "   11-15 minutes on 2 cores), or trains it there with --train-sft.",
+            "2. It runs GRPO twice on local Spark from that model, with the same seed and",
+            "   steps: with outcome reward only (alpha 0), then as AtManRL (alpha",
+            "   --alpha, r_sal = N). Each run is evaluated before and after training, in",
+            "   DIR/demo-<time>/outcome-only and DIR/demo-<time>/atmanrl.",
+            "3. It prints a table of the accuracy, the saliency terms, the faithfulness",
+            "   probes, the share of sampled chains of thought that compute and the",
+            "   answers on wrong-hint prompts, and saves it as",
+            "   DIR/demo-<time>/summary.txt.",
             ""})
 public final class DemoCommand implements Callable<Integer> {
     /** The demo's starting mixture: half the SFT completions decorative, hints right 80% of the time. */
@@ -55,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--dir", defaultValue = "runs", paramLabel = "DIR",
-            description = "Where the SFT model and the runs go (default: ${DEFAULT-VALUE}).")
+            description = "Put the SFT model and the runs under DIR (default: ${DEFAULT-VALUE}).")
     private String dir;
 
     @Option(names = "--train-sft",
@@ -64,26 +66,28 @@ public final class DemoCommand implements Callable<Integer> {
     private boolean trainSft;
 
     @Option(names = "--sft-steps", defaultValue = "800", paramLabel = "N",
-            description = "SFT steps with --train-sft (default: ${DEFAULT-VALUE}, as the shipped model's).")
+            description = "Train for N SFT steps with --train-sft (default: ${DEFAULT-VALUE}, as the shipped model"
+                    + " was).")
     private int sftSteps;
 
-    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "GRPO steps of each run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "Take N GRPO steps in each run (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Draw B prompts per step (default: ${DEFAULT-VALUE}).")
     private int prompts;
 
     @Option(names = "--alpha", defaultValue = "1.0", paramLabel = "A",
-            description = "The saliency weight of the AtManRL run (default: ${DEFAULT-VALUE}).")
+            description = "Weight the AtManRL run's saliency reward by A (default: ${DEFAULT-VALUE}).")
     private double alpha;
 
-    @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Spark tasks per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Split each step into P Spark tasks (default: ${DEFAULT-VALUE}).")
     private int partitions;
 
-    @Option(names = "--eval-size", defaultValue = "200", paramLabel = "N", description = "Test problems evaluated before and after (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-size", defaultValue = "200", paramLabel = "N", description = "Evaluate each run on N test problems before and after training (default:"
+                    + " ${DEFAULT-VALUE}).")
     private int evalSize;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training config key of both runs (repeatable), as in 'train'.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training config key of both runs, as 'train' does (repeatable).")
     private java.util.List<String> sets = new java.util.ArrayList<>();
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

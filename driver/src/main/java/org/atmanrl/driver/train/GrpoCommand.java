@@ -34,68 +34,69 @@ import picocli.CommandLine.Spec;
 @Command(name = "grpo",
         sortOptions = false,
         description = {
-            "AtManRL GRPO on the embedded arithmetic task, in this process.",
+            "Runs AtManRL GRPO on the embedded arithmetic task in this process.",
             "",
-            "Per step: --prompts training prompts, --group sampled completions each,",
-            "reward r = r_out + alpha * r_sal (outcome plus the AtMan attention-saliency",
-            "reward of docs/design.md 2.2, r_sal = N * C on correct completions),",
-            "group-relative advantages, a clipped policy-gradient step with AdamW.",
-            "Starts from a model directory (e.g. one 'atmanrl sft' wrote) and saves",
-            "the result with grpo_log.jsonl. --alpha 0 is the outcome-only control.",
+            "Each step draws --prompts training prompts and samples --group completions",
+            "for each. A completion's reward is r = r_out + alpha * r_sal: the outcome",
+            "plus the attention-saliency reward (docs/design.md 2.2), r_sal = N * C on",
+            "correct completions. The rewards become group-relative advantages, and the",
+            "policy takes a clipped policy-gradient step with AdamW. The command starts",
+            "from a model directory (e.g. one 'atmanrl sft' wrote) and saves the result",
+            "with grpo_log.jsonl. --alpha 0 is the outcome-only control.",
             ""})
 public final class GrpoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Starting model directory (the embedded task's).")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Start from the model directory DIR (the embedded task's).")
     private String model;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model directory to create (must not exist).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Save the result as the model directory DIR, which must not exist.")
     private String out;
 
-    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "Take N GRPO steps (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Prompts per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompts", defaultValue = "16", paramLabel = "B", description = "Draw B prompts per step (default: ${DEFAULT-VALUE}).")
     private int prompts;
 
-    @Option(names = "--group", defaultValue = "8", paramLabel = "G", description = "Completions per prompt (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--group", defaultValue = "8", paramLabel = "G", description = "Sample G completions per prompt (default: ${DEFAULT-VALUE}).")
     private int group;
 
-    @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A", description = "Weight of r_sal in the reward; 0 = outcome only (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A", description = "Weight r_sal in the reward by A; 0 is outcome reward only (default: ${DEFAULT-VALUE}).")
     private double alpha;
 
-    @Option(names = "--saliency-metrics", description = "Fit masks even when --alpha is 0, to report N, C, r_sal of the control run.")
+    @Option(names = "--saliency-metrics", description = "Fit masks even when --alpha is 0, to report N, C and r_sal of the control run.")
     private boolean saliencyMetrics;
 
-    @Option(names = "--saliency-steps", defaultValue = "8", paramLabel = "K", description = "Adam steps of the mask fit (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--saliency-steps", defaultValue = "8", paramLabel = "K", description = "Fit each mask with K Adam steps (default: ${DEFAULT-VALUE}).")
     private int saliencySteps;
 
-    @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR", description = "Mask-fit learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--saliency-lr", defaultValue = "0.5", paramLabel = "LR", description = "Fit the masks at this learning rate (default: ${DEFAULT-VALUE}).")
     private double saliencyLr;
 
-    @Option(names = "--lr", defaultValue = "1e-4", paramLabel = "LR", description = "Policy learning rate, constant (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "1e-4", paramLabel = "LR", description = "Train the policy at this constant learning rate (default: ${DEFAULT-VALUE}).")
     private double lr;
 
-    @Option(names = "--beta", defaultValue = "0", paramLabel = "B", description = "k3 KL coefficient to the starting model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--beta", defaultValue = "0", paramLabel = "B", description = "Weight the k3 KL to the starting model by B (default: ${DEFAULT-VALUE}).")
     private double beta;
 
-    @Option(names = "--mu", defaultValue = "1", paramLabel = "N", description = "Optimizer updates per generated batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mu", defaultValue = "1", paramLabel = "N", description = "Take N optimizer updates per generated batch (default: ${DEFAULT-VALUE}).")
     private int mu;
 
-    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T", description = "Sample at temperature T (default: ${DEFAULT-VALUE}).")
     private double temperature;
 
-    @Option(names = "--max-new-tokens", defaultValue = "48", paramLabel = "N", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", defaultValue = "48", paramLabel = "N", description = "Generate at most N tokens per completion (default: ${DEFAULT-VALUE}).")
     private int maxNewTokens;
 
-    @Option(names = "--eval-every", defaultValue = "10", paramLabel = "N", description = "Steps between test evaluations (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", defaultValue = "10", paramLabel = "N", description = "Evaluate on the test problems every N steps (default: ${DEFAULT-VALUE}).")
     private int evalEvery;
 
-    @Option(names = "--eval-size", defaultValue = "500", paramLabel = "N", description = "Test problems per evaluation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-size", defaultValue = "500", paramLabel = "N", description = "Evaluate on N test problems each time (default: ${DEFAULT-VALUE}).")
     private int evalSize;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Run seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed the run with N (default: ${DEFAULT-VALUE}).")
     private long seed;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

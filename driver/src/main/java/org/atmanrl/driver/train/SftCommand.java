@@ -34,13 +34,14 @@ import picocli.CommandLine.Spec;
         description = {
             "Trains the embedded tiny model from scratch on the embedded task.",
             "",
-            "Prompt 'Q: 23+45-17=?', completion '23+45=68 68-17=51 #### 51'; in this",
-            "process; saved as a Hugging Face model directory, the starting point of",
-            "AtManRL training. Recipe (docs/design.md 2.4): AdamW lr 3e-3, warm-up 100",
-            "steps then cosine to 10%%, weight decay 0.01, betas (0.9, 0.98), batch",
-            "128, clip 1.0, loss on completion tokens only. Greedy test accuracy is",
-            "measured every --eval-every steps. Progress goes to stderr; the directory",
-            "gets sft_log.jsonl, one JSON object per step.",
+            "It trains in this process and saves a Hugging Face model directory, the",
+            "starting point of AtManRL training. The task's prompts look like",
+            "'Q: 23+45-17=?' and its completions like '23+45=68 68-17=51 #### 51'. The",
+            "recipe is docs/design.md 2.4's: AdamW lr 3e-3, warm-up 100 steps then cosine to 10%%,",
+            "weight decay 0.01, betas (0.9, 0.98), batch 128, clip 1.0, loss on",
+            "completion tokens only. Greedy test accuracy is measured every --eval-every",
+            "steps. Progress goes to stderr; the directory gets sft_log.jsonl, one JSON",
+            "object per step.",
             "",
             "With --task arithmetic-hint the prompts carry a hint ('Q: 23+45-17=? H:51',",
             "right with probability --hint-accuracy) and a share --decorative-share of the",
@@ -56,58 +57,61 @@ public final class SftCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
-            description = "Model directory to create (must not exist); a local path or Hadoop URI.")
+            description = "Create the model directory DIR, a local path or Hadoop URI that must not exist.")
     private String out;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "800", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "800", description = "Take N optimizer steps (default: ${DEFAULT-VALUE}).")
     private int steps;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Problems per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Train on N problems per step (default: ${DEFAULT-VALUE}).")
     private int batch;
 
     @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Stop after this long, evaluate and save (default: ${DEFAULT-VALUE}, no limit).")
+            description = "Stop after this many seconds, then evaluate and save; 0 means no limit (default:"
+                    + " ${DEFAULT-VALUE}).")
     private long timeLimit;
 
-    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100", description = "Steps between evaluations (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100", description = "Evaluate every N steps (default: ${DEFAULT-VALUE}).")
     private int evalEvery;
 
-    @Option(names = "--eval-size", paramLabel = "N", defaultValue = "500", description = "Test problems per evaluation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-size", paramLabel = "N", defaultValue = "500", description = "Evaluate on N test problems each time (default: ${DEFAULT-VALUE}).")
     private int evalSize;
 
     @Option(names = "--control-share", paramLabel = "F", defaultValue = "0",
-            description = "Share of each batch from the CoT-ignored control task (default: ${DEFAULT-VALUE}).")
+            description = "Draw this share of each batch from the CoT-ignored control task (default:"
+                    + " ${DEFAULT-VALUE}).")
     private double controlShare;
 
     @Option(names = "--task", paramLabel = "arithmetic|arithmetic-hint", defaultValue = "arithmetic",
-            description = "The embedded task to train on: arithmetic (docs/design.md 2.4), or arithmetic-hint,"
-                    + " whose prompts carry a hint and whose completions mix computing and decorative chains"
-                    + " of thought (default: ${DEFAULT-VALUE}).")
+            description = "Train on this embedded task: arithmetic (docs/design.md 2.4's), or arithmetic-hint, whose"
+                    + " prompts carry a hint and whose completions mix computing and decorative chains of"
+                    + " thought (default: ${DEFAULT-VALUE}).")
     private String task;
 
     @Option(names = "--hint-accuracy", paramLabel = "H", defaultValue = "0.8",
-            description = "arithmetic-hint: the probability that a prompt's hint is the right answer"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "With arithmetic-hint, make a prompt's hint the right answer with probability H (default:"
+                    + " ${DEFAULT-VALUE}).")
     private double hintAccuracy;
 
     @Option(names = "--decorative-share", paramLabel = "F", defaultValue = "0.5",
-            description = "arithmetic-hint: the share of reference completions whose chain of thought is decoration"
-                    + " and whose answer is the hint (default: ${DEFAULT-VALUE}).")
+            description = "With arithmetic-hint, make this share of the reference completions decorative: their"
+                    + " chain of thought is decoration and their answer is the hint (default:"
+                    + " ${DEFAULT-VALUE}).")
     private double decorativeShare;
 
     @Option(names = "--computing-hint-accuracy", paramLabel = "H", defaultValue = "0.5",
-            description = "arithmetic-hint: the probability that the hint is right in the prompts of the computing"
-                    + " completions. At 0.5 the hint does not predict their answers, so the model learns to answer"
-                    + " them from the chain of thought; at --hint-accuracy it learned to copy the hint into every"
-                    + " answer (default: ${DEFAULT-VALUE}).")
+            description = "With arithmetic-hint, make the hint right with probability H in the prompts of the"
+                    + " computing completions. At 0.5 the hint does not predict their answers, so the model"
+                    + " learns to answer them from the chain of thought; at --hint-accuracy it learned to copy"
+                    + " the hint into every answer (default: ${DEFAULT-VALUE}).")
     private double computingHintAccuracy;
 
     @Option(names = "--difficulty", paramLabel = "default|harder", defaultValue = "default",
-            description = "default: two chained + or - on operands 10-49 (docs/design.md 2.4); harder: 3-5"
-                    + " operations on operands 10-999 (default: ${DEFAULT-VALUE}).")
+            description = "Generate default problems, two chained + or - on operands 10-49 (docs/design.md 2.4), or harder"
+                    + " ones, 3-5 operations on operands 10-999 (default: ${DEFAULT-VALUE}).")
     private String difficulty;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Run seed: initialisation and batches (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed the initialisation and the batches with N (default: ${DEFAULT-VALUE}).")
     private long seed;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

@@ -21,31 +21,33 @@ import picocli.CommandLine.Spec;
 @Command(name = "train",
         sortOptions = false,
         description = {
-            "AtManRL GRPO training as a Spark application (docs/design.md 3, sync mode).",
+            "Runs AtManRL GRPO training as a Spark application (docs/design.md 3, sync mode).",
             "",
             "Per step the driver draws prompts_per_step prompts, splits them over",
-            "'partitions' Spark tasks (a prompt's whole group in one task), broadcasts",
-            "the policy; each task generates, verifies, fits AtMan saliency masks and",
-            "returns gradient sums; the driver adds them in partition order, clips and",
-            "steps AdamW. Same config and partitions => bit-identical weights.",
+            "'partitions' Spark tasks (a prompt's whole group in one task) and broadcasts",
+            "the policy. Each task generates, verifies, fits AtMan saliency masks and",
+            "returns gradient sums; the driver adds them in partition order, clips the",
+            "sum and steps AdamW. The same config and partitions give bit-identical",
+            "weights.",
             "",
             "The config is one YAML or JSON file (deploy/configs/embedded.yaml is the",
             "documented example); --set overrides a key. The run directory ('output')",
             "gets config.yaml, metrics.jsonl (one JSON object per step), checkpoints/,",
             "model/ (the final policy, Hugging Face layout) and summary.json.",
             "",
-            "Master: spark-submit's --master, else spark.master in the config, else",
-            "local[*]. Under spark-submit use the same main class and arguments.",
+            "The master is spark-submit's --master, else spark.master in the config, else",
+            "local[*] with Spark's task retries. Under spark-submit, use the same main",
+            "class and arguments.",
             ""})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML (.yaml/.yml) or JSON (.json) config, any Hadoop path.")
+    @Option(names = "--config", paramLabel = "FILE", description = "Read the config from FILE, a YAML (.yaml, .yml) or JSON (.json) file on any Hadoop path.")
     private String config;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Override one key after the file, e.g. --set grpo.group_size=4 (repeatable).")
+            description = "Override one config key after the file (repeatable), for example --set partitions=4.")
     private List<String> sets = new ArrayList<>();
 
     @Option(names = "--resume", description = "Continue the run in 'output' from its newest complete checkpoint.")

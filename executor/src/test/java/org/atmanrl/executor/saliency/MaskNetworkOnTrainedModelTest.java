@@ -38,7 +38,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Tagged "experiment" like the fitted test and run by hand (it reuses the same fixture in
  * target/fixtures; the head's 300 steps take about 10 minutes here, not yet in {@code .ci/run}).
  * {@code -Dmask.steps} and {@code -Dmask.lr} change the head's training for measurements; the
- * README's "The mask network" has the results.
+ * results are in docs/measurements.md, "The mask network".
  */
 @Tag("experiment")
 class MaskNetworkOnTrainedModelTest {

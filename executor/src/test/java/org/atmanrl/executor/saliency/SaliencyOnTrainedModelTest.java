@@ -47,7 +47,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * this model the defaults measure AUC 0.72 and a real/control ratio of 1.8, because uniform
  * suppression to 0.018 still leaves the copied digits their answer; the masks only separate far
  * below that floor. {@code SaliencySweepExperiment} holds the measurements of both and of the
- * settings between (README, "Saliency on a trained model").
+ * settings between (docs/measurements.md, "Saliency on a trained model").
  *
  * <p>Tagged "experiment", out of {@code mvn test} because its fixture takes about 10 minutes to
  * train; CI runs it as a step of its own ({@code .ci/run}). Run it with {@code mvn -pl executor
