@@ -39,12 +39,12 @@ import org.junit.jupiter.api.Test;
  * settings between (README, "Saliency on a trained model").
  *
  * <p>Tagged "experiment", out of {@code mvn test}, which its greedy generation and mask fits
- * would lengthen by about a minute; CI runs it as a step of its own ({@code .ci/run}). Run it with {@code mvn -pl executor -am test
- * -Dtest=SaliencyOnTrainedModelTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dsurefire.excludedGroups=none}; add {@code -Dsaliency.fixture=DIR} to run it on another model
- * directory. The fixture is not trained here (that took 10-30 minutes, two thirds of CI): it
- * is checked in with the command that made it, and docs/fixtures.md says how to regenerate and
- * check it.
+ * would lengthen by about a minute; CI runs it as a step of its own ({@code .ci/run}). Run it
+ * with {@code mvn -pl executor -am test -Dtest=SaliencyOnTrainedModelTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dsurefire.excludedGroups=none}; add
+ * {@code -Dsaliency.fixture=DIR} to run it on another model directory. The fixture is not trained
+ * here (that took 10-30 minutes, two thirds of CI): it is checked in with the command that made
+ * it, and docs/fixtures.md says how to regenerate and check it.
  */
 @Tag("experiment")
 class SaliencyOnTrainedModelTest {
