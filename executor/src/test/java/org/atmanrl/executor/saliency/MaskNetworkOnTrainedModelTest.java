@@ -35,8 +35,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * copied result (ROC AUC >= 0.85) and the control's r_sal must stay at most a quarter of the real
  * task's; it prints their Spearman correlation with the fitted masks (K 16, lr 1.5).
  *
- * <p>Tagged "experiment" like the fitted test and run by hand (it reuses the same fixture in
- * target/fixtures; the head's 300 steps take about 10 minutes here, not yet in {@code .ci/run}).
+ * <p>Tagged "experiment" like the fitted test and run by hand: it loads the same checked-in
+ * fixture ({@link SaliencyFixture}), but the head's 300 steps take about 10 minutes here, which
+ * would take {@code .ci/run} past 15 minutes on a loaded machine, and the control's margin is thin.
  * {@code -Dmask.steps} and {@code -Dmask.lr} change the head's training for measurements; the
  * results are in docs/measurements.md, "The mask network".
  */

@@ -6,21 +6,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.rollout.Rollouts;
-import org.atmanrl.executor.sft.SftConfig;
-import org.atmanrl.executor.sft.SftTrainer;
 import org.atmanrl.executor.task.EmbeddedTaskData;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.SamplingParams;
-import org.atmanrl.model.io.EmbeddedModel;
-import org.atmanrl.model.io.HadoopFiles;
-import org.atmanrl.model.io.ModelDirectory;
-import org.atmanrl.model.io.SafetensorsDType;
-import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.reward.saliency.AtmanPerturbation;
 import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
@@ -33,11 +23,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The saliency of docs/design.md 2.2 on a model that has learned the embedded task and its
- * CoT-ignored control (one SFT run on a mix, built once into target/ and reused): the fitted masks
+ * CoT-ignored control (one SFT run on a mix, checked in: {@link SaliencyFixture}): the fitted masks
  * must single out the intermediate result the answer copies (ROC AUC >= 0.85 over at least 30
  * correct completions), and r_sal on the control, whose answer does not read its CoT, must stay at
  * most a quarter of the real task's.
@@ -49,15 +38,16 @@ import org.nd4j.linalg.api.buffer.DataType;
  * below that floor. {@code SaliencySweepExperiment} holds the measurements of both and of the
  * settings between (docs/measurements.md, "Saliency on a trained model").
  *
- * <p>Tagged "experiment", out of {@code mvn test} because its fixture takes about 10 minutes to
- * train; CI runs it as a step of its own ({@code .ci/run}). Run it with {@code mvn -pl executor
- * -am test -Dtest=SaliencyOnTrainedModelTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dsurefire.excludedGroups=none} (the trained model is kept in target/fixtures for reruns).
+ * <p>Tagged "experiment", out of {@code mvn test}, which its greedy generation and mask fits
+ * would lengthen by about a minute; CI runs it as a step of its own ({@code .ci/run}). Run it
+ * with {@code mvn -pl executor -am test -Dtest=SaliencyOnTrainedModelTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dsurefire.excludedGroups=none}; add
+ * {@code -Dsaliency.fixture=DIR} to run it on another model directory. The fixture is not trained
+ * here (that took 10-30 minutes, two thirds of CI): it is checked in with the command that made
+ * it, and docs/fixtures.md says how to regenerate and check it.
  */
 @Tag("experiment")
 class SaliencyOnTrainedModelTest {
-    static final int SFT_STEPS = 900;
-    static final double CONTROL_SHARE = 0.25;
     static final int PROMPTS = 120;
     static EmbeddedTaskData data;
     static LlamaWeights weights;
@@ -65,23 +55,7 @@ class SaliencyOnTrainedModelTest {
     @BeforeAll
     static void trainedModel() throws Exception {
         data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 500);
-        Path dir = new Path(new java.io.File("target/fixtures/saliency-sft-" + SFT_STEPS + "-" + CONTROL_SHARE).getAbsoluteFile().toURI());
-        FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
-        if (!fs.exists(dir)) {
-            LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT);
-            SftConfig config = SftConfig.defaults().withSteps(SFT_STEPS, 100).withControlShare(CONTROL_SHARE)
-                    .withEval(SFT_STEPS, 200);
-            new SftTrainer(config, data.encoder, p -> {
-                if (p.testAccuracy() != null || p.step() % 100 == 0) {
-                    System.out.printf("fixture sft: step %d loss %.4f %.0f s %s%n", p.step(), p.loss(), p.seconds(),
-                            p.testAccuracy() == null ? "" : "test accuracy " + p.testAccuracy());
-                }
-            }).train(w, data.train, data.controlTrain, data.test);
-            ModelDirectory.save(fs, dir, EmbeddedModel.hfConfig(), w, SaveOptions.of(SafetensorsDType.F32),
-                    EmbeddedModel.tokenizerFiles());
-            w.close();
-        }
-        weights = ModelDirectory.load(fs, dir, DataType.FLOAT).weights();
+        weights = SaliencyFixture.load();
     }
 
     @AfterAll
