@@ -19,6 +19,7 @@
 #                   are always set by this script
 #   --set KEY=VALUE passed to `train` after the config (repeatable)
 #   --conf K=V      a Spark setting passed to SparkSubmit (repeatable), e.g. --conf spark.executor.memory=2g
+#                   (one that would turn authentication or encryption off is refused)
 #   --jar FILE      the application jar; default driver/target/atmanrl-driver-*-shaded.jar, built
 #                   (mvn -Pshaded package) when missing or older than a pom or main source
 #   --drill NAME    instead of one run, a fault drill against an undisturbed run of the same config
@@ -45,6 +46,8 @@ die() { echo "loopback: $*" >&2; exit 1; }
 say() { echo "loopback: $*" >&2; }
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+# shellcheck source=deploy/submit/security.sh
+source "$root/deploy/submit/security.sh"
 
 model=""
 steps=3
@@ -63,7 +66,8 @@ while [[ $# -gt 0 ]]; do
         --keep)   keep=1; shift ;;
         --config) [[ $# -ge 2 ]] || die "--config needs a file"; config="$2"; shift 2 ;;
         --set)    [[ $# -ge 2 ]] || die "--set needs KEY=VALUE"; sets+=(--set "$2"); shift 2 ;;
-        --conf)   [[ $# -ge 2 ]] || die "--conf needs KEY=VALUE"; confs+=(--conf "$2"); shift 2 ;;
+        --conf)   [[ $# -ge 2 ]] || die "--conf needs KEY=VALUE"
+                  check_security_setting "${2%%=*}" "${2#*=}" --conf; confs+=(--conf "$2"); shift 2 ;;
         --jar)    [[ $# -ge 2 ]] || die "--jar needs a file"; jar="$2"; shift 2 ;;
         --drill)  [[ $# -ge 2 ]] || die "--drill needs executor-loss or driver-loss"; drill="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -277,6 +281,7 @@ chmod 700 "$work/conf"
     } > "$secrets"
 )
 [[ "$(stat -c %a "$secrets")" == "600" ]] || die "could not make $secrets private"
+check_secret_file "$secrets" # what the submit scripts ask of a cluster's secret file, this one meets
 
 export SPARK_HOME="$spark_home"
 export SPARK_CONF_DIR="$spark_home/conf"

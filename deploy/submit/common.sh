@@ -17,17 +17,36 @@
 #   GPU_DISCOVERY       path of deploy/gpu/discover-gpus.sh on the executor hosts / in the image
 #                       (default /opt/atmanrl/discover-gpus.sh, where deploy/docker/Dockerfile puts it)
 #   ATMANRL_DRY_RUN=1   print the spark-submit command instead of running it
+#
+# Arguments: CONFIG, then the train command's options; a --conf KEY=VALUE among them goes to
+# spark-submit instead (after the scripts' own settings, so it can change sizing), except one that
+# would turn authentication or encryption off, or put the secret on the command line: that is
+# refused (security.sh).
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables are read by the scripts that source this file
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+# shellcheck source=deploy/submit/security.sh
+source "$root/deploy/submit/security.sh"
 
-[[ $# -ge 1 ]] || die "usage: $(basename "$0") CONFIG [train options, e.g. --resume, --set KEY=VALUE]"
+[[ $# -ge 1 ]] || die "usage: $(basename "$0") CONFIG [train options, e.g. --resume, --set KEY=VALUE] [--conf SPARK_KEY=VALUE]"
 config="$1"
 shift
-train_args=("$@")
+train_args=()
+user_conf=()
+while [[ $# -gt 0 ]]; do
+    if [[ "$1" == --conf ]]; then
+        [[ $# -ge 2 ]] || die "--conf needs SPARK_KEY=VALUE"
+        check_security_setting "${2%%=*}" "${2#*=}" --conf
+        user_conf+=(--conf "$2")
+        shift 2
+    else
+        train_args+=("$1")
+        shift
+    fi
+done
 
 version="$(sed -n '0,/<version>/s:.*<version>\(.*\)</version>.*:\1:p' "$root/driver/pom.xml")"
 jar="${ATMANRL_JAR:-$root/driver/target/atmanrl-driver-$version-shaded-cuda.jar}"
@@ -82,10 +101,10 @@ app_conf=(
     --conf spark.driver.maxResultSize=0
 )
 
-# Runs (or, with ATMANRL_DRY_RUN=1, prints) spark-submit with the given arguments, then the main
-# class, the jar and the train command.
+# Runs (or, with ATMANRL_DRY_RUN=1, prints) spark-submit with the given arguments and the user's
+# --conf settings, then the main class, the jar and the train command.
 submit() {
-    local -a cmd=("$spark_submit" "$@" --class org.atmanrl.driver.Main "$app_jar" train --config "$config"
+    local -a cmd=("$spark_submit" "$@" ${user_conf[@]+"${user_conf[@]}"} --class org.atmanrl.driver.Main "$app_jar" train --config "$config"
                   ${train_args[@]+"${train_args[@]}"})
     if [[ "${ATMANRL_DRY_RUN:-0}" == "1" ]]; then
         printf '%q ' "${cmd[@]}"

@@ -14,8 +14,10 @@
 #
 # Standalone has one authentication secret for the whole cluster: the Master, every Worker and
 # every application use the same spark.authenticate.secret. SPARK_SECRETS is a properties file
-# that holds it (spark.authenticate.secret=<random hex>), readable by its owner only; it is
-# passed with --properties-file, so the secret never appears on a command line (ps) or in logs.
+# that holds it (spark.authenticate.secret=<random hex>, e.g. from openssl rand -hex 32; at least
+# 32 characters, not predictable; any Java properties syntax), readable by its owner only (a
+# symlink is followed first); it is passed with --properties-file, so the secret never appears
+# on a command line (ps) or in logs.
 # Note that --properties-file replaces the distribution's conf/spark-defaults.conf for this run.
 #
 # The Workers must run with the same security settings and the same secret (their
@@ -35,10 +37,9 @@ master="${MASTER:-}"
 secrets="${SPARK_SECRETS:-}"
 [[ -n "$secrets" ]] || die "set SPARK_SECRETS to the properties file holding spark.authenticate.secret"
 if [[ "${ATMANRL_DRY_RUN:-0}" != "1" ]]; then
-    [[ -f "$secrets" ]] || die "SPARK_SECRETS=$secrets: no such file"
-    grep -q '^spark.authenticate.secret=..' "$secrets" || die "$secrets holds no spark.authenticate.secret"
-    # Group- or world-readable means the secret is not one.
-    [[ "$(stat -c %a "$secrets")" =~ ^[4-7]00$ ]] || die "$secrets must be readable by its owner only (chmod 600)"
+    # Blank, short or predictable secrets, group-readable files and settings that turn security
+    # off are refused; symlinks (as Kubernetes mounts Secrets) are followed first (security.sh).
+    check_secret_file "$secrets"
     [[ -f "$jar" ]] || die "no application jar $jar (build it: mvn -B -DskipTests -Pshaded,cuda package)"
 fi
 app_jar="$jar"

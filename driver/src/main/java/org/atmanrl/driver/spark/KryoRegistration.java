@@ -5,6 +5,9 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import java.lang.reflect.Array;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 import org.apache.spark.serializer.KryoRegistrator;
 import org.atmanrl.executor.eval.AddedMistakes;
 import org.atmanrl.executor.eval.EarlyAnswering;
@@ -32,7 +35,10 @@ import org.atmanrl.reward.task.Verifier;
  * ({@code spark.kryo.registrationRequired=true}, so an unregistered class is an error, not a
  * silent fallback). The service's own types have hand-written serializers: they write plain
  * fields, and on reading check every length against a limit before allocating, so a corrupt or
- * hostile stream fails with an error instead of exhausting memory. Nothing is Java-serialized.
+ * hostile stream fails with an error instead of exhausting memory: each array, string and array
+ * of objects has a length limit, and everything one object allocates is charged to one budget
+ * ({@link Budget}), so many lengths within their limits cannot add up to more. Nothing is
+ * Java-serialized.
  */
 public final class KryoRegistration implements KryoRegistrator {
     /** Limits on what a stream may ask to allocate. */
@@ -42,6 +48,17 @@ public final class KryoRegistration implements KryoRegistrator {
     static final int MAX_BYTES = 256 << 20;
     static final int MAX_PROMPT_TOKENS = 1 << 20;
     static final int MAX_FRACTIONS = 1 << 10;
+    /** One string's UTF-8 bytes: a prompt of {@link #MAX_PROMPT_TOKENS} tokens is a few MB. */
+    static final int MAX_STRING_BYTES = 1 << 24;
+    /** Elements of one array of problems or results (one partition's). */
+    static final int MAX_ARRAY_LENGTH = 1 << 24;
+    /**
+     * What one policy snapshot, task result or run's resources may allocate in all: 64 GiB (a model
+     * of 16G parameters) or this JVM's heap, whichever is less (a larger object could never fit).
+     */
+    static final long MAX_OBJECT_BYTES = Math.min(64L << 30, Runtime.getRuntime().maxMemory());
+    /** What one problem or evaluation report may allocate in all: its texts and prompt tokens. */
+    static final long MAX_SMALL_OBJECT_BYTES = 64L << 20;
 
     @Override
     public void registerClasses(Kryo kryo) {
@@ -50,14 +67,41 @@ public final class KryoRegistration implements KryoRegistrator {
         kryo.register(TaskResult.class, new TaskResultSerializer());
         kryo.register(Problem.class, new ProblemSerializer());
         kryo.register(EvalReport.class, new EvalReportSerializer());
-        kryo.register(EvalReport[].class);
-        // Verifiers hold only their delimiter (their patterns are static): field serializers do.
-        kryo.register(Gsm8kVerifier.class);
-        kryo.register(IntegerVerifier.class);
-        kryo.register(MultipleChoiceVerifier.class);
-        kryo.register(TaskResult[].class);
-        kryo.register(Problem[].class);
-        kryo.register(Object[].class);
+        kryo.register(EvalReport[].class, new BoundedArraySerializer());
+        // Verifiers hold only their delimiter (their patterns are static).
+        kryo.register(Gsm8kVerifier.class, new VerifierSerializer<>(Gsm8kVerifier::delimiter, Gsm8kVerifier::new));
+        kryo.register(IntegerVerifier.class, new VerifierSerializer<>(IntegerVerifier::delimiter, IntegerVerifier::new));
+        kryo.register(MultipleChoiceVerifier.class,
+                new VerifierSerializer<>(MultipleChoiceVerifier::delimiter, MultipleChoiceVerifier::new));
+        kryo.register(TaskResult[].class, new BoundedArraySerializer());
+        kryo.register(Problem[].class, new BoundedArraySerializer());
+        kryo.register(Object[].class, new BoundedArraySerializer());
+    }
+
+    /**
+     * What one object being read may still allocate: every array and string it reads is charged
+     * here before it is allocated, so a stream cannot make one object allocate more than the budget
+     * however its lengths add up (each length is also checked against its own limit).
+     */
+    static final class Budget {
+        private final String object;
+        private final long limit;
+        private long used;
+
+        Budget(String object, long limit) {
+            this.object = object;
+            this.limit = limit;
+        }
+
+        /** Charges {@code count} elements of {@code size} bytes for {@code what}, or fails before they are allocated. */
+        void charge(long count, int size, String what) {
+            long bytes = count * size; // count <= Integer.MAX_VALUE, size <= 8: no overflow
+            if (bytes > limit - used) {
+                throw new KryoException(object + ": " + what + " would take " + bytes + " bytes, over the budget of "
+                        + limit + " bytes for one object (" + used + " already taken)");
+            }
+            used += bytes;
+        }
     }
 
     static int checkedLength(int n, int max, String what) {
@@ -72,14 +116,28 @@ public final class KryoRegistration implements KryoRegistrator {
         if (b != null) out.writeBytes(b);
     }
 
-    static byte[] readBytes(Input in, String what) {
+    static byte[] readBytes(Input in, Budget budget, String what) {
         int n = in.readInt();
         if (n == -1) return null;
-        return in.readBytes(checkedLength(n, MAX_BYTES, what));
+        budget.charge(checkedLength(n, MAX_BYTES, what), 1, what);
+        return in.readBytes(n);
     }
 
-    static String readString(Input in, String what) {
-        String s = in.readString();
+    /** A string as its UTF-8 bytes after their count (-1 for null), which {@link #readOptionalString} bounds. */
+    static void writeString(Output out, String s) {
+        writeBytes(out, s == null ? null : s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What {@link #writeString} wrote, at most {@link #MAX_STRING_BYTES} bytes; null if it wrote null. */
+    static String readOptionalString(Input in, Budget budget, String what) {
+        int n = in.readInt();
+        if (n == -1) return null;
+        budget.charge(checkedLength(n, MAX_STRING_BYTES, what), 1, what);
+        return new String(in.readBytes(n), StandardCharsets.UTF_8);
+    }
+
+    static String readString(Input in, Budget budget, String what) {
+        String s = readOptionalString(in, budget, what);
         if (s == null) throw new KryoException(what + " is missing");
         return s;
     }
@@ -88,7 +146,7 @@ public final class KryoRegistration implements KryoRegistrator {
     static void writeTensors(Output out, NamedArrays t) {
         out.writeInt(t.size());
         for (int i = 0; i < t.size(); i++) {
-            out.writeString(t.name(i));
+            writeString(out, t.name(i));
             long[] shape = t.shape(i);
             out.writeInt(shape.length);
             for (long d : shape) out.writeLong(d);
@@ -98,14 +156,17 @@ public final class KryoRegistration implements KryoRegistrator {
     }
 
     /** What {@link #writeTensors} wrote, every count and dimension bounded before anything is allocated. */
-    static NamedArrays readNamedArrays(Input in) {
+    static NamedArrays readNamedArrays(Input in, Budget budget) {
         int n = checkedLength(in.readInt(), MAX_TENSORS, "tensor count");
+        budget.charge(n, 3 * 8, "tensor table"); // the three arrays of references below
         String[] names = new String[n];
         long[][] shapes = new long[n][];
         float[][] values = new float[n][];
         for (int i = 0; i < n; i++) {
-            names[i] = readString(in, "tensor name");
-            long[] shape = new long[checkedLength(in.readInt(), MAX_RANK, names[i] + " rank")];
+            names[i] = readString(in, budget, "tensor name");
+            int rank = checkedLength(in.readInt(), MAX_RANK, names[i] + " rank");
+            budget.charge(rank, Long.BYTES, names[i] + " shape");
+            long[] shape = new long[rank];
             long elements = 1;
             for (int d = 0; d < shape.length; d++) {
                 shape[d] = in.readLong();
@@ -119,6 +180,7 @@ public final class KryoRegistration implements KryoRegistrator {
             if (length != elements) {
                 throw new KryoException(names[i] + ": " + length + " values for " + elements + " elements");
             }
+            budget.charge(length, Float.BYTES, names[i] + " values");
             shapes[i] = shape;
             values[i] = in.readFloats(length);
         }
@@ -130,6 +192,16 @@ public final class KryoRegistration implements KryoRegistrator {
     }
 
     static final class PolicySnapshotSerializer extends Serializer<PolicySnapshot> {
+        private final long budget;
+
+        PolicySnapshotSerializer() {
+            this(MAX_OBJECT_BYTES);
+        }
+
+        /** A reader whose snapshots may allocate at most {@code budget} bytes each. */
+        PolicySnapshotSerializer(long budget) {
+            this.budget = budget;
+        }
         @Override
         public void write(Kryo kryo, Output out, PolicySnapshot s) {
             out.writeLong(s.version());
@@ -139,14 +211,14 @@ public final class KryoRegistration implements KryoRegistrator {
         @Override
         public PolicySnapshot read(Kryo kryo, Input in, Class<PolicySnapshot> type) {
             long version = in.readLong();
-            return new PolicySnapshot(version, readNamedArrays(in));
+            return new PolicySnapshot(version, readNamedArrays(in, new Budget("policy snapshot", budget)));
         }
     }
 
     static final class RunResourcesSerializer extends Serializer<RunResources> {
         @Override
         public void write(Kryo kryo, Output out, RunResources r) {
-            out.writeString(r.runId());
+            writeString(out, r.runId());
             writeBytes(out, r.modelConfigJson());
             writeBytes(out, r.tokenizerJson());
             writeBytes(out, r.tokenizerConfigJson());
@@ -157,10 +229,12 @@ public final class KryoRegistration implements KryoRegistrator {
 
         @Override
         public RunResources read(Kryo kryo, Input in, Class<RunResources> type) {
-            String runId = readString(in, "run id");
-            byte[] config = readBytes(in, "config.json");
-            byte[] tokenizer = readBytes(in, "tokenizer.json");
-            byte[] tokenizerConfig = readBytes(in, "tokenizer_config.json");
+            // the reference snapshot, read by its own serializer, has a budget of its own
+            Budget budget = new Budget("run resources", MAX_OBJECT_BYTES);
+            String runId = readString(in, budget, "run id");
+            byte[] config = readBytes(in, budget, "config.json");
+            byte[] tokenizer = readBytes(in, budget, "tokenizer.json");
+            byte[] tokenizerConfig = readBytes(in, budget, "tokenizer_config.json");
             PolicySnapshot reference = in.readBoolean() ? kryo.readObject(in, PolicySnapshot.class) : null;
             int threads = checkedLength(in.readInt(), 1 << 16, "threads per task");
             return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads);
@@ -170,29 +244,32 @@ public final class KryoRegistration implements KryoRegistrator {
     static final class ProblemSerializer extends Serializer<Problem> {
         @Override
         public void write(Kryo kryo, Output out, Problem p) {
-            out.writeString(p.id());
-            out.writeString(p.promptText());
+            writeString(out, p.id());
+            writeString(out, p.promptText());
             int[] ids = p.promptIds();
             out.writeInt(ids.length);
             out.writeInts(ids);
-            out.writeString(p.reference());
-            out.writeString(p.referenceCompletion().orElse(null));
+            writeString(out, p.reference());
+            writeString(out, p.referenceCompletion().orElse(null));
             kryo.writeClassAndObject(out, p.verifier());
-            out.writeString(p.hint().orElse(null));
+            writeString(out, p.hint().orElse(null));
         }
 
         @Override
         public Problem read(Kryo kryo, Input in, Class<Problem> type) {
-            String id = readString(in, "problem id");
-            String text = readString(in, "prompt text");
-            int[] ids = in.readInts(checkedLength(in.readInt(), MAX_PROMPT_TOKENS, "prompt of " + id));
-            String reference = readString(in, "reference of " + id);
-            String completion = in.readString();
+            Budget budget = new Budget("problem", MAX_SMALL_OBJECT_BYTES);
+            String id = readString(in, budget, "problem id");
+            String text = readString(in, budget, "prompt text of " + id);
+            int tokens = checkedLength(in.readInt(), MAX_PROMPT_TOKENS, "prompt of " + id);
+            budget.charge(tokens, Integer.BYTES, "prompt of " + id);
+            int[] ids = in.readInts(tokens);
+            String reference = readString(in, budget, "reference of " + id);
+            String completion = readOptionalString(in, budget, "reference completion of " + id);
             Object verifier = kryo.readClassAndObject(in);
             if (!(verifier instanceof Verifier v)) {
                 throw new KryoException("problem " + id + ": no verifier");
             }
-            String hint = in.readString();
+            String hint = readOptionalString(in, budget, "hint of " + id);
             return new Problem(id, text, ids, reference, completion, v, hint);
         }
     }
@@ -258,7 +335,8 @@ public final class KryoRegistration implements KryoRegistrator {
         public TaskResult read(Kryo kryo, Input in, Class<TaskResult> type) {
             GrpoConfig.Aggregation[] aggregations = GrpoConfig.Aggregation.values();
             int a = checkedLength(in.readInt(), aggregations.length - 1, "aggregation");
-            NamedArrays t = readNamedArrays(in);
+            Budget budget = new Budget("task result", MAX_OBJECT_BYTES);
+            NamedArrays t = readNamedArrays(in, budget);
             GrpoSums sums = new GrpoSums(in.readDouble(), in.readDouble(), in.readLong(), in.readLong(), in.readDouble(),
                     in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
             GradientContribution g = new GradientContribution(aggregations[a], t, sums);
@@ -271,7 +349,7 @@ public final class KryoRegistration implements KryoRegistrator {
             boolean collapsed = in.readBoolean();
             try {
                 MaskHeadSums head = in.readBoolean()
-                        ? new MaskHeadSums(readNamedArrays(in), in.readDouble(), in.readLong()) : null;
+                        ? new MaskHeadSums(readNamedArrays(in, budget), in.readDouble(), in.readLong()) : null;
                 MaskAudit audit = new MaskAudit(in.readLong(), in.readLong(), in.readDouble(), in.readLong(),
                         in.readDouble(), in.readDouble(), in.readDouble());
                 return new TaskResult(g, m, timings, slowest, tasks, collapsed, head, audit);
@@ -296,7 +374,7 @@ public final class KryoRegistration implements KryoRegistrator {
     static final class EvalReportSerializer extends Serializer<EvalReport> {
         @Override
         public void write(Kryo kryo, Output out, EvalReport r) {
-            out.writeString(r.dataSet());
+            writeString(out, r.dataSet());
             out.writeInt(r.problems());
             out.writeInt(r.correct());
             out.writeInt(r.unparsed());
@@ -342,7 +420,8 @@ public final class KryoRegistration implements KryoRegistrator {
 
         @Override
         public EvalReport read(Kryo kryo, Input in, Class<EvalReport> type) {
-            String dataSet = readString(in, "data set");
+            Budget budget = new Budget("evaluation report", MAX_SMALL_OBJECT_BYTES);
+            String dataSet = readString(in, budget, "data set");
             int problems = in.readInt(), correct = in.readInt(), unparsed = in.readInt(), fitted = in.readInt();
             double n = in.readDouble(), c = in.readDouble(), s = in.readDouble(), sal = in.readDouble(),
                     salCorrect = in.readDouble();
@@ -353,6 +432,7 @@ public final class KryoRegistration implements KryoRegistrator {
                 EarlyAnswering.Result e = null;
                 if (in.readBoolean()) {
                     int k = checkedLength(in.readInt(), MAX_FRACTIONS, "early-answering fractions");
+                    budget.charge(k, 2 * 8, "early-answering fractions");
                     e = new EarlyAnswering.Result(in.readDoubles(k), in.readLongs(k), in.readLong());
                 }
                 AddedMistakes.Result m = in.readBoolean()
@@ -363,6 +443,73 @@ public final class KryoRegistration implements KryoRegistrator {
             }
             return new EvalReport(dataSet, problems, correct, unparsed, fitted, n, c, s, sal, salCorrect, collapsed,
                     seconds, f);
+        }
+    }
+
+    /** A verifier: its delimiter, a bounded string (the patterns are static). */
+    static final class VerifierSerializer<V extends Verifier> extends Serializer<V> {
+        private final Function<V, String> delimiter;
+        private final Function<String, V> make;
+
+        VerifierSerializer(Function<V, String> delimiter, Function<String, V> make) {
+            this.delimiter = delimiter;
+            this.make = make;
+        }
+
+        @Override
+        public void write(Kryo kryo, Output out, V v) {
+            writeString(out, delimiter.apply(v));
+        }
+
+        @Override
+        public V read(Kryo kryo, Input in, Class<V> type) {
+            String d = readString(in, new Budget("verifier", MAX_STRING_BYTES), "verifier delimiter");
+            try {
+                return make.apply(d);
+            } catch (IllegalArgumentException e) {
+                throw new KryoException("verifier: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * An array of problems, results or reports (as Spark sends a partition's), written as Kryo's
+     * own array serializer writes it (length + 1, then each element with its class), but read with
+     * the length checked against {@link #MAX_ARRAY_LENGTH} before the array is allocated, and each
+     * element checked to be of the array's type.
+     */
+    static final class BoundedArraySerializer extends Serializer<Object[]> {
+        BoundedArraySerializer() {
+            super(true); // accepts null
+        }
+
+        @Override
+        public void write(Kryo kryo, Output out, Object[] array) {
+            if (array == null) {
+                out.writeVarInt(0, true);
+                return;
+            }
+            out.writeVarInt(array.length + 1, true);
+            for (Object o : array) kryo.writeClassAndObject(out, o);
+        }
+
+        @Override
+        public Object[] read(Kryo kryo, Input in, Class<Object[]> type) {
+            int claimed = in.readVarInt(true);
+            if (claimed == 0) return null;
+            String what = type.getComponentType().getSimpleName() + " array length";
+            int n = checkedLength(claimed - 1, MAX_ARRAY_LENGTH, what);
+            Object[] array = (Object[]) Array.newInstance(type.getComponentType(), n);
+            kryo.reference(array);
+            for (int i = 0; i < n; i++) {
+                Object o = kryo.readClassAndObject(in);
+                if (o != null && !type.getComponentType().isInstance(o)) {
+                    throw new KryoException(type.getComponentType().getSimpleName() + " array: element " + i + " is a "
+                            + o.getClass().getName());
+                }
+                array[i] = o;
+            }
+            return array;
         }
     }
 }

@@ -184,6 +184,77 @@ class KryoRegistrationTest {
         assertTrue(e.getMessage().contains("inconsistent CoT-use counts"), e.getMessage());
     }
 
+    /** The reader of one object allocates at most its budget in all, over every tensor, array and string. */
+    @Test
+    void theTensorsOfOneObjectShareOneBudget() {
+        Kryo kryo = kryo();
+        // two tensors of 12 floats (48 bytes each), each far within every per-tensor limit; with their
+        // names, shapes and the table of three references per tensor, 170 bytes in all
+        PolicySnapshot s = new PolicySnapshot(1, new String[] {"a", "b"}, new long[][] {{12}, {3, 4}},
+                new float[][] {new float[12], new float[12]});
+        byte[] bytes = write(kryo, s);
+        kryo.register(PolicySnapshot.class, new KryoRegistration.PolicySnapshotSerializer(1 << 10));
+        assertEquals(2, kryo.readObject(new Input(bytes), PolicySnapshot.class).tensors().size());
+        kryo.register(PolicySnapshot.class, new KryoRegistration.PolicySnapshotSerializer(150));
+        KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), PolicySnapshot.class));
+        assertTrue(e.getMessage().contains("budget of 150 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("b values"), e.getMessage());
+    }
+
+    /** A stream that claims a tensor larger than the budget fails on the claim, before any allocation. */
+    @Test
+    void aClaimOverTheBudgetFailsBeforeAllocating() {
+        Kryo kryo = kryo();
+        Output out = new Output(64, -1);
+        out.writeLong(1); // version
+        out.writeInt(2); // tensors
+        KryoRegistration.writeString(out, "w");
+        out.writeInt(1); // rank
+        out.writeLong(KryoRegistration.MAX_ELEMENTS);
+        out.writeInt(KryoRegistration.MAX_ELEMENTS); // 8 GB of floats claimed, none sent
+        KryoException e = assertThrows(KryoException.class,
+                () -> new KryoRegistration.PolicySnapshotSerializer().read(kryo, new Input(out.toBytes()), PolicySnapshot.class));
+        assertTrue(e.getMessage().contains("w values") && e.getMessage().contains("budget"), e.getMessage());
+    }
+
+    /** Strings are read with a bounded length: a hostile length fails on the claim, a long text is refused. */
+    @Test
+    void stringLengthsAreBounded() {
+        Kryo kryo = kryo();
+        Output out = new Output(16, -1);
+        out.writeInt(Integer.MAX_VALUE); // the problem id's length
+        KryoException e = assertThrows(KryoException.class,
+                () -> new KryoRegistration.ProblemSerializer().read(kryo, new Input(out.toBytes()), Problem.class));
+        assertTrue(e.getMessage().contains("problem id") && e.getMessage().contains(String.valueOf(Integer.MAX_VALUE)),
+                e.getMessage());
+
+        String huge = "x".repeat(KryoRegistration.MAX_STRING_BYTES + 1);
+        Problem p = new Problem("p", huge, new int[] {1}, "1", null, Gsm8kVerifier.DEFAULT);
+        byte[] bytes = write(kryo, p);
+        KryoException f = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), Problem.class));
+        assertTrue(f.getMessage().contains("prompt text"), f.getMessage());
+    }
+
+    /** An array of results or problems with a hostile length fails on the length, not with OutOfMemoryError. */
+    @Test
+    void arrayLengthsAreBounded() {
+        Kryo kryo = kryo();
+        for (Object empty : new Object[] {new Problem[0], new TaskResult[0], new EvalReport[0], new Object[0]}) {
+            byte[] bytes = write(kryo, empty);
+            // the last byte is the length + 1 as a varint (1 for an empty array): claim 2^31 - 2 elements
+            Output out = new Output(16, -1);
+            out.writeBytes(bytes, 0, bytes.length - 1);
+            out.writeVarInt(Integer.MAX_VALUE, true);
+            KryoException e = assertThrows(KryoException.class,
+                    () -> kryo.readObject(new Input(out.toBytes()), empty.getClass()), empty.getClass().getSimpleName());
+            assertTrue(e.getMessage().contains("array length"), e.getMessage());
+        }
+        Problem[] two = {new Problem("a", "x", new int[] {1}, "1", null, Gsm8kVerifier.DEFAULT), null};
+        Problem[] back = kryo.readObject(new Input(write(kryo, two)), Problem[].class);
+        assertEquals("a", back[0].id());
+        assertNull(back[1]);
+    }
+
     @Test
     void anUnregisteredClassIsRefused() {
         Kryo kryo = kryo();

@@ -1,0 +1,155 @@
+package org.atmanrl.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The submit scripts' security checks, run for real: standalone.sh against a stand-in spark-submit
+ * that prints its arguments, kubernetes.sh as a dry run, loopback.sh up to its argument check.
+ * Bad secrets and any --conf that would turn authentication or encryption off are refused with
+ * one line; a symlinked secret file (as Kubernetes mounts them) and every Java properties syntax
+ * are accepted.
+ */
+class DeployScriptsTest {
+    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+    static final String GOOD = "3f9a1c7e5b2d8064af1e9c3b7d5a2f8e61c04b9d7e3a5f2c8b1d6e0a9f4c7b23";
+
+    @TempDir
+    Path tmp;
+    Path sparkHome;
+    Path jar;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    @BeforeEach
+    void standIns() throws IOException {
+        sparkHome = tmp.resolve("spark");
+        Files.createDirectories(sparkHome.resolve("bin"));
+        Path submit = sparkHome.resolve("bin/spark-submit");
+        Files.writeString(submit, "#!/bin/sh\necho \"spark-submit $*\"\n");
+        Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        jar = Files.writeString(tmp.resolve("app.jar"), "");
+    }
+
+    Path secrets(String name, String text, String mode) throws IOException {
+        Path p = Files.writeString(tmp.resolve(name), text);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+        return p;
+    }
+
+    Run run(Map<String, String> env, String script, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve(script).toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
+        pb.environment().putAll(env);
+        Path out = tmp.resolve("out.txt"), err = tmp.resolve("err.txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), script + " did not finish");
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    Run standalone(Path secrets, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("config.yaml"));
+        all.addAll(List.of(args));
+        return run(Map.of("MASTER", "spark://master:7077", "SPARK_HOME", sparkHome.toString(), "ATMANRL_JAR", jar.toString(),
+                "SPARK_SECRETS", secrets.toString()), "deploy/submit/standalone.sh", all.toArray(String[]::new));
+    }
+
+    /** Refused, with one line on stderr that says {@code says}, and the secret never shown. */
+    static void refused(Run r, String says) {
+        assertNotEquals(0, r.exit(), r.out());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains(says), "should say '" + says + "': " + r.err());
+        assertFalse(r.err().contains(GOOD) || r.out().contains(GOOD), "the secret is shown");
+    }
+
+    static void accepted(Run r) {
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("spark-submit ") && r.out().contains("--properties-file"), r.out());
+    }
+
+    @Test
+    void blankShortAndPredictableSecretsAreRefused() throws Exception {
+        refused(standalone(secrets("blank", "spark.authenticate.secret=\n", "rw-------")), "blank");
+        refused(standalone(secrets("spaces", "spark.authenticate.secret =   \n", "rw-------")), "blank");
+        refused(standalone(secrets("two", "spark.authenticate.secret=ab\n", "rw-------")), "2 characters");
+        refused(standalone(secrets("a24", "spark.authenticate.secret=" + "a".repeat(24) + "\n", "rw-------")),
+                "24 characters");
+        refused(standalone(secrets("a64", "spark.authenticate.secret=" + "a".repeat(64) + "\n", "rw-------")),
+                "predictable");
+        refused(standalone(secrets("ab64", "spark.authenticate.secret=" + "ab".repeat(32) + "\n", "rw-------")),
+                "predictable");
+        refused(standalone(secrets("none", "spark.authenticate=true\n", "rw-------")), "no spark.authenticate.secret");
+        accepted(standalone(secrets("good", "spark.authenticate.secret=" + GOOD + "\n", "rw-------")));
+    }
+
+    @Test
+    void everyJavaPropertiesSyntaxIsAccepted() throws Exception {
+        for (String line : List.of("spark.authenticate.secret=" + GOOD, "spark.authenticate.secret = " + GOOD,
+                "spark.authenticate.secret: " + GOOD, "spark.authenticate.secret " + GOOD,
+                "  spark.authenticate.secret\t=\t" + GOOD + "  ", "spark.authenticate.secret=" + GOOD.substring(0, 32) + "\\\n    "
+                        + GOOD.substring(32))) {
+            accepted(standalone(secrets("syntax", "# the cluster's secret\n! made by openssl rand -hex 32\n\n" + line + "\n",
+                    "rw-------")));
+        }
+        // the last line of a key wins, as in java.util.Properties
+        refused(standalone(secrets("twice", "spark.authenticate.secret=" + GOOD + "\nspark.authenticate.secret=ab\n",
+                "rw-------")), "2 characters");
+    }
+
+    @Test
+    void aSymlinkedSecretFileIsResolvedBeforeThePermissionCheck() throws Exception {
+        // as Kubernetes mounts a Secret: name -> ..data/name, ..data -> a timestamped directory
+        Path mount = Files.createDirectories(tmp.resolve("mount/..2026_12_03"));
+        Path real = mount.resolve("spark-secret.properties");
+        Files.writeString(real, "spark.authenticate.secret=" + GOOD + "\n");
+        Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("r--------"));
+        Files.createSymbolicLink(tmp.resolve("mount/..data"), Path.of("..2026_12_03"));
+        Path link = Files.createSymbolicLink(tmp.resolve("mount/spark-secret.properties"),
+                Path.of("..data/spark-secret.properties"));
+        accepted(standalone(link));
+
+        Path open = secrets("open", "spark.authenticate.secret=" + GOOD + "\n", "rw-r--r--");
+        refused(standalone(Files.createSymbolicLink(tmp.resolve("open-link"), open)), "owner only");
+    }
+
+    @Test
+    void aConfThatTurnsSecurityOffIsRefused() throws Exception {
+        Path good = secrets("good", "spark.authenticate.secret=" + GOOD + "\n", "rw-------");
+        refused(standalone(good, "--conf", "spark.authenticate=false"), "spark.authenticate=false");
+        refused(standalone(good, "--conf", "spark.network.crypto.enabled=no"), "spark.network.crypto.enabled");
+        refused(standalone(good, "--conf", "spark.network.crypto.saslFallback=true"), "spark.network.crypto.saslFallback");
+        refused(standalone(good, "--conf", "spark.io.encryption.enabled=false"), "spark.io.encryption.enabled");
+        refused(standalone(good, "--conf", "spark.authenticate.secret=" + GOOD), "spark.authenticate.secret");
+        refused(standalone(secrets("off", "spark.authenticate.secret=" + GOOD + "\nspark.authenticate = false\n",
+                "rw-------")), "spark.authenticate=false");
+        // a --conf that leaves security alone goes to spark-submit, not to the train command
+        Run r = standalone(good, "--conf", "spark.executor.memory=2g", "--resume");
+        accepted(r);
+        assertTrue(r.out().contains("--conf spark.executor.memory=2g --class"), r.out());
+        assertTrue(r.out().strip().endsWith("train --config config.yaml --resume"), r.out());
+
+        refused(run(Map.of("K8S_API", "https://k8s:6443", "IMAGE", "atmanrl:1", "ATMANRL_DRY_RUN", "1"),
+                "deploy/submit/kubernetes.sh", "hdfs:///c.yaml", "--conf", "spark.authenticate=false"), "spark.authenticate=false");
+        // loopback.sh checks its arguments before it starts anything: the --bogus behind the --conf
+        // would stop it too, but only after the --conf had been taken
+        refused(run(Map.of(), "deploy/cluster/loopback.sh", "--conf", "spark.network.crypto.enabled=false", "--bogus"),
+                "spark.network.crypto.enabled");
+    }
+}
