@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.ModelFormatException;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,13 +22,7 @@ final class CheckpointReader {
     }
 
     static Checkpoint read(FileSystem fs, Path dir, long step, DataType dtype) throws IOException {
-        CheckpointManifest manifest = CheckpointManifest.read(fs, dir);
-        if (manifest.step() != step) {
-            throw new ModelFormatException(new Path(dir, CheckpointLayout.MANIFEST).toString(), "says step "
-                    + manifest.step() + " but its directory is " + CheckpointLayout.stepName(step));
-        }
-        manifest.checkSizes(fs, dir);
-        manifest.checkHashes(fs, dir);
+        CheckpointManifest manifest = verifiedManifest(fs, dir, step);
         Path modelDir = new Path(dir, CheckpointLayout.MODEL);
         ModelDirectory.Loaded model = ModelDirectory.load(fs, modelDir, dtype);
         try {
@@ -37,7 +32,7 @@ final class CheckpointReader {
             }
             AdamW.State optimizer = OptimizerStateFile.read(fs, new Path(dir, CheckpointLayout.OPTIMIZER),
                     LlamaWeights.shapes(model.config().model()));
-            byte[] runState = readSmall(fs, new Path(dir, CheckpointLayout.RUN_STATE));
+            byte[] runState = runState(fs, dir);
             byte[] config = readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
             Checkpoint.MaskHeadState head = null;
             if (MaskHeadFiles.present(fs, modelDir)) {
@@ -51,6 +46,45 @@ final class CheckpointReader {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * Everything {@link #read} checks, reading no weight or moment: the manifest with every hash,
+     * the model's and the optimizer's headers against its config.json, run_state.json and the
+     * mask network. What {@code --resume} runs before Spark starts and before it writes anything.
+     */
+    static void verify(FileSystem fs, Path dir, long step) throws IOException {
+        verifiedManifest(fs, dir, step);
+        Path modelDir = new Path(dir, CheckpointLayout.MODEL);
+        var config = ModelDirectory.readConfig(fs, modelDir).model();
+        ModelDirectory.checkWeights(fs, modelDir, config);
+        OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER), LlamaWeights.shapes(config));
+        runState(fs, dir);
+        readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
+        if (MaskHeadFiles.present(fs, modelDir)) {
+            MaskHeadFiles.Head h = MaskHeadFiles.read(fs, modelDir, config.hiddenSize(),
+                    config.numHiddenLayers() * config.numAttentionHeads());
+            MaskHeadFiles.readOptimizer(fs, dir, h); // a few small tensors
+        }
+    }
+
+    private static CheckpointManifest verifiedManifest(FileSystem fs, Path dir, long step) throws IOException {
+        CheckpointManifest manifest = CheckpointManifest.read(fs, dir);
+        if (manifest.step() != step) {
+            throw new ModelFormatException(new Path(dir, CheckpointLayout.MANIFEST).toString(), "says step "
+                    + manifest.step() + " but its directory is " + CheckpointLayout.stepName(step));
+        }
+        manifest.checkSizes(fs, dir);
+        manifest.checkHashes(fs, dir);
+        return manifest;
+    }
+
+    /** run_state.json, which must be one JSON object: a fault names the file, line and column. */
+    private static byte[] runState(FileSystem fs, Path dir) throws IOException {
+        Path file = new Path(dir, CheckpointLayout.RUN_STATE);
+        byte[] bytes = readSmall(fs, file);
+        JsonFiles.parseObject(file.toString(), bytes);
+        return bytes;
     }
 
     private static byte[] readSmall(FileSystem fs, Path file) throws IOException {

@@ -104,6 +104,32 @@ public final class CheckpointStore {
     }
 
     /**
+     * The step of the newest checkpoint that verifies fully ({@link CheckpointReader#verify}:
+     * every hash and header, no tensor loaded), as {@link #loadNewest} would load it. Each newer
+     * one that does not is reported to {@code faults}: the fault, which names a file in it (or {@code "<dir>: <why>"}). Empty if none
+     * verifies, or there is none. Reads only.
+     */
+    public OptionalLong newestVerified(Consumer<String> faults) throws IOException {
+        List<Long> steps = stepDirectories();
+        Collections.reverse(steps);
+        for (long step : steps) {
+            try {
+                CheckpointReader.verify(fs, stepDirectory(step), step);
+                return OptionalLong.of(step);
+            } catch (ModelFormatException | IOException e) {
+                String where = stepDirectory(step).toString(), why = String.valueOf(e.getMessage());
+                faults.accept(why.contains(where) ? why : where + ": " + why);
+            }
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Whether any directory is named like a checkpoint, complete or not. */
+    public boolean hasCheckpointDirectories() throws IOException {
+        return !stepDirectories().isEmpty();
+    }
+
+    /**
      * The checkpoint of {@code step}, after verifying every file against the manifest.
      *
      * @throws ModelFormatException naming the file and the fault, if it is incomplete or corrupt

@@ -22,8 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * AdamW's state as one safetensors file: F32 tensors {@code exp_avg.<name>} and
  * {@code exp_avg_sq.<name>} (PyTorch's names for the moments) shaped like the weight they belong
  * to, and the step count in {@code __metadata__}. F32 on both sides, so every value round-trips
- * bit for bit. The order of the optimizer's tensors is the order of their bytes in the file,
- * which the format fixes, not the order of the JSON keys, which a rewriting tool need not keep.
+ * bit for bit. The file holds exactly the model's tensors, in any order (a rewriting tool need
+ * keep neither the JSON keys' nor the bytes' order); they are read back in the model's order.
  */
 final class OptimizerStateFile {
     static final String FIRST = "exp_avg.";
@@ -76,9 +76,23 @@ final class OptimizerStateFile {
         }
     }
 
-    /** The optimizer's tensor names, in the order of their first moments' bytes. */
+    /**
+     * The header checks of {@link #read} without reading a value: what a resume verifies before
+     * Spark starts. Faults are ModelFormatExceptions naming the file.
+     */
+    static void check(FileSystem fs, Path file, Map<String, long[]> weightShapes) throws IOException {
+        try (SafetensorsReader reader = SafetensorsReader.open(fs, file)) {
+            step(reader.file(), reader.header().metadata());
+            names(reader.file(), reader.header(), weightShapes);
+        }
+    }
+
+    /**
+     * The optimizer's tensor names: exactly the model's, each with both moments shaped like its
+     * weight, in the model's order whatever the order of the file's tensors.
+     */
     private static List<String> names(String file, SafetensorsHeader header, Map<String, long[]> weightShapes) {
-        List<String> names = new ArrayList<>();
+        Set<String> found = new HashSet<>();
         for (SafetensorsHeader.Entry e : header.inFileOrder()) {
             if (e.name().startsWith(FIRST)) {
                 String name = e.name().substring(FIRST.length());
@@ -88,18 +102,26 @@ final class OptimizerStateFile {
                 }
                 check(file, e, weightShapes.get(name));
                 check(file, pair, weightShapes.get(name));
-                names.add(name);
+                found.add(name);
             }
         }
-        Set<String> paired = new HashSet<>(names);
         for (String n : header.tensors().keySet()) {
-            boolean moment = n.startsWith(FIRST) || n.startsWith(SECOND) && paired.contains(n.substring(SECOND.length()));
+            boolean moment = n.startsWith(FIRST) || n.startsWith(SECOND) && found.contains(n.substring(SECOND.length()));
             if (!moment) {
                 throw new ModelFormatException(file, "has tensor '" + n + "', which is not one of a pair "
                         + FIRST + "<name>, " + SECOND + "<name>");
             }
         }
-        return names;
+        List<String> missing = new ArrayList<>();
+        for (String name : weightShapes.keySet()) {
+            if (!found.contains(name)) missing.add(name);
+        }
+        if (!missing.isEmpty()) {
+            throw new ModelFormatException(file, "has no moments for the model's tensor '" + missing.get(0) + "'"
+                    + (missing.size() > 1 ? " (nor for " + (missing.size() - 1) + " more)" : "")
+                    + "; an optimizer state holds every weight's " + FIRST + "<name> and " + SECOND + "<name>");
+        }
+        return new ArrayList<>(weightShapes.keySet());
     }
 
     private static long step(String file, Map<String, String> metadata) {

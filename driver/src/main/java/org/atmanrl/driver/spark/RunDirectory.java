@@ -9,6 +9,7 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelDirectory;
 
 /**
@@ -82,18 +83,39 @@ public final class RunDirectory {
                 .rename(tmp, target, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
     }
 
-    /** The metric lines already written whose step is at most {@code step} (a resumed run drops the rest). */
+    /**
+     * The metric lines already written whose step is at most {@code step} (a resumed run drops the
+     * rest). Every line must be a JSON object with an integer step: a damaged one is one line naming
+     * the file and line, before anything is written.
+     */
     public List<String> metricLinesUpTo(long step) throws IOException {
         Path file = new Path(root, METRICS);
         List<String> kept = new ArrayList<>();
         if (!fs.exists(file)) return kept;
         String text = new String(HadoopFiles.readSmall(fs, file, METRICS_LIMIT), StandardCharsets.UTF_8);
-        for (String line : text.split("\n")) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
             if (line.isBlank()) continue;
-            com.fasterxml.jackson.databind.JsonNode n = org.atmanrl.model.io.JsonFiles.MAPPER.readTree(line);
-            if (n.path("step").asLong(Long.MAX_VALUE) <= step) kept.add(line);
+            String at = file + ":" + (i + 1);
+            com.fasterxml.jackson.databind.JsonNode n;
+            try {
+                n = JsonFiles.MAPPER.readTree(line);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new UserInputException(at + ": not JSON (" + JsonFiles.oneLine(e.getOriginalMessage()) + ")");
+            }
+            if (n == null || !n.isObject() || !n.path("step").isIntegralNumber()) {
+                throw new UserInputException(at + ": a JSON object with an integer field step is expected");
+            }
+            if (n.path("step").asLong() <= step) kept.add(line);
         }
         return kept;
+    }
+
+    /** summary.json, if there is one, is a JSON object: a damaged one is one line naming the file and line. */
+    public void checkSummary() throws IOException {
+        Path file = new Path(root, SUMMARY);
+        if (fs.exists(file)) JsonFiles.parseObject(file.toString(), HadoopFiles.readSmall(fs, file, METRICS_LIMIT));
     }
 
     public void writeMetrics(List<String> lines) throws IOException {

@@ -105,9 +105,14 @@ public final class SparkTraining {
 
         Optional<Checkpoint> restored = Optional.empty();
         if (resume && out.holdsRun()) {
-            int stale = store.removeStaleTemporaries();
-            if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
             restored = store.loadNewest(DataType.FLOAT, listener::message);
+            if (restored.isEmpty() && store.hasCheckpointDirectories()) {
+                throw new UserInputException("cannot resume " + out.root() + ": no checkpoint loads; the run is not"
+                        + " started over");
+            }
+            if (restored.isEmpty()) ResumeCheck.requireNothingToLose(out, out.metricLinesUpTo(Long.MAX_VALUE).size());
+            int stale = store.removeStaleTemporaries(); // only once there is a checkpoint to resume from
+            if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
             if (restored.isPresent()) {
                 requireSameRun(restored.get());
                 requireMaskHead(restored.get(), store);

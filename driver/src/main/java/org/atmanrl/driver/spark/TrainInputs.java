@@ -18,7 +18,7 @@ import org.atmanrl.reward.task.Problem;
 
 /**
  * What a training run reads, checked before Spark starts and before the run writes anything: the
- * output directory, the model directory (config.json, tokenizer, every weight header against it,
+ * output directory (with --resume, its metrics, summary and checkpoints: {@link ResumeCheck}), the model directory (config.json, tokenizer, every weight header against it,
  * no tensor read) and the data (every row of its files, at least one usable row in each, and every
  * prompt the run will train or evaluate on fitting the model's context with its completion
  * budget). Otherwise a fault would surface as a failed Spark task after the run directory was
@@ -31,7 +31,9 @@ public final class TrainInputs {
     /** Every check; a fault is one line (exit 1) and the output stays as it was. */
     public static void check(TrainConfig c, Configuration hadoop, boolean resume) throws IOException {
         Path output = new Path(c.output());
-        new RunDirectory(HadoopFiles.fileSystem(output, hadoop), output).requireFreshOrResumable(resume);
+        RunDirectory out = new RunDirectory(HadoopFiles.fileSystem(output, hadoop), output);
+        out.requireFreshOrResumable(resume);
+        if (resume) ResumeCheck.check(out);
         Path model = new Path(c.model());
         FileSystem fs = HadoopFiles.fileSystem(model, hadoop);
         HfConfig modelConfig = ModelDirectory.readConfig(fs, model);

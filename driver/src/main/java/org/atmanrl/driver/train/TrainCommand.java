@@ -15,6 +15,7 @@ import org.atmanrl.driver.spark.TrainInputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code atmanrl train}: AtManRL GRPO as a Spark application. */
@@ -53,9 +54,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in 'output' from its newest complete checkpoint.")
     private boolean resume;
 
-    @Option(names = "--stop-after", paramLabel = "STEP", defaultValue = "-1",
-            description = "Stop (with a checkpoint) once this step is done; --resume continues it.")
-    private long stopAfter;
+    @Option(names = "--stop-after", paramLabel = "STEP",
+            description = "Stop (with a checkpoint) once this step (0 or more) is done; --resume continues it.")
+    private Long stopAfter;
 
     @Option(names = "--print-config", description = "Print the resolved config and exit without training.")
     private boolean printConfig;
@@ -65,6 +66,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (stopAfter != null && stopAfter < 0) {
+            throw new ParameterException(spec.commandLine(), "--stop-after must be a step, 0 or more, got " + stopAfter);
+        }
         // a config fault is bad input: one line naming file, key and fault, exit 1 (UserErrorHandler)
         TrainConfig resolved = TrainConfigLoader.load(new Configuration(), config, sets);
         PrintWriter out = spec.commandLine().getOut();
@@ -82,7 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
         SparkTraining.Outcome outcome;
         try (JavaSparkContext sc = SparkSetup.start(resolved.spark(), "atmanrl train");
              ConsoleProgress progress = new ConsoleProgress(err, resolved.steps(), 0, ConsoleProgress.interactive())) {
-            outcome = new SparkTraining(sc, resolved, progress).run(resume, stopAfter);
+            outcome = new SparkTraining(sc, resolved, progress).run(resume, stopAfter == null ? -1 : stopAfter);
         }
         out.printf("%s after step %d of %d in %.0f s: %s%n", outcome.finished() ? "finished" : "stopped",
                 outcome.lastStep(), resolved.steps(), outcome.seconds(), outcome.runDir());

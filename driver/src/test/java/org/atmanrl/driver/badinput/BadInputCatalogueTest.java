@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -145,6 +146,33 @@ class BadInputCatalogueTest {
                     "--json", c.file("file.txt", "x") + "/report.json"), 1, "file.txt is a file, not a directory"),
             row("init-model output: exists", c -> args("init-model", "--out", c.modelCopy().toString()),
                     1, "model", "exists"),
+            // resume/checkpoint damage (issue 18 point 1): refused before Spark starts, never started over
+            row("resume: the only checkpoint's hash is wrong", c -> resume(c, () -> flipLastByte(
+                    c.checkpoint().resolve("optimizer.safetensors"))),
+                    1, "cannot resume", "step-00000001/optimizer.safetensors", "SHA-256"),
+            row("resume: optimizer moments shaped unlike the model", c -> resume(c, () -> c.optimizerInCheckpoint(
+                    moments(c, true, false))), 1, "cannot resume", "optimizer.safetensors", "has shape"),
+            row("resume: optimizer without a weight's moments", c -> resume(c, () -> c.optimizerInCheckpoint(
+                    moments(c, false, true))), 1, "cannot resume", "optimizer.safetensors", "no moments"),
+            row("resume: run_state.json cut mid-line", c -> resume(c, () -> c.replaceInCheckpoint("run_state.json",
+                    "{\"step\": 1, \"se".getBytes(StandardCharsets.UTF_8))),
+                    1, "cannot resume", "step-00000001/run_state.json", "line 1"),
+            row("resume: metrics.jsonl cut mid-line", c -> resume(c, () -> Files.writeString(c.dir().resolve(
+                    "run/metrics.jsonl"), "{\"step\":1,\"reward\":0.5}\n{\"step\":2,\"rew")),
+                    1, "metrics.jsonl:2", "not JSON"),
+            row("resume: summary.json damaged", c -> resume(c, () -> Files.writeString(c.dir().resolve(
+                    "run/summary.json"), "{\"steps\": 1,\n")), 1, "summary.json", "line 2"),
+            row("resume: no checkpoint but metrics to lose", c -> resume(c, () -> deleteTree(c.dir().resolve(
+                    "run/checkpoints"))), 1, "cannot resume", "no checkpoint", "metrics.jsonl"),
+            row("cli: negative --stop-after", c -> args("train", "--config", c.config(), "--stop-after", "-3"),
+                    2, "--stop-after", "-3"),
+            // outputs that alias inputs
+            row("report output: --out is the run's metrics.jsonl", c -> report(c, "metrics.jsonl"),
+                    1, "--out", "metrics.jsonl", "reads"),
+            row("report output: --out is the run's config.yaml", c -> report(c, "config.yaml"),
+                    1, "--out", "config.yaml", "reads"),
+            row("report output: --out is the run's summary.json", c -> report(c, "summary.json"),
+                    1, "--out", "summary.json", "reads"),
             // command-line arguments
             row("cli: unknown option", c -> args("train", "--confg", "x.yaml"),
                     2, "unknown option '--confg'", "--config"),
@@ -195,6 +223,54 @@ class BadInputCatalogueTest {
     private static String[] eval(CaseDir c, String task, String test) {
         return args("eval", "--model", model.toString(), "--data", task, "--test", test, "--max-new-tokens", "8",
                 "--no-saliency");
+    }
+
+    /** What a case does to a resumable run before {@code train --resume}. */
+    interface Damage {
+        void apply() throws Exception;
+    }
+
+    private static String[] resume(CaseDir c, Damage damage) throws Exception {
+        String config = c.config();
+        c.resumableRun(config);
+        damage.apply();
+        return args("train", "--config", config, "--resume");
+    }
+
+    private static String[] report(CaseDir c, String input) throws Exception {
+        String run = c.previousRun();
+        return args("report", run, "--out", Path.of(run, input).toString());
+    }
+
+    /**
+     * The model's moment tensors, with the first weight's shape transposed ({@code wrongShape}) or
+     * the last weight's pair left out ({@code dropLast}).
+     */
+    private static Map<String, long[]> moments(CaseDir c, boolean wrongShape, boolean dropLast) throws Exception {
+        org.apache.hadoop.fs.Path m = new org.apache.hadoop.fs.Path(model.toUri());
+        var config = org.atmanrl.model.io.ModelDirectory.readConfig(HadoopFiles.fileSystem(m, new Configuration()), m);
+        List<Map.Entry<String, long[]>> weights = List.copyOf(org.atmanrl.model.LlamaWeights.shapes(config.model())
+                .entrySet());
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < weights.size() - (dropLast ? 1 : 0); i++) {
+            long[] shape = weights.get(i).getValue().clone();
+            if (wrongShape && i == 0) shape = new long[] {shape[shape.length - 1], 1 + shape[0]};
+            shapes.put("exp_avg." + weights.get(i).getKey(), shape);
+            shapes.put("exp_avg_sq." + weights.get(i).getKey(), shape);
+        }
+        return shapes;
+    }
+
+    private static void flipLastByte(Path file) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(file, bytes);
+    }
+
+    private static void deleteTree(Path dir) throws Exception {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     private static Path deleted(Path dir, String file) throws Exception {

@@ -107,6 +107,74 @@ record CaseDir(Path dir, Path model) {
         return run.toString();
     }
 
+    /**
+     * A run stopped after step 1 that {@code --resume} could continue: the resolved {@code config}
+     * as config.yaml, one metrics line and a checkpoint of step 1 (the tiny model, AdamW after no
+     * step), made without Spark. Cases then damage one of its files.
+     */
+    String resumableRun(String config) throws Exception {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        String yaml = org.atmanrl.driver.config.TrainConfigLoader.load(conf, config, List.of()).toYaml();
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.writeString(run.resolve("config.yaml"), yaml);
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"step\":1,\"reward\":0.5}\n");
+        org.apache.hadoop.fs.Path m = new org.apache.hadoop.fs.Path(model.toUri());
+        org.apache.hadoop.fs.FileSystem fs = org.atmanrl.model.io.HadoopFiles.fileSystem(m, conf);
+        try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, m, org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+            var adam = new org.atmanrl.executor.optim.AdamW(org.atmanrl.executor.optim.AdamW.Config.defaults(),
+                    loaded.weights().named());
+            var c = new org.atmanrl.driver.checkpoint.Checkpoint(1, loaded.config(), loaded.weights(),
+                    ModelDirectory.companionFiles(fs, m), adam.state(),
+                    "{\"step\": 1, \"seed\": 0, \"data_position\": 1, \"optimizer_steps\": 0, \"skipped_in_a_row\": 0}\n"
+                            .getBytes(StandardCharsets.UTF_8), yaml.getBytes(StandardCharsets.UTF_8));
+            new org.atmanrl.driver.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(run.resolve("checkpoints")
+                    .toUri()), 2).save(c);
+        }
+        return run.toString();
+    }
+
+    /** The checkpoint {@link #resumableRun} made. */
+    Path checkpoint() {
+        return dir.resolve("run/checkpoints/step-00000001");
+    }
+
+    /**
+     * Replaces a file of the checkpoint and lists its new size and hash in manifest.json, so that
+     * only the file's own checks can refuse it (a writer's bug, or a hand edit, not bit rot).
+     */
+    void replaceInCheckpoint(String file, byte[] bytes) throws Exception {
+        Files.write(checkpoint().resolve(file), bytes);
+        Path manifest = checkpoint().resolve("manifest.json");
+        var root = org.atmanrl.model.io.JsonFiles.MAPPER.readTree(Files.readAllBytes(manifest));
+        for (var f : root.get("files")) {
+            if (f.get("path").textValue().equals(file)) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) f).put("size", bytes.length).put("sha256",
+                        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+            }
+        }
+        Files.write(manifest, org.atmanrl.model.io.JsonFiles.MAPPER.writeValueAsBytes(root));
+    }
+
+    /**
+     * The checkpoint's optimizer file rewritten with these moment tensors (all zeros), for the
+     * model's weights {@code names} with {@code shapes}; F32, the step and format metadata kept.
+     */
+    void optimizerInCheckpoint(Map<String, long[]> shapes) throws Exception {
+        Path file = dir.resolve("optimizer-rewritten.safetensors");
+        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        shapes.forEach((name, shape) -> {
+            long n = 1;
+            for (long d : shape) n *= d;
+            values.put(name, new float[(int) n]);
+        });
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file.toUri());
+        org.atmanrl.model.io.SafetensorsWriter.writeF32(org.atmanrl.model.io.HadoopFiles.fileSystem(p,
+                new org.apache.hadoop.conf.Configuration()), p, shapes, values, Map.of("format", "atmanrl-adamw", "step", "0"));
+        byte[] bytes = Files.readAllBytes(file);
+        Files.delete(file);
+        replaceInCheckpoint("optimizer.safetensors", bytes);
+    }
+
     /** Every file and directory under {@link #dir} with a SHA-256 of its bytes. */
     Map<String, String> snapshot() throws Exception {
         Map<String, String> all = new TreeMap<>();

@@ -120,6 +120,52 @@ class CheckpointCorruptionTest {
         assertNewestRefused("manifest.json", "truncated", false);
     }
 
+    /**
+     * The optimizer file holds exactly the model's tensors, in any order (issue 18 point 1): moments
+     * written in reverse order load as the same state; a file missing one weight's pair is refused
+     * by load and by the verification a resume runs first, naming the file and the tensor.
+     */
+    @Test
+    void optimizerMomentsInAnyOrderButNoneMissing() throws IOException {
+        Path dir = new Path(root, "step-00000020");
+        Path optimizer = new Path(dir, "optimizer.safetensors");
+        try (Checkpoint c = store.load(20, DataType.FLOAT)) {
+            java.util.Map<String, long[]> shapes = org.atmanrl.model.LlamaWeights.shapes(c.modelConfig().model());
+            List<String> names = new ArrayList<>(c.optimizer().names());
+            java.util.Collections.reverse(names);
+            rewriteOptimizer(optimizer, c, names, shapes);
+            try (Checkpoint reordered = store.load(20, DataType.FLOAT)) {
+                CheckpointFixtures.assertBitIdentical(c, reordered);
+            }
+            assertEquals(java.util.OptionalLong.of(20), store.newestVerified(f -> { }));
+
+            rewriteOptimizer(optimizer, c, names.subList(1, names.size()), shapes);
+        }
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> store.load(20, DataType.FLOAT));
+        assertTrue(e.getMessage().startsWith(optimizer + ": has no moments for the model's tensor"), e.getMessage());
+        List<String> faults = new ArrayList<>();
+        assertEquals(java.util.OptionalLong.of(10), store.newestVerified(faults::add));
+        assertEquals(List.of(e.getMessage()), faults);
+    }
+
+    /** optimizer.safetensors with {@code c}'s moments of {@code names}, in that order, listed in the manifest. */
+    private void rewriteOptimizer(Path file, Checkpoint c, List<String> names, java.util.Map<String, long[]> shapes)
+            throws IOException {
+        java.util.Map<String, long[]> s = new java.util.LinkedHashMap<>();
+        java.util.Map<String, float[]> v = new java.util.LinkedHashMap<>();
+        for (String n : names) {
+            int i = c.optimizer().names().indexOf(n);
+            s.put("exp_avg." + n, shapes.get(n));
+            v.put("exp_avg." + n, c.optimizer().firstMoments().get(i));
+            s.put("exp_avg_sq." + n, shapes.get(n));
+            v.put("exp_avg_sq." + n, c.optimizer().secondMoments().get(i));
+        }
+        fs.delete(file, false);
+        org.atmanrl.model.io.SafetensorsWriter.writeF32(fs, file, s, v,
+                java.util.Map.of("format", "atmanrl-adamw", "step", Long.toString(c.optimizer().step())));
+        relist("optimizer.safetensors", Files.readAllBytes(newest.resolve("optimizer.safetensors")));
+    }
+
     @Test
     void optimizerStateOfAnotherModelWithAConsistentManifest() throws IOException {
         // Size and hash agree (the manifest was rewritten with the file): the optimizer file's

@@ -177,12 +177,14 @@ public final class AdamW {
 
     /** Continues from a checkpointed state of an optimizer over the same tensors. */
     public void restore(State s) {
-        if (!s.names().equals(List.of(names))) {
+        // the same tensors in any order: a state is matched to the parameters by name
+        if (s.names().size() != names.length || !new java.util.HashSet<>(s.names()).equals(java.util.Set.of(names))) {
             throw new IllegalArgumentException("optimizer state is for tensors " + s.names() + ", not " + List.of(names));
         }
         for (int i = 0; i < names.length; i++) {
-            load(m[i], s.firstMoments().get(i), names[i]);
-            load(v[i], s.secondMoments().get(i), names[i]);
+            int j = s.names().indexOf(names[i]);
+            load(m[i], s.firstMoments().get(j), names[i]);
+            load(v[i], s.secondMoments().get(j), names[i]);
         }
         step = s.step();
     }
