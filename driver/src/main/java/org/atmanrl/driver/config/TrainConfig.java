@@ -29,9 +29,9 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param faults          fault injection for tests; off by default
  */
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
-                          DataSpec data, SamplingSettings sampling, GrpoConfig grpo, SaliencyConfig saliency,
-                          boolean saliencyMetrics, OptimizerSettings optimizer, CheckpointSettings checkpoint,
-                          EvalSettings eval, SparkSettings spark, FaultSettings faults) {
+                          DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
+                          boolean saliencyMetrics, OptimizerConfig optimizer, CheckpointConfig checkpoint,
+                          EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
@@ -82,11 +82,11 @@ public record TrainConfig(String model, String output, long seed, int steps, int
      * TRL's), weight decay 0.0 (TRL's) and 200 test problems. {@code model} and {@code output} are null.
      */
     public static TrainConfig defaults() {
-        SamplingSettings sampling = SamplingSettings.defaults();
+        SamplingConfig sampling = SamplingConfig.defaults();
         return new TrainConfig(null, null, 0, 40, 16, 2, DataSpec.embedded().withTestSize(200), sampling,
                 GrpoConfig.defaults().withMaxCompletionLength(sampling.maxNewTokens()), SaliencyConfig.defaults(), true,
-                OptimizerSettings.defaults(), CheckpointSettings.defaults(), EvalSettings.defaults(),
-                SparkSettings.defaults(), FaultSettings.none());
+                OptimizerConfig.defaults(), CheckpointConfig.defaults(), EvalConfig.defaults(),
+                SparkConfig.defaults(), FaultConfig.none());
     }
 
     /**

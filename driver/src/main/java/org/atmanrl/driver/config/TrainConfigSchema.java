@@ -169,7 +169,7 @@ final class TrainConfigSchema {
                 (MalformedRowPolicy) v.apply("data.malformed_rows"), (ArithmeticDifficulty) v.apply("data.difficulty"),
                 x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"),
                 x.real("data.hint_accuracy"), (SuggestedAnswers.Mode) v.apply("data.suggested_answer"));
-        SamplingSettings sampling = new SamplingSettings(x.real("sampling.temperature"), x.real("sampling.top_p"),
+        SamplingConfig sampling = new SamplingConfig(x.real("sampling.temperature"), x.real("sampling.top_p"),
                 x.int32("sampling.top_k"), x.int32("sampling.max_new_tokens"));
         GrpoConfig grpo = new GrpoConfig(x.int32("grpo.group_size"), (GrpoConfig.AdvantageScale) v.apply("grpo.scale"),
                 (GrpoConfig.StdEstimator) v.apply("grpo.std"), x.real("grpo.advantage_epsilon"),
@@ -185,18 +185,18 @@ final class TrainConfigSchema {
                 x.real("saliency.head_lr"), x.int32("saliency.audit_every"));
         AdamW.Config adam = new AdamW.Config(x.real("optimizer.beta1"), x.real("optimizer.beta2"),
                 x.real("optimizer.eps"), x.real("optimizer.weight_decay"), (AdamW.DecayScope) v.apply("optimizer.decay_scope"));
-        OptimizerSettings optimizer = new OptimizerSettings(x.real("optimizer.lr"), adam, x.real("optimizer.clip_norm"),
+        OptimizerConfig optimizer = new OptimizerConfig(x.real("optimizer.lr"), adam, x.real("optimizer.clip_norm"),
                 x.int64("optimizer.warmup_steps"), (LearningRateSchedule.Decay) v.apply("optimizer.schedule"),
                 x.real("optimizer.min_lr_ratio"), x.int32("optimizer.max_skipped_steps"));
         return new TrainConfig(x.text("model"), x.text("output"), x.int64("seed"), x.int32("steps"),
                 x.int32("prompts_per_step"), x.int32("partitions"), data, sampling, grpo, saliency,
                 x.bool("saliency.metrics_when_off"), optimizer,
-                new CheckpointSettings(x.int32("checkpoint.every"), x.int32("checkpoint.keep_last")),
-                new EvalSettings(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens"),
+                new CheckpointConfig(x.int32("checkpoint.every"), x.int32("checkpoint.keep_last")),
+                new EvalConfig(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens"),
                         x.int32("eval.samples"), x.bool("eval.faithfulness"),
                         x.int32("eval.policy_samples")),
-                new SparkSettings(x.text("spark.master"), x.int32("spark.task_max_failures")),
-                new FaultSettings((Long) v.apply("faults.fail_task_step"), (Integer) v.apply("faults.fail_task_partition"),
+                new SparkConfig(x.text("spark.master"), x.int32("spark.task_max_failures")),
+                new FaultConfig((Long) v.apply("faults.fail_task_step"), (Integer) v.apply("faults.fail_task_partition"),
                         (Long) v.apply("faults.nan_gradient_step"), x.int32("faults.nan_gradient_count")));
     }
 

@@ -31,18 +31,18 @@ class TrainConfigDefaultsTest {
         assertEquals(16, d.promptsPerStep());
         assertEquals(2, d.partitions());
         assertEquals(DataSpec.embedded().withTestSize(200), d.data());
-        assertEquals(new SamplingSettings(1.0, 1.0, 0, 48), d.sampling());
+        assertEquals(new SamplingConfig(1.0, 1.0, 0, 48), d.sampling());
         assertEquals(GrpoConfig.defaults().withMaxCompletionLength(48), d.grpo());
         assertEquals(SaliencyConfig.defaults(), d.saliency());
         assertTrue(d.saliencyMetrics());
         AdamW.Config adam = AdamW.Config.defaults();
         assertEquals(new AdamW.Config(adam.beta1(), adam.beta2(), adam.eps(), 0.0, adam.decayScope()), d.optimizer().adam());
-        assertEquals(new OptimizerSettings(3e-5, d.optimizer().adam(), 1.0, 0, LearningRateSchedule.Decay.CONSTANT, 0.1, 3),
+        assertEquals(new OptimizerConfig(3e-5, d.optimizer().adam(), 1.0, 0, LearningRateSchedule.Decay.CONSTANT, 0.1, 3),
                 d.optimizer());
-        assertEquals(new CheckpointSettings(10, 3), d.checkpoint());
-        assertEquals(new EvalSettings(0, 200, 48, 4, true, 1), d.eval());
-        assertEquals(new SparkSettings(null, 4), d.spark());
-        assertEquals(new FaultSettings(null, null, null, 1), d.faults());
+        assertEquals(new CheckpointConfig(10, 3), d.checkpoint());
+        assertEquals(new EvalConfig(0, 200, 48, 4, true, 1), d.eval());
+        assertEquals(new SparkConfig(null, 4), d.spark());
+        assertEquals(new FaultConfig(null, null, null, 1), d.faults());
     }
 
     @Test
@@ -81,10 +81,10 @@ class TrainConfigDefaultsTest {
         assertEquals(0.0, cosine.at(0));
         assertEquals(3e-5, cosine.at(10), 1e-18);
         assertEquals(3e-6, cosine.at(40), 1e-18);
-        FaultSettings faults = d.with("faults.nan_gradient_step", "5").faults();
+        FaultConfig faults = d.with("faults.nan_gradient_step", "5").faults();
         assertTrue(faults.nanGradientAt(5) && !faults.nanGradientAt(4) && !faults.nanGradientAt(6));
         assertTrue(Float.isNaN(faults.poisonAt(5)));
-        FaultSettings streak = d.with("faults.nan_gradient_step", "5").with("faults.nan_gradient_count", "3").faults();
+        FaultConfig streak = d.with("faults.nan_gradient_step", "5").with("faults.nan_gradient_count", "3").faults();
         assertTrue(streak.nanGradientAt(7) && !streak.nanGradientAt(8));
         assertEquals(Float.POSITIVE_INFINITY, streak.poisonAt(6), "a streak alternates NaN and +Inf");
         assertTrue(Float.isNaN(streak.poisonAt(7)));

@@ -35,7 +35,7 @@ class TrainConfigOverridesTest {
         TrainConfig c = ConfigFiles.load(file, "model=runs/sft", "output=runs/out", "faults.fail_task_step=2",
                 "faults.fail_task_partition=1");
         assertEquals("runs/out", c.output());
-        assertEquals(new FaultSettings(2L, 1, null, 1), c.faults());
+        assertEquals(new FaultConfig(2L, 1, null, 1), c.faults());
     }
 
     @Test

@@ -3,7 +3,7 @@ package org.atmanrl.executor.eval;
 import java.util.Arrays;
 
 /**
- * Settings of the chain-of-thought faithfulness probes of Lanham et al. 2023 ("Measuring
+ * The knobs of the chain-of-thought faithfulness probes of Lanham et al. 2023 ("Measuring
  * Faithfulness in Chain-of-Thought Reasoning"), run by {@link Faithfulness} on an evaluation's
  * greedy completions.
  *

@@ -19,12 +19,12 @@ import org.atmanrl.executor.optim.LearningRateSchedule;
  *                    the run stops with a checkpoint, {@code >= 0}; default 3. One bad batch is
  *                    survivable, a streak means the run has diverged and more steps only waste the cluster
  */
-public record OptimizerSettings(double lr, AdamW.Config adam, double clipNorm, long warmupSteps,
+public record OptimizerConfig(double lr, AdamW.Config adam, double clipNorm, long warmupSteps,
                                 LearningRateSchedule.Decay schedule, double minLrRatio, int maxSkippedSteps)
         implements Serializable {
-    public OptimizerSettings {
+    public OptimizerConfig {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be finite and >= 0, got " + lr);
-        if (adam == null) throw new IllegalArgumentException("adam settings are required");
+        if (adam == null) throw new IllegalArgumentException("adam is required");
         if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
             throw new IllegalArgumentException("clip_norm must be finite and > 0, got " + clipNorm);
         }
@@ -38,8 +38,8 @@ public record OptimizerSettings(double lr, AdamW.Config adam, double clipNorm, l
         }
     }
 
-    public static OptimizerSettings defaults() {
-        return new OptimizerSettings(3e-5, new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL), 1.0, 0,
+    public static OptimizerConfig defaults() {
+        return new OptimizerConfig(3e-5, new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL), 1.0, 0,
                 LearningRateSchedule.Decay.CONSTANT, 0.1, 3);
     }
 

@@ -14,9 +14,9 @@ import java.io.Serializable;
  * @param nanGradientCount  how many steps in a row, from {@code nanGradientStep}, are poisoned, {@code >= 1};
  *                          default 1. A streak longer than {@code optimizer.max_skipped_steps} must stop the run
  */
-public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep, int nanGradientCount)
+public record FaultConfig(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep, int nanGradientCount)
         implements Serializable {
-    public FaultSettings {
+    public FaultConfig {
         if ((failTaskStep == null) != (failTaskPartition == null)) {
             throw new IllegalArgumentException("fail_task_step and fail_task_partition must be set together or both"
                     + " null, got " + failTaskStep + " and " + failTaskPartition);
@@ -36,8 +36,8 @@ public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long n
     }
 
     /** No fault. */
-    public static FaultSettings none() {
-        return new FaultSettings(null, null, null, 1);
+    public static FaultConfig none() {
+        return new FaultConfig(null, null, null, 1);
     }
 
     /** Whether the first attempt of the task of {@code partition} in {@code step} is to fail. */

@@ -3,7 +3,7 @@ package org.atmanrl.driver.config;
 import java.io.Serializable;
 
 /**
- * Spark settings the run itself depends on: the {@code spark} section. Everything else (memory,
+ * What the run itself needs from Spark: the {@code spark} section. Everything else (memory,
  * executors) is spark-submit's business.
  *
  * @param master          Spark master URL, or null to keep spark-submit's ({@code local[*]} when
@@ -11,8 +11,8 @@ import java.io.Serializable;
  * @param taskMaxFailures attempts per task before the step fails ({@code spark.task.maxFailures});
  *                        default 4 (Spark's)
  */
-public record SparkSettings(String master, int taskMaxFailures) implements Serializable {
-    public SparkSettings {
+public record SparkConfig(String master, int taskMaxFailures) implements Serializable {
+    public SparkConfig {
         if (master != null && master.isBlank()) {
             throw new IllegalArgumentException("master must be a Spark master URL or null, got \"" + master + "\"");
         }
@@ -21,7 +21,7 @@ public record SparkSettings(String master, int taskMaxFailures) implements Seria
         }
     }
 
-    public static SparkSettings defaults() {
-        return new SparkSettings(null, 4);
+    public static SparkConfig defaults() {
+        return new SparkConfig(null, 4);
     }
 }

@@ -12,14 +12,14 @@ import org.atmanrl.model.SamplingParams;
  * @param topK         keep the k most likely tokens, 0 = off; default 0 (TRL)
  * @param maxNewTokens completion budget in tokens; default 48 (the embedded task's completions are ~25)
  */
-public record SamplingSettings(double temperature, double topP, int topK, int maxNewTokens) implements Serializable {
-    public SamplingSettings {
+public record SamplingConfig(double temperature, double topP, int topK, int maxNewTokens) implements Serializable {
+    public SamplingConfig {
         // SamplingParams owns these rules; building one checks them where a config is made, not at the first rollout.
         new SamplingParams(temperature, topP, topK, maxNewTokens, null);
     }
 
-    public static SamplingSettings defaults() {
-        return new SamplingSettings(1.0, 1.0, 0, 48);
+    public static SamplingConfig defaults() {
+        return new SamplingConfig(1.0, 1.0, 0, 48);
     }
 
     /**

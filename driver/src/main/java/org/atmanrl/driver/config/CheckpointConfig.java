@@ -8,13 +8,13 @@ import java.io.Serializable;
  * @param every    steps between checkpoints; 0 = only at the end (the end is always saved); default 10
  * @param keepLast how many of the newest checkpoints are kept; older ones are deleted; default 3
  */
-public record CheckpointSettings(int every, int keepLast) implements Serializable {
-    public CheckpointSettings {
+public record CheckpointConfig(int every, int keepLast) implements Serializable {
+    public CheckpointConfig {
         if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = only at the end), got " + every);
         if (keepLast < 1) throw new IllegalArgumentException("keep_last must be >= 1, got " + keepLast);
     }
 
-    public static CheckpointSettings defaults() {
-        return new CheckpointSettings(10, 3);
+    public static CheckpointConfig defaults() {
+        return new CheckpointConfig(10, 3);
     }
 }

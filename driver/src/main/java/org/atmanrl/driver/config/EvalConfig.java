@@ -19,10 +19,10 @@ import org.atmanrl.executor.eval.SaliencySamples;
  * @param policySamples completions per test problem sampled at {@code sampling.temperature} for the
  *                     CoT-use and biased-hint probes (with {@code faithfulness}; 0 = off); default 1
  */
-public record EvalSettings(int every, int size, int maxNewTokens, int samples, boolean faithfulness,
+public record EvalConfig(int every, int size, int maxNewTokens, int samples, boolean faithfulness,
                            int policySamples)
         implements Serializable {
-    public EvalSettings {
+    public EvalConfig {
         if (every < 0) throw new IllegalArgumentException("every must be >= 0 (0 = before and after only), got " + every);
         if (size < 1) throw new IllegalArgumentException("size must be >= 1, got " + size);
         if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
@@ -35,7 +35,7 @@ public record EvalSettings(int every, int size, int maxNewTokens, int samples, b
         }
     }
 
-    public static EvalSettings defaults() {
-        return new EvalSettings(0, 200, 48, 4, true, FaithfulnessConfig.DEFAULT_POLICY_SAMPLES);
+    public static EvalConfig defaults() {
+        return new EvalConfig(0, 200, 48, 4, true, FaithfulnessConfig.DEFAULT_POLICY_SAMPLES);
     }
 }
