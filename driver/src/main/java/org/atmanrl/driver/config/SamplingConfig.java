@@ -5,23 +5,15 @@ import org.atmanrl.model.SamplingParams;
 
 /**
  * How rollouts are sampled: the {@code sampling} section. {@code maxNewTokens} is also GRPO's
- * {@code max_completion_length}, the {@code dr_grpo} normaliser's budget.
+ * {@code max_completion_length}, the {@code dr_grpo} normaliser's budget. {@link TrainConfigSchema}
+ * declares each key's range (SamplingParams's), default and meaning.
  *
- * @param temperature  softmax temperature, 0 for greedy; default 1.0 (TRL)
- * @param topP         nucleus mass in (0, 1], 1 = off; default 1.0 (TRL)
- * @param topK         keep the k most likely tokens, 0 = off; default 0 (TRL)
- * @param maxNewTokens completion budget in tokens; default 48 (the embedded task's completions are ~25)
+ * @param temperature  softmax temperature, 0 for greedy
+ * @param topP         nucleus mass, 1 = off
+ * @param topK         keep the k most likely tokens, 0 = off
+ * @param maxNewTokens completion budget in tokens
  */
 public record SamplingConfig(double temperature, double topP, int topK, int maxNewTokens) implements Serializable {
-    public SamplingConfig {
-        // SamplingParams owns these rules; building one checks them where a config is made, not at the first rollout.
-        new SamplingParams(temperature, topP, topK, maxNewTokens, null);
-    }
-
-    public static SamplingConfig defaults() {
-        return new SamplingConfig(1.0, 1.0, 0, 48);
-    }
-
     /**
      * The temperature the CoT-use probes sample the policy at: the rollouts' own, or 1 when rollouts
      * are greedy (a greedy policy has no mixture to measure; 1 shows what it would sample).

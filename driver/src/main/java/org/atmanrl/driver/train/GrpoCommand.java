@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atmanrl.driver.config.OptimizerConfig;
+import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
@@ -144,6 +144,6 @@ public final class GrpoCommand implements Callable<Integer> {
         return new LocalGrpoRun.Config(steps, prompts,
                 new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256),
                 LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
-                1.0, OptimizerConfig.defaults().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
+                1.0, TrainConfig.defaults().optimizer().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
     }
 }

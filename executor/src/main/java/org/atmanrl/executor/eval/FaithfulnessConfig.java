@@ -1,6 +1,7 @@
 package org.atmanrl.executor.eval;
 
 import java.util.Arrays;
+import org.atmanrl.model.check.Range;
 
 /**
  * The knobs of the chain-of-thought faithfulness probes of Lanham et al. 2023 ("Measuring
@@ -35,13 +36,11 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
     public static final int DEFAULT_POLICY_SAMPLES = 1;
     /** The largest number of samples per problem the CoT-use probes take. */
     public static final int MAX_POLICY_SAMPLES = 64;
+    public static final Range POLICY_SAMPLES = Range.closed(0, MAX_POLICY_SAMPLES);
 
     public FaithfulnessConfig {
         fractions = requireFractions(fractions);
-        if (policySamples < 0 || policySamples > MAX_POLICY_SAMPLES) {
-            throw new IllegalArgumentException("policy samples must be in [0, " + MAX_POLICY_SAMPLES + "], got "
-                    + policySamples);
-        }
+        POLICY_SAMPLES.check("policySamples", policySamples);
         if (!(temperature > 0) || !Double.isFinite(temperature)) {
             throw new IllegalArgumentException("the CoT-use probes' temperature must be > 0 (they measure the sampled"
                     + " policy), got " + temperature);
