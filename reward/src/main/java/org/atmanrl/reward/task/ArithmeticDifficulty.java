@@ -36,12 +36,13 @@ public record ArithmeticDifficulty(int minOperations, int maxOperations, int min
 
     public ArithmeticDifficulty {
         if (!OPERATIONS.contains(minOperations) || !OPERATIONS.contains(maxOperations) || minOperations > maxOperations) {
-            throw new IllegalArgumentException("operations must satisfy minOperations <= maxOperations, both "
-                    + OPERATIONS.text() + ", not " + minOperations + ".." + maxOperations);
+            throw new IllegalArgumentException("operations must satisfy " + (int) OPERATIONS.min()
+                    + " <= minOperations <= maxOperations <= " + (int) OPERATIONS.max() + ", not " + minOperations + ".."
+                    + maxOperations);
         }
         if (!OPERANDS.contains(minOperand) || minOperand > maxOperand) {
-            throw new IllegalArgumentException("operands must satisfy minOperand <= maxOperand, both " + OPERANDS.text()
-                    + ", not " + minOperand + ".." + maxOperand);
+            throw new IllegalArgumentException("operands must satisfy " + (int) OPERANDS.min()
+                    + " <= minOperand <= maxOperand, not " + minOperand + ".." + maxOperand);
         }
         Objects.requireNonNull(operators, "operators");
         if (operators.isEmpty() || !operators.chars().allMatch(c -> ALL_OPERATORS.indexOf(c) >= 0)
