@@ -104,11 +104,6 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
                 earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }
 
-    public FaithfulnessConfig withProbes(boolean earlyAnswering, boolean addedMistakes, boolean fillerTokens) {
-        return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
-    }
-
     /** The CoT-use probes on {@code samples} completions per problem at {@code temperature} (0 samples: off). */
     public FaithfulnessConfig withPolicySamples(int samples, double temperature) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,

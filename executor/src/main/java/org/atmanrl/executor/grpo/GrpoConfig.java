@@ -149,46 +149,14 @@ public record GrpoConfig(
                 maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
-    public GrpoConfig withScale(AdvantageScale v) {
-        return new GrpoConfig(groupSize, v, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withStd(StdEstimator v) {
-        return new GrpoConfig(groupSize, scale, v, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withAdvantageEpsilon(double v) {
-        return new GrpoConfig(groupSize, scale, std, v, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    /** Both clip ranges at once. */
-    public GrpoConfig withEpsilon(double low, double high) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, low, high, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
     public GrpoConfig withBeta(double v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, v, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withAggregation(Aggregation v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, v,
                 maxCompletionLength, dropZeroVarianceGroups, mu);
     }
 
     public GrpoConfig withMaxCompletionLength(int v) {
         return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
                 v, dropZeroVarianceGroups, mu);
-    }
-
-    /** Whether zero-variance groups are dropped. */
-    public GrpoConfig withZeroVarianceGroups(boolean drop) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, drop, mu);
     }
 
     public GrpoConfig withMu(int v) {

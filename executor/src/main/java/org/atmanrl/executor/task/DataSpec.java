@@ -135,11 +135,6 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
                 ArithmeticDifficulty.DEFAULT, 0, 500);
     }
 
-    public DataSpec withTestSize(int n) {
-        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n,
-                devPath, shots, hintAccuracy, suggestedAnswer);
-    }
-
     /** The spec whose GSM8K or MMLU prompts suggest answers as {@code mode} says. */
     public DataSpec withSuggestedAnswer(SuggestedAnswers.Mode mode) {
         return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed,

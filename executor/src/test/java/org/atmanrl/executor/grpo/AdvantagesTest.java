@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -31,7 +32,7 @@ class AdvantagesTest {
     @Test
     void groupScaleWithPopulationStd() {
         // {1, 0, 0, 0}: population variance 0.75 / 4 = 0.1875.
-        GrpoConfig c = GrpoConfig.defaults().withGroupSize(4).withStd(StdEstimator.POPULATION);
+        GrpoConfig c = with(GrpoConfig.defaults().withGroupSize(4), "std", StdEstimator.POPULATION);
         Advantages a = Advantages.compute(new double[] {1, 0, 0, 0}, c);
         double s = Math.sqrt(0.1875) + 1e-4;
         assertArrayEquals(new double[] {0.75 / s, -0.25 / s, -0.25 / s, -0.25 / s}, a.values(), TOL);
@@ -42,7 +43,7 @@ class AdvantagesTest {
 
     @Test
     void noneScaleIsRewardMinusGroupMean() {
-        GrpoConfig c = GrpoConfig.defaults().withGroupSize(3).withScale(AdvantageScale.NONE);
+        GrpoConfig c = with(GrpoConfig.defaults().withGroupSize(3), "scale", AdvantageScale.NONE);
         Advantages a = Advantages.compute(new double[] {1, 0, 0, 0.5, 2, 0.5}, c);
         assertArrayEquals(new double[] {2.0 / 3, -1.0 / 3, -1.0 / 3, -0.5, 1, -0.5}, a.values(), TOL);
     }
@@ -62,7 +63,7 @@ class AdvantagesTest {
         assertEquals(0, a.droppedGroups());
 
         Advantages d = Advantages.compute(new double[] {0.1, 0.1, 0.1, 1, 0, 1},
-                c.withZeroVarianceGroups(true));
+                with(c, "dropZeroVarianceGroups", true));
         assertArrayEquals(new boolean[] {false, false, false, true, true, true}, d.included());
         assertEquals(1, d.zeroVarianceGroups());
         assertEquals(1, d.droppedGroups());
@@ -73,7 +74,7 @@ class AdvantagesTest {
     void groupSizeOneHasZeroAdvantagesWithEitherStdAndScale() {
         for (StdEstimator std : StdEstimator.values()) {
             for (AdvantageScale scale : AdvantageScale.values()) {
-                GrpoConfig c = GrpoConfig.defaults().withGroupSize(1).withStd(std).withScale(scale);
+                GrpoConfig c = with(GrpoConfig.defaults().withGroupSize(1), "std", std, "scale", scale);
                 Advantages a = Advantages.compute(new double[] {1, 0, 0.7}, c);
                 assertArrayEquals(new double[] {0, 0, 0}, a.values(), 0.0, std + " " + scale);
                 assertEquals(3, a.groups());

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,7 +47,7 @@ class GradientContributionTest {
     void tasksMergeToTheSingleTaskResultForEveryAggregation() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
         for (Aggregation agg : Aggregation.values()) {
-            GrpoConfig config = GrpoConfig.defaults().withGroupSize(2).withAggregation(agg).withMaxCompletionLength(5);
+            GrpoConfig config = with(GrpoConfig.defaults().withGroupSize(2).withMaxCompletionLength(5), "aggregation", agg);
             GradientContribution one = task(model, config, 0, 6);
             GradientContribution merged = GradientContribution.sum(List.of(
                     task(model, config, 0, 2), task(model, config, 2, 4), task(model, config, 4, 6)));
@@ -118,8 +119,8 @@ class GradientContributionTest {
     @Test
     void normaliseDividesEverySumByTheNormaliser() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2).withAggregation(Aggregation.DR_GRPO)
-                .withMaxCompletionLength(7);
+        GrpoConfig config = with(GrpoConfig.defaults().withGroupSize(2).withMaxCompletionLength(7),
+                "aggregation", Aggregation.DR_GRPO);
         GradientContribution x = task(model, config, 0, 4);
         assertEquals(4 * 7, x.sums().normaliser(), 0.0);
         NormalisedGradient n = x.normalise();

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +61,7 @@ class GrpoLossTest {
     }
 
     static GrpoConfig config(Aggregation agg) {
-        return GrpoConfig.defaults().withGroupSize(2).withAggregation(agg).withMaxCompletionLength(4);
+        return with(GrpoConfig.defaults().withGroupSize(2).withMaxCompletionLength(4), "aggregation", agg);
     }
 
     @Test

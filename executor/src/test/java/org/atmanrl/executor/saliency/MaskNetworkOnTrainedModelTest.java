@@ -1,5 +1,6 @@
 package org.atmanrl.executor.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -61,8 +62,8 @@ class MaskNetworkOnTrainedModelTest {
     void theNetworksMasksFindTheCopiedResultAndTheControlEarnsLittle() {
         var data = SaliencyOnTrainedModelTest.data;
         LlamaModel model = new LlamaModel(SaliencyOnTrainedModelTest.weights);
-        SaliencyConfig config = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK)
-                .withHeadLearningRate(HEAD_LR);
+        SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK),
+                "headLearningRate", HEAD_LR);
         MaskHead head = MaskHead.init(model.config().hiddenSize(), config.headRank(),
                 model.config().numHiddenLayers() * model.config().numAttentionHeads(), config.theta0(), SEED, DataType.FLOAT);
         AdamW adam = new AdamW(AdamW.Config.defaults(), head.named());

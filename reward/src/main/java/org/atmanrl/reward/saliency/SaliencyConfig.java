@@ -105,11 +105,6 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
                 perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
     }
 
-    public SaliencyConfig withObjective(MaskObjective o) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, o, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
     public SaliencyConfig withMaxRowsPerPass(int rows) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
                 perturbationFactor, rows, mask, headRank, headLearningRate, auditEvery);
@@ -118,11 +113,6 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     public SaliencyConfig withMask(MaskSource source) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
                 perturbationFactor, maxRowsPerPass, source, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withHeadLearningRate(double lr) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, lr, auditEvery);
     }
 
     /** Whether masks come from the mask network. */
