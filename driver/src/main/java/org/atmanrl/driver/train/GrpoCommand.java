@@ -106,8 +106,10 @@ public final class GrpoCommand implements Callable<Integer> {
         GrpoConfig grpo;
         SaliencyConfig saliency;
         try {
-            grpo = GrpoConfig.defaults().withGroupSize(group).withBeta(beta).withMu(mu).withMaxCompletionLength(maxNewTokens);
-            saliency = SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr).withAlpha(alpha);
+            GrpoConfig d = GrpoConfig.defaults();
+            grpo = new GrpoConfig(group, d.scale(), d.std(), d.advantageEpsilon(), d.epsilonLow(), d.epsilonHigh(), beta,
+                    d.aggregation(), maxNewTokens, d.dropZeroVarianceGroups(), mu);
+            saliency = SaliencyConfig.defaultsWith(saliencySteps, saliencyLr, alpha);
             runConfig(grpo, saliency, 0); // validates the rest before any file is read
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

@@ -1,5 +1,6 @@
 package org.atmanrl.driver.config;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,8 @@ class TrainConfigDefaultsTest {
         assertNull(d.output());
         assertEquals(SaliencyConfig.defaults(), d.saliency());
         GrpoConfig grpo = GrpoConfig.defaults();
-        assertEquals(grpo.withMaxCompletionLength(d.sampling().maxNewTokens()), d.grpo(), "GRPO's budget is sampling's");
+        assertEquals(with(grpo, "maxCompletionLength", d.sampling().maxNewTokens()), d.grpo(),
+                "GRPO's budget is sampling's");
         assertEquals(48, d.sampling().maxNewTokens(), "the embedded task's completions are ~25; TRL's 256 is too many");
         AdamW.Config adam = AdamW.Config.defaults();
         assertEquals(0.0, d.optimizer().adam().weightDecay(), "TRL's and the HF Trainer's, not PyTorch's 0.01");

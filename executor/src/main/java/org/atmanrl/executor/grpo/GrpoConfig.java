@@ -143,24 +143,4 @@ public record GrpoConfig(
     public boolean needsReference() {
         return beta > 0;
     }
-
-    public GrpoConfig withGroupSize(int v) {
-        return new GrpoConfig(v, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withBeta(double v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, v, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withMaxCompletionLength(int v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                v, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withMu(int v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, v);
-    }
 }

@@ -47,7 +47,8 @@ class GradientContributionTest {
     void tasksMergeToTheSingleTaskResultForEveryAggregation() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
         for (Aggregation agg : Aggregation.values()) {
-            GrpoConfig config = with(GrpoConfig.defaults().withGroupSize(2).withMaxCompletionLength(5), "aggregation", agg);
+            GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "maxCompletionLength", 5,
+                    "aggregation", agg);
             GradientContribution one = task(model, config, 0, 6);
             GradientContribution merged = GradientContribution.sum(List.of(
                     task(model, config, 0, 2), task(model, config, 2, 4), task(model, config, 4, 6)));
@@ -71,7 +72,7 @@ class GradientContributionTest {
     @Test
     void sumFoldsInListOrderAndIsReproducible() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2);
         GradientContribution p0 = task(model, config, 0, 2), p1 = task(model, config, 2, 4), p2 = task(model, config, 4, 6);
         GradientContribution fold = GradientContribution.sum(List.of(p0, p1, p2));
         GradientContribution byHand = p0.merge(p1).merge(p2);
@@ -105,7 +106,7 @@ class GradientContributionTest {
     @Test
     void emptyIsTheIdentityAndNormalisesToZero() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2);
         GradientContribution empty = GradientContribution.empty(Aggregation.TOKEN, C);
         GradientContribution x = task(model, config, 0, 2);
         assertEquals(x.names(), empty.names());
@@ -119,7 +120,7 @@ class GradientContributionTest {
     @Test
     void normaliseDividesEverySumByTheNormaliser() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = with(GrpoConfig.defaults().withGroupSize(2).withMaxCompletionLength(7),
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "maxCompletionLength", 7,
                 "aggregation", Aggregation.DR_GRPO);
         GradientContribution x = task(model, config, 0, 4);
         assertEquals(4 * 7, x.sums().normaliser(), 0.0);
@@ -162,7 +163,7 @@ class GradientContributionTest {
     @Test
     void survivesJavaSerialization() throws Exception {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GradientContribution x = task(model, GrpoConfig.defaults().withGroupSize(2), 0, 4);
+        GradientContribution x = task(model, with(GrpoConfig.defaults(), "groupSize", 2), 0, 4);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(x);

@@ -43,7 +43,7 @@ class GrpoGradientCheckTest {
     }
 
     private void check(LlamaConfig c, Aggregation agg) {
-        GrpoConfig config = with(GrpoConfig.defaults().withGroupSize(2).withBeta(0.05).withMaxCompletionLength(6),
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "beta", 0.05, "maxCompletionLength", 6,
                 "aggregation", agg, "epsilonHigh", 0.28);
         LlamaWeights w = TinyModels.weights(c, 21, DataType.DOUBLE);
         LlamaModel model = new LlamaModel(w);

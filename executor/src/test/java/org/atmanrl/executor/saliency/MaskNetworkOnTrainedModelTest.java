@@ -112,7 +112,8 @@ class MaskNetworkOnTrainedModelTest {
         double auc = RocAuc.auc(pos, neg);
         double realSal = realScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
         double controlSal = controlScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
-        List<SaliencyScore> fitted = new MaskFitter(model, SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5))
+        List<SaliencyScore> fitted = new MaskFitter(model,
+                with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5))
                 .score(real.sequences(), real.spans()).scores();
         double rho = 0;
         int ranked = 0;

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -69,8 +70,8 @@ class SaliencyOnTrainedModelTest {
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
         if (!fs.exists(dir)) {
             LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT);
-            SftConfig config = SftConfig.defaults().withSteps(SFT_STEPS, 100).withControlShare(CONTROL_SHARE)
-                    .withEval(SFT_STEPS, 200);
+            SftConfig config = with(SftConfig.defaults(), "steps", SFT_STEPS, "warmupSteps", 100,
+                    "controlShare", CONTROL_SHARE, "evalEvery", SFT_STEPS, "evalSize", 200);
             new SftTrainer(config, data.encoder, p -> {
                 if (p.testAccuracy() != null || p.step() % 100 == 0) {
                     System.out.printf("fixture sft: step %d loss %.4f %.0f s %s%n", p.step(), p.loss(), p.seconds(),
@@ -127,7 +128,7 @@ class SaliencyOnTrainedModelTest {
     @Test
     void masksFindTheCopiedResultAndTheControlEarnsLittle() {
         LlamaModel model = new LlamaModel(weights);
-        SaliencyConfig config = SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5);
         Correct real = correctCompletions(model, data.test);
         Correct control = correctCompletions(model, data.controlTest);
         System.out.printf("correct greedy completions: real %d/%d, control %d/%d%n", real.sequences().size(), PROMPTS,

@@ -90,19 +90,11 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
                 0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10);
     }
 
-    public SaliencyConfig withSteps(int k) {
-        return new SaliencyConfig(k, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withLearningRate(double lr) {
-        return new SaliencyConfig(steps, lr, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withAlpha(double a) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, a,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
+    /** The defaults but the mask fit's K and step size and the reward's alpha: what the one-process commands set. */
+    public static SaliencyConfig defaultsWith(int steps, double learningRate, double alpha) {
+        SaliencyConfig d = defaults();
+        return new SaliencyConfig(steps, learningRate, d.theta0, d.lambda, d.epsilon, d.objective, d.form, alpha,
+                d.perturbationFactor, d.maxRowsPerPass, d.mask, d.headRank, d.headLearningRate, d.auditEvery);
     }
 
     public SaliencyConfig withMaxRowsPerPass(int rows) {

@@ -181,7 +181,7 @@ class MaskHeadTest {
     @Test
     void anAuditAgainstMasksThatAreNeverFittedIsRefused() {
         SaliencyConfig network = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> network.withSteps(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> with(network, "steps", 0));
         assertTrue(e.getMessage().contains("saliency.audit_every 0"), e.getMessage());
     }
 
