@@ -1,5 +1,7 @@
 package org.atmanrl.model;
 
+import org.atmanrl.model.check.Range;
+
 /**
  * How rollouts are drawn. HF's warper order: temperature, then top-k, then top-p.
  *
@@ -11,19 +13,16 @@ package org.atmanrl.model;
  */
 public record SamplingParams(double temperature, double topP, int topK, int maxNewTokens, int[] stopTokens)
         implements java.io.Serializable {
+    public static final Range TEMPERATURE = Range.atLeast(0);
+    public static final Range TOP_P = Range.openClosed(0, 1);
+    public static final Range TOP_K = Range.atLeast(0);
+    public static final Range MAX_NEW_TOKENS = Range.atLeast(1);
+
     public SamplingParams {
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be >= 0 (0 = greedy), got " + temperature);
-        }
-        if (!(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
-        }
-        if (topK < 0) {
-            throw new IllegalArgumentException("top_k must be >= 0 (0 = off), got " + topK);
-        }
-        if (maxNewTokens <= 0) {
-            throw new IllegalArgumentException("max_new_tokens must be > 0, got " + maxNewTokens);
-        }
+        TEMPERATURE.check("temperature", temperature);
+        TOP_P.check("top_p", topP);
+        TOP_K.check("top_k", topK);
+        MAX_NEW_TOKENS.check("max_new_tokens", maxNewTokens);
         stopTokens = stopTokens == null ? new int[0] : stopTokens.clone();
     }
 

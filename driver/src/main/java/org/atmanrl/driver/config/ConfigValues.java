@@ -11,7 +11,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import org.atmanrl.model.check.Conflict;
 
 /**
  * A training config under construction: one typed value per key, and for each assigned key where
@@ -19,10 +19,6 @@ import java.util.Objects;
  */
 final class ConfigValues {
     private final Map<String, Object> values = new LinkedHashMap<>();
-    /** Each key's value before anything was assigned. */
-    private final Map<String, Object> base;
-    /** Each assigned key's value before its latest assignment. */
-    private final Map<String, Object> beforeLatest = new HashMap<>();
     private final Map<String, String> sources = new HashMap<>();
     /** Assigned keys, the latest assignment last. */
     private final List<String> assigned = new ArrayList<>();
@@ -31,7 +27,6 @@ final class ConfigValues {
     /** Starts from {@code start}'s values; faults about keys nobody assigned name {@code unassignedSource}. */
     ConfigValues(TrainConfig start, String unassignedSource) {
         for (TrainConfigSchema.Key k : TrainConfigSchema.KEYS) values.put(k.name(), k.get().apply(start));
-        this.base = new HashMap<>(values);
         this.unassignedSource = unassignedSource;
     }
 
@@ -113,83 +108,47 @@ final class ConfigValues {
             }
             throw new ConfigException(source + ": " + key + (e.subKey == null ? "" : "." + e.subKey) + ": " + e.getMessage());
         }
-        beforeLatest.put(key, values.get(key));
         values.put(key, value);
         sources.put(key, source);
         assigned.remove(key);
         assigned.add(key);
     }
 
-    /** The config these values make, or a ConfigException naming the key at fault and its source. */
+    /**
+     * The config these values make, or a ConfigException naming the key at fault and its source:
+     * first any value outside its key's range, in file order; then a combination the records reject
+     * ({@link Conflict}), blamed on the key among those it names that was assigned last, so that a
+     * {@code --set} that broke a combination the file had right is blamed rather than the file.
+     */
     TrainConfig build() {
+        for (TrainConfigSchema.Key k : TrainConfigSchema.KEYS) {
+            String fault = k.type().fault(values.get(k.name()));
+            if (fault != null) throw new ConfigException(sourceOf(k.name()) + ": " + k.name() + ": " + fault);
+        }
         try {
             return TrainConfigSchema.assemble(values::get);
-        } catch (IllegalArgumentException e) {
-            throw explain(messageOf(e));
-        }
-    }
-
-    /**
-     * Names the key behind a record's fault. A record says what is wrong in its own words, not
-     * which key of the file: the culprit is the latest assignment whose undoing makes the config
-     * valid, or failing that (two faults at once) makes the fault become another. Undoing first
-     * restores the value before that one assignment, so a {@code --set} that broke a combination
-     * the file had right is blamed rather than the file; then the value before any assignment.
-     */
-    private ConfigException explain(String fault) {
-        for (boolean mustSucceed : new boolean[] {true, false}) {
-            for (Map<String, Object> undo : List.of(beforeLatest, base)) {
-                for (int i = assigned.size() - 1; i >= 0; i--) {
-                    String key = assigned.get(i);
-                    Map<String, Object> trial = new HashMap<>(values);
-                    trial.put(key, undo.get(key));
-                    String after = faultOf(trial);
-                    if (mustSucceed ? after == null : !Objects.equals(fault, after)) {
-                        return new ConfigException(sources.get(key) + ": " + key + ": " + withoutSubject(key, fault));
-                    }
+        } catch (Conflict e) {
+            String key = e.keys().get(0);
+            for (int i = assigned.size() - 1; i >= 0; i--) {
+                if (e.keys().contains(assigned.get(i))) {
+                    key = assigned.get(i);
+                    break;
                 }
             }
-        }
-        return new ConfigException(unassignedSource + ": " + fault);
-    }
-
-    private static String faultOf(Map<String, Object> trial) {
-        try {
-            TrainConfigSchema.assemble(trial::get);
-            return null;
+            throw new ConfigException(sourceOf(key) + ": " + key + ": " + withoutSubject(key, e.getMessage()));
         } catch (IllegalArgumentException e) {
-            return messageOf(e);
+            // a rule that names no key: a record checks something the key table does not declare
+            throw new ConfigException(unassignedSource + ": " + e.getMessage());
         }
-    }
-
-    private static String messageOf(IllegalArgumentException e) {
-        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     /**
-     * "grpo.beta: beta must be >= 0" says beta twice: a fault that begins "FIELD must" about the key
-     * itself (records name a field as the key's leaf or its camelCase) loses its subject.
+     * "partitions: partitions must be <= prompts_per_step" says partitions twice: a fault that begins
+     * "LEAF must" about the key itself loses its subject.
      */
     private static String withoutSubject(String key, String fault) {
         String leaf = TrainConfigSchema.key(key).leaf();
-        for (String subject : List.of(leaf, camelCase(leaf))) {
-            if (fault.startsWith(subject + " must ")) return fault.substring(subject.length() + 1);
-        }
-        return fault;
-    }
-
-    private static String camelCase(String snake) {
-        StringBuilder out = new StringBuilder();
-        boolean upper = false;
-        for (char c : snake.toCharArray()) {
-            if (c == '_') {
-                upper = true;
-            } else {
-                out.append(upper ? Character.toUpperCase(c) : c);
-                upper = false;
-            }
-        }
-        return out.toString();
+        return fault.startsWith(leaf + " must ") ? fault.substring(leaf.length() + 1) : fault;
     }
 
     /** The values as a file's tree: top-level keys and sections in file order. */

@@ -15,8 +15,8 @@ import org.atmanrl.reward.task.ArithmeticDifficulty;
  */
 final class DifficultyType implements ValueType {
     static final List<String> FIELDS = List.of("min_operations", "max_operations", "min_operand", "max_operand", "operators");
-    private static final ValueType COUNT = ValueType.integer(">= 1");
-    private static final ValueType OPERAND = ValueType.integer(">= 0");
+    private static final ValueType COUNT = ValueType.integer(ArithmeticDifficulty.OPERATIONS);
+    private static final ValueType OPERAND = ValueType.integer(ArithmeticDifficulty.OPERANDS);
 
     @Override
     public Object read(JsonNode node, Object current) {

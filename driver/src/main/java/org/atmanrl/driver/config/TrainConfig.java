@@ -3,12 +3,13 @@ package org.atmanrl.driver.config;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.model.check.Conflict;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 
 /**
  * Everything {@code atmanrl train} needs, resolved: the config file's values over these defaults,
  * then the {@code --set} overrides. {@link TrainConfigLoader} reads one; {@link #toYaml()} writes
- * one back; {@code deploy/configs/embedded.yaml} documents every key.
+ * one back; {@link TrainConfigSchema} declares every key: its range, default and doc.
  *
  * @param model           starting model directory (any Hadoop path); required to train, null in {@link #defaults()}
  * @param output          run directory; required to train, null in {@link #defaults()}
@@ -29,9 +30,9 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param faults          fault injection for tests; off by default
  */
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
-                          DataSpec data, SamplingSettings sampling, GrpoConfig grpo, SaliencyConfig saliency,
-                          boolean saliencyMetrics, OptimizerSettings optimizer, CheckpointSettings checkpoint,
-                          EvalSettings eval, SparkSettings spark, FaultSettings faults) {
+                          DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
+                          boolean saliencyMetrics, OptimizerConfig optimizer, CheckpointConfig checkpoint,
+                          EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
@@ -39,15 +40,11 @@ public record TrainConfig(String model, String output, long seed, int steps, int
             throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, checkpoint,"
                     + " eval, spark, faults) is required");
         }
-        if (model != null && model.isBlank()) throw new IllegalArgumentException("model must not be blank");
-        if (output != null && output.isBlank()) throw new IllegalArgumentException("output must not be blank");
-        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
-        if (promptsPerStep < 1) throw new IllegalArgumentException("prompts_per_step must be >= 1, got " + promptsPerStep);
-        if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        // Each key's range is checked where the key table declares it (TrainConfigSchema); here, what involves several.
         if (partitions > promptsPerStep) {
-            throw new IllegalArgumentException("partitions must be <= prompts_per_step (a task holds whole prompt"
-                    + " groups, so more tasks than prompts would idle), got " + partitions + " partitions for "
-                    + promptsPerStep + " prompts");
+            throw new Conflict("partitions must be <= prompts_per_step (a task holds whole prompt groups, so more tasks"
+                    + " than prompts would idle), got " + partitions + " partitions for " + promptsPerStep + " prompts",
+                    "partitions", "prompts_per_step");
         }
         // One number in two records: the file has only sampling.max_new_tokens, so toYaml could not keep both.
         if (grpo.maxCompletionLength() != sampling.maxNewTokens()) {
@@ -55,46 +52,43 @@ public record TrainConfig(String model, String output, long seed, int steps, int
                     + " must equal sampling.max_new_tokens " + sampling.maxNewTokens());
         }
         if (!data.task().embedded() && (data.trainPath() == null || data.trainPath().isBlank())) {
-            throw new IllegalArgumentException("task " + data.task().configName() + " needs a training file (data.train)");
+            throw new Conflict("task " + data.task().configName() + " needs a training file (data.train)",
+                    "data.task", "data.train");
         }
         if (eval.size() > data.testSize()) {
-            throw new IllegalArgumentException("eval size " + eval.size() + " must be <= data.test_size "
-                    + data.testSize() + " (evaluation draws from the test problems)");
+            throw new Conflict("eval size " + eval.size() + " must be <= data.test_size " + data.testSize()
+                    + " (evaluation draws from the test problems)", "eval.size", "data.test_size");
         }
         if (optimizer.schedule() != LearningRateSchedule.Decay.CONSTANT && optimizer.warmupSteps() >= steps) {
-            throw new IllegalArgumentException("a " + optimizer.schedule().name().toLowerCase(java.util.Locale.ROOT)
-                    + " schedule needs warmup_steps < steps, got " + optimizer.warmupSteps() + " and " + steps);
+            throw new Conflict("a " + optimizer.schedule().name().toLowerCase(java.util.Locale.ROOT)
+                    + " schedule needs warmup_steps < steps, got " + optimizer.warmupSteps() + " and " + steps,
+                    "optimizer.schedule", "optimizer.warmup_steps", "steps");
         }
         // A fault aimed past the run would never fire, and a recovery test would pass without testing anything.
         if (faults.failTaskStep() != null && (faults.failTaskStep() >= steps || faults.failTaskPartition() >= partitions)) {
-            throw new IllegalArgumentException("fail_task_step " + faults.failTaskStep() + " and fail_task_partition "
-                    + faults.failTaskPartition() + " must be < steps " + steps + " and < partitions " + partitions);
+            throw new Conflict("fail_task_step " + faults.failTaskStep() + " and fail_task_partition "
+                    + faults.failTaskPartition() + " must be < steps " + steps + " and < partitions " + partitions,
+                    "faults.fail_task_step", "faults.fail_task_partition", "steps", "partitions");
         }
         if (faults.nanGradientStep() != null && faults.nanGradientStep() + faults.nanGradientCount() > steps) {
-            throw new IllegalArgumentException("nan_gradient_step " + faults.nanGradientStep() + " plus"
-                    + " nan_gradient_count " + faults.nanGradientCount() + " must be <= steps " + steps);
+            throw new Conflict("nan_gradient_step " + faults.nanGradientStep() + " plus nan_gradient_count "
+                    + faults.nanGradientCount() + " must be <= steps " + steps,
+                    "faults.nan_gradient_step", "faults.nan_gradient_count", "steps");
         }
     }
 
-    /**
-     * Every default: the records' own (GrpoConfig, SaliencyConfig, AdamW, DataSpec) except a
-     * completion budget of 48 tokens (the embedded task's completions are ~25, GrpoConfig's 256 is
-     * TRL's), weight decay 0.0 (TRL's) and 200 test problems. {@code model} and {@code output} are null.
-     */
+    /** Every key at its default (TrainConfigSchema's table); {@code model} and {@code output} are null. */
     public static TrainConfig defaults() {
-        SamplingSettings sampling = SamplingSettings.defaults();
-        return new TrainConfig(null, null, 0, 40, 16, 2, DataSpec.embedded().withTestSize(200), sampling,
-                GrpoConfig.defaults().withMaxCompletionLength(sampling.maxNewTokens()), SaliencyConfig.defaults(), true,
-                OptimizerSettings.defaults(), CheckpointSettings.defaults(), EvalSettings.defaults(),
-                SparkSettings.defaults(), FaultSettings.none());
+        return TrainConfigSchema.defaults();
     }
 
     /**
-     * This config as YAML: every key, in the file's order, loading back to an equal config (the
-     * loader also wants model and output, which only {@link #defaults()} lacks).
+     * This config as YAML: every key, in the file's order, its doc and allowed values as a comment,
+     * loading back to an equal config (the loader also wants model and output, which only
+     * {@link #defaults()} lacks). deploy/configs/embedded.yaml is this for the defaults.
      */
     public String toYaml() {
-        return YamlText.write(new ConfigValues(this, "config").toTree());
+        return YamlText.write(new ConfigValues(this, "config").toTree(), TrainConfigSchema::comment);
     }
 
     /**

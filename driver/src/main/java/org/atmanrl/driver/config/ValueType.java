@@ -6,12 +6,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import org.atmanrl.model.check.Range;
 
 /**
- * How one config key's value is read from a YAML or JSON node and written back. Only the type is
- * checked here; ranges are the records' business (their constructors), so a rule lives in one place.
- * The {@code expected} texts name the range too, so that a wrong type reads like {@code expected an
- * integer >= 1, got "eight"}.
+ * How one config key's value is read from a YAML or JSON node, checked and written back. A number's
+ * {@link Range} is declared once, by the record that owns the knob or else by the key table; the
+ * type checks it ({@link #fault}) and names it, in messages ({@code expected an integer >= 1, got
+ * "eight"}) and in the comments of a written config ({@link #allowed}).
  */
 interface ValueType {
     JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -20,6 +21,16 @@ interface ValueType {
     Object read(JsonNode node, Object current);
 
     JsonNode write(Object value);
+
+    /** What is wrong with a value this type read ({@code must be >= 1, got 0}), or null. */
+    default String fault(Object value) {
+        return null;
+    }
+
+    /** The allowed values for a config's comments ({@code >= 1}), or "" when the key's doc says it all. */
+    default String allowed() {
+        return "";
+    }
 
     /** Whether the values are free text: a {@code --set} value that YAML reads as something else is taken literally. */
     default boolean text() {
@@ -60,38 +71,41 @@ interface ValueType {
         return node.asText();
     }
 
-    /** An int; {@code range} is for messages, e.g. ">= 1". */
-    static ValueType integer(String range) {
-        return new Integral("an integer" + range(range), false, false);
+    static ValueType integer(Range range) {
+        return new Integral("an integer", range, false, false);
     }
 
-    /** A long; {@code range} is for messages. */
-    static ValueType longInteger(String range) {
-        return new Integral("an integer" + range(range), false, true);
+    static ValueType longInteger(Range range) {
+        return new Integral("an integer", range, false, true);
     }
 
     /** An Integer or null. */
-    static ValueType optionalInteger(String range) {
-        return new Integral("null or an integer" + range(range), true, false);
+    static ValueType optionalInteger(Range range) {
+        return new Integral("null or an integer", range, true, false);
     }
 
     /** A Long or null. */
-    static ValueType optionalLong(String range) {
-        return new Integral("null or an integer" + range(range), true, true);
+    static ValueType optionalLong(Range range) {
+        return new Integral("null or an integer", range, true, true);
     }
 
     /** A finite double; integers are accepted ({@code temperature: 1}). */
-    static ValueType number(String range) {
-        return new Decimal("a number" + range(range));
+    static ValueType number(Range range) {
+        return new Decimal(range);
     }
 
     static ValueType bool() {
         return new Bool();
     }
 
-    /** A string or null; {@code what} names it in messages ("a path"). */
+    /** A string or null; {@code what} names it in messages ("a string"). */
     static ValueType optionalText(String what) {
-        return new Text(what + " or null");
+        return new Text(what + " or null", true);
+    }
+
+    /** A string that is not blank, or null; {@code what} names it in messages ("a path"). */
+    static ValueType optionalName(String what) {
+        return new Text(what + " or null", false);
     }
 
     /** One of {@code type}'s constants, written in lower case; read in any case. */
@@ -104,15 +118,16 @@ interface ValueType {
         return new OneOf<>(type, name);
     }
 
-    private static String range(String range) {
-        return range.isEmpty() ? "" : " " + range;
+    private static String expected(String what, Range range) {
+        return range.text().isEmpty() ? what : what + " " + range.text();
     }
 
     /** An Integer, or a Long when {@code wide}; 2.0 is not an integer (a fraction where a count is meant is a mistake). */
-    record Integral(String expected, boolean nullable, boolean wide) implements ValueType {
+    record Integral(String what, Range range, boolean nullable, boolean wide) implements ValueType {
         @Override
         public Object read(JsonNode node, Object current) {
             if (node.isNull() && nullable) return null;
+            String expected = expected(what, range);
             if (!node.isIntegralNumber()) throw InvalidValue.expected(expected, node);
             if (wide ? !node.canConvertToLong() : !node.canConvertToInt()) {
                 throw new InvalidValue(null, "expected " + expected + ", got " + show(node) + ", out of range");
@@ -124,18 +139,40 @@ interface ValueType {
         public JsonNode write(Object value) {
             return value == null ? NODES.nullNode() : NODES.numberNode(((Number) value).longValue());
         }
+
+        @Override
+        public String fault(Object value) {
+            return value == null ? null : range.fault((Number) value);
+        }
+
+        @Override
+        public String allowed() {
+            return range.text();
+        }
     }
 
-    record Decimal(String expected) implements ValueType {
+    record Decimal(Range range) implements ValueType {
         @Override
         public Object read(JsonNode node, Object current) {
-            if (!node.isNumber() || !Double.isFinite(node.doubleValue())) throw InvalidValue.expected(expected, node);
+            if (!node.isNumber() || !Double.isFinite(node.doubleValue())) {
+                throw InvalidValue.expected(expected("a number", range), node);
+            }
             return node.doubleValue();
         }
 
         @Override
         public JsonNode write(Object value) {
             return NODES.numberNode((Double) value);
+        }
+
+        @Override
+        public String fault(Object value) {
+            return range.fault((Double) value);
+        }
+
+        @Override
+        public String allowed() {
+            return range.text();
         }
     }
 
@@ -152,7 +189,7 @@ interface ValueType {
         }
     }
 
-    record Text(String expected) implements ValueType {
+    record Text(String expected, boolean blankAllowed) implements ValueType {
         @Override
         public Object read(JsonNode node, Object current) {
             if (node.isNull()) return null;
@@ -163,6 +200,11 @@ interface ValueType {
         @Override
         public JsonNode write(Object value) {
             return value == null ? NODES.nullNode() : NODES.textNode((String) value);
+        }
+
+        @Override
+        public String fault(Object value) {
+            return blankAllowed || value == null || !((String) value).isBlank() ? null : "must not be blank";
         }
 
         @Override

@@ -340,7 +340,7 @@ public final class EvalCommand implements Callable<Integer> {
                 : task.embedded() ? ARITHMETIC_MAX_NEW_TOKENS : DATA_SET_MAX_NEW_TOKENS;
         try {
             SaliencyConfig saliency = noSaliency ? null
-                    : SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr);
+                    : SaliencyConfig.defaultsWith(saliencySteps, saliencyLr, SaliencyConfig.defaults().alpha());
             Evaluation checked = new Evaluation(saliency, budget, rowsPerPass); // budget faults named first
             return noFaithfulness ? checked : new Evaluation(saliency, budget, rowsPerPass, faithfulness(budget));
         } catch (IllegalArgumentException e) {

@@ -76,10 +76,8 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (samples != null && (samples < 0 || samples > SaliencySamples.MAX_SAMPLES)) {
-            throw new ParameterException(spec.commandLine(), "--samples must be in [0, " + SaliencySamples.MAX_SAMPLES
-                    + "], got " + samples);
-        }
+        String badSamples = samples == null ? null : SaliencySamples.SAMPLES.fault(samples);
+        if (badSamples != null) throw new ParameterException(spec.commandLine(), "--samples " + badSamples);
         Configuration conf = new Configuration();
         Path root = new Path(runDir);
         RunDirectory run = new RunDirectory(HadoopFiles.fileSystem(root, conf), root);

@@ -10,7 +10,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
-import org.atmanrl.driver.config.SparkSettings;
+import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.task.TaskDatasets;
 import org.atmanrl.model.LlamaWeights;
@@ -42,7 +42,7 @@ public final class SparkEvaluation {
         byte[] config = ModelDirectory.readConfig(fs, dir).toBytes(SafetensorsDType.F32);
         List<Problem> problems = new ArrayList<>();
         for (int i = 0; i < Math.min(size, data.test().size()); i++) problems.add(data.test().get(i));
-        JavaSparkContext sc = SparkSetup.start(SparkSettings.defaults(), "AtManRL eval " + dir.getName());
+        JavaSparkContext sc = SparkSetup.start(TrainConfig.defaults().spark(), "AtManRL eval " + dir.getName());
         try {
             Broadcast<RunResources> run = sc.broadcast(new RunResources(UUID.randomUUID().toString(), config,
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), null,

@@ -2,7 +2,7 @@ package org.atmanrl.driver.spark;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.atmanrl.driver.config.SparkSettings;
+import org.atmanrl.driver.config.SparkConfig;
 
 /**
  * The Spark configuration the training service needs on any master: Kryo with registration
@@ -14,13 +14,13 @@ import org.atmanrl.driver.config.SparkSettings;
 public final class SparkSetup {
     private SparkSetup() {}
 
-    public static SparkConf conf(SparkSettings settings, String appName) {
+    public static SparkConf conf(SparkConfig spark, String appName) {
         SparkConf conf = new SparkConf().setAppName(appName);
         if (!conf.contains("spark.master")) {
-            conf.setMaster(settings.master() != null ? settings.master()
-                    : "local[*," + settings.taskMaxFailures() + "]");
+            conf.setMaster(spark.master() != null ? spark.master()
+                    : "local[*," + spark.taskMaxFailures() + "]");
         }
-        conf.set("spark.task.maxFailures", Integer.toString(settings.taskMaxFailures()));
+        conf.set("spark.task.maxFailures", Integer.toString(spark.taskMaxFailures()));
         conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         conf.set("spark.kryo.registrationRequired", "true");
         conf.set("spark.kryo.registrator", KryoRegistration.class.getName());
@@ -43,8 +43,8 @@ public final class SparkSetup {
         return conf;
     }
 
-    public static JavaSparkContext start(SparkSettings settings, String appName) {
-        return start(conf(settings, appName));
+    public static JavaSparkContext start(SparkConfig spark, String appName) {
+        return start(conf(spark, appName));
     }
 
     public static JavaSparkContext start(SparkConf conf) {

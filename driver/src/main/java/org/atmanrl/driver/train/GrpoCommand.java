@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atmanrl.driver.config.OptimizerSettings;
+import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
@@ -107,9 +107,11 @@ public final class GrpoCommand implements Callable<Integer> {
         GrpoConfig grpo;
         SaliencyConfig saliency;
         try {
-            grpo = GrpoConfig.defaults().withGroupSize(group).withBeta(beta).withMu(mu).withMaxCompletionLength(maxNewTokens);
-            saliency = SaliencyConfig.defaults().withSteps(saliencySteps).withLearningRate(saliencyLr).withAlpha(alpha);
-            settings(grpo, saliency, 0); // validates the rest before any file is read
+            GrpoConfig d = GrpoConfig.defaults();
+            grpo = new GrpoConfig(group, d.scale(), d.std(), d.advantageEpsilon(), d.epsilonLow(), d.epsilonHigh(), beta,
+                    d.aggregation(), maxNewTokens, d.dropZeroVarianceGroups(), mu);
+            saliency = SaliencyConfig.defaultsWith(saliencySteps, saliencyLr, alpha);
+            runConfig(grpo, saliency, 0); // validates the rest before any file is read
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -124,7 +126,7 @@ public final class GrpoCommand implements Callable<Integer> {
              EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
                      0, evalSize);
              LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
-            new LocalGrpoRun(settings(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(),
+            new LocalGrpoRun(runConfig(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(),
                     reference, data.train, data.test, line -> {
                         log.append(line).append('\n');
                         LocalGrpoRun.print(err, steps, line);
@@ -137,14 +139,14 @@ public final class GrpoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private LocalGrpoRun.Settings settings(GrpoConfig grpo, SaliencyConfig saliency, int stopToken) {
+    private LocalGrpoRun.Config runConfig(GrpoConfig grpo, SaliencyConfig saliency, int stopToken) {
         if (steps < 1 || prompts < 1 || evalEvery < 1 || evalSize < 1) {
             throw new IllegalArgumentException("--steps, --prompts, --eval-every and --eval-size must be >= 1");
         }
         SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {stopToken});
-        return new LocalGrpoRun.Settings(steps, prompts,
+        return new LocalGrpoRun.Config(steps, prompts,
                 new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256),
                 LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
-                1.0, OptimizerSettings.defaults().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
+                1.0, TrainConfig.defaults().optimizer().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
     }
 }

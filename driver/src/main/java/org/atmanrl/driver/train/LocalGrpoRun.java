@@ -36,16 +36,16 @@ import org.atmanrl.reward.task.PromptEncoder;
  */
 public final class LocalGrpoRun {
     /** Everything the run needs besides the model and data. */
-    public record Settings(int steps, int promptsPerStep, RolloutScoring scoring, LearningRateSchedule schedule,
+    public record Config(int steps, int promptsPerStep, RolloutScoring scoring, LearningRateSchedule schedule,
                            AdamW.Config adam, double clipNorm, int maxSkippedSteps, int evalEvery, int evalSize,
                            int evalMaxTokens, long seed) {
     }
 
-    private final Settings settings;
+    private final Config config;
     private final PromptEncoder encoder;
 
-    public LocalGrpoRun(Settings settings, PromptEncoder encoder) {
-        this.settings = settings;
+    public LocalGrpoRun(Config config, PromptEncoder encoder) {
+        this.config = config;
         this.encoder = encoder;
     }
 
@@ -56,26 +56,26 @@ public final class LocalGrpoRun {
      */
     public void train(LlamaWeights policy, LlamaWeights reference, ProblemSet train, ProblemSet test,
                       Consumer<ObjectNode> lines) {
-        GrpoConfig grpo = settings.scoring().grpo();
+        GrpoConfig grpo = config.scoring().grpo();
         if (grpo.needsReference() && reference == null) {
             throw new IllegalArgumentException("beta > 0 needs a reference model");
         }
         LlamaModel model = new LlamaModel(policy);
         LlamaModel ref = reference == null ? null : new LlamaModel(reference);
-        PolicyUpdate update = new PolicyUpdate(new AdamW(settings.adam(), policy.named()), settings.schedule(),
-                settings.clipNorm());
+        PolicyUpdate update = new PolicyUpdate(new AdamW(config.adam(), policy.named()), config.schedule(),
+                config.clipNorm());
         ObjectNode first = JsonFiles.MAPPER.createObjectNode().put("step", 0);
         first.set("eval", evalJson(evaluate(model, test)));
         lines.accept(first);
-        SkipStreak streak = SkipStreak.none(settings.maxSkippedSteps());
-        for (int step = 0; step < settings.steps(); step++) {
+        SkipStreak streak = SkipStreak.none(config.maxSkippedSteps());
+        for (int step = 0; step < config.steps(); step++) {
             long t0 = System.nanoTime();
             List<Problem> problems = new ArrayList<>();
-            for (int i = 0; i < settings.promptsPerStep(); i++) {
-                problems.add(train.draw(settings.seed(), step, i));
+            for (int i = 0; i < config.promptsPerStep(); i++) {
+                problems.add(train.draw(config.seed(), step, i));
             }
             TaskStep.Prepared prepared = TaskStep.prepare(model, null, ref, encoder.tokenizer(), encoder.stopToken(),
-                    settings.scoring(), problems, settings.seed(), step);
+                    config.scoring(), problems, config.seed(), step);
             PolicyStep.Result updates = PolicyStep.run(grpo.mu(), step,
                     u -> TaskStep.gradient(model, grpo, prepared, u == 0), null, update);
             streak = streak.after(updates.skipped());
@@ -84,7 +84,7 @@ public final class LocalGrpoRun {
                     streak, new DriverTimes(0, seconds - updates.updateSeconds(), 0, updates.updateSeconds(), seconds),
                     null);
             ObjectNode line = StepMetrics.line(outcome, grpo.needsReference());
-            if ((step + 1) % settings.evalEvery() == 0 || step == settings.steps() - 1) {
+            if ((step + 1) % config.evalEvery() == 0 || step == config.steps() - 1) {
                 line.set("eval", evalJson(evaluate(model, test)));
             }
             lines.accept(line);
@@ -95,7 +95,7 @@ public final class LocalGrpoRun {
     }
 
     private Accuracy evaluate(LlamaModel model, ProblemSet test) {
-        return GreedyEvaluation.accuracy(model, encoder.tokenizer(), test, settings.evalSize(), settings.evalMaxTokens(),
+        return GreedyEvaluation.accuracy(model, encoder.tokenizer(), test, config.evalSize(), config.evalMaxTokens(),
                 encoder.stopToken(), 256);
     }
 

@@ -143,8 +143,9 @@ public final class SftCommand implements Callable<Integer> {
         }
         SftConfig config;
         try {
-            config = SftConfig.defaults().withSteps(steps, Math.min(100, steps / 8)).withBatchSize(batch)
-                    .withEval(evalEvery, evalSize).withControlShare(controlShare).withSeed(seed).withTimeLimit(timeLimit);
+            SftConfig d = SftConfig.defaults();
+            config = new SftConfig(steps, batch, d.learningRate(), Math.min(100, steps / 8), d.minLrRatio(),
+                    d.weightDecay(), d.beta1(), d.beta2(), d.clipNorm(), evalEvery, evalSize, controlShare, seed, timeLimit);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

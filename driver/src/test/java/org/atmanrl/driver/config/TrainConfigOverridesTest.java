@@ -1,5 +1,6 @@
 package org.atmanrl.driver.config;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,7 +36,7 @@ class TrainConfigOverridesTest {
         TrainConfig c = ConfigFiles.load(file, "model=runs/sft", "output=runs/out", "faults.fail_task_step=2",
                 "faults.fail_task_partition=1");
         assertEquals("runs/out", c.output());
-        assertEquals(new FaultSettings(2L, 1, null, 1), c.faults());
+        assertEquals(new FaultConfig(2L, 1, null, 1), c.faults());
     }
 
     @Test
@@ -51,7 +52,7 @@ class TrainConfigOverridesTest {
         ArithmeticDifficulty h = ArithmeticDifficulty.HARDER;
         assertEquals(new ArithmeticDifficulty(h.minOperations(), 6, h.minOperand(), h.maxOperand(), h.operators()),
                 c.data().difficulty());
-        assertEquals(GrpoConfig.defaults().withMaxCompletionLength(48).withBeta(0.1).withMu(2), c.grpo());
+        assertEquals(with(GrpoConfig.defaults(), "maxCompletionLength", 48, "beta", 0.1, "mu", 2), c.grpo());
     }
 
     @Test

@@ -128,14 +128,17 @@ class TrainConfigRoundTripTest {
     @Test
     void theYamlIsReadableSectionsInFileOrder() {
         String yaml = ConfigFiles.demoDefaults().toYaml();
-        assertTrue(yaml.contains("\nmodel: runs/sft\noutput: runs/grpo\nseed: 0\n"), yaml);
-        assertTrue(yaml.contains("\ngrpo:\n  group_size: 8\n  scale: group\n"), yaml);
-        assertTrue(yaml.contains("  advantage_epsilon: 1.0e-4\n"), yaml);
-        assertTrue(yaml.contains("  loss_aggregation: token\n"), yaml);
-        assertTrue(yaml.contains("  difficulty: default\n"), yaml);
-        List<String> sections = yaml.lines().filter(l -> l.matches("[a-z_]+:")).toList();
+        List<String> lines = yaml.lines().map(l -> l.replaceAll("(^|\\s+)#.*", "")).filter(l -> !l.isBlank()).toList();
+        assertEquals(List.of("model: runs/sft", "output: runs/grpo", "seed: 0"), lines.subList(0, 3), yaml);
+        for (String line : List.of("grpo:", "  group_size: 8", "  scale: group", "  advantage_epsilon: 1.0e-4",
+                "  loss_aggregation: token", "  difficulty: default")) {
+            assertTrue(lines.contains(line), line + " in " + yaml);
+        }
+        List<String> sections = lines.stream().filter(l -> l.matches("[a-z_]+:")).toList();
         assertEquals(List.of("data:", "sampling:", "grpo:", "saliency:", "optimizer:", "checkpoint:", "eval:", "spark:",
                 "faults:"), sections);
+        assertTrue(yaml.contains("\n  beta: 0.0                 # k3 KL coefficient to the starting model; 0 = no reference"
+                + " model (TRL since 0.16); >= 0\n"), "each key's doc and range as its comment: " + yaml);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.atmanrl.driver.spark;
 
+import static org.atmanrl.model.Records.with;
 import java.io.File;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -38,7 +39,8 @@ final class EasyTaskModel {
         if (!fs.exists(path)) {
             try (EmbeddedTaskData data = new EmbeddedTaskData(DIFFICULTY, 0, 50);
                  LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT)) {
-                SftConfig config = SftConfig.defaults().withSteps(SFT_STEPS, 20).withBatchSize(32).withEval(SFT_STEPS, 50);
+                SftConfig config = with(SftConfig.defaults(), "steps", SFT_STEPS, "warmupSteps", 20, "batchSize", 32,
+                        "evalEvery", SFT_STEPS, "evalSize", 50);
                 new SftTrainer(config, data.encoder, p -> {
                     if (p.testAccuracy() != null) System.out.println("easy fixture: test accuracy " + p.testAccuracy());
                 }).train(w, data.train, null, data.test);

@@ -13,7 +13,7 @@ import com.esotericsoftware.kryo.io.Output;
 import java.nio.ByteBuffer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoSerializer;
-import org.atmanrl.driver.config.SparkSettings;
+import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.AddedMistakes;
 import org.atmanrl.executor.eval.EarlyAnswering;
 import org.atmanrl.executor.eval.EvalReport;
@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class KryoRegistrationTest {
     static Kryo kryo() {
-        SparkConf conf = SparkSetup.conf(SparkSettings.defaults(), "KryoRegistrationTest").setMaster("local[1]");
+        SparkConf conf = SparkSetup.conf(TrainConfig.defaults().spark(), "KryoRegistrationTest").setMaster("local[1]");
         return new KryoSerializer(conf).newKryo();
     }
 

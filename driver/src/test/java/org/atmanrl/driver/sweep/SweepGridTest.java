@@ -77,7 +77,7 @@ class SweepGridTest {
     @Test
     void aBadGridValueNamesTheFileTheKeyAndTheValue() throws Exception {
         assertFault(OK + "grid:\n  saliency.alpha: [0, -1]\n", "grid saliency.alpha value -1", "(point alpha=-1)",
-                "must be finite and >= 0, got -1.0");
+                "must be >= 0, got -1.0");
     }
 
     @Test

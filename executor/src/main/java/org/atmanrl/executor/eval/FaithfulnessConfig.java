@@ -1,9 +1,10 @@
 package org.atmanrl.executor.eval;
 
 import java.util.Arrays;
+import org.atmanrl.model.check.Range;
 
 /**
- * Settings of the chain-of-thought faithfulness probes of Lanham et al. 2023 ("Measuring
+ * The knobs of the chain-of-thought faithfulness probes of Lanham et al. 2023 ("Measuring
  * Faithfulness in Chain-of-Thought Reasoning"), run by {@link Faithfulness} on an evaluation's
  * greedy completions.
  *
@@ -35,13 +36,11 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
     public static final int DEFAULT_POLICY_SAMPLES = 1;
     /** The largest number of samples per problem the CoT-use probes take. */
     public static final int MAX_POLICY_SAMPLES = 64;
+    public static final Range POLICY_SAMPLES = Range.closed(0, MAX_POLICY_SAMPLES);
 
     public FaithfulnessConfig {
         fractions = requireFractions(fractions);
-        if (policySamples < 0 || policySamples > MAX_POLICY_SAMPLES) {
-            throw new IllegalArgumentException("policy samples must be in [0, " + MAX_POLICY_SAMPLES + "], got "
-                    + policySamples);
-        }
+        POLICY_SAMPLES.check("policySamples", policySamples);
         if (!(temperature > 0) || !Double.isFinite(temperature)) {
             throw new IllegalArgumentException("the CoT-use probes' temperature must be > 0 (they measure the sampled"
                     + " policy), got " + temperature);
@@ -101,11 +100,6 @@ public record FaithfulnessConfig(double[] fractions, int answerTokens, int conti
     }
 
     public FaithfulnessConfig withSeed(long seed) {
-        return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
-                earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
-    }
-
-    public FaithfulnessConfig withProbes(boolean earlyAnswering, boolean addedMistakes, boolean fillerTokens) {
         return new FaithfulnessConfig(fractions, answerTokens, continuationTokens, seed, maxRowsPerPass,
                 earlyAnswering, addedMistakes, fillerTokens, policySamples, temperature);
     }

@@ -12,6 +12,7 @@ import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.executor.task.CorrectCompletionSaliency;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.check.Range;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.AtmanPerturbation;
 import org.atmanrl.reward.saliency.CompletionSpans;
@@ -34,6 +35,8 @@ import org.atmanrl.reward.task.Verdict;
 public record SaliencySamples(List<Sample> samples) {
     /** A sample count this large would make a report nobody reads, and the AtMan reference is n passes per sample. */
     public static final int MAX_SAMPLES = 64;
+    /** How many samples a run or report may ask for; 0 = none. */
+    public static final Range SAMPLES = Range.closed(0, MAX_SAMPLES);
 
     public SaliencySamples {
         samples = List.copyOf(samples);
@@ -103,9 +106,7 @@ public record SaliencySamples(List<Sample> samples) {
      */
     public static SaliencySamples compute(LlamaModel model, SaliencyConfig saliency, PromptEncoder encoder,
                                           ProblemSet set, int k, int maxNewTokens, int maxRowsPerPass) {
-        if (k < 0 || k > MAX_SAMPLES) {
-            throw new IllegalArgumentException("samples must be in [0, " + MAX_SAMPLES + "], got " + k);
-        }
+        SAMPLES.check("samples", k);
         SaliencyConfig config = saliency.withMaxRowsPerPass(maxRowsPerPass);
         List<Problem> problems = new ArrayList<>();
         for (int i = 0; i < Math.min(k, set.size()); i++) {

@@ -2,6 +2,7 @@ package org.atmanrl.executor.grpo;
 
 import java.io.Serializable;
 import java.util.Locale;
+import org.atmanrl.model.check.Range;
 
 /**
  * The GRPO knobs of docs/design.md 2.3, in the style of TRL's {@code GRPOConfig}: every alternative
@@ -113,29 +114,23 @@ public record GrpoConfig(
         }
     }
 
+    public static final Range GROUP_SIZE = Range.atLeast(1), ADVANTAGE_EPSILON = Range.above(0),
+            EPSILON_LOW = Range.closedOpen(0, 1), EPSILON_HIGH = Range.atLeast(0), BETA = Range.atLeast(0),
+            MAX_COMPLETION_LENGTH = Range.atLeast(1), MU = Range.atLeast(1);
+
     public GrpoConfig {
-        if (groupSize < 1) throw new IllegalArgumentException("groupSize must be >= 1, got " + groupSize);
+        GROUP_SIZE.check("groupSize", groupSize);
         if (scale == null) throw new IllegalArgumentException("scale must be group or none, got null");
         if (std == null) throw new IllegalArgumentException("std must be sample or population, got null");
-        if (!(advantageEpsilon > 0) || Double.isInfinite(advantageEpsilon)) {
-            throw new IllegalArgumentException("advantageEpsilon must be finite and > 0, got " + advantageEpsilon);
-        }
-        if (!(epsilonLow >= 0 && epsilonLow < 1)) {
-            throw new IllegalArgumentException("epsilonLow must be in [0, 1), got " + epsilonLow);
-        }
-        if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
-            throw new IllegalArgumentException("epsilonHigh must be finite and >= 0, got " + epsilonHigh);
-        }
-        if (!(beta >= 0) || Double.isInfinite(beta)) {
-            throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
-        }
+        ADVANTAGE_EPSILON.check("advantageEpsilon", advantageEpsilon);
+        EPSILON_LOW.check("epsilonLow", epsilonLow);
+        EPSILON_HIGH.check("epsilonHigh", epsilonHigh);
+        BETA.check("beta", beta);
         if (aggregation == null) {
             throw new IllegalArgumentException("aggregation must be token, sequence or dr_grpo, got null");
         }
-        if (maxCompletionLength < 1) {
-            throw new IllegalArgumentException("maxCompletionLength must be >= 1, got " + maxCompletionLength);
-        }
-        if (mu < 1) throw new IllegalArgumentException("mu must be >= 1, got " + mu);
+        MAX_COMPLETION_LENGTH.check("maxCompletionLength", maxCompletionLength);
+        MU.check("mu", mu);
     }
 
     /** Every knob at its documented default. */
@@ -147,57 +142,5 @@ public record GrpoConfig(
     /** Whether the loss has a KL term, i.e. whether reference log-probabilities are needed. */
     public boolean needsReference() {
         return beta > 0;
-    }
-
-    public GrpoConfig withGroupSize(int v) {
-        return new GrpoConfig(v, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withScale(AdvantageScale v) {
-        return new GrpoConfig(groupSize, v, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withStd(StdEstimator v) {
-        return new GrpoConfig(groupSize, scale, v, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withAdvantageEpsilon(double v) {
-        return new GrpoConfig(groupSize, scale, std, v, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    /** Both clip ranges at once. */
-    public GrpoConfig withEpsilon(double low, double high) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, low, high, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withBeta(double v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, v, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withAggregation(Aggregation v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, v,
-                maxCompletionLength, dropZeroVarianceGroups, mu);
-    }
-
-    public GrpoConfig withMaxCompletionLength(int v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                v, dropZeroVarianceGroups, mu);
-    }
-
-    /** Whether zero-variance groups are dropped. */
-    public GrpoConfig withZeroVarianceGroups(boolean drop) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, drop, mu);
-    }
-
-    public GrpoConfig withMu(int v) {
-        return new GrpoConfig(groupSize, scale, std, advantageEpsilon, epsilonLow, epsilonHigh, beta, aggregation,
-                maxCompletionLength, dropZeroVarianceGroups, v);
     }
 }

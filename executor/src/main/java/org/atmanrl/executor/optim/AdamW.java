@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.atmanrl.model.check.Range;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -53,13 +54,15 @@ public final class AdamW {
      */
     public record Config(double beta1, double beta2, double eps, double weightDecay, DecayScope decayScope)
             implements Serializable {
+        /** For beta1 and beta2. */
+        public static final Range BETA = Range.closedOpen(0, 1);
+        public static final Range EPS = Range.above(0), WEIGHT_DECAY = Range.atLeast(0);
+
         public Config {
-            if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
-            if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
-            if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("eps must be finite and > 0, got " + eps);
-            if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-                throw new IllegalArgumentException("weightDecay must be finite and >= 0, got " + weightDecay);
-            }
+            BETA.check("beta1", beta1);
+            BETA.check("beta2", beta2);
+            EPS.check("eps", eps);
+            WEIGHT_DECAY.check("weightDecay", weightDecay);
             if (decayScope == null) throw new IllegalArgumentException("decayScope must be all or exclude_norms, got null");
         }
 

@@ -50,34 +50,4 @@ public record SftConfig(int steps, int batchSize, double learningRate, int warmu
     public static SftConfig defaults() {
         return new SftConfig(800, 128, 3e-3, 100, 0.1, 0.01, 0.9, 0.98, 1.0, 100, 500, 0.0, 0, 0);
     }
-
-    public SftConfig withSteps(int s, int warmup) {
-        return new SftConfig(s, batchSize, learningRate, warmup, minLrRatio, weightDecay, beta1, beta2, clipNorm,
-                evalEvery, evalSize, controlShare, seed, timeLimitSeconds);
-    }
-
-    public SftConfig withEval(int every, int size) {
-        return new SftConfig(steps, batchSize, learningRate, warmupSteps, minLrRatio, weightDecay, beta1, beta2,
-                clipNorm, every, size, controlShare, seed, timeLimitSeconds);
-    }
-
-    public SftConfig withControlShare(double share) {
-        return new SftConfig(steps, batchSize, learningRate, warmupSteps, minLrRatio, weightDecay, beta1, beta2,
-                clipNorm, evalEvery, evalSize, share, seed, timeLimitSeconds);
-    }
-
-    public SftConfig withSeed(long s) {
-        return new SftConfig(steps, batchSize, learningRate, warmupSteps, minLrRatio, weightDecay, beta1, beta2,
-                clipNorm, evalEvery, evalSize, controlShare, s, timeLimitSeconds);
-    }
-
-    public SftConfig withBatchSize(int b) {
-        return new SftConfig(steps, b, learningRate, warmupSteps, minLrRatio, weightDecay, beta1, beta2,
-                clipNorm, evalEvery, evalSize, controlShare, seed, timeLimitSeconds);
-    }
-
-    public SftConfig withTimeLimit(long seconds) {
-        return new SftConfig(steps, batchSize, learningRate, warmupSteps, minLrRatio, weightDecay, beta1, beta2,
-                clipNorm, evalEvery, evalSize, controlShare, seed, seconds);
-    }
 }

@@ -2,6 +2,8 @@ package org.atmanrl.executor.task;
 
 import java.io.Serializable;
 import java.util.Locale;
+import org.atmanrl.model.check.Conflict;
+import org.atmanrl.model.check.Range;
 import org.atmanrl.reward.task.ArithmeticDifficulty;
 import org.atmanrl.reward.task.ArithmeticProblems;
 import org.atmanrl.reward.task.MalformedRowPolicy;
@@ -72,40 +74,36 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
         }
     }
 
+    public static final Range TEST_SIZE = Range.atLeast(1), SHOTS = Range.atLeast(0);
+
     public DataSpec {
         if (task == null || template == null || malformedRows == null || difficulty == null
                 || suggestedAnswer == null) {
             throw new IllegalArgumentException("task, template, malformed_rows, difficulty and suggested_answer are"
                     + " required");
         }
-        if (testSize < 1) {
-            throw new IllegalArgumentException("test_size must be >= 1, got " + testSize);
-        }
+        TEST_SIZE.check("test_size", testSize);
         if (!task.embedded() && (testPath == null || testPath.isBlank())) {
-            throw new IllegalArgumentException("task " + task.configName() + " needs a test file (data.test)");
+            throw new Conflict("task " + task.configName() + " needs a test file (data.test)", "data.task", "data.test");
         }
-        if (!(hintAccuracy >= 0 && hintAccuracy <= 1)) {
-            throw new IllegalArgumentException("hint_accuracy must be in [0, 1], got " + hintAccuracy);
-        }
-        if (shots < 0) {
-            throw new IllegalArgumentException("shots must be >= 0, got " + shots);
-        }
+        ArithmeticProblems.HINT_ACCURACY.check("hint_accuracy", hintAccuracy);
+        SHOTS.check("shots", shots);
         boolean hasDev = devPath != null && !devPath.isBlank();
         if ((shots > 0 || hasDev) && task != Task.MMLU) {
-            throw new IllegalArgumentException("few-shot prompts (data.dev, data.shots) are for task mmlu; task "
-                    + task.configName() + " is zero-shot");
+            throw new Conflict("few-shot prompts (data.dev, data.shots) are for task mmlu; task "
+                    + task.configName() + " is zero-shot", "data.task", "data.dev", "data.shots");
         }
         if (shots > 0 && !hasDev) {
-            throw new IllegalArgumentException(shots + " shots need a dev file to take them from (data.dev)");
+            throw new Conflict(shots + " shots need a dev file to take them from (data.dev)", "data.shots", "data.dev");
         }
         if (suggestedAnswer != SuggestedAnswers.Mode.NONE && task.embedded()) {
-            throw new IllegalArgumentException("suggested_answer " + suggestedAnswer.name().toLowerCase(Locale.ROOT)
+            throw new Conflict("suggested_answer " + suggestedAnswer.name().toLowerCase(Locale.ROOT)
                     + " is for tasks gsm8k and mmlu; the arithmetic tasks have their own hint: task arithmetic-hint"
-                    + " (data.hint_accuracy)");
+                    + " (data.hint_accuracy)", "data.suggested_answer", "data.task");
         }
         if (hasDev && shots == 0) {
-            throw new IllegalArgumentException("a dev file (data.dev " + devPath + ") is only read for few-shot"
-                    + " prompts; set data.shots >= 1 (5 is MMLU's protocol)");
+            throw new Conflict("a dev file (data.dev " + devPath + ") is only read for few-shot"
+                    + " prompts; set data.shots >= 1 (5 is MMLU's protocol)", "data.dev", "data.shots");
         }
     }
 
@@ -135,11 +133,6 @@ public record DataSpec(Task task, String trainPath, String testPath, PromptStyle
     public static DataSpec embedded() {
         return new DataSpec(Task.ARITHMETIC, null, null, PromptStyle.PLAIN, null, MalformedRowPolicy.FAIL,
                 ArithmeticDifficulty.DEFAULT, 0, 500);
-    }
-
-    public DataSpec withTestSize(int n) {
-        return new DataSpec(task, trainPath, testPath, template, systemPrompt, malformedRows, difficulty, dataSeed, n,
-                devPath, shots, hintAccuracy, suggestedAnswer);
     }
 
     /** The spec whose GSM8K or MMLU prompts suggest answers as {@code mode} says. */

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.eval;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,8 +42,9 @@ class CotUseProbeTest {
     }
 
     static Evaluation evaluation() {
-        return new Evaluation(null, FaithfulnessTest.MAX_NEW, 4, FaithfulnessConfig.defaults(FaithfulnessTest.MAX_NEW, 4)
-                .withProbes(false, false, false).withPolicySamples(3, 0.01));
+        return new Evaluation(null, FaithfulnessTest.MAX_NEW, 4, with(
+                FaithfulnessConfig.defaults(FaithfulnessTest.MAX_NEW, 4).withPolicySamples(3, 0.01),
+                "earlyAnswering", false, "addedMistakes", false, "fillerTokens", false));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.eval;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,7 +43,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 class EvaluationTest {
     static final int PROBLEMS = 9, MAX_NEW = 24, ROWS = 4;
-    static final SaliencyConfig SALIENCY = SaliencyConfig.defaults().withSteps(3).withMaxRowsPerPass(ROWS);
+    static final SaliencyConfig SALIENCY = with(SaliencyConfig.defaults(), "steps", 3).withMaxRowsPerPass(ROWS);
     static EmbeddedTaskData data;
     static LlamaWeights weights;
     static LlamaModel model;

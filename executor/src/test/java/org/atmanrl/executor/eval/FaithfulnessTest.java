@@ -1,5 +1,6 @@
 package org.atmanrl.executor.eval;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -165,7 +166,8 @@ class FaithfulnessTest {
         assertEquals("[null,null,null,null,null,null]", nothing.get("early_answering").get("agreement").toString());
         assertTrue(nothing.get("early_answering").get("area_over_curve").isNull());
         assertTrue(nothing.get("filler_tokens").get("accuracy").isNull());
-        JsonNode fillerOnly = FaithfulnessResult.empty(FaithfulnessConfig.defaults(1, 1).withProbes(false, false, true))
+        JsonNode fillerOnly = FaithfulnessResult.empty(with(FaithfulnessConfig.defaults(1, 1),
+                "earlyAnswering", false, "addedMistakes", false))
                 .toJson();
         assertTrue(fillerOnly.get("early_answering").isNull() && fillerOnly.get("adding_mistakes").isNull());
         assertNull(new Evaluation(null, MAX_NEW, 4).run(copier, encoder, twoProblems, 2).toJson().get("faithfulness"),

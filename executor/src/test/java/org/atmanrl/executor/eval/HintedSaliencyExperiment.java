@@ -1,5 +1,6 @@
 package org.atmanrl.executor.eval;
 
+import static org.atmanrl.model.Records.with;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -67,7 +68,7 @@ class HintedSaliencyExperiment {
                             count[k][h], correct[k][h], count[k][h] == 0 ? 0.0 : (double) correct[k][h] / count[k][h]);
                 }
             }
-            List<SaliencyScore> scores = CorrectCompletionSaliency.fit(model, SaliencyConfig.defaults().withSteps(0),
+            List<SaliencyScore> scores = CorrectCompletionSaliency.fit(model, with(SaliencyConfig.defaults(), "steps", 0),
                     data.tokenizer, problems, per, completions, verdicts).perCompletion();
             for (int k = 0; k < 2; k++) {
                 List<Double> n = new ArrayList<>();

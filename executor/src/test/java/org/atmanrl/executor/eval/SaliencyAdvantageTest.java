@@ -1,5 +1,6 @@
 package org.atmanrl.executor.eval;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +54,7 @@ class SaliencyAdvantageTest {
             verdicts.add(p.verify(text));
         }
         assertTrue(verdicts.get(0).correct() && verdicts.get(1).correct(), "an all-correct group");
-        SaliencyConfig config = SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5);
         List<SaliencyScore> scores = CorrectCompletionSaliency.fit(FaithfulnessTest.copier, config,
                 FaithfulnessTest.tokenizer, List.of(p), 2, completions, verdicts).perCompletion();
         assertTrue(scores.get(0).necessity() > 0.9 && scores.get(1).necessity() > 0.9,
@@ -61,7 +62,7 @@ class SaliencyAdvantageTest {
         assertTrue(scores.get(1).reward() > scores.get(0).reward(), "less decoration, more coverage: r_sal "
                 + scores.get(0).reward() + " < " + scores.get(1).reward());
 
-        GrpoConfig grpo = GrpoConfig.defaults().withGroupSize(2);
+        GrpoConfig grpo = with(GrpoConfig.defaults(), "groupSize", 2);
         Advantages none = Advantages.compute(RolloutScoring.rewards(verdicts, scores, 0), grpo);
         assertArrayEquals(new double[] {0, 0}, none.values(), "alpha 0: all correct, no spread, no advantage");
         assertEquals(1, none.zeroVarianceGroups());

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,7 +43,8 @@ class GradientContributionTest {
     void tasksMergeToTheSingleTaskResultForEveryAggregation() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
         for (Aggregation agg : Aggregation.values()) {
-            GrpoConfig config = GrpoConfig.defaults().withGroupSize(2).withAggregation(agg).withMaxCompletionLength(5);
+            GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "maxCompletionLength", 5,
+                    "aggregation", agg);
             GradientContribution one = task(model, config, 0, 6);
             GradientContribution merged = GradientContribution.sum(List.of(
                     task(model, config, 0, 2), task(model, config, 2, 4), task(model, config, 4, 6)));
@@ -66,7 +68,7 @@ class GradientContributionTest {
     @Test
     void sumFoldsInListOrderAndIsReproducible() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2);
         GradientContribution p0 = task(model, config, 0, 2), p1 = task(model, config, 2, 4), p2 = task(model, config, 4, 6);
         GradientContribution fold = GradientContribution.sum(List.of(p0, p1, p2));
         GradientContribution byHand = p0.merge(p1).merge(p2);
@@ -101,7 +103,7 @@ class GradientContributionTest {
     @Test
     void emptyIsTheIdentityAndNormalisesToZero() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2);
         GradientContribution empty = GradientContribution.empty(Aggregation.TOKEN, C);
         GradientContribution x = task(model, config, 0, 2);
         assertEquals(x.names(), empty.names());
@@ -115,8 +117,8 @@ class GradientContributionTest {
     @Test
     void normaliseDividesEverySumByTheNormaliser() {
         LlamaModel model = new LlamaModel(TinyModels.weights(C, 5, DataType.FLOAT));
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2).withAggregation(Aggregation.DR_GRPO)
-                .withMaxCompletionLength(7);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "maxCompletionLength", 7,
+                "aggregation", Aggregation.DR_GRPO);
         GradientContribution x = task(model, config, 0, 4);
         assertEquals(4 * 7, x.sums().normaliser(), 0.0);
         NormalisedGradient n = x.normalise();

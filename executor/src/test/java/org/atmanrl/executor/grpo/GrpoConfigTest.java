@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,19 +24,19 @@ class GrpoConfigTest {
         assertEquals(256, c.maxCompletionLength());
         assertFalse(c.dropZeroVarianceGroups());
         assertEquals(1, c.mu());
-        assertTrue(c.withBeta(0.04).needsReference());
+        assertTrue(with(c, "beta", 0.04).needsReference());
     }
 
     @Test
     void invalidValuesAreRefusedWithOneLineMessages() {
         GrpoConfig c = GrpoConfig.defaults();
-        expect("groupSize must be >= 1, got 0", () -> c.withGroupSize(0));
-        expect("epsilonLow must be in [0, 1), got 1.0", () -> c.withEpsilon(1.0, 0.2));
-        expect("epsilonHigh must be finite and >= 0, got -0.1", () -> c.withEpsilon(0.2, -0.1));
-        expect("beta must be finite and >= 0, got NaN", () -> c.withBeta(Double.NaN));
-        expect("maxCompletionLength must be >= 1, got 0", () -> c.withMaxCompletionLength(0));
-        expect("mu must be >= 1, got 0", () -> c.withMu(0));
-        expect("advantageEpsilon must be finite and > 0, got 0.0", () -> c.withAdvantageEpsilon(0));
+        expect("groupSize must be >= 1, got 0", () -> with(c, "groupSize", 0));
+        expect("epsilonLow must be in [0, 1), got 1.0", () -> with(c, "epsilonLow", 1.0));
+        expect("epsilonHigh must be >= 0, got -0.1", () -> with(c, "epsilonHigh", -0.1));
+        expect("beta must be finite and >= 0, got NaN", () -> with(c, "beta", Double.NaN));
+        expect("maxCompletionLength must be >= 1, got 0", () -> with(c, "maxCompletionLength", 0));
+        expect("mu must be >= 1, got 0", () -> with(c, "mu", 0));
+        expect("advantageEpsilon must be > 0, got 0.0", () -> with(c, "advantageEpsilon", 0.0));
     }
 
     private static void expect(String message, Runnable r) {

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -42,8 +43,8 @@ class GrpoGradientCheckTest {
     }
 
     private void check(LlamaConfig c, Aggregation agg) {
-        GrpoConfig config = GrpoConfig.defaults().withGroupSize(2).withAggregation(agg).withBeta(0.05)
-                .withEpsilon(0.2, 0.28).withMaxCompletionLength(6);
+        GrpoConfig config = with(GrpoConfig.defaults(), "groupSize", 2, "beta", 0.05, "maxCompletionLength", 6,
+                "aggregation", agg, "epsilonHigh", 0.28);
         LlamaWeights w = TinyModels.weights(c, 21, DataType.DOUBLE);
         LlamaModel model = new LlamaModel(w);
         List<int[]> prompts = TinyModels.sequences(c.vocabSize(), 3, 3, 2, 3, 4);

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.grpo;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +61,7 @@ class GrpoLossTest {
     }
 
     static GrpoConfig config(Aggregation agg) {
-        return GrpoConfig.defaults().withGroupSize(2).withAggregation(agg).withMaxCompletionLength(4);
+        return with(GrpoConfig.defaults(), "groupSize", 2, "maxCompletionLength", 4, "aggregation", agg);
     }
 
     @Test
@@ -93,7 +94,7 @@ class GrpoLossTest {
         assertEquals(4 * 4, t.sums().normaliser(), 0.0);
         assertEquals(1.15 / 16, t.sums().meanLoss(), TOL);
         assertThrows(IllegalArgumentException.class,
-                () -> eval(config(Aggregation.DR_GRPO).withMaxCompletionLength(2), task(0, 4, ALL)),
+                () -> eval(with(config(Aggregation.DR_GRPO), "maxCompletionLength", 2), task(0, 4, ALL)),
                 "a completion longer than the budget breaks the normaliser");
     }
 
@@ -153,7 +154,7 @@ class GrpoLossTest {
     @Test
     void klTermAddsBetaTimesMeanK3() {
         double beta = 0.1;
-        GrpoConfig c = config(Aggregation.TOKEN).withBeta(beta);
+        GrpoConfig c = with(config(Aggregation.TOKEN), "beta", beta);
         Task task = task(0, 4, ALL);
         double[] ref = task.lp().clone();
         double[] deltas = {-0.5, 0.7, 0, 0.2, -0.1, 0.3, 0.05, -0.4};

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -62,8 +63,8 @@ class MaskNetworkOnTrainedModelTest {
     void theNetworksMasksFindTheCopiedResultAndTheControlEarnsLittle() {
         var data = SaliencyOnTrainedModelTest.data;
         LlamaModel model = new LlamaModel(SaliencyOnTrainedModelTest.weights);
-        SaliencyConfig config = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK)
-                .withHeadLearningRate(HEAD_LR);
+        SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK),
+                "headLearningRate", HEAD_LR);
         MaskHead head = MaskHead.init(model.config().hiddenSize(), config.headRank(),
                 model.config().numHiddenLayers() * model.config().numAttentionHeads(), config.theta0(), SEED, DataType.FLOAT);
         AdamW adam = new AdamW(AdamW.Config.defaults(), head.named());
@@ -112,7 +113,8 @@ class MaskNetworkOnTrainedModelTest {
         double auc = RocAuc.auc(pos, neg);
         double realSal = realScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
         double controlSal = controlScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
-        List<SaliencyScore> fitted = new MaskFitter(model, SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5))
+        List<SaliencyScore> fitted = new MaskFitter(model,
+                with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5))
                 .score(real.sequences(), real.spans()).scores();
         double rho = 0;
         int ranked = 0;

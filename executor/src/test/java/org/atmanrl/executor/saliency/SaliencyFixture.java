@@ -1,5 +1,7 @@
 package org.atmanrl.executor.saliency;
 
+import static org.atmanrl.model.Records.with;
+
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.util.List;
@@ -48,7 +50,8 @@ final class SaliencyFixture {
      * test problems at the end.
      */
     static SftConfig config() {
-        return SftConfig.defaults().withSteps(SFT_STEPS, 100).withControlShare(CONTROL_SHARE).withEval(SFT_STEPS, 200);
+        return with(SftConfig.defaults(), "steps", SFT_STEPS, "warmupSteps", 100, "controlShare", CONTROL_SHARE,
+                "evalEvery", SFT_STEPS, "evalSize", 200);
     }
 
     /** The checked-in directory (as copied to test-classes), or the one {@code -Dsaliency.fixture} names. */

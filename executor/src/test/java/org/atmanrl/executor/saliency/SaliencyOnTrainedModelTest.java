@@ -1,5 +1,6 @@
 package org.atmanrl.executor.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -101,7 +102,7 @@ class SaliencyOnTrainedModelTest {
     @Test
     void masksFindTheCopiedResultAndTheControlEarnsLittle() {
         LlamaModel model = new LlamaModel(weights);
-        SaliencyConfig config = SaliencyConfig.defaults().withSteps(16).withLearningRate(1.5);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5);
         Correct real = correctCompletions(model, data.test);
         Correct control = correctCompletions(model, data.controlTest);
         System.out.printf("correct greedy completions: real %d/%d, control %d/%d%n", real.sequences().size(), PROMPTS,

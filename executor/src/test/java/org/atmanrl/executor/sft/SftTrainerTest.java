@@ -1,5 +1,6 @@
 package org.atmanrl.executor.sft;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,11 +32,12 @@ class SftTrainerTest {
 
     @Test
     void theSameSeedTrainsTheSameWeightsBitForBit() {
-        SftConfig config = SftConfig.defaults().withSteps(3, 1).withBatchSize(8).withEval(3, 4).withSeed(7);
+        SftConfig config = with(SftConfig.defaults(), "steps", 3, "warmupSteps", 1, "batchSize", 8, "evalEvery", 3,
+                "evalSize", 4, "seed", 7);
         try (EmbeddedTaskData data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 4)) {
             float[][] a = train(config, data), b = train(config, data);
             for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], "tensor " + i);
-            float[][] c = train(config.withSeed(8), data);
+            float[][] c = train(with(config, "seed", 8), data);
             boolean differs = false;
             for (int i = 0; i < a.length; i++) differs |= !java.util.Arrays.equals(a[i], c[i]);
             assertTrue(differs, "another seed draws other batches");
@@ -44,7 +46,8 @@ class SftTrainerTest {
 
     @Test
     void lossFallsOnTheTask() {
-        SftConfig config = SftConfig.defaults().withSteps(30, 5).withBatchSize(16).withEval(30, 4);
+        SftConfig config = with(SftConfig.defaults(), "steps", 30, "warmupSteps", 5, "batchSize", 16,
+                "evalEvery", 30, "evalSize", 4);
         try (EmbeddedTaskData data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 4);
              LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 1, DataType.FLOAT)) {
             List<SftTrainer.Progress> log = new SftTrainer(config, data.encoder, p -> { }).train(w, data.train, null, data.test);

@@ -1,5 +1,6 @@
 package org.atmanrl.executor.task;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -125,8 +126,8 @@ class SuggestedAnswerDataTest {
         String[] rows = new String[40];
         for (int i = 0; i < rows.length; i++) rows[i] = gsm8kRow(100 + 7 * i);
         String test = write("test.jsonl", rows);
-        DataSpec seed1 = spec(DataSpec.Task.GSM8K, null, test, null, 0, 1, SuggestedAnswers.Mode.WRONG).withTestSize(40);
-        DataSpec seed2 = spec(DataSpec.Task.GSM8K, null, test, null, 0, 2, SuggestedAnswers.Mode.WRONG).withTestSize(40);
+        DataSpec seed1 = with(spec(DataSpec.Task.GSM8K, null, test, null, 0, 1, SuggestedAnswers.Mode.WRONG), "testSize", 40);
+        DataSpec seed2 = with(spec(DataSpec.Task.GSM8K, null, test, null, 0, 2, SuggestedAnswers.Mode.WRONG), "testSize", 40);
         ProblemSet a = TaskDatasets.open(seed1, CONF, chars).test(), again = TaskDatasets.open(seed1, CONF, chars).test();
         ProblemSet b = TaskDatasets.open(seed2, CONF, chars).test();
         assertEquals(40, a.size());
@@ -150,7 +151,6 @@ class SuggestedAnswerDataTest {
         assertEquals(SuggestedAnswers.Mode.NONE, DataSpec.embedded().suggestedAnswer());
         DataSpec gsm8k = spec(DataSpec.Task.GSM8K, null, "t.jsonl", null, 0, 9, SuggestedAnswers.Mode.WRONG);
         assertEquals(SuggestedAnswers.wrong(9), gsm8k.suggestions());
-        assertEquals(SuggestedAnswers.Mode.WRONG, gsm8k.withTestSize(3).suggestedAnswer());
         assertEquals(SuggestedAnswers.NONE, gsm8k.withSuggestedAnswer(SuggestedAnswers.Mode.NONE).suggestions());
     }
 

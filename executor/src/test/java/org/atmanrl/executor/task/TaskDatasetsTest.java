@@ -1,5 +1,6 @@
 package org.atmanrl.executor.task;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,7 +60,7 @@ class TaskDatasetsTest {
     @Test
     void arithmeticAndItsControlAreTheEmbeddedTasksProblems() throws IOException {
         try (EmbeddedTaskData embedded = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 7)) {
-            TaskDatasets.TaskDataset real = TaskDatasets.open(DataSpec.embedded().withTestSize(7), CONF, chars);
+            TaskDatasets.TaskDataset real = TaskDatasets.open(with(DataSpec.embedded(), "testSize", 7), CONF, chars);
             TaskDatasets.TaskDataset control = TaskDatasets.open(spec(DataSpec.Task.ARITHMETIC_CONTROL, null, null,
                     MalformedRowPolicy.FAIL, 7), CONF, chars);
             assertEquals(EmbeddedTaskData.TRAIN_INDEX_SPACE, real.train().size());
@@ -182,9 +183,6 @@ class TaskDatasetsTest {
                 ArithmeticDifficulty.DEFAULT, 0, 10, "d.jsonl", 5));
         assertEquals("few-shot prompts (data.dev, data.shots) are for task mmlu; task gsm8k is zero-shot",
                 gsm8k.getMessage());
-        DataSpec five = fewShot(null, "t.jsonl", "d.jsonl", 5, MalformedRowPolicy.FAIL);
-        assertEquals(five, five.withTestSize(10));
-        assertEquals(5, five.withTestSize(3).shots());
     }
 
     /** The real files and the Llama 3 tokenizer of the shared test data; skipped when they are absent. */

@@ -1,5 +1,8 @@
 package org.atmanrl.reward.saliency;
 
+import org.atmanrl.model.check.Conflict;
+import org.atmanrl.model.check.Range;
+
 /**
  * Every knob of the attention-saliency reward of docs/design.md 2.2, with the design's defaults.
  *
@@ -50,50 +53,35 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     /** Adam's moment decay rates and denominator term: PyTorch's defaults ("plain Adam"). */
     public static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
 
+    public static final Range STEPS = Range.atLeast(0), LEARNING_RATE = Range.above(0), THETA0 = Range.ANY,
+            LAMBDA = Range.atLeast(0), EPSILON = Range.open(0, 1), ALPHA = Range.atLeast(0),
+            PERTURBATION_FACTOR = Range.open(0, 1), MAX_ROWS_PER_PASS = Range.atLeast(1),
+            HEAD_RANK = Range.closed(1, MaskHead.MAX_RANK), HEAD_LEARNING_RATE = Range.above(0),
+            AUDIT_EVERY = Range.atLeast(0);
+
     public SaliencyConfig {
-        if (steps < 0) {
-            throw new IllegalArgumentException("saliency steps K must be >= 0, got " + steps);
-        }
-        if (!(learningRate > 0)) {
-            throw new IllegalArgumentException("saliency learning rate must be > 0, got " + learningRate);
-        }
-        if (!Double.isFinite(theta0)) {
-            throw new IllegalArgumentException("theta0 must be finite, got " + theta0);
-        }
-        if (!(lambda >= 0)) {
-            throw new IllegalArgumentException("lambda must be >= 0, got " + lambda);
-        }
-        if (!(epsilon > 0 && epsilon < 1)) {
-            throw new IllegalArgumentException("epsilon must be in (0, 1), got " + epsilon);
-        }
-        if (!(perturbationFactor > 0 && perturbationFactor < 1)) {
-            throw new IllegalArgumentException("perturbation factor f must be in (0, 1), got " + perturbationFactor);
-        }
-        if (!(alpha >= 0) || !Double.isFinite(alpha)) {
-            throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
-        }
+        STEPS.check("steps", steps);
+        LEARNING_RATE.check("learningRate", learningRate);
+        THETA0.check("theta0", theta0);
+        LAMBDA.check("lambda", lambda);
+        EPSILON.check("epsilon", epsilon);
+        PERTURBATION_FACTOR.check("perturbationFactor", perturbationFactor);
+        ALPHA.check("alpha", alpha);
         if (objective == null || form == null) {
             throw new IllegalArgumentException("objective and form are required");
         }
-        if (maxRowsPerPass < 1) {
-            throw new IllegalArgumentException("maxRowsPerPass must be >= 1, got " + maxRowsPerPass);
-        }
+        MAX_ROWS_PER_PASS.check("maxRowsPerPass", maxRowsPerPass);
         if (mask == null) {
             throw new IllegalArgumentException("mask must be fitted or network, got null");
         }
-        if (headRank < 1 || headRank > MaskHead.MAX_RANK) {
-            throw new IllegalArgumentException("mask network rank must be in 1.." + MaskHead.MAX_RANK + ", got " + headRank);
-        }
-        if (!(headLearningRate > 0) || !Double.isFinite(headLearningRate)) {
-            throw new IllegalArgumentException("mask network learning rate must be finite and > 0, got " + headLearningRate);
-        }
-        if (auditEvery < 0) {
-            throw new IllegalArgumentException("audit_every must be >= 0, got " + auditEvery);
-        }
+        HEAD_RANK.check("headRank", headRank);
+        HEAD_LEARNING_RATE.check("headLearningRate", headLearningRate);
+        AUDIT_EVERY.check("auditEvery", auditEvery);
         if (mask == MaskSource.NETWORK && auditEvery > 0 && steps == 0) {
-            throw new IllegalArgumentException("the mask network's audit compares it with masks fitted by saliency.steps"
+            throw new Conflict("the mask network's audit compares it with masks fitted by saliency.steps"
                     + " Adam steps, and steps is 0 (every fitted mask would be sigmoid(theta0)): set saliency.steps"
-                    + " (16 with saliency.lr 1.5 is the acceptance test's fit) or saliency.audit_every 0");
+                    + " (16 with saliency.lr 1.5 is the acceptance test's fit) or saliency.audit_every 0",
+                    "saliency.steps", "saliency.mask", "saliency.audit_every");
         }
     }
 
@@ -102,24 +90,11 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
                 0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10);
     }
 
-    public SaliencyConfig withSteps(int k) {
-        return new SaliencyConfig(k, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withLearningRate(double lr) {
-        return new SaliencyConfig(steps, lr, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withAlpha(double a) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, a,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withObjective(MaskObjective o) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, o, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, headLearningRate, auditEvery);
+    /** The defaults but the mask fit's K and step size and the reward's alpha: what the one-process commands set. */
+    public static SaliencyConfig defaultsWith(int steps, double learningRate, double alpha) {
+        SaliencyConfig d = defaults();
+        return new SaliencyConfig(steps, learningRate, d.theta0, d.lambda, d.epsilon, d.objective, d.form, alpha,
+                d.perturbationFactor, d.maxRowsPerPass, d.mask, d.headRank, d.headLearningRate, d.auditEvery);
     }
 
     public SaliencyConfig withMaxRowsPerPass(int rows) {
@@ -130,11 +105,6 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     public SaliencyConfig withMask(MaskSource source) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
                 perturbationFactor, maxRowsPerPass, source, headRank, headLearningRate, auditEvery);
-    }
-
-    public SaliencyConfig withHeadLearningRate(double lr) {
-        return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, mask, headRank, lr, auditEvery);
     }
 
     /** Whether masks come from the mask network. */

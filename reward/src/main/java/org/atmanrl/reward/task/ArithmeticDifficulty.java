@@ -3,6 +3,7 @@ package org.atmanrl.reward.task;
 import java.io.Serializable;
 import java.math.BigInteger;
 import java.util.Objects;
+import org.atmanrl.model.check.Range;
 
 /**
  * How hard the embedded arithmetic problems are: each has between {@code minOperations} and
@@ -21,6 +22,8 @@ public record ArithmeticDifficulty(int minOperations, int maxOperations, int min
     public static final int MAX_OPERATIONS = 64;
     /** The operators a problem may use. */
     public static final String ALL_OPERATORS = "+-*";
+    /** The bounds of {@code minOperations} and {@code maxOperations}, and of the operands. */
+    public static final Range OPERATIONS = Range.closed(1, MAX_OPERATIONS), OPERANDS = Range.atLeast(0);
 
     /**
      * The calibration of docs/design.md 2.4: {@code Q: 23+45-17=?}, operands 10-49, exactly two
@@ -32,13 +35,14 @@ public record ArithmeticDifficulty(int minOperations, int maxOperations, int min
     public static final ArithmeticDifficulty HARDER = new ArithmeticDifficulty(3, 5, 10, 999, "+-");
 
     public ArithmeticDifficulty {
-        if (minOperations < 1 || maxOperations > MAX_OPERATIONS || minOperations > maxOperations) {
-            throw new IllegalArgumentException("operations must satisfy 1 <= minOperations <= maxOperations <= "
-                    + MAX_OPERATIONS + ", not " + minOperations + ".." + maxOperations);
+        if (!OPERATIONS.contains(minOperations) || !OPERATIONS.contains(maxOperations) || minOperations > maxOperations) {
+            throw new IllegalArgumentException("operations must satisfy " + (int) OPERATIONS.min()
+                    + " <= minOperations <= maxOperations <= " + (int) OPERATIONS.max() + ", not " + minOperations + ".."
+                    + maxOperations);
         }
-        if (minOperand < 0 || minOperand > maxOperand) {
-            throw new IllegalArgumentException("operands must satisfy 0 <= minOperand <= maxOperand, not "
-                    + minOperand + ".." + maxOperand);
+        if (!OPERANDS.contains(minOperand) || minOperand > maxOperand) {
+            throw new IllegalArgumentException("operands must satisfy " + (int) OPERANDS.min()
+                    + " <= minOperand <= maxOperand, not " + minOperand + ".." + maxOperand);
         }
         Objects.requireNonNull(operators, "operators");
         if (operators.isEmpty() || !operators.chars().allMatch(c -> ALL_OPERATORS.indexOf(c) >= 0)

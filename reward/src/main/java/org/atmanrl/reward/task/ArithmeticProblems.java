@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.math.BigInteger;
 import java.util.Objects;
 import org.atmanrl.model.RowRandom;
+import org.atmanrl.model.check.Range;
 
 /**
  * The seeded generator of the embedded arithmetic task (docs/design.md 2.4) and of its control.
@@ -81,14 +82,14 @@ public record ArithmeticProblems(Kind kind, ArithmeticDifficulty difficulty, lon
     public static final int MAX_HINT_OFFSET = 20;
     /** The hint accuracy of the {@code arithmetic-hint} task unless configured (data.hint_accuracy). */
     public static final double DEFAULT_HINT_ACCURACY = 0.8;
+    /** The probability that a hint is right. */
+    public static final Range HINT_ACCURACY = Range.closed(0, 1);
 
     public ArithmeticProblems {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(difficulty, "difficulty");
         Objects.requireNonNull(partition, "partition");
-        if (!(hintAccuracy >= 0 && hintAccuracy <= 1)) {
-            throw new IllegalArgumentException("hint accuracy must be in [0, 1], not " + hintAccuracy);
-        }
+        HINT_ACCURACY.check("hintAccuracy", hintAccuracy);
     }
 
     /** A kind without hints (the hint accuracy is unused). */

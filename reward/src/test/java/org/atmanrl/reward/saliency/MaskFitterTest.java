@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class MaskFitterTest {
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
-        SaliencyConfig config = SaliencyConfig.defaults().withSteps(3);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 3);
         var scores = new MaskFitter(model, config).score(seqs, spans).scores();
         for (int i = 0; i < seqs.size(); i++) {
             int[] s = seqs.get(i);

@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,7 @@ class MaskGradientTest {
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         ScoringRows rows = new ScoringRows(seqs, SaliencyFixtures.spans(P, N, A));
-        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "objective", objective);
         MaskFitter fitter = new MaskFitter(model, config);
         INDArray cot = rows.cotMask(DataType.DOUBLE);
         INDArray theta = cot.dup();

@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,7 +49,7 @@ class MaskHeadTest {
         LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         ScoringRows rows = new ScoringRows(SaliencyFixtures.sequences(c, P, N, A), SaliencyFixtures.spans(P, N, A));
-        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "objective", objective);
         MaskFitter fitter = new MaskFitter(model, config);
         MaskHead head = randomHead(c, 3, -0.5, 7);
         INDArray cot = rows.cotMask(DataType.DOUBLE);
@@ -109,7 +110,7 @@ class MaskHeadTest {
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
-        SaliencyConfig config = SaliencyConfig.defaults().withObjective(objective).withMask(SaliencyConfig.MaskSource.NETWORK);
+        SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK), "objective", objective);
         MaskHead head = randomHead(c, 3, 0.0, 9);
         MaskNetworkScorer.Batch all = new MaskNetworkScorer(model, config, head).score(seqs, spans, true);
         MaskNetworkScorer.Batch single = new MaskNetworkScorer(model, config.withMaxRowsPerPass(1), head)
@@ -180,7 +181,7 @@ class MaskHeadTest {
     @Test
     void anAuditAgainstMasksThatAreNeverFittedIsRefused() {
         SaliencyConfig network = SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> network.withSteps(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> with(network, "steps", 0));
         assertTrue(e.getMessage().contains("saliency.audit_every 0"), e.getMessage());
     }
 

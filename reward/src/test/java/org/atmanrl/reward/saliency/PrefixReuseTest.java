@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import static org.atmanrl.model.Records.with;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -32,7 +33,7 @@ class PrefixReuseTest {
         LlamaModel model = SaliencyFixtures.model(c, DataType.FLOAT);
         assertEquals(5, new ScoringRows(sequences(c), spans()).unbiasedPrefixLength());
         for (SaliencyConfig config : List.of(SaliencyConfig.defaults().withMaxRowsPerPass(2),
-                SaliencyConfig.defaults().withSteps(3).withObjective(SaliencyConfig.MaskObjective.DELETION))) {
+                with(SaliencyConfig.defaults(), "steps", 3, "objective", SaliencyConfig.MaskObjective.DELETION))) {
             List<SaliencyScore> reused = new MaskFitter(model, config).score(sequences(c), spans()).scores();
             List<SaliencyScore> full = MaskFitter.withoutPrefixReuse(model, config).score(sequences(c), spans()).scores();
             for (int i = 0; i < ROWS.length; i++) {
@@ -53,7 +54,7 @@ class PrefixReuseTest {
     void theSameCallTwiceGivesTheSameBits() {
         LlamaConfig c = TinyModels.mqaTied(0.3);
         LlamaModel model = SaliencyFixtures.model(c, DataType.FLOAT);
-        MaskFitter fitter = new MaskFitter(model, SaliencyConfig.defaults().withSteps(4));
+        MaskFitter fitter = new MaskFitter(model, with(SaliencyConfig.defaults(), "steps", 4));
         List<SaliencyScore> first = fitter.score(sequences(c), spans()).scores();
         List<SaliencyScore> second = fitter.score(sequences(c), spans()).scores();
         for (int i = 0; i < ROWS.length; i++) {

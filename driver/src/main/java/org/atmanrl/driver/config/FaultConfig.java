@@ -1,43 +1,28 @@
 package org.atmanrl.driver.config;
 
 import java.io.Serializable;
+import org.atmanrl.model.check.Conflict;
 
 /**
  * Deliberate faults, for tests of recovery: the {@code faults} section. Steps and partitions are
  * 0-based (step 0 is the first update, as in {@code LearningRateSchedule.at}); null turns a fault off.
+ * {@link TrainConfigSchema} declares each key's range, default and meaning.
  *
  * @param failTaskStep      with {@code failTaskPartition}: task {@code failTaskPartition} of step
  *                          {@code failTaskStep} throws on its first attempt (Spark retries it); both
  *                          set or both null
  * @param failTaskPartition the partition whose task fails
  * @param nanGradientStep   the first step whose reduced gradient is poisoned (the step must be skipped)
- * @param nanGradientCount  how many steps in a row, from {@code nanGradientStep}, are poisoned, {@code >= 1};
- *                          default 1. A streak longer than {@code optimizer.max_skipped_steps} must stop the run
+ * @param nanGradientCount  how many steps in a row, from {@code nanGradientStep}, are poisoned. A streak
+ *                          longer than {@code optimizer.max_skipped_steps} must stop the run
  */
-public record FaultSettings(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep, int nanGradientCount)
+public record FaultConfig(Long failTaskStep, Integer failTaskPartition, Long nanGradientStep, int nanGradientCount)
         implements Serializable {
-    public FaultSettings {
+    public FaultConfig {
         if ((failTaskStep == null) != (failTaskPartition == null)) {
-            throw new IllegalArgumentException("fail_task_step and fail_task_partition must be set together or both"
-                    + " null, got " + failTaskStep + " and " + failTaskPartition);
+            throw new Conflict("fail_task_step and fail_task_partition must be set together or both null, got "
+                    + failTaskStep + " and " + failTaskPartition, "faults.fail_task_step", "faults.fail_task_partition");
         }
-        if (failTaskStep != null && failTaskStep < 0) {
-            throw new IllegalArgumentException("fail_task_step must be >= 0, got " + failTaskStep);
-        }
-        if (failTaskPartition != null && failTaskPartition < 0) {
-            throw new IllegalArgumentException("fail_task_partition must be >= 0, got " + failTaskPartition);
-        }
-        if (nanGradientStep != null && nanGradientStep < 0) {
-            throw new IllegalArgumentException("nan_gradient_step must be >= 0, got " + nanGradientStep);
-        }
-        if (nanGradientCount < 1) {
-            throw new IllegalArgumentException("nan_gradient_count must be >= 1, got " + nanGradientCount);
-        }
-    }
-
-    /** No fault. */
-    public static FaultSettings none() {
-        return new FaultSettings(null, null, null, 1);
     }
 
     /** Whether the first attempt of the task of {@code partition} in {@code step} is to fail. */
