@@ -5,7 +5,7 @@ import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.atmanrl.driver.config.ConfigException;
 import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.model.io.ModelFormatException;
-import org.atmanrl.reward.task.DatasetFormatException;
+import org.atmanrl.reward.data.DatasetFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;

@@ -6,7 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 
 /**
  * {@code data.difficulty}: a preset name ({@code default}, {@code harder}) or a mapping of

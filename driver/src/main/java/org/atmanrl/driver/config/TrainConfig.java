@@ -2,7 +2,7 @@ package org.atmanrl.driver.config;
 
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.LearningRateSchedule;
-import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.executor.data.DataSpec;
 import org.atmanrl.model.check.Conflict;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 

@@ -24,14 +24,14 @@ import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
-import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.executor.data.DataSpec;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.reward.saliency.SaliencyConfig;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.ArithmeticProblems;
-import org.atmanrl.reward.task.MalformedRowPolicy;
-import org.atmanrl.reward.task.PromptStyle;
-import org.atmanrl.reward.task.SuggestedAnswers;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticProblems;
+import org.atmanrl.reward.data.MalformedRowPolicy;
+import org.atmanrl.reward.data.PromptStyle;
+import org.atmanrl.reward.data.SuggestedAnswers;
 
 /**
  * The keys of a training config file, in file order, each declared once: its value type with the
@@ -98,7 +98,7 @@ final class TrainConfigSchema {
             new Key("partitions", integer(atLeast(1)), 2,
                     "P: Spark tasks per step, each with whole prompt groups; at most B", TrainConfig::partitions),
 
-            new Key("data.task", oneOf(DataSpec.Task.class, DataSpec.Task::configName), DATA.task(),
+            new Key("data.task", oneOf(DataSpec.Source.class, DataSpec.Source::configName), DATA.task(),
                     "arithmetic (embedded, docs/design.md 2.4) | arithmetic-control (answer ignores the CoT) |"
                             + " arithmetic-hint (the prompt carries a hint 'H:51', right with probability hint_accuracy;"
                             + " docs/design.md 2.5) | gsm8k | mmlu", c -> c.data().task()),
@@ -337,7 +337,7 @@ final class TrainConfigSchema {
      */
     static TrainConfig assemble(Function<String, Object> v) {
         Values x = new Values(v);
-        DataSpec data = new DataSpec((DataSpec.Task) v.apply("data.task"), x.text("data.train"), x.text("data.test"),
+        DataSpec data = new DataSpec((DataSpec.Source) v.apply("data.task"), x.text("data.train"), x.text("data.test"),
                 (PromptStyle) v.apply("data.template"), x.text("data.system_prompt"),
                 (MalformedRowPolicy) v.apply("data.malformed_rows"), (ArithmeticDifficulty) v.apply("data.difficulty"),
                 x.int64("data.data_seed"), x.int32("data.test_size"), x.text("data.dev"), x.int32("data.shots"),

@@ -16,17 +16,17 @@ import org.atmanrl.driver.spark.SparkEvaluation;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
-import org.atmanrl.executor.task.DataSpec;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.DataSpec;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.MalformedRowPolicy;
-import org.atmanrl.reward.task.PromptStyle;
-import org.atmanrl.reward.task.SuggestedAnswers;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.MalformedRowPolicy;
+import org.atmanrl.reward.data.PromptStyle;
+import org.atmanrl.reward.data.SuggestedAnswers;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -224,7 +224,7 @@ public final class EvalCommand implements Callable<Integer> {
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
             if (test != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(test), conf), "--test", test);
             if (dev != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(dev), conf), "--dev", dev);
-            TaskDatasets.TaskDataset dataset = open(dataSpec, conf, tokenizer);
+            Datasets.Dataset dataset = open(dataSpec, conf, tokenizer);
             if (dataset.test().size() == 0) {
                 throw new UserInputException("--test " + test + ": no usable rows; at least one expected");
             }
@@ -255,10 +255,10 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     /** The data; a file that is there but cannot be read is the user's to fix, in one line. */
-    private static TaskDatasets.TaskDataset open(DataSpec dataSpec, Configuration conf, Tokenizer tokenizer)
+    private static Datasets.Dataset open(DataSpec dataSpec, Configuration conf, Tokenizer tokenizer)
             throws IOException {
         try {
-            return TaskDatasets.open(dataSpec, conf, tokenizer);
+            return Datasets.open(dataSpec, conf, tokenizer);
         } catch (FileNotFoundException e) {
             throw e;
         } catch (IOException e) {
@@ -268,9 +268,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private DataSpec dataSpec() {
-        DataSpec.Task task;
+        DataSpec.Source task;
         try {
-            task = DataSpec.Task.parse(data);
+            task = DataSpec.Source.parse(data);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--data: " + e.getMessage());
         }
@@ -302,7 +302,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (k < 0) {
             throw new ParameterException(spec.commandLine(), "--shots must be at least 0, got " + k);
         }
-        if ((dev != null || k > 0) && task != DataSpec.Task.MMLU) {
+        if ((dev != null || k > 0) && task != DataSpec.Source.MMLU) {
             throw new ParameterException(spec.commandLine(), "--dev and --shots are for --data mmlu; --data "
                     + task.configName() + " is zero-shot");
         }
@@ -335,7 +335,7 @@ public final class EvalCommand implements Callable<Integer> {
                 + suggestedAnswer + "'");
     }
 
-    private Evaluation evaluation(DataSpec.Task task) {
+    private Evaluation evaluation(DataSpec.Source task) {
         int budget = maxNewTokens != null ? maxNewTokens
                 : task.embedded() ? ARITHMETIC_MAX_NEW_TOKENS : DATA_SET_MAX_NEW_TOKENS;
         try {

@@ -15,7 +15,7 @@ import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.executor.eval.SaliencySamples;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
@@ -120,9 +120,9 @@ public final class ReportCommand implements Callable<Integer> {
         UserPaths.requireFile(fs, "--model", new Path(modelDir, "config.json").toString());
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, modelDir, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, modelDir)) {
-            TaskDatasets.TaskDataset data;
+            Datasets.Dataset data;
             try {
-                data = TaskDatasets.open(config.data(), conf, tokenizer);
+                data = Datasets.open(config.data(), conf, tokenizer);
             } catch (IOException e) {
                 throw new UserInputException("cannot read the run's data.test " + config.data().testPath() + ": "
                         + e.getMessage());

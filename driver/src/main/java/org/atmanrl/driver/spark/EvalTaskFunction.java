@@ -8,7 +8,7 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 
 /**
  * One Spark task of a distributed evaluation: its shard of test problems in, its {@link

@@ -23,12 +23,12 @@ import org.atmanrl.executor.task.RolloutMetrics;
 import org.atmanrl.executor.task.StepTimings;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.model.NamedArrays;
-import org.atmanrl.reward.task.Gsm8kVerifier;
-import org.atmanrl.reward.task.IntegerVerifier;
-import org.atmanrl.reward.task.MultipleChoiceVerifier;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Gsm8kVerifier;
+import org.atmanrl.reward.data.IntegerVerifier;
+import org.atmanrl.reward.data.MultipleChoiceVerifier;
+import org.atmanrl.reward.data.Problem;
 import org.atmanrl.executor.rollout.CotUseCounts;
-import org.atmanrl.reward.task.Verifier;
+import org.atmanrl.reward.data.Verifier;
 
 /**
  * Every class the training service sends through Spark's serializer, registered with Kryo

@@ -2,8 +2,8 @@ package org.atmanrl.driver.spark;
 
 import java.util.SplittableRandom;
 import org.atmanrl.model.RowRandom;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
 
 /**
  * The order in which a run visits its training prompts: epoch after epoch, each a permutation of

@@ -12,12 +12,12 @@ import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.Evaluation;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 
 /**
  * An {@link Evaluation} sharded over Spark tasks, so a large test set (and the faithfulness
@@ -36,7 +36,7 @@ public final class SparkEvaluation {
      * application of its own.
      */
     public static EvalReport onModelDirectory(FileSystem fs, Path dir, LlamaWeights weights, Evaluation evaluation,
-                                              TaskDatasets.TaskDataset data, int size, int partitions)
+                                              Datasets.Dataset data, int size, int partitions)
             throws IOException {
         Map<String, byte[]> companions = ModelDirectory.companionFiles(fs, dir);
         byte[] config = ModelDirectory.readConfig(fs, dir).toBytes(SafetensorsDType.F32);

@@ -33,7 +33,7 @@ import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.PolicyUpdate;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.task.RolloutScoring;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
@@ -44,7 +44,7 @@ import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -125,7 +125,7 @@ public final class SparkTraining {
         long firstStep;
         try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
-            TaskDatasets.TaskDataset data = TrainInputs.open(config, hadoop, tokenizer);
+            Datasets.Dataset data = TrainInputs.open(config, hadoop, tokenizer);
             TrainInputs.requireUsable(config, data, modelConfig.model().maxPositionEmbeddings());
             data.warnings().forEach(listener::message);
             int stop = data.encoder().stopToken();
@@ -274,7 +274,7 @@ public final class SparkTraining {
 
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
     private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, LlamaWeights policy,
-                                TaskDatasets.TaskDataset data, long step) {
+                                Datasets.Dataset data, long step) {
         if (config.eval().size() == 0) return null;
         sc.setJobDescription("AtManRL evaluation after step " + step);
         int n = Math.min(config.eval().size(), data.test().size());
@@ -292,7 +292,7 @@ public final class SparkTraining {
     }
 
     /** The heat maps' input for {@code atmanrl report}: a few test completions with their masks and AtMan reference. */
-    private void writeSamples(RunDirectory out, LlamaWeights policy, TaskDatasets.TaskDataset data) throws IOException {
+    private void writeSamples(RunDirectory out, LlamaWeights policy, Datasets.Dataset data) throws IOException {
         int k = Math.min(config.eval().samples(), data.test().size());
         if (k == 0) return;
         if (ThreadBudget.localSlots(sc.master()) > 0) {

@@ -10,7 +10,7 @@ import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.executor.task.TaskStep;
 import org.atmanrl.reward.saliency.MaskHead;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**

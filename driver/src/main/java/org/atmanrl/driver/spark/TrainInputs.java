@@ -9,12 +9,12 @@ import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.Evaluation;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 
 /**
  * What a training run reads, checked before Spark starts and before the run writes anything: the
@@ -53,11 +53,11 @@ public final class TrainInputs {
     }
 
     /** The run's data; a file that is missing, or there but unreadable (a directory, say), is one line naming its key. */
-    static TaskDatasets.TaskDataset open(TrainConfig c, Configuration hadoop, Tokenizer tokenizer) throws IOException {
+    static Datasets.Dataset open(TrainConfig c, Configuration hadoop, Tokenizer tokenizer) throws IOException {
         requireFile("data.train", c.data().trainPath(), hadoop);
         requireFile("data.test", c.data().testPath(), hadoop);
         try {
-            return TaskDatasets.open(c.data(), hadoop, tokenizer);
+            return Datasets.open(c.data(), hadoop, tokenizer);
         } catch (IOException e) {
             throw new UserInputException("cannot read data.train " + c.data().trainPath() + " or data.test "
                     + c.data().testPath() + ": " + e.getMessage());
@@ -74,7 +74,7 @@ public final class TrainInputs {
      * {@code sampling.max_new_tokens}, and the first {@code eval.size} test problems with {@code
      * eval.max_new_tokens}.
      */
-    static void requireUsable(TrainConfig c, TaskDatasets.TaskDataset data, int maxPositions) {
+    static void requireUsable(TrainConfig c, Datasets.Dataset data, int maxPositions) {
         if (data.train().size() == 0) {
             throw new UserInputException("data.train " + c.data().trainPath() + ": no usable rows; at least one expected");
         }

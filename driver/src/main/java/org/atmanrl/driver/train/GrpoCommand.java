@@ -12,7 +12,7 @@ import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.SamplingParams;
@@ -22,7 +22,7 @@ import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -123,7 +123,7 @@ public final class GrpoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         StringBuilder log = new StringBuilder();
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(inFs, from, DataType.FLOAT);
-             EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
+             EmbeddedData data = new EmbeddedData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
                      0, evalSize);
              LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
             new LocalGrpoRun(runConfig(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(),

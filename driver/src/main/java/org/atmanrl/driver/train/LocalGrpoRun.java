@@ -23,9 +23,9 @@ import org.atmanrl.executor.task.TaskStep;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.JsonFiles;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.PromptEncoder;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.PromptEncoder;
 
 /**
  * AtManRL GRPO in one process: per step, B prompts (a pure function of seed and step), their

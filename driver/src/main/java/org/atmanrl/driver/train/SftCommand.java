@@ -12,7 +12,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.sft.SftConfig;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.executor.sft.SftTrainer;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;
@@ -20,7 +20,7 @@ import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -155,9 +155,9 @@ public final class SftCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper json = new ObjectMapper();
         StringBuilder log = new StringBuilder();
-        try (EmbeddedTaskData data = hinted ? EmbeddedTaskData.hinted(level, seed, evalSize, hintAccuracy, decorativeShare,
+        try (EmbeddedData data = hinted ? EmbeddedData.hinted(level, seed, evalSize, hintAccuracy, decorativeShare,
                 computingHintAccuracy)
-                : new EmbeddedTaskData(level, seed, evalSize);
+                : new EmbeddedData(level, seed, evalSize);
              LlamaWeights weights = LlamaWeights.random(EmbeddedModel.config(), seed, DataType.FLOAT)) {
             SftTrainer trainer = new SftTrainer(config, data.encoder, p -> {
                 ObjectNode o = json.createObjectNode();

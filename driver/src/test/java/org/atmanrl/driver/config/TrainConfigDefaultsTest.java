@@ -11,7 +11,7 @@ import java.util.List;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
-import org.atmanrl.executor.task.DataSpec;
+import org.atmanrl.executor.data.DataSpec;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.junit.jupiter.api.Test;

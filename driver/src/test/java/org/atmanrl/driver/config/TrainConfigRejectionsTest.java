@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import org.atmanrl.executor.task.DataSpec;
-import org.atmanrl.reward.task.SuggestedAnswers;
+import org.atmanrl.executor.data.DataSpec;
+import org.atmanrl.reward.data.SuggestedAnswers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

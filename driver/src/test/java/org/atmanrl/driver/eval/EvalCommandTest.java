@@ -17,13 +17,13 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.rollout.Accuracy;
 import org.atmanrl.executor.rollout.GreedyEvaluation;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.EmbeddedModel;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -195,7 +195,7 @@ class EvalCommandTest {
         Path dir = new Path(model);
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
         try (ModelDirectory.Loaded m = ModelDirectory.load(fs, dir, DataType.FLOAT);
-             EmbeddedTaskData data = new EmbeddedTaskData(Tokenizer.load(fs, dir), ArithmeticDifficulty.DEFAULT, 0, n)) {
+             EmbeddedData data = new EmbeddedData(Tokenizer.load(fs, dir), ArithmeticDifficulty.DEFAULT, 0, n)) {
             return GreedyEvaluation.accuracy(new LlamaModel(m.weights()), data.tokenizer, data.test, n, maxNewTokens,
                     data.encoder.stopToken(), 64);
         }

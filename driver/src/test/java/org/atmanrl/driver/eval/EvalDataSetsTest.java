@@ -19,8 +19,8 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.rollout.Accuracy;
 import org.atmanrl.executor.rollout.GreedyEvaluation;
-import org.atmanrl.executor.task.DataSpec;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.DataSpec;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
@@ -30,11 +30,11 @@ import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.MalformedRowPolicy;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.PromptStyle;
-import org.atmanrl.reward.task.SuggestedAnswers;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.MalformedRowPolicy;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.PromptStyle;
+import org.atmanrl.reward.data.SuggestedAnswers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,7 +101,7 @@ class EvalDataSetsTest {
         JsonNode r = JSON.readTree(Files.readString(java.nio.file.Path.of(json)));
         assertEquals("gsm8k/test", r.get("data_set").asText());
         assertEquals("chat", r.get("template").asText());
-        assertRecount(r, new DataSpec(DataSpec.Task.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
+        assertRecount(r, new DataSpec(DataSpec.Source.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
                 MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, 3), 3, 6);
         assertTrue(o.out().lines().toList().get(1).startsWith("gsm8k/test "), o.out());
         assertTrue(r.get("faithfulness").get("biased_hint").isNull(), "no suggestion, no biased-hint counts: " + r);
@@ -129,12 +129,12 @@ class EvalDataSetsTest {
         for (String part : new String[] {"correct", "follows_hint", "follows_cot"}) {
             assertTrue(hint.get(part).asInt() >= 0 && hint.get(part).asInt() <= n, part + ": " + hint);
         }
-        DataSpec spec = new DataSpec(DataSpec.Task.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
+        DataSpec spec = new DataSpec(DataSpec.Source.GSM8K, null, shared("gsm8k/test.jsonl"), PromptStyle.CHAT, null,
                 MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, n).withSuggestedAnswer(SuggestedAnswers.Mode.WRONG);
         assertRecount(r, spec, n, 6);
         Path dir = new Path(model);
         try (Tokenizer tokenizer = Tokenizer.load(HadoopFiles.fileSystem(dir, new Configuration()), dir)) {
-            Problem first = TaskDatasets.open(spec, new Configuration(), tokenizer).test().get(0);
+            Problem first = Datasets.open(spec, new Configuration(), tokenizer).test().get(0);
             assertTrue(first.promptText().endsWith("\n\n" + SuggestedAnswers.sentence(first.hint().orElseThrow())),
                     first.promptText());
         }
@@ -202,7 +202,7 @@ class EvalDataSetsTest {
     }
 
     private DataSpec spec(int shots) {
-        return new DataSpec(DataSpec.Task.MMLU, null, shared("mmlu/mmlu_test.jsonl"), PromptStyle.CHAT, null,
+        return new DataSpec(DataSpec.Source.MMLU, null, shared("mmlu/mmlu_test.jsonl"), PromptStyle.CHAT, null,
                 MalformedRowPolicy.FAIL, ArithmeticDifficulty.DEFAULT, 0, 3, shots == 0 ? null : shared("mmlu/mmlu_dev.jsonl"),
                 shots);
     }
@@ -212,7 +212,7 @@ class EvalDataSetsTest {
         Path dir = new Path(model);
         Configuration conf = new Configuration();
         try (Tokenizer tokenizer = Tokenizer.load(HadoopFiles.fileSystem(dir, conf), dir)) {
-            return TaskDatasets.open(spec, conf, tokenizer).test().get(0).promptLength();
+            return Datasets.open(spec, conf, tokenizer).test().get(0).promptLength();
         }
     }
 
@@ -227,7 +227,7 @@ class EvalDataSetsTest {
         FileSystem fs = HadoopFiles.fileSystem(dir, conf);
         try (ModelDirectory.Loaded m = ModelDirectory.load(fs, dir, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
-            TaskDatasets.TaskDataset d = TaskDatasets.open(spec, conf, tokenizer);
+            Datasets.Dataset d = Datasets.open(spec, conf, tokenizer);
             Accuracy expected = GreedyEvaluation.accuracy(new LlamaModel(m.weights()), tokenizer, d.test(), n,
                     maxNewTokens, d.encoder().stopToken(), 64);
             assertEquals(expected.correct(), r.get("correct").asInt(), r.toString());

@@ -7,14 +7,14 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.sft.SftConfig;
 import org.atmanrl.executor.sft.SftTrainer;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -37,7 +37,7 @@ final class EasyTaskModel {
         Path path = new Path(dir.toURI());
         FileSystem fs = HadoopFiles.fileSystem(path, new Configuration());
         if (!fs.exists(path)) {
-            try (EmbeddedTaskData data = new EmbeddedTaskData(DIFFICULTY, 0, 50);
+            try (EmbeddedData data = new EmbeddedData(DIFFICULTY, 0, 50);
                  LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT)) {
                 SftConfig config = with(SftConfig.defaults(), "steps", SFT_STEPS, "warmupSteps", 20, "batchSize", 32,
                         "evalEvery", SFT_STEPS, "evalSize", 50);

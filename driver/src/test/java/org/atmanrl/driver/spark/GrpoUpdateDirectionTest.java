@@ -13,7 +13,7 @@ import org.atmanrl.executor.grpo.GrpoGradient;
 import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.rollout.Rollouts;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.ScoredRollouts;
 import org.atmanrl.executor.task.TaskResult;
@@ -24,7 +24,7 @@ import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.reward.saliency.SaliencyConfig;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -43,7 +43,7 @@ class GrpoUpdateDirectionTest {
     @Test
     void oneUpdateRaisesTheLikelihoodOfCompletionsWithPositiveAdvantage() throws Exception {
         Path dir = new Path(EasyTaskModel.directory());
-        try (EmbeddedTaskData data = new EmbeddedTaskData(EasyTaskModel.DIFFICULTY, 0, 8);
+        try (EmbeddedData data = new EmbeddedData(EasyTaskModel.DIFFICULTY, 0, 8);
              LlamaWeights policy = ModelDirectory.load(HadoopFiles.fileSystem(dir, new Configuration()), dir,
                      DataType.FLOAT).weights()) {
             List<Problem> problems = new ArrayList<>();

@@ -28,8 +28,8 @@ import org.atmanrl.executor.task.MaskAudit;
 import org.atmanrl.executor.task.MaskHeadSums;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.model.NamedArrays;
-import org.atmanrl.reward.task.Gsm8kVerifier;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Gsm8kVerifier;
+import org.atmanrl.reward.data.Problem;
 import org.atmanrl.executor.rollout.CotUseCounts;
 import org.junit.jupiter.api.Test;
 
@@ -115,7 +115,7 @@ class KryoRegistrationTest {
         assertTrue(q.verify("so #### 1080").correct());
         assertTrue(q.hint().isEmpty());
         Problem hinted = new Problem("arithmetic-hint/test/1", "Q: 23+45-17=? H:50", new int[] {1, 2}, "51",
-                "23+45=68 68-17=51 #### 51", org.atmanrl.reward.task.IntegerVerifier.DEFAULT, "50");
+                "23+45=68 68-17=51 #### 51", org.atmanrl.reward.data.IntegerVerifier.DEFAULT, "50");
         Problem back = kryo.readObject(new Input(write(kryo, hinted)), Problem.class);
         assertEquals(hinted, back);
         assertEquals("50", back.hint().orElseThrow());

@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.atmanrl.reward.task.IntegerVerifier;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.data.IntegerVerifier;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
 import org.junit.jupiter.api.Test;
 
 class PromptOrderTest {

@@ -5,11 +5,11 @@ import org.apache.hadoop.fs.FileSystem;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
-import org.atmanrl.executor.task.TaskDatasets;
+import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -188,7 +188,7 @@ class SparkTrainingTest {
         Map<String, byte[]> companions = ModelDirectory.companionFiles(fs, dir);
         Evaluation evaluation = new Evaluation(c.saliency(), 32, 64, FaithfulnessConfig.defaults(32, 64));
         try (Tokenizer tokenizer = Tokenizer.load(fs, dir); LlamaWeights w = load(model)) {
-            TaskDatasets.TaskDataset data = TrainInputs.open(c, new Configuration(), tokenizer);
+            Datasets.Dataset data = TrainInputs.open(c, new Configuration(), tokenizer);
             EvalReport local = evaluation.run(new LlamaModel(w), data.encoder(), data.test(), 8);
             List<Problem> problems = new ArrayList<>();
             for (int i = 0; i < 8; i++) problems.add(data.test().get(i));

@@ -11,7 +11,7 @@ import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * Lanham et al.'s adding mistakes: one intermediate number of the CoT is corrupted and the model

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Optional;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.CompletionSpans;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * A greedy completion with a parsed answer, cut into the parts of docs/design.md 2 as token

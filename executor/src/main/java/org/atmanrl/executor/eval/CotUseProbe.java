@@ -7,8 +7,8 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * The CoT-use and biased-hint probes ({@link CotUseCounts}) on completions the policy samples:

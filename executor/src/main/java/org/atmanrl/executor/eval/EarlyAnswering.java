@@ -10,7 +10,7 @@ import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * Lanham et al.'s early answering: the model is made to answer from a truncated CoT. For each

@@ -9,10 +9,10 @@ import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.PromptEncoder;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.PromptEncoder;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * A model's greedy accuracy and AtMan saliency on the first problems of a set: one greedy

@@ -5,8 +5,8 @@ import java.util.List;
 import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * Runs the faithfulness probes of Lanham et al. 2023 that {@link FaithfulnessConfig} turns on on

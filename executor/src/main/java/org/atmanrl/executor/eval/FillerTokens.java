@@ -9,7 +9,7 @@ import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * Lanham et al.'s filler tokens: the CoT is replaced by as many tokens of filler, then the

@@ -19,10 +19,10 @@ import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.GradientAttribution;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.PromptEncoder;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.PromptEncoder;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * A few greedy completions laid open for a person: per problem the completion's tokens, its

@@ -3,9 +3,9 @@ package org.atmanrl.executor.rollout;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Optional;
-import org.atmanrl.reward.task.ArithmeticCot;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.ArithmeticCot;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * How completions use their chain of thought, as additive counts (so shards and partitions add up

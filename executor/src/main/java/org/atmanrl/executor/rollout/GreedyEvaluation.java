@@ -5,9 +5,9 @@ import java.util.List;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.text.Tokenizer;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.Verdict;
 
 /** Greedy accuracy on the first {@code n} problems of a set: the metric of every curve here. */
 public final class GreedyEvaluation {

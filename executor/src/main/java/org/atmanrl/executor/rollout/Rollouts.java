@@ -8,7 +8,7 @@ import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.RowRandom;
 import org.atmanrl.model.Sampler;
 import org.atmanrl.model.SamplingParams;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 
 /**
  * Completions for problems, {@code perProblem} each, in passes of at most {@code maxRows} rows.

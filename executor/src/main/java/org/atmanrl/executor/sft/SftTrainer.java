@@ -13,9 +13,9 @@ import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.TokenBatch;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.PromptEncoder;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.PromptEncoder;
 
 /**
  * Single-process supervised fine-tuning on reference completions (prompt tokens carry no loss):

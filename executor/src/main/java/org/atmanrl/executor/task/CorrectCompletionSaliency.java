@@ -14,8 +14,8 @@ import org.atmanrl.reward.saliency.MaskNetworkScorer;
 import org.atmanrl.reward.saliency.SharedForward;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * The saliency of docs/design.md 2.2 for the correct completions among many: each correct

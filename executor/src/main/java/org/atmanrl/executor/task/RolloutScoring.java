@@ -18,8 +18,8 @@ import org.atmanrl.reward.saliency.SharedForward;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.saliency.SaliencyTerms;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * The first half of what one task does in a step (docs/design.md 3): generate G completions per

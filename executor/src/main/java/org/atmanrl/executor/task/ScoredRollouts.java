@@ -7,7 +7,7 @@ import org.atmanrl.executor.grpo.Advantages;
 import org.atmanrl.executor.grpo.GrpoBatch;
 import org.atmanrl.model.ForwardPass;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.Verdict;
 
 /**
  * One step's rollouts for a shard of prompts, scored: per completion (problem-major, G per

@@ -8,7 +8,7 @@ import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.MaskHead;
-import org.atmanrl.reward.task.Problem;
+import org.atmanrl.reward.data.Problem;
 
 /**
  * Everything one Spark task does in a training step (docs/design.md 3), on its shard of prompts, in

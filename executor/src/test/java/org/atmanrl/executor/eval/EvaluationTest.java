@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.atmanrl.executor.rollout.Accuracy;
 import org.atmanrl.executor.rollout.GreedyEvaluation;
 import org.atmanrl.executor.rollout.Rollouts;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
@@ -24,11 +24,11 @@ import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
-import org.atmanrl.reward.task.Verdict;
-import org.atmanrl.reward.task.Verifier;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
+import org.atmanrl.reward.data.Verdict;
+import org.atmanrl.reward.data.Verifier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 class EvaluationTest {
     static final int PROBLEMS = 9, MAX_NEW = 24, ROWS = 4;
     static final SaliencyConfig SALIENCY = with(SaliencyConfig.defaults(), "steps", 3).withMaxRowsPerPass(ROWS);
-    static EmbeddedTaskData data;
+    static EmbeddedData data;
     static LlamaWeights weights;
     static LlamaModel model;
     static ProblemSet rigged;
@@ -67,7 +67,7 @@ class EvaluationTest {
 
     @BeforeAll
     static void riggedProblems() {
-        data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, PROBLEMS);
+        data = new EmbeddedData(ArithmeticDifficulty.DEFAULT, 0, PROBLEMS);
         LlamaConfig c = EmbeddedModel.config();
         // HF's init range 0.02 makes a random model repeat one token; 0.5 gives varied text to rig answers on.
         LlamaConfig varied = new LlamaConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(),

@@ -10,16 +10,16 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.rollout.CotUseCounts;
 import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.executor.task.CorrectCompletionSaliency;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.Verdict;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.Verdict;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -41,7 +41,7 @@ class HintedSaliencyExperiment {
         Path path = new Path(dir);
         FileSystem fs = HadoopFiles.fileSystem(path, new Configuration());
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, path, org.nd4j.linalg.api.buffer.DataType.FLOAT);
-             EmbeddedTaskData data = EmbeddedTaskData.hinted(ArithmeticDifficulty.DEFAULT, 0, 200, 0.8, 0.5, 0.5)) {
+             EmbeddedData data = EmbeddedData.hinted(ArithmeticDifficulty.DEFAULT, 0, 200, 0.8, 0.5, 0.5)) {
             LlamaModel model = new LlamaModel(loaded.weights());
             List<Problem> problems = new ArrayList<>();
             for (int i = 0; i < 200; i++) problems.add(data.test.get(i));

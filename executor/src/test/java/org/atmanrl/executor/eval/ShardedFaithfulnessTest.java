@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

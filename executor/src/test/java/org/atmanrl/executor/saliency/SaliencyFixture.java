@@ -10,7 +10,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.sft.SftConfig;
 import org.atmanrl.executor.sft.SftTrainer;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;
 import org.atmanrl.model.io.HadoopFiles;
@@ -78,7 +78,7 @@ final class SaliencyFixture {
     }
 
     /** Trains the fixture anew with {@link #config()} on {@code data}'s task into {@code dir} (must not exist). */
-    static void train(EmbeddedTaskData data, FileSystem fs, Path dir) throws Exception {
+    static void train(EmbeddedData data, FileSystem fs, Path dir) throws Exception {
         try (LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT)) {
             new SftTrainer(config(), data.encoder, p -> {
                 if (p.testAccuracy() != null || p.step() % 100 == 0) {

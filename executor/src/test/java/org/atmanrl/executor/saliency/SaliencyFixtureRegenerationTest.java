@@ -9,9 +9,9 @@ import java.util.HexFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.io.HadoopFiles;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +35,7 @@ class SaliencyFixtureRegenerationTest {
         Path dir = new Path(out.toURI());
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
         if (fs.exists(dir)) fs.delete(dir, true);
-        try (EmbeddedTaskData data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 500)) {
+        try (EmbeddedData data = new EmbeddedData(ArithmeticDifficulty.DEFAULT, 0, 500)) {
             SaliencyFixture.train(data, fs, dir);
         }
         for (String name : SaliencyFixture.MODEL_FILES) {

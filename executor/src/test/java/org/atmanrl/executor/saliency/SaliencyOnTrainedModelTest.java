@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.atmanrl.executor.rollout.Rollouts;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.SamplingParams;
@@ -17,9 +17,9 @@ import org.atmanrl.reward.saliency.CompletionSpans;
 import org.atmanrl.reward.saliency.MaskFitter;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
-import org.atmanrl.reward.task.Problem;
-import org.atmanrl.reward.task.ProblemSet;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.Problem;
+import org.atmanrl.reward.data.ProblemSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -50,12 +50,12 @@ import org.junit.jupiter.api.Test;
 @Tag("experiment")
 class SaliencyOnTrainedModelTest {
     static final int PROMPTS = 120;
-    static EmbeddedTaskData data;
+    static EmbeddedData data;
     static LlamaWeights weights;
 
     @BeforeAll
     static void trainedModel() throws Exception {
-        data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 500);
+        data = new EmbeddedData(ArithmeticDifficulty.DEFAULT, 0, 500);
         weights = SaliencyFixture.load();
     }
 

@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.atmanrl.executor.task.EmbeddedTaskData;
+import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.TokenBatch;
 import org.atmanrl.model.io.EmbeddedModel;
-import org.atmanrl.reward.task.ArithmeticDifficulty;
+import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -34,7 +34,7 @@ class SftTrainerTest {
     void theSameSeedTrainsTheSameWeightsBitForBit() {
         SftConfig config = with(SftConfig.defaults(), "steps", 3, "warmupSteps", 1, "batchSize", 8, "evalEvery", 3,
                 "evalSize", 4, "seed", 7);
-        try (EmbeddedTaskData data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 4)) {
+        try (EmbeddedData data = new EmbeddedData(ArithmeticDifficulty.DEFAULT, 0, 4)) {
             float[][] a = train(config, data), b = train(config, data);
             for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], "tensor " + i);
             float[][] c = train(with(config, "seed", 8), data);
@@ -48,7 +48,7 @@ class SftTrainerTest {
     void lossFallsOnTheTask() {
         SftConfig config = with(SftConfig.defaults(), "steps", 30, "warmupSteps", 5, "batchSize", 16,
                 "evalEvery", 30, "evalSize", 4);
-        try (EmbeddedTaskData data = new EmbeddedTaskData(ArithmeticDifficulty.DEFAULT, 0, 4);
+        try (EmbeddedData data = new EmbeddedData(ArithmeticDifficulty.DEFAULT, 0, 4);
              LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 1, DataType.FLOAT)) {
             List<SftTrainer.Progress> log = new SftTrainer(config, data.encoder, p -> { }).train(w, data.train, null, data.test);
             assertEquals(30, log.size());
@@ -59,7 +59,7 @@ class SftTrainerTest {
         }
     }
 
-    private static float[][] train(SftConfig config, EmbeddedTaskData data) {
+    private static float[][] train(SftConfig config, EmbeddedData data) {
         try (LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT)) {
             new SftTrainer(config, data.encoder, p -> { }).train(w, data.train, null, data.test);
             List<float[]> out = new ArrayList<>();

@@ -1,0 +1,35 @@
+package org.atmanrl.reward.data;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One MMLU question as its JSON line has it: {@code {"subject", "question", "choices": [4 strings],
+ * "answer": "A".."D"}}.
+ *
+ * @param line the 1-based line of the file it was read from (its stable id within the file)
+ * @param subject e.g. {@code abstract_algebra}
+ * @param choices the four options, in the order of the letters A-D
+ * @param answer the correct letter, {@code A} to {@code D}
+ */
+public record MmluRow(long line, String subject, String question, List<String> choices, String answer)
+        implements Serializable {
+    public MmluRow {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(question, "question");
+        choices = List.copyOf(choices);
+        if (choices.size() != MultipleChoiceVerifier.LETTERS.length()) {
+            throw new IllegalArgumentException("an MMLU question has " + MultipleChoiceVerifier.LETTERS.length()
+                    + " choices, not " + choices.size());
+        }
+        if (answer == null || answer.length() != 1 || MultipleChoiceVerifier.LETTERS.indexOf(answer.charAt(0)) < 0) {
+            throw new IllegalArgumentException("answer must be one of A, B, C, D, not " + answer);
+        }
+    }
+
+    /** The subject as words: {@code abstract algebra}. */
+    public String subjectWords() {
+        return subject.replace('_', ' ').strip();
+    }
+}
