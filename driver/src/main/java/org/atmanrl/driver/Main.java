@@ -16,6 +16,8 @@ import org.atmanrl.driver.sweep.SweepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -29,11 +31,26 @@ import picocli.CommandLine.Spec;
             ScoreCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
+    static final String DEBUG = "--debug";
+
     @Spec
     private CommandSpec spec;
 
+    @Option(names = DEBUG, scope = ScopeType.INHERIT,
+            description = "Print the stack trace of a failure after its one-line message.")
+    private boolean debug;
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            // one line, as every failure: the heap is the deploy script's ATMANRL_HEAP (-Xmx)
+            System.err.println("atmanrl: out of memory (" + OneLine.of(e.getMessage()) + "): the Java heap is too"
+                    + " small for these settings; lower the batch, group or length settings, or raise ATMANRL_HEAP");
+            code = UserErrorHandler.EXIT_BAD_INPUT;
+        }
+        System.exit(code);
     }
 
     /** The configured command line, also what tests drive. */

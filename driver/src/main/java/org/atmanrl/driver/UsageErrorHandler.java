@@ -19,7 +19,7 @@ final class UsageErrorHandler implements IParameterExceptionHandler {
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         CommandSpec spec = cmd.getCommandSpec();
-        cmd.getErr().println(spec.qualifiedName() + ": " + describe(ex, spec));
+        cmd.getErr().println(spec.qualifiedName() + ": " + OneLine.of(describe(ex, spec)));
         return spec.exitCodeOnInvalidInput();
     }
 

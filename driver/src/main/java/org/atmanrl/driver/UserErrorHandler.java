@@ -11,21 +11,36 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
 /**
- * Faults in what the user supplied (a model directory, an input line, a data-set row, a config, an
- * existing output), and a training run stopped by non-finite gradients, print one line and exit 1;
- * anything else is a bug and keeps its stack trace.
+ * Every failure that reaches the command line prints one line ({@link OneLine}): faults in what
+ * the user supplied (a model directory, an input line, a data-set row, a config, an existing
+ * output) and a training run stopped by non-finite gradients as their message; anything else,
+ * which is a bug, as an internal error naming its type. Both exit 1. The stack trace is printed
+ * only with {@code --debug}.
  */
 final class UserErrorHandler implements IExecutionExceptionHandler {
     static final int EXIT_BAD_INPUT = 1;
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) throws Exception {
-        if (ex instanceof ModelFormatException || ex instanceof UserInputException || ex instanceof DatasetFormatException
-                || ex instanceof ConfigException || ex instanceof DivergedRunException
-                || ex instanceof FileAlreadyExistsException || ex instanceof FileNotFoundException) {
-            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
-            return EXIT_BAD_INPUT;
+        boolean userFault = ex instanceof ModelFormatException || ex instanceof UserInputException
+                || ex instanceof DatasetFormatException || ex instanceof ConfigException
+                || ex instanceof DivergedRunException || ex instanceof FileAlreadyExistsException
+                || ex instanceof FileNotFoundException;
+        boolean debug = debug(parsed);
+        String what = userFault ? ex.getMessage()
+                : "internal error: " + ex.getClass().getName() + ": " + ex.getMessage()
+                        + (debug ? "" : " (--debug prints the stack trace)");
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + OneLine.of(what));
+        if (debug) ex.printStackTrace(cmd.getErr());
+        cmd.getErr().flush();
+        return EXIT_BAD_INPUT;
+    }
+
+    /** Whether {@code --debug} was given, to the command or any subcommand. */
+    static boolean debug(ParseResult parsed) {
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption(Main.DEBUG)) return true;
         }
-        throw ex;
+        return false;
     }
 }
