@@ -113,6 +113,57 @@ public final class ForwardPass implements AutoCloseable {
     public TokenBatch batch() { return tb; }
 
     /**
+     * The first {@code length} cells of this pass's rows {@code batchRows} as the prompt prefix of
+     * {@code rows} (whose row {@code k} holds batch row {@code batchRows[k]}'s tokens in those cells):
+     * every layer's keys and values after RoPE, copied from the activations this pass keeps, instead
+     * of a pass of their own (docs/design.md 2.6). Causal attention makes a cell's keys and values
+     * depend only on its row's earlier cells, so they are the cells {@link LlamaModel#prefix} would
+     * compute, up to rounding. For a kept pass with no bias and no prefix of its own; the caller
+     * closes the result.
+     */
+    public PromptPrefix prefix(TokenBatch rows, int[] batchRows, int length) {
+        if (!keep || offset != 0 || bias != null) {
+            throw new IllegalStateException("a prompt prefix is read from a kept, unbiased pass over whole rows");
+        }
+        if (length < 1 || length >= rows.length() || length > tb.length() || batchRows.length != rows.batch()) {
+            throw new IllegalArgumentException("a prefix of 1 to " + (Math.min(rows.length() - 1, tb.length()))
+                    + " cells of " + rows.batch() + " rows is needed, got " + length + " cells of "
+                    + batchRows.length + " rows");
+        }
+        for (int k = 0; k < batchRows.length; k++) {
+            int b = batchRows[k];
+            for (int t = 0; t < length; t++) {
+                if (rows.id(k, t) != tb.id(b, t) || rows.position(k, t) != tb.position(b, t)
+                        || rows.valid(k, t) != tb.valid(b, t)) {
+                    throw new IllegalArgumentException("cell (" + k + ", " + t + ") is not cell (" + b + ", " + t
+                            + ") of the pass");
+                }
+            }
+        }
+        TokenBatch prefixCells = rows.columns(0, length);
+        KvCache cache = model.newCache(rows.batch(), length);
+        try {
+            cache.advance(prefixCells);
+            for (int i = 0; i < layers; i++) {
+                INDArray keys = attn[i].keys(), values = attn[i].values(); // [B, KV, T, hd], after RoPE
+                for (int k = 0; k < batchRows.length; k++) {
+                    cache.layer(i).assignRow(k, firstCells(keys, batchRows[k], length),
+                            firstCells(values, batchRows[k], length));
+                }
+            }
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+        return new PromptPrefix(model, prefixCells, cache);
+    }
+
+    /** Row {@code b}'s first {@code length} cells of {@code [B, KV, T, hd]}: a view {@code [KV, length, hd]}. */
+    private static INDArray firstCells(INDArray a, int b, int length) {
+        return a.get(NDArrayIndex.point(b), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all());
+    }
+
+    /**
      * How much the given query cells attend to every key cell, per layer and head: {@code [B * T,
      * layers * heads]}, column {@code layer * heads + head}, row {@code b * T + key}, each the
      * {@code queryWeights}-weighted sum over query cells of the attention probability (after any

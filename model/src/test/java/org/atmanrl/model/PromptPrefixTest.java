@@ -60,6 +60,38 @@ class PromptPrefixTest {
         }
     }
 
+    /**
+     * The prefix read from a kept pass over a larger batch (docs/design.md 2.6), its rows in another
+     * order, scores every cell after it as the full pass does, to 1e-10 in double precision; a row
+     * whose first cells differ from the pass's is refused.
+     */
+    @Test
+    void aPrefixReadFromAKeptPassOfALargerBatchEqualsTheFullPass() {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaModel model = new LlamaModel(TinyModels.weights(c, 25, DataType.DOUBLE));
+        List<int[]> all = TinyModels.sequences(c.vocabSize(), 12, 9, 11, 6, 8, 10, 7);
+        int[] picked = {4, 0, 3};
+        List<int[]> some = java.util.Arrays.stream(picked).mapToObj(all::get).toList();
+        TokenBatch big = TokenBatch.forScoring(all), tb = TokenBatch.forScoring(some);
+        INDArray bias = biasAfterPrefix(tb);
+        double[] fullLp = model.logProbs(tb, bias);
+        double[] lp;
+        try (ForwardPass kept = model.forward(big, null); PromptPrefix prefix = kept.prefix(tb, picked, PREFIX)) {
+            lp = model.logProbs(tb, bias, prefix);
+            int[] wrongRows = {4, 1, 3};
+            assertThrows(IllegalArgumentException.class, () -> kept.prefix(tb, wrongRows, PREFIX));
+        }
+        for (int r = 0; r < tb.batch(); r++) {
+            for (int t = PREFIX; t < tb.length(); t++) {
+                int i = r * tb.length() + t;
+                assertEquals(fullLp[i], lp[i], TOLERANCE, "cell (" + r + ", " + t + ")");
+            }
+        }
+        try (ForwardPass biased = model.forward(tb, bias)) {
+            assertThrows(IllegalStateException.class, () -> biased.prefix(tb, new int[] {0, 1, 2}, PREFIX));
+        }
+    }
+
     @Test
     void theSameCallTwiceGivesTheSameBits() {
         LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
