@@ -210,6 +210,9 @@ final class TrainConfigSchema {
             new Key("saliency.audit_every", integer(SaliencyConfig.AUDIT_EVERY), SALIENCY.auditEvery(),
                     "network: every this many steps also fit masks on a sample and log the gap (0 = never)",
                     c -> c.saliency().auditEvery()),
+            new Key("saliency.head_rows", integer(SaliencyConfig.HEAD_ROWS), SALIENCY.headRows(),
+                    "network: correct completions per step whose objective pass trains the head and measures S,"
+                            + " shared by its tasks, evenly spaced (0 = all)", c -> c.saliency().headRows()),
             new Key("saliency.metrics_when_off", bool(), true,
                     "fit masks even when alpha = 0, so N, C and r_sal are reported for the control run",
                     TrainConfig::saliencyMetrics),
@@ -355,7 +358,8 @@ final class TrainConfigSchema {
                 (SaliencyConfig.RewardForm) v.apply("saliency.reward_form"), x.real("saliency.alpha"),
                 x.real("saliency.perturbation_factor"), x.int32("saliency.max_rows_per_pass"),
                 (SaliencyConfig.MaskSource) v.apply("saliency.mask"), x.int32("saliency.head_rank"),
-                x.real("saliency.head_lr"), x.int32("saliency.audit_every"));
+                x.real("saliency.head_lr"), x.int32("saliency.audit_every"),
+                x.int32("saliency.head_rows"));
         AdamW.Config adam = new AdamW.Config(x.real("optimizer.beta1"), x.real("optimizer.beta2"),
                 x.real("optimizer.eps"), x.real("optimizer.weight_decay"), (AdamW.DecayScope) v.apply("optimizer.decay_scope"));
         OptimizerConfig optimizer = new OptimizerConfig(x.real("optimizer.lr"), adam, x.real("optimizer.clip_norm"),

@@ -303,6 +303,7 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeDouble(m.necessitySum());
             out.writeDouble(m.coverageSum());
             out.writeDouble(m.sufficiencySum());
+            out.writeLong(m.sufficiencyRows());
             out.writeDouble(m.saliencySum());
             out.writeLong(m.zeroVarianceGroups());
             out.writeLong(m.groups());
@@ -341,8 +342,8 @@ public final class KryoRegistration implements KryoRegistrator {
                     in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
             GradientContribution g = new GradientContribution(aggregations[a], t, sums);
             RolloutMetrics m = new RolloutMetrics(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
-                    in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
-                    in.readLong(), in.readLong(), readCotUse(in));
+                    in.readDouble(), in.readLong(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readLong(),
+                    in.readDouble(), in.readLong(), in.readLong(), readCotUse(in));
             StepTimings timings = new StepTimings(in.readDouble(), in.readDouble(), in.readDouble());
             double slowest = in.readDouble();
             int tasks = in.readInt();

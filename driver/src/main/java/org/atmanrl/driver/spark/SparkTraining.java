@@ -158,7 +158,7 @@ public final class SparkTraining {
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
                     ThreadBudget.perTask(sc.getConf(), config.partitions())));
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), saliencyOn,
-                    config.sampling().params(stop), config.saliency().maxRowsPerPass());
+                    config.sampling().params(stop), config.saliency().maxRowsPerPass(), config.partitions());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
             int rows = config.saliency().maxRowsPerPass();
             Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(), rows,

@@ -145,7 +145,7 @@ public final class GrpoCommand implements Callable<Integer> {
         }
         SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {stopToken});
         return new LocalGrpoRun.Config(steps, prompts,
-                new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256),
+                new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256, 1),
                 LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
                 1.0, TrainConfig.defaults().optimizer().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
     }

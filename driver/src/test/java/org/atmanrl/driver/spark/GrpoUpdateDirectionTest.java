@@ -51,7 +51,7 @@ class GrpoUpdateDirectionTest {
             int stop = data.encoder.stopToken();
             GrpoConfig grpo = GrpoConfig.defaults();
             RolloutScoring scoring = new RolloutScoring(grpo, SaliencyConfig.defaults(), false,
-                    new SamplingParams(1.0, 1.0, 0, 24, new int[] {stop}), 64);
+                    new SamplingParams(1.0, 1.0, 0, 24, new int[] {stop}), 64, 1);
             LlamaModel model = new LlamaModel(policy);
             TaskStep.Prepared prepared = TaskStep.prepare(model, null, null, data.tokenizer, stop, scoring, problems, 3, 0);
             ScoredRollouts scored = prepared.scored();

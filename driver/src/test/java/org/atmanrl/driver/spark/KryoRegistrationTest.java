@@ -54,7 +54,7 @@ class KryoRegistrationTest {
         float[][] g = {{1.5f, -2f, Float.MIN_VALUE}, {3f, 4f}};
         GradientContribution gc = new GradientContribution(GrpoConfig.Aggregation.TOKEN,
                 new NamedArrays(new String[] {"a", "b"}, new long[][] {{3}, {1, 2}}, g), new GrpoSums(1.25, 8, 8, 2, 7.5, 0.5, 1, 2, 1, 0, 0));
-        RolloutMetrics m = new RolloutMetrics(2, 1, 2, 1.5, 2.25, 30, 1, 0.9, 0.2, 0.8, 0.2, 0, 1,
+        RolloutMetrics m = new RolloutMetrics(2, 1, 2, 1.5, 2.25, 30, 1, 0.9, 0.2, 0.8, 1, 0.2, 0, 1,
                 new CotUseCounts(2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1));
         return new TaskResult(gc, m, new StepTimings(1, 2, 3), 6.5, 1, true);
     }

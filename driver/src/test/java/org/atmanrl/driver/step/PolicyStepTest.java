@@ -41,7 +41,7 @@ class PolicyStepTest {
         float[][] g = {{1.5f * scale, -2f * scale, 0.25f * scale}, {3f * scale, 4f * scale}};
         GradientContribution gc = new GradientContribution(GrpoConfig.Aggregation.TOKEN,
                 new NamedArrays(new String[] {"a", "b"}, new long[][] {{3}, {1, 2}}, g), new GrpoSums(1.25, 8, 8, 2, 7.5, 0.5, 1, 2, 1, 0, 0));
-        RolloutMetrics m = new RolloutMetrics(2, 1, 2, reward, 2.25, 30, 1, 0.9, 0.2, 0.8, 0.2, 0, 1,
+        RolloutMetrics m = new RolloutMetrics(2, 1, 2, reward, 2.25, 30, 1, 0.9, 0.2, 0.8, 1, 0.2, 0, 1,
                 new CotUseCounts(2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1));
         return new TaskResult(gc, m, new StepTimings(1, 2, 3), 6.5, 1, false);
     }

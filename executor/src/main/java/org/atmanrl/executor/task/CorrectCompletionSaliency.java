@@ -49,7 +49,7 @@ public final class CorrectCompletionSaliency {
      */
     public static Scores fit(LlamaModel model, SaliencyConfig config, Tokenizer tokenizer, List<Problem> problems,
                              int perProblem, List<int[]> completions, List<Verdict> verdicts) {
-        return score(model, config, null, false, tokenizer, problems, perProblem, completions, verdicts, null);
+        return score(model, config, null, false, 0, tokenizer, problems, perProblem, completions, verdicts, null);
     }
 
     /** Completions audited per task on an audit step (docs/design.md 2.6): enough for a mean, cheap. */
@@ -57,12 +57,13 @@ public final class CorrectCompletionSaliency {
 
     /**
      * As {@link #fit}, with masks from {@code head} when it is given (docs/design.md 2.6): then the
-     * scores carry the head's gradient sums, and with {@code audit} the first {@link #AUDIT_ROWS}
+     * scores carry the head's gradient sums over {@code headRows} of the correct completions (0 =
+     * all; S is NaN on the others unless the reward uses it), and with {@code audit} the first {@link #AUDIT_ROWS}
      * completions are also fitted the old way and compared. {@code shared}, when given, is the
      * policy's unbiased forward pass over all the completions (row {@code i} is completion
      * {@code i}, prompt then completion), which the network's scoring reads instead of its own.
      */
-    public static Scores score(LlamaModel model, SaliencyConfig config, MaskHead head, boolean audit,
+    public static Scores score(LlamaModel model, SaliencyConfig config, MaskHead head, boolean audit, int headRows,
                                Tokenizer tokenizer, List<Problem> problems, int perProblem, List<int[]> completions,
                                List<Verdict> verdicts, SharedForward shared) {
         int n = completions.size();
@@ -98,7 +99,8 @@ public final class CorrectCompletionSaliency {
             return new Scores(scores, fitted.collapsed());
         }
         int[] batchRows = which.stream().mapToInt(Integer::intValue).toArray();
-        MaskNetworkScorer.Batch net = new MaskNetworkScorer(model, config, head).score(sequences, spans, true, shared,
+        boolean[] train = MaskNetworkScorer.trainingRows(sequences.size(), headRows);
+        MaskNetworkScorer.Batch net = new MaskNetworkScorer(model, config, head).score(sequences, spans, train, shared,
                 batchRows);
         for (int k = 0; k < which.size(); k++) scores.set(which.get(k), net.scores().scores().get(k));
         MaskHeadSums sums = new MaskHeadSums(net.gradientSums(), net.objectiveSum(), net.rows());

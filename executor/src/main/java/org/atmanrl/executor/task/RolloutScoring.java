@@ -28,9 +28,16 @@ import org.atmanrl.reward.data.Verdict;
  * {@code GrpoGradient.compute} on the returned batch.
  *
  * @param saliencyOn fit masks (the reward's saliency term, or only its metrics when alpha is 0)
+ * @param tasks      tasks per step (the step's partitions), which share the step's
+ *                   {@code saliency.head_rows}
  */
 public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyOn, SamplingParams sampling,
-                             int maxRowsPerPass) implements java.io.Serializable {
+                             int maxRowsPerPass, int tasks) implements java.io.Serializable {
+    public RolloutScoring {
+        if (tasks < 1) {
+            throw new IllegalArgumentException("tasks per step must be >= 1, got " + tasks);
+        }
+    }
 
     /**
      * @param head the mask network when {@code saliency.mask} is network (docs/design.md 2.6), else null
@@ -80,7 +87,7 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
         if (saliencyOn) {
             boolean auditNow = saliency.auditEvery() > 0 && step % saliency.auditEvery() == 0;
             CorrectCompletionSaliency.Scores fitted = CorrectCompletionSaliency.score(policy, saliency, head, auditNow,
-                    tokenizer, problems, grpo.groupSize(), completions, verdicts, shared);
+                    saliency.headRowsPerTask(tasks), tokenizer, problems, grpo.groupSize(), completions, verdicts, shared);
             scores = fitted.perCompletion();
             collapsed = fitted.collapsed();
             headSums = fitted.head();

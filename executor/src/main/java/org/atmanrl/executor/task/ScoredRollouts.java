@@ -28,12 +28,13 @@ public record ScoredRollouts(GrpoBatch batch, List<int[]> completions, List<Verd
         RolloutMetrics m = RolloutMetrics.ZERO;
         for (int i = 0; i < verdicts.size(); i++) {
             SaliencyScore s = saliency.get(i);
+            boolean measuredS = s != null && !Double.isNaN(s.sufficiency()); // NaN: not measured (docs/design.md 2.6)
             m = m.plus(new RolloutMetrics(1, verdicts.get(i).correct() ? 1 : 0, verdicts.get(i).parsed() ? 1 : 0,
                     rewards[i], rewards[i] * rewards[i], completions.get(i).length, s == null ? 0 : 1,
-                    s == null ? 0 : s.necessity(), s == null ? 0 : s.coverage(), s == null ? 0 : s.sufficiency(),
-                    s == null ? 0 : s.reward(), 0, 0, CotUseCounts.ZERO));
+                    s == null ? 0 : s.necessity(), s == null ? 0 : s.coverage(), measuredS ? s.sufficiency() : 0,
+                    measuredS ? 1 : 0, s == null ? 0 : s.reward(), 0, 0, CotUseCounts.ZERO));
         }
-        m = m.plus(new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cotUse));
+        m = m.plus(new RolloutMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cotUse));
         return m.withZeroVarianceGroups(advantages.zeroVarianceGroups(), advantages.groups());
     }
 }

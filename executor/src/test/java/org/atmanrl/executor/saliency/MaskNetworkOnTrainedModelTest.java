@@ -39,13 +39,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Tagged "experiment" like the fitted test and run by hand: it loads the same checked-in
  * fixture ({@link SaliencyFixture}), but the head's 300 steps take about 10 minutes here, which
  * would take {@code .ci/run} past 15 minutes on a loaded machine, and the control's margin is thin.
- * {@code -Dmask.steps} and {@code -Dmask.lr} change the head's training for measurements; the
+ * {@code -Dmask.steps}, {@code -Dmask.lr} and {@code -Dmask.rows} ({@code saliency.head_rows}, default
+ * the key's: each step is one task, so it trains on the step's whole budget) change the head's
+ * training for measurements; the
  * results are in docs/measurements.md, "The mask network".
  */
 @Tag("experiment")
 class MaskNetworkOnTrainedModelTest {
     static final int HEAD_STEPS = Integer.getInteger("mask.steps", 300);
     static final double HEAD_LR = Double.parseDouble(System.getProperty("mask.lr", "3e-3"));
+    static final int HEAD_ROWS = Integer.getInteger("mask.rows", SaliencyConfig.defaults().headRows());
     static final int GROUP = 4, REAL_PER_STEP = 12, CONTROL_PER_STEP = 4;
     static final long SEED = 5;
 
@@ -64,7 +67,7 @@ class MaskNetworkOnTrainedModelTest {
         var data = SaliencyOnTrainedModelTest.data;
         LlamaModel model = new LlamaModel(SaliencyOnTrainedModelTest.weights);
         SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK),
-                "headLearningRate", HEAD_LR);
+                "headLearningRate", HEAD_LR, "headRows", HEAD_ROWS);
         MaskHead head = MaskHead.init(model.config().hiddenSize(), config.headRank(),
                 model.config().numHiddenLayers() * model.config().numAttentionHeads(), config.theta0(), SEED, DataType.FLOAT);
         AdamW adam = new AdamW(AdamW.Config.defaults(), head.named());
@@ -85,7 +88,7 @@ class MaskNetworkOnTrainedModelTest {
                 String text = data.tokenizer.decode(Rollouts.withoutStop(completions.get(i), stop));
                 verdicts.add(problems.get(i / GROUP).verify(text));
             }
-            MaskHeadSums sums = CorrectCompletionSaliency.score(model, config, head, false, data.tokenizer, problems,
+            MaskHeadSums sums = CorrectCompletionSaliency.score(model, config, head, false, HEAD_ROWS, data.tokenizer, problems,
                     GROUP, completions, verdicts, null).head();
             NamedArrays mean = sums.meanGradient();
             if (mean != null) {
@@ -125,7 +128,7 @@ class MaskNetworkOnTrainedModelTest {
                 ranked++;
             }
         }
-        System.out.printf("mask network after %d steps at lr %.1e: ROC AUC %.3f on the copied result (%d vs %d tokens);"
+        System.out.printf("mask network (head_rows " + HEAD_ROWS + ") after %d steps at lr %.1e: ROC AUC %.3f on the copied result (%d vs %d tokens);"
                         + " mean m there %.3f, elsewhere %.3f%n", HEAD_STEPS, HEAD_LR, auc, pos.size(), neg.size(),
                 pos.stream().mapToDouble(d -> d).average().orElse(0), neg.stream().mapToDouble(d -> d).average().orElse(0));
         System.out.printf("mean r_sal: real %.4f, control %.4f: ratio %.1f; Spearman with fitted masks %.3f over %d rows%n",

@@ -33,7 +33,7 @@ class SaliencySweepExperiment {
             SaliencyConfig c = new SaliencyConfig(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
                     Double.parseDouble(f[3]), d.epsilon(), f[4].equals("D") ? SaliencyConfig.MaskObjective.DELETION
                     : SaliencyConfig.MaskObjective.PRESERVATION, d.form(), d.alpha(), d.perturbationFactor(), 64,
-                    d.mask(), d.headRank(), d.headLearningRate(), d.auditEvery());
+                    d.mask(), d.headRank(), d.headLearningRate(), d.auditEvery(), d.headRows());
             long t0 = System.nanoTime();
             List<SaliencyScore> rs = new MaskFitter(model, c).score(real.sequences(), real.spans()).scores();
             List<SaliencyScore> cs = new MaskFitter(model, c).score(control.sequences(), control.spans()).scores();

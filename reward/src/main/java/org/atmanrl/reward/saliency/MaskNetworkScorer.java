@@ -13,13 +13,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Saliency with the mask network's masks (docs/design.md 2.6) instead of fitted ones: per pass
- * of rows, one unbiased forward pass gives l_full and the hidden states the head reads; the head
- * predicts theta; one forward pass with the CoT suppressed gives l_none; one forward and
- * bias-only backward pass under the objective's bias gives the objective, its gradient with
- * respect to theta and (preservation) l_mask. The last two read the rows' prompt prefix, computed
- * once per pass (docs/design.md 2.2, "Prefix reuse"). The head's gradient sums follow from dL/dtheta by
- * {@link MaskHead#gradient}; nothing flows into the policy. Three forward passes and one backward
- * pass per batch, against {@code 3 + K} forward and K backward passes for a fit.
+ * of rows, one unbiased forward pass gives l_full, the hidden states the head reads and the rows'
+ * prompt prefix (the keys and values of their unbiased first cells, docs/design.md 2.2, "Prefix
+ * reuse"); the head predicts theta; one forward pass with the CoT suppressed gives l_none. The
+ * rows that train the head ({@code saliency.head_rows} of them) also run one forward and bias-only
+ * backward pass under the objective's bias, which gives the objective, its gradient with respect
+ * to theta and (preservation) l_mask; the head's gradient sums follow from dL/dtheta by
+ * {@link MaskHead#gradient}, and nothing flows into the policy. In a training step the unbiased
+ * pass is the GRPO gradient's own, so a row costs one forward pass after its prompt, and a
+ * training row one more forward and one backward pass, against {@code 3 + K} forward and K
+ * backward passes for a fit.
  */
 public final class MaskNetworkScorer {
     private final MaskFitter passes;
@@ -39,35 +42,95 @@ public final class MaskNetworkScorer {
     public record Batch(MaskFitter.Batch scores, NamedArrays gradientSums, double objectiveSum, long rows) {
     }
 
-    /** Rows as {@link MaskFitter#score} takes them, in passes of {@link SaliencyConfig#maxRowsPerPass}. */
+    /**
+     * Rows as {@link MaskFitter#score} takes them, in passes of {@link SaliencyConfig#maxRowsPerPass};
+     * with {@code withGradient} every row trains the head, else none does and every row is scored
+     * in full (l_mask and the objective by forward passes).
+     */
     public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean withGradient) {
-        return score(sequences, spans, withGradient, null, null);
+        return score(sequences, spans, withGradient ? everyRow(sequences.size()) : null, null, null);
     }
 
     /**
-     * As {@link #score(List, List, boolean)}, reading l_full and the hidden states from
-     * {@code shared} (row {@code k} is its batch row {@code batchRows[k]}) instead of a forward
-     * pass of their own, when it is given.
+     * The rows that train the head: {@code min(n, headRows)} of {@code n} (all when {@code headRows}
+     * is 0), evenly spaced, row {@code floor(k n / m)} for {@code k < m}. A fixed rule, not a
+     * random draw: the rows are already in a seeded order (problem-major, each problem's
+     * completions sampled from the run seed), and any fixed choice among them is as good a sample.
      */
-    public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean withGradient,
+    public static boolean[] trainingRows(int n, int headRows) {
+        int m = headRows == 0 ? n : Math.min(n, headRows);
+        boolean[] train = new boolean[n];
+        for (int k = 0; k < m; k++) train[(int) ((long) k * n / m)] = true;
+        return train;
+    }
+
+    private static boolean[] everyRow(int n) {
+        boolean[] all = new boolean[n];
+        java.util.Arrays.fill(all, true);
+        return all;
+    }
+
+    /**
+     * Scores every row; the rows with {@code train[i]} also run the objective's forward and
+     * bias-only backward pass, which gives the head's gradient sums and, for preservation, l_mask
+     * (docs/design.md 2.6, "What a step pays for"). The other rows get l_full, l_none and the head's
+     * mask (so N, C and r_sal), and l_mask only when the reward needs S; else their l_mask and S are
+     * NaN (not measured). {@code train} null scores every row in full without a gradient.
+     * l_full and the hidden states come from {@code shared} (row {@code k} is its batch row
+     * {@code batchRows[k]}) when it is given, else from a forward pass of their own.
+     */
+    public Batch score(List<int[]> sequences, List<CompletionSpans> spans, boolean[] train,
                        SharedForward shared, int[] batchRows) {
-        SaliencyConfig config = passes.config;
-        List<SaliencyScore> out = new ArrayList<>(sequences.size());
-        NamedArrays gradient = null;
-        double objective = 0;
-        for (int from = 0; from < sequences.size(); from += config.maxRowsPerPass()) {
-            int to = Math.min(sequences.size(), from + config.maxRowsPerPass());
-            ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
-            Unbiased unbiased = shared == null ? ownPass(rows) : shared.pass(rows, batchRows, from);
-            Pass p = scorePass(rows, unbiased, withGradient);
-            out.addAll(p.scores);
-            objective += p.objective;
-            if (withGradient) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
+        int n = sequences.size();
+        if (train != null && train.length != n) {
+            throw new IllegalArgumentException(train.length + " training flags for " + n + " rows");
         }
-        if (withGradient && gradient == null) {
+        List<Integer> trained = new ArrayList<>(), scoredOnly = new ArrayList<>();
+        for (int i = 0; i < n; i++) (train == null || train[i] ? trained : scoredOnly).add(i);
+        Mode mode = train == null ? Mode.EVALUATE : Mode.GRADIENT;
+        SaliencyScore[] out = new SaliencyScore[n];
+        Totals totals = scoreRows(sequences, spans, trained, mode, shared, batchRows, out);
+        scoreRows(sequences, spans, scoredOnly, Mode.REWARD, shared, batchRows, out);
+        NamedArrays gradient = totals.gradient;
+        if (mode == Mode.GRADIENT && gradient == null) {
             gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
         }
-        return new Batch(passes.batch(out), gradient, objective, sequences.size());
+        return new Batch(passes.batch(java.util.Arrays.asList(out)), mode == Mode.GRADIENT ? gradient : null,
+                totals.objective, trained.size());
+    }
+
+    /** What a pass of rows computes beyond l_full, l_none and the head's mask. */
+    private enum Mode {
+        /** The objective's forward and bias-only backward: the head's gradient, the objective, l_mask. */
+        GRADIENT,
+        /** The objective and l_mask by forward passes, no gradient. */
+        EVALUATE,
+        /** Nothing more, except l_mask when the reward needs S. */
+        REWARD
+    }
+
+    private record Totals(NamedArrays gradient, double objective) {
+    }
+
+    /** Scores rows {@code which} (in their order) in passes of {@code maxRowsPerPass} into {@code out}. */
+    private Totals scoreRows(List<int[]> sequences, List<CompletionSpans> spans, List<Integer> which, Mode mode,
+                             SharedForward shared, int[] batchRows, SaliencyScore[] out) {
+        NamedArrays gradient = null;
+        double objective = 0;
+        int perPass = passes.config.maxRowsPerPass();
+        for (int from = 0; from < which.size(); from += perPass) {
+            List<Integer> part = which.subList(from, Math.min(which.size(), from + perPass));
+            List<int[]> seqs = part.stream().map(sequences::get).toList();
+            List<CompletionSpans> sp = part.stream().map(spans::get).toList();
+            int[] rowsInBatch = batchRows == null ? null : part.stream().mapToInt(i -> batchRows[i]).toArray();
+            ScoringRows rows = new ScoringRows(seqs, sp);
+            Unbiased unbiased = shared == null ? ownPass(rows) : shared.pass(rows, rowsInBatch);
+            Pass p = scorePass(rows, unbiased, mode);
+            for (int k = 0; k < part.size(); k++) out[part.get(k)] = p.scores.get(k);
+            objective += p.objective;
+            if (p.gradient != null) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
+        }
+        return new Totals(gradient, objective);
     }
 
     private record Pass(List<SaliencyScore> scores, NamedArrays gradient, double objective) {
@@ -75,21 +138,33 @@ public final class MaskNetworkScorer {
 
     /**
      * The unbiased pass the head reads: log-probabilities per cell, final hidden states
-     * {@code [rows * length, D]} and the answer's attention to every cell per layer and head
-     * {@code [rows * length, F]} ({@code ForwardPass.attentionFrom}); the arrays are the receiver's.
+     * {@code [rows * length, D]}, the answer's attention to every cell per layer and head
+     * {@code [rows * length, F]} ({@code ForwardPass.attentionFrom}), and the rows' prompt prefix
+     * (null when a row's CoT starts at cell 0) read from the same pass; all the receiver's to close.
      */
-    record Unbiased(double[] logProbs, INDArray hidden, INDArray attention) {
+    record Unbiased(double[] logProbs, INDArray hidden, INDArray attention, PromptPrefix prefix) {
     }
 
     /** One kept unbiased forward pass of the rows themselves. */
     private Unbiased ownPass(ScoringRows rows) {
         try (ForwardPass fp = passes.model.forward(rows.batch, null);
              INDArray queries = rows.answerQueryWeights(passes.model.dataType())) {
-            return new Unbiased(fp.logProbs(), fp.hidden().dup('c'), fp.attentionFrom(queries));
+            int[] self = java.util.stream.IntStream.range(0, rows.rows).toArray();
+            return new Unbiased(fp.logProbs(), fp.hidden().dup('c'), fp.attentionFrom(queries), prefixOf(fp, rows, self));
         }
     }
 
-    private Pass scorePass(ScoringRows rows, Unbiased unbiased, boolean withGradient) {
+    /**
+     * The unbiased, unscored first cells of {@code rows} (docs/design.md 2.2, "Prefix reuse"), from
+     * {@code fp}'s kept keys and values, where row {@code k} is {@code fp}'s row {@code batchRows[k]}:
+     * no pass of their own (docs/design.md 2.6).
+     */
+    static PromptPrefix prefixOf(ForwardPass fp, ScoringRows rows, int[] batchRows) {
+        int length = rows.unbiasedPrefixLength();
+        return length > 0 ? fp.prefix(rows.batch, batchRows, length) : null;
+    }
+
+    private Pass scorePass(ScoringRows rows, Unbiased unbiased, Mode mode) {
         SaliencyConfig config = passes.config;
         LlamaModel model = passes.model;
         DataType dt = model.dataType();
@@ -100,24 +175,32 @@ public final class MaskNetworkScorer {
              INDArray lengths = rows.rowLengthPerCell(dt);
              MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(),
                      unbiased.attention().muliColumnVector(lengths), cot);
-             INDArray theta = head.theta(in); PromptPrefix prefix = passes.promptPrefix(rows)) {
+             INDArray theta = head.theta(in); PromptPrefix prefix = unbiased.prefix()) {
             double[] lNone = passes.suppressedLogLikelihood(rows, cot, prefix);
-            double[] lObjective;
+            double[] lObjective = null;
             NamedArrays gradient = null;
-            if (withGradient) {
+            if (mode == Mode.GRADIENT) {
                 MaskFitter.ObjectiveGradient g = passes.gradient(rows, theta, cot, inverseN, prefix);
                 lObjective = rows.answerLogLikelihood(g.logProbs());
                 Map<String, INDArray> sums = head.gradient(in, g.thetaGradient());
                 gradient = NamedArrays.of(sums);
                 sums.values().forEach(INDArray::close);
                 g.thetaGradient().close();
-            } else {
+            } else if (mode == Mode.EVALUATE) {
                 lObjective = biasedLogLikelihood(rows, deletion ? theta.neg() : theta.dup(), cot, prefix);
             }
-            double[] lMask = deletion ? biasedLogLikelihood(rows, theta.dup(), cot, prefix) : lObjective;
+            double[] lMask;
+            if (lObjective != null && !deletion) {
+                lMask = lObjective;
+            } else if (mode != Mode.REWARD || config.rewardNeedsSufficiency()) {
+                lMask = biasedLogLikelihood(rows, theta.dup(), cot, prefix);
+            } else {
+                lMask = new double[rows.rows];
+                java.util.Arrays.fill(lMask, Double.NaN); // not measured: S is NaN on this row
+            }
             List<SaliencyScore> scores = passes.scores(rows, theta, lFull, lNone, lMask);
             double objective = 0;
-            for (int r = 0; r < rows.rows; r++) {
+            for (int r = 0; lObjective != null && r < rows.rows; r++) {
                 objective += SaliencyTerms.objective(config.objective(), lObjective[r], rows.spans.get(r).answerLength(),
                         scores.get(r).coverage(), config.lambda());
             }

@@ -25,11 +25,15 @@ import org.atmanrl.model.check.Range;
  * @param headLearningRate   AdamW step size of the mask network (default 3e-3)
  * @param auditEvery         with the network: every this many steps, also fit masks on a sample and
  *                           log the gap (0 = never; default 10)
+ * @param headRows           with the network: correct completions per step whose objective pass trains
+ *                           the head (and measures S), shared by the step's tasks and evenly spaced among
+ *                           each task's; the others get N and C only (0 = all; default 32;
+ *                           docs/design.md 2.6, "What a step pays for")
  */
 public record SaliencyConfig(int steps, double learningRate, double theta0, double lambda, double epsilon,
                              MaskObjective objective, RewardForm form, double alpha,
                              double perturbationFactor, int maxRowsPerPass, MaskSource mask, int headRank,
-                             double headLearningRate, int auditEvery) implements java.io.Serializable {
+                             double headLearningRate, int auditEvery, int headRows) implements java.io.Serializable {
 
     /** Where a completion's mask comes from (docs/design.md 2.6). */
     public enum MaskSource {
@@ -57,7 +61,7 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
             LAMBDA = Range.atLeast(0), EPSILON = Range.open(0, 1), ALPHA = Range.atLeast(0),
             PERTURBATION_FACTOR = Range.open(0, 1), MAX_ROWS_PER_PASS = Range.atLeast(1),
             HEAD_RANK = Range.closed(1, MaskHead.MAX_RANK), HEAD_LEARNING_RATE = Range.above(0),
-            AUDIT_EVERY = Range.atLeast(0);
+            AUDIT_EVERY = Range.atLeast(0), HEAD_ROWS = Range.atLeast(0);
 
     public SaliencyConfig {
         STEPS.check("steps", steps);
@@ -77,6 +81,7 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
         HEAD_RANK.check("headRank", headRank);
         HEAD_LEARNING_RATE.check("headLearningRate", headLearningRate);
         AUDIT_EVERY.check("auditEvery", auditEvery);
+        HEAD_ROWS.check("headRows", headRows);
         if (mask == MaskSource.NETWORK && auditEvery > 0 && steps == 0) {
             throw new Conflict("the mask network's audit compares it with masks fitted by saliency.steps"
                     + " Adam steps, and steps is 0 (every fitted mask would be sigmoid(theta0)): set saliency.steps"
@@ -87,24 +92,34 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
 
     public static SaliencyConfig defaults() {
         return new SaliencyConfig(8, 0.5, 0.0, 1.0, 1e-4, MaskObjective.PRESERVATION, RewardForm.N_TIMES_C,
-                0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10);
+                0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10, 32);
     }
 
     /** The defaults but the mask fit's K and step size and the reward's alpha: what the one-process commands set. */
     public static SaliencyConfig defaultsWith(int steps, double learningRate, double alpha) {
         SaliencyConfig d = defaults();
         return new SaliencyConfig(steps, learningRate, d.theta0, d.lambda, d.epsilon, d.objective, d.form, alpha,
-                d.perturbationFactor, d.maxRowsPerPass, d.mask, d.headRank, d.headLearningRate, d.auditEvery);
+                d.perturbationFactor, d.maxRowsPerPass, d.mask, d.headRank, d.headLearningRate, d.auditEvery, d.headRows);
     }
 
     public SaliencyConfig withMaxRowsPerPass(int rows) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, rows, mask, headRank, headLearningRate, auditEvery);
+                perturbationFactor, rows, mask, headRank, headLearningRate, auditEvery, headRows);
     }
 
     public SaliencyConfig withMask(MaskSource source) {
         return new SaliencyConfig(steps, learningRate, theta0, lambda, epsilon, objective, form, alpha,
-                perturbationFactor, maxRowsPerPass, source, headRank, headLearningRate, auditEvery);
+                perturbationFactor, maxRowsPerPass, source, headRank, headLearningRate, auditEvery, headRows);
+    }
+
+    /** Rows that train the head in each of a step's {@code tasks}: {@code ceil(headRows / tasks)}, 0 = all. */
+    public int headRowsPerTask(int tasks) {
+        return headRows == 0 ? 0 : (headRows + tasks - 1) / tasks;
+    }
+
+    /** Whether S enters r_sal, so that every scored row needs l_mask (docs/design.md 2.2). */
+    public boolean rewardNeedsSufficiency() {
+        return form == RewardForm.S_TIMES_C;
     }
 
     /** Whether masks come from the mask network. */

@@ -15,8 +15,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public record SharedForward(ForwardPass forward) {
 
-    /** The unbiased pass of {@code rows}, whose row {@code k} is batch row {@code batchRows[from + k]}. */
-    MaskNetworkScorer.Unbiased pass(ScoringRows rows, int[] batchRows, int from) {
+    /**
+     * The unbiased pass of {@code rows}, whose row {@code k} is batch row {@code batchRows[k]}, with
+     * their prompt prefix read from the pass's kept keys and values.
+     */
+    MaskNetworkScorer.Unbiased pass(ScoringRows rows, int[] batchRows) {
         int length = forward.batch().length(), batch = forward.batch().batch();
         if (rows.length > length) {
             throw new IllegalArgumentException("scored rows of " + rows.length + " cells in a batch of " + length);
@@ -26,7 +29,7 @@ public record SharedForward(ForwardPass forward) {
         int[] cells = new int[rows.rows * rows.length];
         double[] queries = new double[batch * length];
         for (int k = 0; k < rows.rows; k++) {
-            int base = batchRows[from + k] * length;
+            int base = batchRows[k] * length;
             for (int t = 0; t < rows.length; t++) {
                 cells[k * rows.length + t] = base + t;
                 lp[k * rows.length + t] = all[base + t];
@@ -37,7 +40,8 @@ public record SharedForward(ForwardPass forward) {
         INDArray hidden = Nd4j.pullRows(forward.hidden(), 1, cells);
         try (INDArray w = Nd4j.create(queries, new long[] {batch, length}, 'c');
              INDArray attention = forward.attentionFrom(w)) {
-            return new MaskNetworkScorer.Unbiased(lp, hidden, Nd4j.pullRows(attention, 1, cells));
+            return new MaskNetworkScorer.Unbiased(lp, hidden, Nd4j.pullRows(attention, 1, cells),
+                    MaskNetworkScorer.prefixOf(forward, rows, batchRows));
         }
     }
 }

@@ -25,7 +25,7 @@ class MaskFitterTest {
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
         SaliencyConfig together = SaliencyConfig.defaults();
         SaliencyConfig alone = new SaliencyConfig(8, 0.5, 0, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
-                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 1, SaliencyConfig.MaskSource.FITTED, 16, 3e-3, 10);
+                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 1, SaliencyConfig.MaskSource.FITTED, 16, 3e-3, 10, 16);
         var a = new MaskFitter(model, together).score(seqs, spans).scores();
         var b = new MaskFitter(model, alone).score(seqs, spans).scores();
         for (int i = 0; i < seqs.size(); i++) {
@@ -69,7 +69,7 @@ class MaskFitterTest {
         LlamaConfig c = TinyModels.mqaTied(0.3);
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         SaliencyConfig k0 = new SaliencyConfig(0, 0.5, 1.5, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
-                SaliencyConfig.RewardForm.C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.FITTED, 16, 3e-3, 10);
+                SaliencyConfig.RewardForm.C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.FITTED, 16, 3e-3, 10, 16);
         var batch = new MaskFitter(model, k0).score(SaliencyFixtures.sequences(c, P, N, A), SaliencyFixtures.spans(P, N, A));
         for (SaliencyScore s : batch.scores()) {
             for (double m : s.mask()) assertEquals(1 / (1 + Math.exp(-1.5)), m, 1e-12);

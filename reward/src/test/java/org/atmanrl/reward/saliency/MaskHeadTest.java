@@ -86,7 +86,7 @@ class MaskHeadTest {
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
         SaliencyConfig start = new SaliencyConfig(0, 0.5, 1.5, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
-                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 0);
+                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 64, SaliencyConfig.MaskSource.NETWORK, 4, 3e-3, 0, 16);
         List<SaliencyScore> fitted = new MaskFitter(model, start).score(seqs, spans).scores();
         MaskHead zeroed = MaskHead.of(NamedArrays.zeros(MaskHead.shapes(c.hiddenSize(), 4, features(c))), 1.5,
                 DataType.DOUBLE);
@@ -106,10 +106,11 @@ class MaskHeadTest {
     @ParameterizedTest
     @EnumSource(SaliencyConfig.MaskObjective.class)
     void scorerSumsTheObjectiveAndGradientOfItsRowsWhateverThePasses(SaliencyConfig.MaskObjective objective) {
-        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
-        LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
-        List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
-        List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
+        ThreeRows f = ThreeRows.make();
+        LlamaConfig c = f.c();
+        LlamaModel model = f.model();
+        List<int[]> seqs = f.seqs();
+        List<CompletionSpans> spans = f.spans();
         SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK), "objective", objective);
         MaskHead head = randomHead(c, 3, 0.0, 9);
         MaskNetworkScorer.Batch all = new MaskNetworkScorer(model, config, head).score(seqs, spans, true);
@@ -133,6 +134,64 @@ class MaskHeadTest {
         for (int i = 0; i < seqs.size(); i++) {
             assertArrayEquals(all.scores().scores().get(i).mask(), noGradient.scores().scores().get(i).mask(), 0);
             assertEquals(all.scores().scores().get(i).lMask(), noGradient.scores().scores().get(i).lMask(), 1e-12);
+        }
+    }
+
+    /**
+     * With {@code saliency.head_rows} (docs/design.md 2.6): the head's gradient and objective are
+     * those of its training rows alone; every row still gets its mask, N, C and r_sal; S is NaN
+     * where it was not measured, unless the reward uses it.
+     */
+    @ParameterizedTest
+    @EnumSource(SaliencyConfig.RewardForm.class)
+    void onlyTheTrainingRowsTrainTheHeadAndEveryRowIsScored(SaliencyConfig.RewardForm form) {
+        ThreeRows f = ThreeRows.make();
+        List<int[]> seqs = f.seqs();
+        List<CompletionSpans> spans = f.spans();
+        MaskNetworkScorer scorer = new MaskNetworkScorer(f.model(),
+                with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK), "form", form),
+                randomHead(f.c(), 3, 0.0, 11));
+        MaskNetworkScorer.Batch sampled = scorer.score(seqs, spans, new boolean[] {true, false, true}, null, null);
+        MaskNetworkScorer.Batch alone = scorer.score(List.of(seqs.get(0), seqs.get(2)), List.of(spans.get(0), spans.get(2)),
+                true);
+        MaskNetworkScorer.Batch full = scorer.score(seqs, spans, false);
+
+        assertEquals(2, sampled.rows());
+        assertEquals(alone.objectiveSum(), sampled.objectiveSum(), 1e-10);
+        for (int t = 0; t < alone.gradientSums().size(); t++) {
+            float[] a = alone.gradientSums().values(t), b = sampled.gradientSums().values(t);
+            for (int j = 0; j < a.length; j++) assertEquals(a[j], b[j], 1e-6 * Math.max(1, Math.abs(a[j])));
+        }
+        for (int i = 0; i < 3; i++) {
+            SaliencyScore got = sampled.scores().scores().get(i), want = full.scores().scores().get(i);
+            assertArrayEquals(want.mask(), got.mask(), 1e-12);
+            assertEquals(want.necessity(), got.necessity(), 1e-12);
+            assertEquals(want.coverage(), got.coverage(), 1e-12);
+            assertEquals(want.reward(), got.reward(), 1e-12);
+            boolean measured = i != 1 || form == SaliencyConfig.RewardForm.S_TIMES_C;
+            assertEquals(measured ? want.sufficiency() : Double.NaN, got.sufficiency(), 1e-12, "row " + i + ", " + form);
+        }
+    }
+
+    @Test
+    void trainingRowsAreEvenlySpaced() {
+        assertArrayEquals(new boolean[] {true, false, true, false, false, true, false, true, false, false},
+                MaskNetworkScorer.trainingRows(10, 4));
+        assertArrayEquals(new boolean[] {true, true, true}, MaskNetworkScorer.trainingRows(3, 16));
+        assertArrayEquals(new boolean[] {true, true, true}, MaskNetworkScorer.trainingRows(3, 0));
+        assertArrayEquals(new boolean[0], MaskNetworkScorer.trainingRows(0, 4));
+        SaliencyConfig d = SaliencyConfig.defaults();
+        assertEquals(16, d.headRowsPerTask(2), "a step's 32 rows over 2 tasks");
+        assertEquals(11, d.headRowsPerTask(3), "rounded up, so a step trains on at least head_rows");
+        assertEquals(0, with(d, "headRows", 0).headRowsPerTask(4), "0 = every row, in every task");
+    }
+
+    /** The three fixture rows (prompt, CoT and answer lengths P, N, A) on a double-precision tiny model. */
+    record ThreeRows(LlamaConfig c, LlamaModel model, List<int[]> seqs, List<CompletionSpans> spans) {
+        static ThreeRows make() {
+            LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+            return new ThreeRows(c, SaliencyFixtures.model(c, DataType.DOUBLE), SaliencyFixtures.sequences(c, P, N, A),
+                    SaliencyFixtures.spans(P, N, A));
         }
     }
 
