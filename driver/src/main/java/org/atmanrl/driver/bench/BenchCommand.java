@@ -34,6 +34,14 @@ import picocli.CommandLine.Spec;
             "              alternating run by run: seconds and the speed-up; and the mask",
             "              network's scoring of the same rows with its head's gradient",
             "              (mask_network): seconds and its speed-up over the prefix fit",
+            "Once per invocation, with --task-step, on the shipped starting model:",
+            "  task_step_* a demo-config training step's 2 tasks side by side, as local",
+            "              Spark runs them (8 hinted prompts x G 8 each, half the cores",
+            "              each, r_sal = N, alpha 1; run last) with the mask network",
+            "              (network: saliency.head_rows 32 a step; network_all: every correct",
+            "              completion trains the head) and with the three",
+            "              log-likelihoods alone (fitted_k0), alternating run by run:",
+            "              seconds and the share of saliency in the task",
             "Once per invocation it measures:",
             "  gemm        Nd4j.gemm on 2048 x 2048 fp32 matrices, at least 1 warm-up",
             "              and 5 runs (a cold or single figure would skew every ratio)",
@@ -86,6 +94,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " the speed-ups.")
     private boolean maskFit;
 
+    @Option(names = "--task-step",
+            description = "Also time the tasks of one demo-config training step with each mask source and report"
+                    + " the share of saliency in them (docs/design.md 2.6).")
+    private boolean taskStep;
+
     @Option(names = "--json", description = "Print one JSON object per line instead of a table.")
     private boolean json;
 
@@ -106,7 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
-        run(plan, report, progress, autodiff, io, maskFit);
+        run(plan, report, progress, autodiff, io, maskFit, taskStep);
         return 0;
     }
 
@@ -121,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io, boolean maskFit) {
+                            boolean io, boolean maskFit, boolean taskStep) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -146,6 +159,16 @@ public final class BenchCommand implements Callable<Integer> {
                 for (Measurement m : AutodiffComparison.measure(shape, plan.modelRuns())) {
                     report.measurement(m, gemm);
                 }
+            }
+        }
+        if (taskStep) {
+            progress.println("bench: demo task step, writing the shipped starting model");
+            try {
+                for (Measurement m : TaskStepBench.measure(plan.modelRuns(), scratch())) {
+                    report.measurement(m, gemm);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("bench --task-step: " + e.getMessage(), e);
             }
         }
         report.finish();

@@ -51,6 +51,13 @@ final class TableReport implements BenchReport {
             out.printf("       mask network (head, l_full, l_none, objective pass and its backward): %sx faster than"
                     + " the prefix fit%n", m.details().get("speedup_vs_prefix_fit"));
         }
+        if (m.metric().startsWith("task_step_")) {
+            var d = m.details();
+            out.printf("       %s mask%s: saliency %.1f%% of the task (generation %s s, saliency %s s, gradient %s s;"
+                    + " medians)%n", d.get("mask"), "network".equals(d.get("mask")) ? ", head_rows " + d.get("head_rows")
+                    : ", K " + d.get("saliency_steps"), 100 * (double) d.get("saliency_share"), d.get("generation_s"),
+                    d.get("saliency_s"), d.get("gradient_s"));
+        }
         if (m.metric().equals(Measurement.LOAD)) {
             var d = m.details();
             out.printf("       %s MB BF16 -> %s MB fp32 off-heap at %s MB/s; peak Java heap %s MB = %sx the fp32"

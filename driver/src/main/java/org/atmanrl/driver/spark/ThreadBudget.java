@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * by the tasks that run at once; on a cluster without {@code spark.task.cpus} the pools are left
  * as they are.
  */
-final class ThreadBudget {
+public final class ThreadBudget {
     private static int applied = -1;
 
     private ThreadBudget() {}
@@ -37,7 +37,7 @@ final class ThreadBudget {
     }
 
     /** Sizes both pools to {@code threads} (no-op for 0 or the size already set). */
-    static synchronized void apply(int threads) {
+    public static synchronized void apply(int threads) {
         if (threads <= 0 || threads == applied) return;
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.getEnvironment().setMaxThreads(threads);

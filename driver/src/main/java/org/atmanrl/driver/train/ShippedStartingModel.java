@@ -16,7 +16,7 @@ import org.atmanrl.model.io.ModelDirectory;
  * minutes on 2 cores, which alone would break the demo's 15-minute budget; it was made by
  * {@link #COMMAND}, and {@code demo --train-sft} trains it anew instead.
  */
-final class ShippedStartingModel {
+public final class ShippedStartingModel {
     /** The command that made it (every other sft option at its default: 800 steps, seed 0, hints right 80%, half decorative, computing hints right 50%). */
     static final String COMMAND = "deploy/atmanrl sft --out DIR --task arithmetic-hint";
     private static final String RESOURCE = "/org/atmanrl/driver/train/sft-hint/";
@@ -27,7 +27,7 @@ final class ShippedStartingModel {
     }
 
     /** Writes the model to {@code dir}, which must not exist: all files under a temporary sibling, then one rename. */
-    static void writeTo(FileSystem fs, Path dir) throws IOException {
+    public static void writeTo(FileSystem fs, Path dir) throws IOException {
         ModelDirectory.requireAbsent(fs, dir);
         HadoopFiles.writeAtomically(fs, dir, tmp -> {
             fs.mkdirs(tmp);
