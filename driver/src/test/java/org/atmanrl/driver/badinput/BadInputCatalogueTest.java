@@ -59,7 +59,7 @@ class BadInputCatalogueTest {
             row("config: missing file", c -> train(c.path("absent.yaml")),
                     1, "absent.yaml"),
             row("config: bad --set value", c -> args("train", "--config", c.config(), "--set", "optimizer.max_skipped_steps=-1"),
-                    1, "--set optimizer.max_skipped_steps=-1", ">= 0"),
+                    1, "--set optimizer.max_skipped_steps=-1", "in [0, 99999999]"),
             // training data
             row("train data: invalid JSON line", c -> train(c.dataConfig("gsm8k", c.gsm8k("train.jsonl", "{\"question\": ", false),
                     c.file("test.jsonl", GSM8K))), 1, "train.jsonl:2", "invalid JSON"),
