@@ -115,7 +115,16 @@ class HardenedInputCatalogueTest {
             row("eval: --max-new-tokens near 2^31", c -> args("eval", "--model", c.model().toString(), "--size", "1",
                     "--max-new-tokens", "2147483640"), 2, "max_new_tokens", "[1, 131072]", "2147483640"),
             row("grpo: --group 2e9", c -> args("grpo", "--model", c.model().toString(), "--out", c.path("out"),
-                    "--group", "2000000000"), 2, "groupSize", "[1, 4096]", "2000000000"));
+                    "--group", "2000000000"), 2, "groupSize", "[1, 4096]", "2000000000"),
+            row("grpo: --prompts x --group past the rollouts a step holds", c -> args("grpo", "--model",
+                    c.model().toString(), "--out", c.path("out"), "--prompts", "65536", "--group", "4096"),
+                    2, "--prompts x --group", "268435456", "1048576"),
+            row("grpo: --eval-size 2e9", c -> args("grpo", "--model", c.model().toString(), "--out", c.path("out"),
+                    "--eval-size", "2000000000"), 2, "--eval-size", "[1, 1048576]"),
+            row("sft: --batch 2e9", c -> args("sft", "--out", c.path("out"), "--batch", "2000000000"),
+                    2, "batch size", "[1, 65536]", "2000000000"),
+            row("sft: --eval-size 2e9", c -> args("sft", "--out", c.path("out"), "--eval-size", "2000000000"),
+                    2, "eval size", "[1, 1048576]"));
     }
 
     /** Grids that are too large, whose size would wrap, or whose points cannot be named (issue 18 point 3). */

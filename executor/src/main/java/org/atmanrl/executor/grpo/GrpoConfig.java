@@ -133,17 +133,22 @@ public record GrpoConfig(
      * {@link org.atmanrl.model.check.Conflict} naming the config keys.
      */
     public static void requireStepBudget(int prompts, int group, int maxNewTokens) {
+        requireStepBudget(prompts, group, maxNewTokens, "prompts_per_step", "grpo.group_size", "sampling.max_new_tokens");
+    }
+
+    /** As {@link #requireStepBudget(int, int, int)}, the three named as the caller's user knows them (options, say). */
+    public static void requireStepBudget(int prompts, int group, int maxNewTokens, String promptsName, String groupName,
+                                         String tokensName) {
         long rollouts = Math.multiplyExact((long) prompts, group);
         if (rollouts > MAX_ROLLOUTS_PER_STEP) {
-            throw new org.atmanrl.model.check.Conflict("prompts_per_step x grpo.group_size = " + prompts + " x " + group
-                    + " = " + rollouts + " rollouts per step; at most " + MAX_ROLLOUTS_PER_STEP,
-                    "prompts_per_step", "grpo.group_size");
+            throw new org.atmanrl.model.check.Conflict(promptsName + " x " + groupName + " = " + prompts + " x " + group
+                    + " = " + rollouts + " rollouts per step; at most " + MAX_ROLLOUTS_PER_STEP, promptsName, groupName);
         }
         long tokens = Math.multiplyExact(rollouts, maxNewTokens);
         if (tokens > MAX_TOKENS_PER_STEP) {
-            throw new org.atmanrl.model.check.Conflict("prompts_per_step x grpo.group_size x sampling.max_new_tokens = "
+            throw new org.atmanrl.model.check.Conflict(promptsName + " x " + groupName + " x " + tokensName + " = "
                     + prompts + " x " + group + " x " + maxNewTokens + " = " + tokens + " completion tokens per step;"
-                    + " at most " + MAX_TOKENS_PER_STEP, "prompts_per_step", "grpo.group_size", "sampling.max_new_tokens");
+                    + " at most " + MAX_TOKENS_PER_STEP, promptsName, groupName, tokensName);
         }
     }
 
