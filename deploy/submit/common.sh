@@ -25,7 +25,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables are read by the scripts that source this file
 
-die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+# One line, whatever it quotes: a newline or carriage return in a path or value shows as \n or \r.
+die() { local m="$*"; m="${m//$'\n'/\\n}"; m="${m//$'\r'/\\r}"; echo "$(basename "$0"): $m" >&2; exit 1; }
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 # shellcheck source=deploy/submit/security.sh

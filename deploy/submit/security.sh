@@ -16,6 +16,8 @@ secret_key=spark.authenticate.secret
 # (openssl rand -hex 32 gives 64 characters of ~3.8 bits; aaaa... has 0, abab... 1).
 min_secret_chars=32
 min_secret_bits_per_char=3
+# A secrets file is a few lines; a larger one is the wrong file, refused before it is read.
+max_secret_file_bytes=65536
 
 # Refuses a Spark setting (KEY=VALUE, from --conf or a properties file named by SOURCE) that
 # would weaken security. Spark reads booleans case-insensitively and trims properties' values.
@@ -79,15 +81,21 @@ properties() {
     ' "$1"
 }
 
-# Checks a standalone cluster's secret file (SPARK_SECRETS): a regular file after symlinks are
-# resolved (Kubernetes mounts Secrets as links), readable by its owner only, whose security settings
+# Checks a standalone cluster's secret file (SPARK_SECRETS): a regular file of at most
+# max_secret_file_bytes after symlinks are resolved (Kubernetes mounts Secrets as links; a device,
+# FIFO or directory is refused by what it is, before it is read), readable by its owner only, whose security settings
 # keep security on, and whose spark.authenticate.secret (the last one, as in Java) is long and
 # unpredictable enough. Never prints the secret.
 check_secret_file() {
-    local file="$1" real key value secret="" found=0 chars bits
+    local file="$1" real key value secret="" found=0 chars bits size
     real="$(readlink -f -- "$file")" || die "$file: cannot resolve it"
-    [[ -f "$real" ]] || die "$file: no such file"
+    [[ -e "$real" ]] || die "$file: no such file"
     [[ "$real" == "$file" ]] || file="$file (-> $real)"
+    [[ ! -d "$real" ]] || die "$file is a directory; a properties file holding $secret_key expected"
+    [[ -f "$real" ]] || die "$file is not a regular file (a device, FIFO or socket); a properties file holding $secret_key expected"
+    size="$(stat -c %s -- "$real")"
+    [[ $size -le $max_secret_file_bytes ]] ||
+        die "$file is $size bytes; at most $max_secret_file_bytes expected of a secrets file"
     # Group- or world-readable means the secret is not one.
     [[ "$(stat -c %a -- "$real")" =~ ^[4-7]00$ ]] || die "$file must be readable by its owner only (chmod 600 or 400)"
     while IFS=$'\t' read -r key value; do

@@ -41,16 +41,23 @@ public final class Main implements Callable<Integer> {
     private boolean debug;
 
     public static void main(String[] args) {
-        int code;
+        System.exit(execute(commandLine(), args, System.err));
+    }
+
+    /**
+     * Runs {@code cl} on {@code args}; an OutOfMemoryError, which no command handles, becomes one
+     * line on {@code err} naming the setting that sizes the heap, and exit code 1.
+     */
+    static int execute(CommandLine cl, String[] args, java.io.PrintStream err) {
         try {
-            code = commandLine().execute(args);
+            return cl.execute(args);
         } catch (OutOfMemoryError e) {
             // one line, as every failure: the heap is the deploy script's ATMANRL_HEAP (-Xmx)
-            System.err.println("atmanrl: out of memory (" + OneLine.of(e.getMessage()) + "): the Java heap is too"
+            err.println("atmanrl: out of memory (" + OneLine.of(e.getMessage()) + "): the Java heap is too"
                     + " small for these settings; lower the batch, group or length settings, or raise ATMANRL_HEAP");
-            code = UserErrorHandler.EXIT_BAD_INPUT;
+            err.flush();
+            return UserErrorHandler.EXIT_BAD_INPUT;
         }
-        System.exit(code);
     }
 
     /** The configured command line, also what tests drive. */

@@ -30,6 +30,33 @@ public final class UserPaths {
         if (p != null) requireWritableDirectory(fs, p, what + " " + target);
     }
 
+    /**
+     * {@code p} fully qualified, with symbolic links and {@code ..} resolved on the local file
+     * system (the nearest existing ancestor's real path, then the rest), so that two names of one
+     * file compare equal: an output is refused if it is an input by any name (docs/design.md 4).
+     */
+    public static Path canonical(FileSystem fs, Path p) {
+        Path q = fs.makeQualified(p);
+        if (!"file".equals(fs.getUri().getScheme())) return q;
+        java.nio.file.Path local = java.nio.file.Paths.get(q.toUri()).normalize();
+        java.nio.file.Path rest = local.getFileSystem().getPath("");
+        for (java.nio.file.Path at = local; at != null; at = at.getParent()) {
+            try {
+                java.nio.file.Path real = at.toRealPath().resolve(rest);
+                return fs.makeQualified(new Path(real.toUri()));
+            } catch (IOException e) {
+                rest = at.getFileName() == null ? rest : at.getFileName().resolve(rest);
+            }
+        }
+        return q;
+    }
+
+    /** Whether {@code p} is {@code dir} or inside it, both {@link #canonical}. */
+    public static boolean isWithin(Path p, Path dir) {
+        String d = dir.toString(), s = p.toString();
+        return s.equals(d) || s.startsWith(d.endsWith("/") ? d : d + "/");
+    }
+
     /** {@code dir} exists, is a directory, and its permissions let us write in it. */
     public static void requireWritableDirectory(FileSystem fs, Path dir, String what) throws IOException {
         if (!fs.getFileStatus(dir).isDirectory()) {

@@ -129,6 +129,27 @@ class DeployScriptsTest {
         refused(standalone(Files.createSymbolicLink(tmp.resolve("open-link"), open)), "owner only");
     }
 
+    /**
+     * Issue 18's catalogue, secrets: a secrets file that is not a small regular file is refused by
+     * what it is, in one line, before it is read (a link to /dev/zero, a FIFO, a directory, 2 MiB);
+     * a path with a newline stays one line.
+     */
+    @Test
+    void aSecretsFileThatIsNotASmallRegularFileIsRefusedByWhatItIs() throws Exception {
+        refused(standalone(Files.createSymbolicLink(tmp.resolve("zero"), Path.of("/dev/zero"))),
+                "-> /dev/zero) is not a regular file");
+        Path fifo = tmp.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Files.setPosixFilePermissions(fifo, PosixFilePermissions.fromString("rw-------"));
+        refused(standalone(fifo), "fifo is not a regular file");
+        Path dir = Files.createDirectories(tmp.resolve("dir"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        refused(standalone(dir), "dir is a directory");
+        refused(standalone(secrets("huge", "# " + "x".repeat(2 << 20) + "\nspark.authenticate.secret=" + GOOD + "\n",
+                "rw-------")), "huge is 2097246 bytes; at most 65536");
+        refused(standalone(tmp.resolve("a\nb")), "a\\nb: no such file");
+    }
+
     @Test
     void aConfThatTurnsSecurityOffIsRefused() throws Exception {
         Path good = secrets("good", "spark.authenticate.secret=" + GOOD + "\n", "rw-------");

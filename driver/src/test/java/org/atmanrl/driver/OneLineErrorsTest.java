@@ -50,4 +50,27 @@ class OneLineErrorsTest {
         assertTrue(debug[1].contains("\tat "), "--debug on a subcommand prints the stack trace");
         assertTrue(run("--debug", "bench")[1].contains("\tat "), "and before it");
     }
+
+    /** A command that runs out of heap, as a group size of 2e9 once did; the heap itself is not exhausted. */
+    @CommandLine.Command(name = "exhaust")
+    static final class Exhausts implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new OutOfMemoryError("Java heap space");
+        }
+    }
+
+    @Test
+    void outOfMemoryIsOneLineNamingTheHeapSetting() {
+        CommandLine cl = Main.commandLine();
+        cl.addSubcommand("exhaust", new Exhausts());
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        int code = Main.execute(cl, new String[] {"exhaust"}, new java.io.PrintStream(bytes, true));
+        String err = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, code);
+        assertEquals(1, err.strip().lines().count(), err);
+        assertTrue(err.startsWith("atmanrl: out of memory (Java heap space)"), err);
+        assertTrue(err.contains("ATMANRL_HEAP"), err);
+        assertFalse(err.contains("\tat "), err);
+    }
 }

@@ -27,7 +27,7 @@ public final class Sampler {
         }
         TokenBatch prefill = TokenBatch.leftPadded(prompts);
         int longest = prefill.length();
-        if (longest + p.maxNewTokens() > model.config().maxPositionEmbeddings()) {
+        if ((long) longest + p.maxNewTokens() > model.config().maxPositionEmbeddings()) { // long: cannot wrap
             throw new IllegalArgumentException("prompt of " + longest + " tokens + " + p.maxNewTokens()
                     + " new tokens exceeds max_position_embeddings " + model.config().maxPositionEmbeddings());
         }

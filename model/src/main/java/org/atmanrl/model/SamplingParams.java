@@ -15,8 +15,14 @@ public record SamplingParams(double temperature, double topP, int topK, int maxN
         implements java.io.Serializable {
     public static final Range TEMPERATURE = Range.atLeast(0);
     public static final Range TOP_P = Range.openClosed(0, 1);
-    public static final Range TOP_K = Range.atLeast(0);
-    public static final Range MAX_NEW_TOKENS = Range.atLeast(1);
+    /**
+     * Upper bounds that keep every product of them in range (docs/design.md 4): top_k above any
+     * Llama vocabulary (128,256) is off anyway; a completion longer than 131,072 tokens (Llama 3.1's
+     * context) fits no supported model.
+     */
+    public static final int MAX_TOP_K = 1 << 20, MAX_COMPLETION_TOKENS = 1 << 17;
+    public static final Range TOP_K = Range.closed(0, MAX_TOP_K);
+    public static final Range MAX_NEW_TOKENS = Range.closed(1, MAX_COMPLETION_TOKENS);
 
     public SamplingParams {
         TEMPERATURE.check("temperature", temperature);

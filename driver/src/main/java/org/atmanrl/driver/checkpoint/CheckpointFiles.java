@@ -48,7 +48,7 @@ final class CheckpointFiles {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
         byte[] buffer = new byte[BUFFER];
-        try (InputStream in = fs.open(file)) {
+        try (InputStream in = org.atmanrl.model.io.BoundedInput.open(fs, file)) {
             for (int n; (n = in.read(buffer)) > 0; ) {
                 digest.update(buffer, 0, n);
             }

@@ -90,7 +90,7 @@ final class ConfigValues {
                 }
                 assignMapping(key, node, source);
             } else {
-                throw new ConfigException(source + ": unknown key '" + key + "' (" + (prefix.isEmpty() ? "the top level" : prefix)
+                throw new ConfigException(source + ": unknown key '" + escaped(key) + "' (" + (prefix.isEmpty() ? "the top level" : prefix)
                         + " has: " + String.join(", ", TrainConfigSchema.namesIn(prefix)) + ")");
             }
         }
@@ -103,7 +103,7 @@ final class ConfigValues {
             value = k.type().read(node, values.get(key));
         } catch (ValueType.InvalidValue e) {
             if (e.unknownKey) {
-                throw new ConfigException(source + ": unknown key '" + key + "." + e.subKey + "' (" + key + " has: "
+                throw new ConfigException(source + ": unknown key '" + escaped(key + "." + e.subKey) + "' (" + key + " has: "
                         + e.getMessage() + ")");
             }
             throw new ConfigException(source + ": " + key + (e.subKey == null ? "" : "." + e.subKey) + ": " + e.getMessage());
@@ -160,5 +160,13 @@ final class ConfigValues {
             parent.set(k.leaf(), k.type().write(values.get(k.name())));
         }
         return root;
+    }
+
+    /**
+     * A key as the user wrote it, with line breaks shown as {@code \n} and {@code \r}: the
+     * message stays one line (ConfigException folds real line breaks to spaces, which would hide them).
+     */
+    private static String escaped(String key) {
+        return key.replace("\n", "\\n").replace("\r", "\\r");
     }
 }

@@ -46,6 +46,7 @@ public record TrainConfig(String model, String output, long seed, int steps, int
                     + " than prompts would idle), got " + partitions + " partitions for " + promptsPerStep + " prompts",
                     "partitions", "prompts_per_step");
         }
+        GrpoConfig.requireStepBudget(promptsPerStep, grpo.groupSize(), sampling.maxNewTokens());
         // One number in two records: the file has only sampling.max_new_tokens, so toYaml could not keep both.
         if (grpo.maxCompletionLength() != sampling.maxNewTokens()) {
             throw new IllegalArgumentException("grpo max_completion_length " + grpo.maxCompletionLength()
@@ -70,7 +71,8 @@ public record TrainConfig(String model, String output, long seed, int steps, int
                     + faults.failTaskPartition() + " must be < steps " + steps + " and < partitions " + partitions,
                     "faults.fail_task_step", "faults.fail_task_partition", "steps", "partitions");
         }
-        if (faults.nanGradientStep() != null && faults.nanGradientStep() + faults.nanGradientCount() > steps) {
+        // step > steps - count, not step + count > steps: the sum of two in-range longs could wrap
+        if (faults.nanGradientStep() != null && faults.nanGradientStep() > (long) steps - faults.nanGradientCount()) {
             throw new Conflict("nan_gradient_step " + faults.nanGradientStep() + " plus nan_gradient_count "
                     + faults.nanGradientCount() + " must be <= steps " + steps,
                     "faults.nan_gradient_step", "faults.nan_gradient_count", "steps");

@@ -67,6 +67,13 @@ final class TrainConfigSchema {
     private static final SaliencyConfig SALIENCY = SaliencyConfig.defaults();
     private static final AdamW.Config ADAM = AdamW.Config.defaults();
 
+    /**
+     * Upper bounds of the size keys whose records declare none (docs/design.md 4): a step number is
+     * at most 8 digits, as the checkpoints' step-%08d names sort; a step's prompts and its tasks at
+     * most 65,536; the rest far beyond any use, so that no product of them wraps.
+     */
+    static final int MAX_STEPS = 99_999_999, MAX_PROMPTS = 1 << 16, MAX_KEPT = 10_000, MAX_TASK_FAILURES = 1000;
+
     /** Each section's doc, in file order. */
     private static final Map<String, String> SECTIONS = new LinkedHashMap<>();
 
@@ -91,11 +98,11 @@ final class TrainConfigSchema {
             new Key("seed", longInteger(ANY), 0L,
                     "run seed: every draw derives from (seed, step, prompt id, rollout index) (docs/design.md 3.1)",
                     TrainConfig::seed),
-            new Key("steps", integer(atLeast(1)), 40,
+            new Key("steps", integer(closed(1, MAX_STEPS)), 40,
                     "GRPO steps: each draws B prompts, generates, and updates the policy mu times", TrainConfig::steps),
-            new Key("prompts_per_step", integer(atLeast(1)), 16,
+            new Key("prompts_per_step", integer(closed(1, MAX_PROMPTS)), 16,
                     "B: prompts drawn per step (seeded shuffle, docs/design.md 3.1)", TrainConfig::promptsPerStep),
-            new Key("partitions", integer(atLeast(1)), 2,
+            new Key("partitions", integer(closed(1, MAX_PROMPTS)), 2,
                     "P: Spark tasks per step, each with whole prompt groups; at most B", TrainConfig::partitions),
 
             new Key("data.task", oneOf(DataSpec.Source.class, DataSpec.Source::configName), DATA.task(),
@@ -231,7 +238,7 @@ final class TrainConfigSchema {
                     "all (PyTorch) | exclude_norms (the HF Trainer's grouping)", c -> c.optimizer().adam().decayScope()),
             new Key("optimizer.clip_norm", number(above(0)), 1.0,
                     "global gradient-norm limit (docs/design.md 2.3, TRL max_grad_norm)", c -> c.optimizer().clipNorm()),
-            new Key("optimizer.warmup_steps", longInteger(atLeast(0)), 0L, "linear warm-up from 0",
+            new Key("optimizer.warmup_steps", longInteger(closed(0, MAX_STEPS)), 0L, "linear warm-up from 0",
                     c -> c.optimizer().warmupSteps()),
             new Key("optimizer.schedule", oneOf(LearningRateSchedule.Decay.class), LearningRateSchedule.Decay.CONSTANT,
                     "after warm-up: constant | cosine | linear (cosine and linear need warmup_steps < steps)",
@@ -239,19 +246,19 @@ final class TrainConfigSchema {
             new Key("optimizer.min_lr_ratio", number(closed(0, 1)), 0.1,
                     "cosine and linear end at lr * min_lr_ratio (docs/design.md 2.4: cosine to 10%)",
                     c -> c.optimizer().minLrRatio()),
-            new Key("optimizer.max_skipped_steps", integer(atLeast(0)), 3,
+            new Key("optimizer.max_skipped_steps", integer(closed(0, MAX_STEPS)), 3,
                     "a NaN or infinite gradient skips its step's update; more skipped steps in a row than this stop the"
                             + " run (exit 1) with a checkpoint to --resume from; 0 = stop at once",
                     c -> c.optimizer().maxSkippedSteps()),
 
-            new Key("checkpoint.every", integer(atLeast(0)), 10,
+            new Key("checkpoint.every", integer(closed(0, MAX_STEPS)), 10,
                     "steps between checkpoints; 0 = only at the end (the end is always saved)", c -> c.checkpoint().every()),
-            new Key("checkpoint.keep_last", integer(atLeast(1)), 3, "newest checkpoints kept; older ones are deleted",
+            new Key("checkpoint.keep_last", integer(closed(1, MAX_KEPT)), 3, "newest checkpoints kept; older ones are deleted",
                     c -> c.checkpoint().keepLast()),
 
-            new Key("eval.every", integer(atLeast(0)), 0,
+            new Key("eval.every", integer(closed(0, MAX_STEPS)), 0,
                     "steps between evaluations; 0 = before the first and after the last step only", c -> c.eval().every()),
-            new Key("eval.size", integer(atLeast(1)), 200, "test problems per evaluation; at most data.test_size",
+            new Key("eval.size", integer(DataSpec.TEST_SIZE), 200, "test problems per evaluation; at most data.test_size",
                     c -> c.eval().size()),
             new Key("eval.max_new_tokens", integer(SamplingParams.MAX_NEW_TOKENS), 48, "greedy completion budget",
                     c -> c.eval().maxNewTokens()),
@@ -269,19 +276,19 @@ final class TrainConfigSchema {
 
             new Key("spark.master", optionalName("a Spark master URL"), null,
                     "Spark master URL; null = spark-submit's, or local[*] without one", c -> c.spark().master()),
-            new Key("spark.task_max_failures", integer(atLeast(1)), 4,
+            new Key("spark.task_max_failures", integer(closed(1, MAX_TASK_FAILURES)), 4,
                     "attempts per task before the step fails (Spark's spark.task.maxFailures)",
                     c -> c.spark().taskMaxFailures()),
 
-            new Key("faults.fail_task_step", optionalLong(atLeast(0)), null,
+            new Key("faults.fail_task_step", optionalLong(closed(0, MAX_STEPS)), null,
                     "with fail_task_partition: that task of this step throws on its first attempt",
                     c -> c.faults().failTaskStep()),
-            new Key("faults.fail_task_partition", optionalInteger(atLeast(0)), null,
+            new Key("faults.fail_task_partition", optionalInteger(closed(0, MAX_PROMPTS)), null,
                     "the partition whose task fails; set both or neither", c -> c.faults().failTaskPartition()),
-            new Key("faults.nan_gradient_step", optionalLong(atLeast(0)), null,
+            new Key("faults.nan_gradient_step", optionalLong(closed(0, MAX_STEPS)), null,
                     "from this step on, the reduced gradient is poisoned: NaN, then +Inf, in turn (skipped)",
                     c -> c.faults().nanGradientStep()),
-            new Key("faults.nan_gradient_count", integer(atLeast(1)), 1,
+            new Key("faults.nan_gradient_count", integer(closed(1, MAX_STEPS)), 1,
                     "how many steps in a row are poisoned (more than optimizer.max_skipped_steps stop the run)",
                     c -> c.faults().nanGradientCount()));
 

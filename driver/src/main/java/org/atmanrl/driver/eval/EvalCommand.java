@@ -283,9 +283,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (system != null && style != PromptStyle.CHAT) {
             throw new ParameterException(spec.commandLine(), "--system needs --template chat");
         }
-        if (size < 1) {
-            throw new ParameterException(spec.commandLine(), "--size must be at least 1, got " + size);
-        }
+        String badSize = DataSpec.TEST_SIZE.fault(size); // the test set is held in memory (docs/design.md 4)
+        if (badSize != null) throw new ParameterException(spec.commandLine(), "--size " + badSize);
         if (partitions < 0) {
             throw new ParameterException(spec.commandLine(), "--partitions must be 0 (this process) or at least 1, got "
                     + partitions);
@@ -299,9 +298,8 @@ public final class EvalCommand implements Callable<Integer> {
                     + " test rows");
         }
         int k = shots != null ? shots : dev != null ? MMLU_SHOTS : 0;
-        if (k < 0) {
-            throw new ParameterException(spec.commandLine(), "--shots must be at least 0, got " + k);
-        }
+        String badShots = DataSpec.SHOTS.fault(k);
+        if (badShots != null) throw new ParameterException(spec.commandLine(), "--shots " + badShots);
         if ((dev != null || k > 0) && task != DataSpec.Source.MMLU) {
             throw new ParameterException(spec.commandLine(), "--dev and --shots are for --data mmlu; --data "
                     + task.configName() + " is zero-shot");
@@ -359,11 +357,17 @@ public final class EvalCommand implements Callable<Integer> {
                         + "' is not a number; expected numbers from 0 to 1 such as 0,0.5,1");
             }
         }
+        FaithfulnessConfig withFractions;
         try {
-            return FaithfulnessConfig.defaults(budget, rowsPerPass).withFractions(f)
-                    .withPolicySamples(policySamples, temperature);
+            withFractions = FaithfulnessConfig.defaults(budget, rowsPerPass).withFractions(f);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--fractions " + fractions + ": " + e.getMessage());
+        }
+        try { // blamed on the options it checks, not on --fractions
+            return withFractions.withPolicySamples(policySamples, temperature);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--policy-samples " + policySamples + " --temperature "
+                    + temperature + ": " + e.getMessage());
         }
     }
 

@@ -4,13 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.model.io.BoundedInput;
 
 /**
  * JSON objects, one per line, with the line number kept for error messages. Blank lines are
@@ -58,18 +57,27 @@ final class JsonLinesInput {
         }
     }
 
-    private final BufferedReader reader;
-    private int number;
+    /**
+     * A line of text or ids to tokenize or score is at most a model's context, a few MB of JSON;
+     * a longer one (an endless stream without a newline) is refused before it is buffered.
+     */
+    static final int MAX_LINE_BYTES = 1 << 24;
+
+    private final BoundedInput.Lines lines;
 
     JsonLinesInput(InputStream in) {
-        this.reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        this.lines = new BoundedInput.Lines(new BufferedInputStream(in, 1 << 16), "stdin", MAX_LINE_BYTES);
     }
 
-    /** The next non-blank line, or null at the end of input. */
+    /** The next non-blank line, or null at the end of input; a line that is not UTF-8 JSON stops the command. */
     Line next() {
         try {
-            for (String s = reader.readLine(); s != null; s = reader.readLine()) {
-                number++;
+            while (lines.next()) {
+                int number = (int) lines.number();
+                String s = lines.text();
+                if (s == null) {
+                    throw new UserInputException("stdin line " + number + ": not valid UTF-8; JSON lines in UTF-8 expected");
+                }
                 if (s.isBlank()) {
                     continue;
                 }

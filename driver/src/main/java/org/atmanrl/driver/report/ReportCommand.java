@@ -88,7 +88,7 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new UserInputException("--out " + target + " is a directory; name a file");
             }
             if (!outFs.exists(target)) UserPaths.requireCreatable(outFs, target, "--out");
-            requireNotAnInput(conf, outFs.makeQualified(target), run);
+            requireNotAnInput(conf, UserPaths.canonical(outFs, target), run);
         }
         RunReport report = RunReport.read(run, null); // fails on a bad run before any model is loaded
         SaliencySamples shown = null;
@@ -135,27 +135,25 @@ public final class ReportCommand implements Callable<Integer> {
 
     /**
      * The page never replaces what the report reads: the run's files, its model/ and checkpoints/,
-     * and the --model directory. Paths are compared fully qualified (scheme, authority, path).
+     * and the --model directory, by whatever name: paths are compared {@link UserPaths#canonical}.
      */
     private void requireNotAnInput(Configuration conf, Path target, RunDirectory run) {
-        String t = target.toString();
         List<Path> inputs = new java.util.ArrayList<>();
         for (String name : List.of(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.SUMMARY,
                 RunDirectory.SALIENCY_SAMPLES)) {
             inputs.add(new Path(run.root(), name));
         }
-        List<Path> inputDirs = new java.util.ArrayList<>(List.of(run.model(), run.checkpoints()));
-        if (model != null) inputDirs.add(new Path(model));
         for (Path p : inputs) {
-            if (run.fs().makeQualified(p).toString().equals(t)) {
-                throw new UserInputException("--out " + target + " is the run's " + p.getName()
+            if (UserPaths.canonical(run.fs(), p).equals(target)) {
+                throw new UserInputException("--out " + out + " is the run's " + p.getName()
                         + ", which this report reads; name another file");
             }
         }
+        List<Path> inputDirs = new java.util.ArrayList<>(List.of(run.model(), run.checkpoints()));
+        if (model != null) inputDirs.add(new Path(model));
         for (Path d : inputDirs) {
-            String dir = HadoopFiles.fileSystem(d, conf).makeQualified(d).toString();
-            if (t.startsWith(dir + "/") || t.equals(dir)) {
-                throw new UserInputException("--out " + target + " is inside " + d + ", which this report reads;"
+            if (UserPaths.isWithin(target, UserPaths.canonical(HadoopFiles.fileSystem(d, conf), d))) {
+                throw new UserInputException("--out " + out + " is inside " + d + ", which this report reads;"
                         + " name another file");
             }
         }

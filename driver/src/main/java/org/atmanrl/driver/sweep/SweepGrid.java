@@ -61,10 +61,16 @@ public record SweepGrid(String file, String base, List<Assignment> sets, List<Gr
         axes = List.copyOf(axes);
     }
 
-    /** Points in the sweep: the product of the axes' sizes. */
-    public long size() {
+    /**
+     * Points in the sweep: the product of the axes' sizes, or -1 when it exceeds {@code limit}
+     * (computed so that it cannot wrap: 64 keys of 2 values are 2^64 points, not 0).
+     */
+    public long size(long limit) {
         long n = 1;
-        for (GridAxis a : axes) n *= a.values().size();
+        for (GridAxis a : axes) {
+            n *= a.values().size(); // n <= limit before, so no wrap for any sane limit
+            if (n > limit) return -1;
+        }
         return n;
     }
 

@@ -37,6 +37,8 @@ public final class SweepPlan {
     public static final String RECORD = "sweep.yaml";
     private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9_.+\\-=,]");
     private static final YAMLMapper YAML = new YAMLMapper();
+    /** Points a sweep holds; and a point's directory name, at most what a file system's name allows (255 bytes). */
+    static final int MAX_POINTS = 10_000, MAX_NAME_BYTES = 255;
 
     /** One training run of the sweep. */
     public record Point(int index, String name, List<JsonNode> values, TrainConfig config) {
@@ -59,19 +61,28 @@ public final class SweepPlan {
 
     /** Every point's config, built and checked before anything trains; a fault is one line naming the grid file. */
     public static SweepPlan of(SweepGrid grid, Configuration conf) {
-        if (grid.size() > 10_000) {
-            throw new UserInputException("grid " + grid.file() + ": " + grid.size() + " points; a sweep holds at most 10000");
+        long size = grid.size(MAX_POINTS);
+        if (size < 0) {
+            StringBuilder sizes = new StringBuilder();
+            for (GridAxis a : grid.axes()) sizes.append(sizes.length() == 0 ? "" : " x ").append(a.values().size());
+            throw new UserInputException("grid " + grid.file() + ": " + sizes + " points, more than the " + MAX_POINTS
+                    + " a sweep holds");
         }
         List<SweepGrid.Assignment> baseSets = new ArrayList<>(grid.sets());
         baseSets.add(new SweepGrid.Assignment("output", grid.output(), "grid " + grid.file() + ": output"));
         TrainConfig base = load(grid, conf, baseSets, "");
-        int n = (int) grid.size();
+        int n = (int) size;
         // names first: a clash is found before any config is built
         List<String> names = new ArrayList<>();
         Map<String, String> byName = new HashMap<>();
         for (int i = 0; i < n; i++) {
             String written = written(grid.axes(), valuesAt(grid.axes(), i));
             String name = UNSAFE.matcher(written).replaceAll("_");
+            if (name.length() > MAX_NAME_BYTES) { // ASCII once unsafe characters are replaced: a byte each
+                throw new UserInputException("grid " + grid.file() + ": point name " + name + " is " + name.length()
+                        + " bytes; a file name holds at most " + MAX_NAME_BYTES + " (shorten the values or give the"
+                        + " keys short labels)");
+            }
             String clash = byName.put(name, written);
             if (clash != null) {
                 throw new UserInputException("grid " + grid.file() + ": points " + clash + " and " + written

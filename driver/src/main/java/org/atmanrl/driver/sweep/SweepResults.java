@@ -24,6 +24,9 @@ import org.atmanrl.model.io.JsonFiles;
 public final class SweepResults {
     /** The table over seeds, beside results.csv. */
     public static final String OVER_SEEDS_CSV = "results_over_seeds.csv";
+    static final String CSV = "results.csv", JSON = "results.json", HTML = "results.html";
+    /** Every file {@link #write} writes in OUTPUT. */
+    static final java.util.List<String> FILES = java.util.List.of(CSV, OVER_SEEDS_CSV, JSON, HTML);
 
     /** Where a point stands. */
     public enum Status { PENDING, RUNNING, FINISHED, FAILED;
@@ -252,12 +255,12 @@ public final class SweepResults {
      * HTML page with sortable tables and charts), each under a temporary name and renamed.
      */
     public synchronized void write(RunDirectory sweep) throws IOException {
-        sweep.write("results.csv", csv().getBytes(StandardCharsets.UTF_8));
+        sweep.write(CSV, csv().getBytes(StandardCharsets.UTF_8));
         String seedCsv = seedCsv();
         if (seedCsv != null) sweep.write(OVER_SEEDS_CSV, seedCsv.getBytes(StandardCharsets.UTF_8));
-        sweep.write("results.json", json().getBytes(StandardCharsets.UTF_8));
+        sweep.write(JSON, json().getBytes(StandardCharsets.UTF_8));
         Table t = table();
-        sweep.write("results.html", SweepPage.render("AtManRL sweep " + sweep.root().getName(), t.columns(), t.rows(),
+        sweep.write(HTML, SweepPage.render("AtManRL sweep " + sweep.root().getName(), t.columns(), t.rows(),
                 t.metricColumns(), seedTable()).getBytes(StandardCharsets.UTF_8));
     }
 

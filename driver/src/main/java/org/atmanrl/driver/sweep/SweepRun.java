@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.spark.ConsoleProgress;
 import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.driver.spark.SparkTraining;
@@ -65,6 +66,7 @@ public final class SweepRun {
         Path root = new Path(plan.grid().output());
         FileSystem fs = HadoopFiles.fileSystem(root, hadoop);
         Path record = new Path(root, SweepPlan.RECORD);
+        requireNoInputWritten(plan, hadoop, fs, root);
         if (fs.exists(root) && !fs.getFileStatus(root).isDirectory()) {
             throw new UserInputException("grid " + plan.grid().file() + ": output " + root + " is a file, not a sweep directory");
         }
@@ -95,6 +97,28 @@ public final class SweepRun {
             }
         }
         return new SweepRun(plan, new RunDirectory(fs, root), starts, results, err);
+    }
+
+    /**
+     * The files the sweep writes in OUTPUT (its record and results) are none of the files it reads
+     * (the grid file, the base config), by any name ({@link UserPaths#canonical}).
+     */
+    private static void requireNoInputWritten(SweepPlan plan, Configuration hadoop, FileSystem fs, Path root) {
+        List<String> written = new ArrayList<>(SweepResults.FILES);
+        written.add(SweepPlan.RECORD);
+        List<String> inputs = new ArrayList<>();
+        inputs.add(plan.grid().file());
+        if (plan.grid().base() != null) inputs.add(plan.grid().base());
+        for (String input : inputs) {
+            Path in = new Path(input);
+            Path canonicalInput = UserPaths.canonical(HadoopFiles.fileSystem(in, hadoop), in);
+            for (String name : written) {
+                if (UserPaths.canonical(fs, new Path(root, name)).equals(canonicalInput)) {
+                    throw new UserInputException("grid " + plan.grid().file() + ": output " + root + "/" + name
+                            + " is " + input + ", which this sweep reads; keep the inputs out of the files it writes");
+                }
+            }
+        }
     }
 
     public List<Start> starts() {

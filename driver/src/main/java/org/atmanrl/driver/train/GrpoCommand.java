@@ -143,6 +143,9 @@ public final class GrpoCommand implements Callable<Integer> {
         if (steps < 1 || prompts < 1 || evalEvery < 1 || evalSize < 1) {
             throw new IllegalArgumentException("--steps, --prompts, --eval-every and --eval-size must be >= 1");
         }
+        // the same bounds as train's config (docs/design.md 4): a test set held in memory, a step's budget
+        org.atmanrl.executor.data.DataSpec.TEST_SIZE.check("--eval-size", evalSize);
+        GrpoConfig.requireStepBudget(prompts, grpo.groupSize(), maxNewTokens, "--prompts", "--group", "--max-new-tokens");
         SamplingParams sampling = new SamplingParams(temperature, 1.0, 0, maxNewTokens, new int[] {stopToken});
         return new LocalGrpoRun.Config(steps, prompts,
                 new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256, 1),

@@ -1,14 +1,11 @@
 package org.atmanrl.driver.badinput;
 
+import static org.atmanrl.driver.badinput.Catalogue.args;
+import static org.atmanrl.driver.badinput.Catalogue.row;
 import static org.atmanrl.driver.badinput.CaseDir.GSM8K;
 import static org.atmanrl.driver.badinput.CaseDir.LONG_QUESTION;
 import static org.atmanrl.driver.badinput.CaseDir.MMLU;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.atmanrl.driver.Main;
-import org.atmanrl.model.io.EmbeddedModel;
+import org.atmanrl.driver.badinput.Catalogue.Command;
 import org.atmanrl.model.io.HadoopFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,16 +34,9 @@ class BadInputCatalogueTest {
     static Path tmp;
     static Path model;
 
-    /** The command of a case, given its directory (where it writes its inputs). */
-    interface Command {
-        String[] args(CaseDir c) throws Exception;
-    }
-
     @BeforeAll
     static void tinyModel() throws Exception {
-        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(tmp.resolve("tiny").toUri());
-        EmbeddedModel.create(HadoopFiles.fileSystem(dir, new Configuration()), dir, 1);
-        model = tmp.resolve("tiny");
+        model = Catalogue.model();
     }
 
     static Stream<Arguments> cases() {
@@ -70,7 +59,7 @@ class BadInputCatalogueTest {
             row("config: missing file", c -> train(c.path("absent.yaml")),
                     1, "absent.yaml"),
             row("config: bad --set value", c -> args("train", "--config", c.config(), "--set", "optimizer.max_skipped_steps=-1"),
-                    1, "--set optimizer.max_skipped_steps=-1", ">= 0"),
+                    1, "--set optimizer.max_skipped_steps=-1", "in [0, 99999999]"),
             // training data
             row("train data: invalid JSON line", c -> train(c.dataConfig("gsm8k", c.gsm8k("train.jsonl", "{\"question\": ", false),
                     c.file("test.jsonl", GSM8K))), 1, "train.jsonl:2", "invalid JSON"),
@@ -192,36 +181,17 @@ class BadInputCatalogueTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void exitsWithOneLineNamingTheFaultAndWritesNothing(String name, Command command, int exitCode, List<String> fragments)
-            throws Exception {
-        CaseDir c = new CaseDir(Files.createDirectories(tmp.resolve(name.replaceAll("[^A-Za-z0-9]+", "-"))), model);
-        String[] args = command.args(c);
-        Map<String, String> before = c.snapshot();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine(new ByteArrayInputStream(new byte[0]));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        assertEquals(exitCode, exit, err.toString());
-        assertEquals(1, err.toString().strip().lines().count(), "one line: " + err);
-        for (String f : fragments) assertTrue(err.toString().contains(f), "'" + f + "' not in: " + err);
-        assertEquals(before, c.snapshot(), "the case's files were changed or added to");
+    void exitsWithOneLineNamingTheFaultAndWritesNothing(String name, Catalogue.Stdin stdin, Command command,
+            int exitCode, List<String> fragments) throws Exception {
+        Catalogue.check(tmp, name, stdin, command, exitCode, fragments);
     }
 
-    private static Arguments row(String name, Command command, int exitCode, String... fragments) {
-        return Arguments.of(name, command, exitCode, List.of(fragments));
-    }
-
-    private static String[] args(String... args) {
-        return args;
-    }
-
-    private static String[] train(String config) {
+    static String[] train(String config) {
         return args("train", "--config", config);
     }
 
-    private static String[] eval(CaseDir c, String task, String test) {
-        return args("eval", "--model", model.toString(), "--data", task, "--test", test, "--max-new-tokens", "8",
+    static String[] eval(CaseDir c, String task, String test) {
+        return args("eval", "--model", c.model().toString(), "--data", task, "--test", test, "--max-new-tokens", "8",
                 "--no-saliency");
     }
 
@@ -230,14 +200,14 @@ class BadInputCatalogueTest {
         void apply() throws Exception;
     }
 
-    private static String[] resume(CaseDir c, Damage damage) throws Exception {
+    static String[] resume(CaseDir c, Damage damage) throws Exception {
         String config = c.config();
         c.resumableRun(config);
         damage.apply();
         return args("train", "--config", config, "--resume");
     }
 
-    private static String[] report(CaseDir c, String input) throws Exception {
+    static String[] report(CaseDir c, String input) throws Exception {
         String run = c.previousRun();
         return args("report", run, "--out", Path.of(run, input).toString());
     }

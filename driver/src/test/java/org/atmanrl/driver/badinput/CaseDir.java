@@ -175,16 +175,38 @@ record CaseDir(Path dir, Path model) {
         replaceInCheckpoint("optimizer.safetensors", bytes);
     }
 
-    /** Every file and directory under {@link #dir} with a SHA-256 of its bytes. */
+    /**
+     * Every file and directory under {@link #dir} with a SHA-256 of its bytes; a symbolic link as
+     * its target and a FIFO as such, never read (one may point at /dev/zero, the other never ends).
+     */
     Map<String, String> snapshot() throws Exception {
         Map<String, String> all = new TreeMap<>();
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.toList()) {
                 String name = dir.relativize(p).toString();
-                all.put(name, Files.isDirectory(p) ? "directory"
+                all.put(name, Files.isSymbolicLink(p) ? "link to " + Files.readSymbolicLink(p)
+                        : Files.isDirectory(p) ? "directory"
+                        : !Files.isRegularFile(p) ? "special file"
                         : HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
             }
         }
         return all;
+    }
+
+    /** A symbolic link {@code name} to {@code target} (e.g. /dev/zero), as its path. */
+    String link(String name, String target) throws Exception {
+        Path p = dir.resolve(name);
+        Files.createDirectories(p.getParent());
+        Files.createSymbolicLink(p, Path.of(target));
+        return p.toString();
+    }
+
+    /** A FIFO (named pipe) {@code name} that nothing writes to: opening it for reading would wait forever. */
+    String fifo(String name) throws Exception {
+        Path p = dir.resolve(name);
+        Files.createDirectories(p.getParent());
+        Process mkfifo = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
+        if (mkfifo.waitFor() != 0) throw new IllegalStateException("mkfifo " + p + " failed");
+        return p.toString();
     }
 }

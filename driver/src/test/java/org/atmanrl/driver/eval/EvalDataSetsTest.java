@@ -186,7 +186,7 @@ class EvalDataSetsTest {
         assertOneLineError(run("eval", "--model", model, "--data", "gsm8k", "--test", shared("gsm8k/test.jsonl"),
                 "--shots", "3"), 2, "--dev and --shots are for --data mmlu");
         assertOneLineError(run("eval", "--model", model, "--data", "mmlu", "--test", test, "--dev",
-                shared("mmlu/mmlu_dev.jsonl"), "--shots", "-1"), 2, "--shots must be at least 0, got -1");
+                shared("mmlu/mmlu_dev.jsonl"), "--shots", "-1"), 2, "--shots must be in [0, 64], got -1");
         assertOneLineError(run("eval", "--model", model, "--data", "mmlu", "--test", test, "--dev",
                 shared("mmlu/mmlu_dev.jsonl"), "--shots", "0"), 2, "--dev is only read for few-shot prompts");
         assertOneLineError(run("eval", "--model", model, "--data", "mmlu", "--test", test, "--dev",

@@ -94,7 +94,7 @@ class SweepGridTest {
 
     @Test
     void aBadSetNamesTheGridFilesSet() throws Exception {
-        assertFault("set: {model: m, steps: 0}\noutput: out\ngrid: {seed: [1]}\n", "grid.yaml: set steps: steps: must be >= 1, got 0");
+        assertFault("set: {model: m, steps: 0}\noutput: out\ngrid: {seed: [1]}\n", "grid.yaml: set steps: steps: must be in [1, 99999999], got 0");
     }
 
     @Test

@@ -74,7 +74,12 @@ public record DataSpec(Source task, String trainPath, String testPath, PromptSty
         }
     }
 
-    public static final Range TEST_SIZE = Range.atLeast(1), SHOTS = Range.atLeast(0);
+    /**
+     * Test problems are held in memory, and MMLU's test split, the largest used, has 14,042; a
+     * few-shot prompt of more than 64 examples fits no supported context (docs/design.md 4).
+     */
+    public static final int MAX_TEST_SIZE = 1 << 20, MAX_SHOTS = 64;
+    public static final Range TEST_SIZE = Range.closed(1, MAX_TEST_SIZE), SHOTS = Range.closed(0, MAX_SHOTS);
 
     public DataSpec {
         if (task == null || template == null || malformedRows == null || difficulty == null

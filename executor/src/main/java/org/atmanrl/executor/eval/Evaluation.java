@@ -34,9 +34,9 @@ import org.atmanrl.reward.data.Verdict;
 public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsPerPass,
                          FaithfulnessConfig faithfulness) implements java.io.Serializable {
     public Evaluation {
-        if (maxNewTokens < 1 || maxRowsPerPass < 1) {
-            throw new IllegalArgumentException("maxNewTokens and maxRowsPerPass must be >= 1, got " + maxNewTokens
-                    + " and " + maxRowsPerPass);
+        org.atmanrl.model.SamplingParams.MAX_NEW_TOKENS.check("max_new_tokens", maxNewTokens);
+        if (maxRowsPerPass < 1) {
+            throw new IllegalArgumentException("maxRowsPerPass must be >= 1, got " + maxRowsPerPass);
         }
         if (saliency != null) {
             saliency = saliency.withMaxRowsPerPass(maxRowsPerPass);
@@ -111,7 +111,7 @@ public record Evaluation(SaliencyConfig saliency, int maxNewTokens, int maxRowsP
 
     /** Fails, naming {@code p}, if its prompt plus {@code maxNewTokens} exceeds {@code maxPositions}; training checks its prompts with it too. */
     public static void requireFits(Problem p, int maxNewTokens, int maxPositions) {
-        if (p.promptLength() + maxNewTokens > maxPositions) {
+        if ((long) p.promptLength() + maxNewTokens > maxPositions) { // long: a budget near 2^31 must not wrap
             throw new IllegalArgumentException("problem " + p.id() + ": its prompt of " + p.promptLength()
                     + " tokens plus " + maxNewTokens + " new tokens exceeds the model's max_position_embeddings "
                     + maxPositions);

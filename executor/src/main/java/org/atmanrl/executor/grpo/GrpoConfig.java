@@ -114,9 +114,43 @@ public record GrpoConfig(
         }
     }
 
-    public static final Range GROUP_SIZE = Range.atLeast(1), ADVANTAGE_EPSILON = Range.above(0),
+    /**
+     * Upper bounds of the sizes (docs/design.md 4): a group far beyond the 4-64 of the GRPO papers,
+     * updates per batch far beyond DeepSeekMath's 1-4, and a step's rollouts and completion tokens
+     * ({@link #requireStepBudget}) that an int counts without wrapping.
+     */
+    public static final int MAX_GROUP_SIZE = 4096, MAX_MU = 1024, MAX_ROLLOUTS_PER_STEP = 1 << 20;
+    public static final long MAX_TOKENS_PER_STEP = Integer.MAX_VALUE;
+    public static final Range GROUP_SIZE = Range.closed(1, MAX_GROUP_SIZE), ADVANTAGE_EPSILON = Range.above(0),
             EPSILON_LOW = Range.closedOpen(0, 1), EPSILON_HIGH = Range.atLeast(0), BETA = Range.atLeast(0),
-            MAX_COMPLETION_LENGTH = Range.atLeast(1), MU = Range.atLeast(1);
+            MAX_COMPLETION_LENGTH = Range.closed(1, org.atmanrl.model.SamplingParams.MAX_COMPLETION_TOKENS),
+            MU = Range.closed(1, MAX_MU);
+
+    /**
+     * A step's budget: {@code prompts x group} rollouts at most {@link #MAX_ROLLOUTS_PER_STEP} and
+     * {@code prompts x group x maxNewTokens} completion tokens at most {@link #MAX_TOKENS_PER_STEP},
+     * computed in long arithmetic (each factor is an int, so the product cannot wrap). A fault is a
+     * {@link org.atmanrl.model.check.Conflict} naming the config keys.
+     */
+    public static void requireStepBudget(int prompts, int group, int maxNewTokens) {
+        requireStepBudget(prompts, group, maxNewTokens, "prompts_per_step", "grpo.group_size", "sampling.max_new_tokens");
+    }
+
+    /** As {@link #requireStepBudget(int, int, int)}, the three named as the caller's user knows them (options, say). */
+    public static void requireStepBudget(int prompts, int group, int maxNewTokens, String promptsName, String groupName,
+                                         String tokensName) {
+        long rollouts = Math.multiplyExact((long) prompts, group);
+        if (rollouts > MAX_ROLLOUTS_PER_STEP) {
+            throw new org.atmanrl.model.check.Conflict(promptsName + " x " + groupName + " = " + prompts + " x " + group
+                    + " = " + rollouts + " rollouts per step; at most " + MAX_ROLLOUTS_PER_STEP, promptsName, groupName);
+        }
+        long tokens = Math.multiplyExact(rollouts, maxNewTokens);
+        if (tokens > MAX_TOKENS_PER_STEP) {
+            throw new org.atmanrl.model.check.Conflict(promptsName + " x " + groupName + " x " + tokensName + " = "
+                    + prompts + " x " + group + " x " + maxNewTokens + " = " + tokens + " completion tokens per step;"
+                    + " at most " + MAX_TOKENS_PER_STEP, promptsName, groupName, tokensName);
+        }
+    }
 
     public GrpoConfig {
         GROUP_SIZE.check("groupSize", groupSize);

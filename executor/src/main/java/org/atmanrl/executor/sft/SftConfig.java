@@ -26,11 +26,18 @@ public record SftConfig(int steps, int batchSize, double learningRate, int warmu
                         double weightDecay, double beta1, double beta2, double clipNorm, int evalEvery,
                         int evalSize, double controlShare, long seed, long timeLimitSeconds) {
 
+    /**
+     * A batch's problems and the test set are held in memory, so both have an upper bound
+     * (docs/design.md 4): the training config's 65,536 prompts per step and its test-set bound.
+     */
+    public static final org.atmanrl.model.check.Range BATCH_SIZE = org.atmanrl.model.check.Range.closed(1, 1 << 16),
+            EVAL_SIZE = org.atmanrl.executor.data.DataSpec.TEST_SIZE;
+
     public SftConfig {
         positive("steps", steps);
-        positive("batch size", batchSize);
+        BATCH_SIZE.check("batch size", batchSize);
         positive("eval every", evalEvery);
-        positive("eval size", evalSize);
+        EVAL_SIZE.check("eval size", evalSize);
         if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
         if (warmupSteps < 0 || warmupSteps >= steps) {
             throw new IllegalArgumentException("warm-up steps must be in [0, steps), got " + warmupSteps);

@@ -30,12 +30,12 @@ class GrpoConfigTest {
     @Test
     void invalidValuesAreRefusedWithOneLineMessages() {
         GrpoConfig c = GrpoConfig.defaults();
-        expect("groupSize must be >= 1, got 0", () -> with(c, "groupSize", 0));
+        expect("groupSize must be in [1, 4096], got 0", () -> with(c, "groupSize", 0));
         expect("epsilonLow must be in [0, 1), got 1.0", () -> with(c, "epsilonLow", 1.0));
         expect("epsilonHigh must be >= 0, got -0.1", () -> with(c, "epsilonHigh", -0.1));
         expect("beta must be finite and >= 0, got NaN", () -> with(c, "beta", Double.NaN));
-        expect("maxCompletionLength must be >= 1, got 0", () -> with(c, "maxCompletionLength", 0));
-        expect("mu must be >= 1, got 0", () -> with(c, "mu", 0));
+        expect("maxCompletionLength must be in [1, 131072], got 0", () -> with(c, "maxCompletionLength", 0));
+        expect("mu must be in [1, 1024], got 0", () -> with(c, "mu", 0));
         expect("advantageEpsilon must be > 0, got 0.0", () -> with(c, "advantageEpsilon", 0.0));
     }
 

@@ -1,9 +1,6 @@
 package org.atmanrl.model.io;
 
-import java.io.ByteArrayOutputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -32,24 +29,11 @@ public final class HadoopFiles {
 
     /**
      * A small file (JSON, tokenizer) read whole; {@code limit} bounds the allocation so a wrong path
-     * to a huge file fails with a message instead of an OutOfMemoryError.
+     * to a huge file, a device or a FIFO fails with a message instead of an OutOfMemoryError or a
+     * hang ({@link BoundedInput#readAll}).
      */
     public static byte[] readSmall(FileSystem fs, Path file, long limit) throws IOException {
-        long length;
-        try {
-            length = fs.getFileStatus(file).getLen();
-        } catch (FileNotFoundException e) {
-            throw new ModelFormatException(file.toString(), "file not found");
-        }
-        if (length > limit) {
-            throw new ModelFormatException(file.toString(), "is " + length + " bytes; at most " + limit
-                    + " expected for this kind of file");
-        }
-        try (InputStream in = fs.open(file)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
-            in.transferTo(out);
-            return out.toByteArray();
-        }
+        return BoundedInput.readAll(fs, file, limit);
     }
 
     /**

@@ -1,7 +1,6 @@
 package org.atmanrl.model.io;
 
 import java.io.EOFException;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,12 +41,7 @@ public final class SafetensorsReader implements AutoCloseable {
     /** Opens {@code path} and reads and validates its header; the tensor data is read on demand. */
     public static SafetensorsReader open(FileSystem fs, Path path) throws IOException {
         String file = path.toString();
-        long length;
-        try {
-            length = fs.getFileStatus(path).getLen();
-        } catch (FileNotFoundException e) {
-            throw new ModelFormatException(file, "file not found");
-        }
+        long length = BoundedInput.regularFile(fs, path).getLen();
         if (length < 8) {
             throw new ModelFormatException(file, "is " + length + " bytes, shorter than the 8-byte header"
                     + " length that starts a safetensors file (truncated?)");

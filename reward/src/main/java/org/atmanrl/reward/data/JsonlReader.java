@@ -7,19 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.io.BoundedInput;
 import org.atmanrl.model.io.JsonFiles;
 
 /**
@@ -30,6 +25,12 @@ import org.atmanrl.model.io.JsonFiles;
  * in {@code \n} or {@code \r\n}. Fields a parser does not read are ignored.
  */
 final class JsonlReader {
+    /**
+     * A row is a question with its answer or choices, a few KB; a longer line is the wrong file
+     * (docs/design.md 4), refused before it is buffered.
+     */
+    static final int MAX_LINE_BYTES = 1 << 20;
+
     private JsonlReader() {
     }
 
@@ -57,13 +58,16 @@ final class JsonlReader {
         long blank = 0;
         long malformedCount = 0;
         List<MalformedRow> malformed = new ArrayList<>();
-        try (InputStream in = new BufferedInputStream(fs.open(file), 1 << 16)) {
-            LineBytes bytes = new LineBytes();
-            while (bytes.readLine(in)) {
+        try (InputStream in = new BufferedInputStream(BoundedInput.open(fs, file), 1 << 16)) {
+            BoundedInput.Lines lines = new BoundedInput.Lines(in, name, MAX_LINE_BYTES);
+            while (lines.next()) {
                 line++;
                 T row;
                 try {
-                    String text = bytes.decode();
+                    String text = lines.text();
+                    if (text == null) {
+                        throw new RowFault(null, "not valid UTF-8 text; JSON lines in UTF-8 expected");
+                    }
                     if (line == 1 && text.startsWith("\uFEFF")) {
                         text = text.substring(1);
                     }
@@ -88,45 +92,6 @@ final class JsonlReader {
             }
         }
         return new DatasetReport(name, rows, blank, malformedCount, malformed);
-    }
-
-    /**
-     * One line's bytes at a time, without its {@code \n} or {@code \r\n}; decoded per line, so a
-     * fault in the encoding is blamed on its own line.
-     */
-    private static final class LineBytes {
-        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        private byte[] buffer = new byte[1024];
-        private int length;
-
-        /** Reads the next line; false at the end of the input (a last line without {@code \n} still counts). */
-        boolean readLine(InputStream in) throws IOException {
-            length = 0;
-            int b;
-            while ((b = in.read()) >= 0 && b != '\n') {
-                if (length == buffer.length) {
-                    buffer = Arrays.copyOf(buffer, buffer.length * 2);
-                }
-                buffer[length++] = (byte) b;
-            }
-            if (b < 0 && length == 0) {
-                return false;
-            }
-            if (length > 0 && buffer[length - 1] == '\r') {
-                length--;
-            }
-            return true;
-        }
-
-        String decode() throws RowFault {
-            try {
-                return decoder.decode(ByteBuffer.wrap(buffer, 0, length)).toString();
-            } catch (CharacterCodingException e) {
-                throw new RowFault(null, "not valid UTF-8 text; JSON lines in UTF-8 expected");
-            }
-        }
     }
 
     private static ObjectNode object(String line) throws RowFault {
