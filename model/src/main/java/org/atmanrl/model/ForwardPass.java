@@ -145,10 +145,9 @@ public final class ForwardPass implements AutoCloseable {
         try {
             cache.advance(prefixCells);
             for (int i = 0; i < layers; i++) {
-                INDArray keys = attn[i].keys(), values = attn[i].values(); // [B, KV, T, hd], after RoPE
-                for (int k = 0; k < batchRows.length; k++) {
-                    cache.layer(i).assignRow(k, firstCells(keys, batchRows[k], length),
-                            firstCells(values, batchRows[k], length));
+                // keys and values [B, KV, T, hd] after RoPE: the picked rows in one gather each
+                try (INDArray k = pickRows(attn[i].keys(), batchRows); INDArray v = pickRows(attn[i].values(), batchRows)) {
+                    cache.layer(i).append(firstCells(k, length), firstCells(v, length), 0);
                 }
             }
         } catch (RuntimeException e) {
@@ -158,9 +157,20 @@ public final class ForwardPass implements AutoCloseable {
         return new PromptPrefix(model, prefixCells, cache);
     }
 
-    /** Row {@code b}'s first {@code length} cells of {@code [B, KV, T, hd]}: a view {@code [KV, length, hd]}. */
-    private static INDArray firstCells(INDArray a, int b, int length) {
-        return a.get(NDArrayIndex.point(b), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all());
+    /** Rows {@code rows} of {@code [B, KV, T, hd]}: a new {@code [R, KV, T, hd]} array. */
+    private static INDArray pickRows(INDArray a, int[] rows) {
+        long[] shape = a.shape();
+        boolean dense = a.ordering() == 'c' && !a.isView();
+        INDArray source = dense ? a : a.dup('c');
+        // a reshape of a dense array is a view of its buffer: not closed here, the pass owns it
+        INDArray picked = Nd4j.pullRows(source.reshape('c', shape[0], shape[1] * shape[2] * shape[3]), 1, rows);
+        if (!dense) source.close();
+        return picked.reshape('c', rows.length, shape[1], shape[2], shape[3]);
+    }
+
+    /** The first {@code length} cells of {@code [R, KV, T, hd]}: a view {@code [R, KV, length, hd]}. */
+    private static INDArray firstCells(INDArray a, int length) {
+        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all());
     }
 
     /**

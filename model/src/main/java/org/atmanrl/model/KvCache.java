@@ -79,14 +79,6 @@ public final class KvCache implements AutoCloseable {
             cells(values, at, at + t).assign(v4);
         }
 
-        /** Row {@code row}'s first cells: keys and values {@code [KV, t, hd]} each. */
-        void assignRow(int row, INDArray k3, INDArray v3) {
-            long t = k3.size(1);
-            keys.get(NDArrayIndex.point(row), NDArrayIndex.all(), NDArrayIndex.interval(0, t), NDArrayIndex.all()).assign(k3);
-            values.get(NDArrayIndex.point(row), NDArrayIndex.all(), NDArrayIndex.interval(0, t), NDArrayIndex.all())
-                    .assign(v3);
-        }
-
         INDArray keys(int length) { return cells(keys, 0, length); }
         INDArray values(int length) { return cells(values, 0, length); }
 
