@@ -193,7 +193,8 @@ final class TrainConfigSchema {
             new Key("saliency.lambda", number(SaliencyConfig.LAMBDA), SALIENCY.lambda(),
                     "weight of the sparsity term (1/n) sum m_j", c -> c.saliency().lambda()),
             new Key("saliency.epsilon", number(SaliencyConfig.EPSILON), SALIENCY.epsilon(),
-                    "bias log(epsilon) suppresses the whole CoT for l_none", c -> c.saliency().epsilon()),
+                    "bias log(epsilon) suppresses the whole CoT for l_none; 0 cuts the CoT out (its exact limit,"
+                            + " a pass over the cells after the CoT only)", c -> c.saliency().epsilon()),
             new Key("saliency.objective", oneOf(SaliencyConfig.MaskObjective.class), SALIENCY.objective(),
                     "preservation (keep the answer with the least CoT) | deletion (deletion game)",
                     c -> c.saliency().objective()),

@@ -117,7 +117,7 @@ class TrainConfigRejectionsTest {
     @Test
     void aRecordsRangeNamesTheSetThatBrokeIt() {
         assertEquals("--set grpo.beta=-1: grpo.beta: must be >= 0, got -1.0", rejectedYaml("", "grpo.beta=-1"));
-        assertEquals(source() + "saliency.epsilon: must be in (0, 1), got 1.5", rejectedYaml("saliency: {epsilon: 1.5}\n"));
+        assertEquals(source() + "saliency.epsilon: must be in [0, 1), got 1.5", rejectedYaml("saliency: {epsilon: 1.5}\n"));
         assertEquals(source() + "sampling.top_p: must be in (0, 1], got 0.0", rejectedYaml("sampling: {top_p: 0}\n"));
     }
 

@@ -64,6 +64,7 @@ class TrainConfigRoundTripTest {
               head_rank: 8
               head_lr: 0.01
               audit_every: 5
+              head_rows: 12
               metrics_when_off: false
             optimizer:
               lr: 1.0e-6

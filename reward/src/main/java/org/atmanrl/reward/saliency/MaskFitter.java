@@ -8,6 +8,7 @@ import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.PromptPrefix;
+import org.atmanrl.model.TokenBatch;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -145,8 +146,16 @@ public final class MaskFitter {
         }
     }
 
-    /** l_none: each row's answer log-likelihood with its whole CoT suppressed by log(epsilon). */
+    /**
+     * l_none: each row's answer log-likelihood with its whole CoT suppressed by bias log(epsilon);
+     * at epsilon 0 (the default) with the CoT cut out, its limit, which is exact and computes only
+     * the cells after the CoT (docs/design.md 2.2).
+     */
     double[] suppressedLogLikelihood(ScoringRows rows, INDArray cot, PromptPrefix prefix) {
+        if (config.epsilon() == 0) {
+            TokenBatch cut = rows.withoutCot();
+            return rows.answerLogLikelihoodWithoutCot(model.logProbs(cut, null, prefix), cut.length());
+        }
         try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
             return rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll, prefix));
         }

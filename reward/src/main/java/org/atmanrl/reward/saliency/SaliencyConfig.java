@@ -12,7 +12,9 @@ import org.atmanrl.model.check.Range;
  *                           separates only when {@code theta0 - steps * learningRate <~ -4}
  *                           (docs/design.md 2.2); {@link #floor()} is that sigmoid
  * @param lambda             weight of the sparsity term (1/n) sum m_j (default 1.0)
- * @param epsilon            bias log(epsilon) suppresses the whole CoT for l_none (default 1e-4)
+ * @param epsilon            bias log(epsilon) suppresses the whole CoT for l_none; 0 (the default) cuts
+ *                           the CoT out, the exact limit, at a pass over the cells after it
+ *                           (docs/design.md 2.2)
  * @param objective          what the mask fit optimises (default preservation of the answer)
  * @param form               how N, C, S make r_sal (default N * C)
  * @param alpha              r = r_out + alpha * r_sal (default 0.5)
@@ -58,7 +60,7 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     public static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
 
     public static final Range STEPS = Range.atLeast(0), LEARNING_RATE = Range.above(0), THETA0 = Range.ANY,
-            LAMBDA = Range.atLeast(0), EPSILON = Range.open(0, 1), ALPHA = Range.atLeast(0),
+            LAMBDA = Range.atLeast(0), EPSILON = Range.closedOpen(0, 1), ALPHA = Range.atLeast(0),
             PERTURBATION_FACTOR = Range.open(0, 1), MAX_ROWS_PER_PASS = Range.atLeast(1),
             HEAD_RANK = Range.closed(1, MaskHead.MAX_RANK), HEAD_LEARNING_RATE = Range.above(0),
             AUDIT_EVERY = Range.atLeast(0), HEAD_ROWS = Range.atLeast(0);
@@ -91,7 +93,7 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     }
 
     public static SaliencyConfig defaults() {
-        return new SaliencyConfig(8, 0.5, 0.0, 1.0, 1e-4, MaskObjective.PRESERVATION, RewardForm.N_TIMES_C,
+        return new SaliencyConfig(8, 0.5, 0.0, 1.0, 0.0, MaskObjective.PRESERVATION, RewardForm.N_TIMES_C,
                 0.5, 0.1, 64, MaskSource.FITTED, 16, 3e-3, 10, 32);
     }
 

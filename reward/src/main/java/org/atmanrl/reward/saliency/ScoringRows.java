@@ -14,6 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ScoringRows {
     final TokenBatch batch;
+    final List<int[]> sequences;
     final List<CompletionSpans> spans;
     final int rows;
     final int length;
@@ -29,6 +30,7 @@ final class ScoringRows {
             }
         }
         this.batch = TokenBatch.forScoring(sequences);
+        this.sequences = List.copyOf(sequences);
         this.spans = List.copyOf(spans);
         this.rows = batch.batch();
         this.length = batch.length();
@@ -54,6 +56,51 @@ final class ScoringRows {
             CompletionSpans s = spans.get(r);
             for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) {
                 l[r] += logProbs[r * length + t];
+            }
+        }
+        return l;
+    }
+
+    /**
+     * The rows with their CoT cut out, for l_none at epsilon 0 (docs/design.md 2.2): prompt, delimiter
+     * and answer, laid out as {@link TokenBatch#forScoring} lays out the rows (cell {@code t} holds
+     * token {@code t} and predicts {@code t + 1}), but every token after the CoT keeps its original
+     * position, so the delimiter and answer stay as far from the prompt as they were. Cells before
+     * each row's CoT are the rows' own cells, so a prompt prefix of the rows serves this batch too.
+     */
+    TokenBatch withoutCot() {
+        int len = 0;
+        for (CompletionSpans s : spans) len = Math.max(len, s.answerEnd() - s.cotLength() - 1);
+        int n = rows * len;
+        int[] ids = new int[n], pos = new int[n], tgt = new int[n];
+        boolean[] valid = new boolean[n];
+        for (int r = 0; r < rows; r++) {
+            int[] seq = sequences.get(r);
+            CompletionSpans s = spans.get(r);
+            int cut = s.cotLength(), kept = seq.length - cut;
+            for (int t = 0; t < len; t++) {
+                int i = r * len + t;
+                int at = t < s.cotStart() ? t : t + cut; // the token's index, and position, in the full row
+                pos[i] = at;
+                if (t < kept - 1) {
+                    ids[i] = seq[at];
+                    tgt[i] = seq[t + 1 < s.cotStart() ? t + 1 : t + 1 + cut];
+                    valid[i] = true;
+                } else {
+                    tgt[i] = TokenBatch.IGNORE;
+                }
+            }
+        }
+        return new TokenBatch(rows, len, ids, pos, valid, tgt);
+    }
+
+    /** Per row, the answer log-likelihood from the log-probabilities of {@link #withoutCot()}'s cells. */
+    double[] answerLogLikelihoodWithoutCot(double[] logProbs, int cutLength) {
+        double[] l = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            CompletionSpans s = spans.get(r);
+            for (int t = s.answerStart() - 1; t < s.answerEnd() - 1; t++) {
+                l[r] += logProbs[r * cutLength + t - s.cotLength()];
             }
         }
         return l;

@@ -9,6 +9,8 @@ import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.TinyModels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,8 +26,7 @@ class MaskFitterTest {
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
         SaliencyConfig together = SaliencyConfig.defaults();
-        SaliencyConfig alone = new SaliencyConfig(8, 0.5, 0, 1, 1e-4, SaliencyConfig.MaskObjective.PRESERVATION,
-                SaliencyConfig.RewardForm.N_TIMES_C, 0.5, 0.1, 1, SaliencyConfig.MaskSource.FITTED, 16, 3e-3, 10, 16);
+        SaliencyConfig alone = together.withMaxRowsPerPass(1);
         var a = new MaskFitter(model, together).score(seqs, spans).scores();
         var b = new MaskFitter(model, alone).score(seqs, spans).scores();
         for (int i = 0; i < seqs.size(); i++) {
@@ -37,13 +38,19 @@ class MaskFitterTest {
         }
     }
 
-    @Test
-    void likelihoodsAndTermsAreThoseOfTheirDefinitions() {
+    /**
+     * l_full, l_none, l_mask and r_sal against single-row passes with the bias written out; at
+     * epsilon 0 the CoT is cut out, which must equal a full pass whose CoT keys get a bias so
+     * negative that their weight is exactly 0 in double precision (docs/design.md 2.2).
+     */
+    @ParameterizedTest
+    @ValueSource(doubles = {0.0, 1e-4})
+    void likelihoodsAndTermsAreThoseOfTheirDefinitions(double epsilon) {
         LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
         LlamaModel model = SaliencyFixtures.model(c, DataType.DOUBLE);
         List<int[]> seqs = SaliencyFixtures.sequences(c, P, N, A);
         List<CompletionSpans> spans = SaliencyFixtures.spans(P, N, A);
-        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 3);
+        SaliencyConfig config = with(SaliencyConfig.defaults(), "steps", 3, "epsilon", epsilon);
         var scores = new MaskFitter(model, config).score(seqs, spans).scores();
         for (int i = 0; i < seqs.size(); i++) {
             int[] s = seqs.get(i);
@@ -51,7 +58,7 @@ class MaskFitterTest {
             SaliencyScore score = scores.get(i);
             assertEquals(answerLl(model, s, sp, null), score.lFull(), 1e-9);
             double[] none = new double[s.length];
-            for (int p = sp.cotStart(); p < sp.cotEnd(); p++) none[p] = Math.log(config.epsilon());
+            for (int p = sp.cotStart(); p < sp.cotEnd(); p++) none[p] = epsilon == 0 ? -1e9 : Math.log(epsilon);
             assertEquals(answerLl(model, s, sp, none), score.lNone(), 1e-9);
             double[] keep = new double[s.length];
             for (int p = sp.cotStart(); p < sp.cotEnd(); p++) keep[p] = Math.log(score.mask()[p - sp.cotStart()]);
