@@ -59,11 +59,19 @@ public record SaliencyConfig(int steps, double learningRate, double theta0, doub
     /** Adam's moment decay rates and denominator term: PyTorch's defaults ("plain Adam"). */
     public static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
 
-    public static final Range STEPS = Range.atLeast(0), LEARNING_RATE = Range.above(0), THETA0 = Range.ANY,
+    /**
+     * Upper bounds of the size keys (docs/design.md 4, "Sizes and budgets"): a fit of more than 10,000
+     * Adam steps is a typo, not a setting; a step holds at most 2^20 rollouts (the executor's step
+     * budget), so no pass or sample needs more rows; an audit period past the longest run (8-digit
+     * step numbers) would never audit.
+     */
+    public static final int MAX_STEPS = 10_000, MAX_ROWS = 1 << 20, MAX_AUDIT_EVERY = 99_999_999;
+
+    public static final Range STEPS = Range.closed(0, MAX_STEPS), LEARNING_RATE = Range.above(0), THETA0 = Range.ANY,
             LAMBDA = Range.atLeast(0), EPSILON = Range.closedOpen(0, 1), ALPHA = Range.atLeast(0),
-            PERTURBATION_FACTOR = Range.open(0, 1), MAX_ROWS_PER_PASS = Range.atLeast(1),
+            PERTURBATION_FACTOR = Range.open(0, 1), MAX_ROWS_PER_PASS = Range.closed(1, MAX_ROWS),
             HEAD_RANK = Range.closed(1, MaskHead.MAX_RANK), HEAD_LEARNING_RATE = Range.above(0),
-            AUDIT_EVERY = Range.atLeast(0), HEAD_ROWS = Range.atLeast(0);
+            AUDIT_EVERY = Range.closed(0, MAX_AUDIT_EVERY), HEAD_ROWS = Range.closed(0, MAX_ROWS);
 
     public SaliencyConfig {
         STEPS.check("steps", steps);
