@@ -244,10 +244,9 @@ public final class SparkTraining {
             long t1 = System.nanoTime();
             sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
                     + (u == 0 ? ": rollouts, saliency masks, gradient sums" : ": update " + (u + 1) + "/" + mu));
-            List<TaskResult> results = sc.parallelize(problems, config.partitions())
+            List<TaskResult> results = TaskResultLimits.collect(sc.parallelize(problems, config.partitions())
                     .mapPartitionsWithIndex(new StepTaskFunction(run, start, current, head, scoring, stop, config.seed(),
-                            step, u, u == 0 ? failPartition : -1), true)
-                    .collect();
+                            step, u, u == 0 ? failPartition : -1), true), "step " + (step + 1));
             long t2 = System.nanoTime();
             TaskResult merged = TaskResult.sum(results);
             if (u > 0) current.destroy();
