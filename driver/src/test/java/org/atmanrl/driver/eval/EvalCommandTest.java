@@ -141,7 +141,7 @@ class EvalCommandTest {
         assertOneLineError(run("eval", "--model", model, "--template", "fancy"), 2, "--template must be plain or chat");
         assertOneLineError(run("eval", "--model", model, "--system", "hi"), 2, "--system needs --template chat");
         assertOneLineError(run("eval", "--model", model, "--size", "0"), 2, "--size must be in [1, 1048576], got 0");
-        assertOneLineError(run("eval", "--model", model, "--saliency-steps", "-1"), 2, "steps must be >= 0");
+        assertOneLineError(run("eval", "--model", model, "--saliency-steps", "-1"), 2, "steps must be in [0, 10000]");
         assertOneLineError(run("eval", "--model", model, "--max-new-tokens", "0"), 2, "max_new_tokens", "[1, 131072]");
         assertOneLineError(run("eval", "--model", model, "--test", "x.jsonl"), 2, "--test is for gsm8k and mmlu");
         for (String task : List.of("arithmetic", "arithmetic-control", "arithmetic-hint")) {
