@@ -5,7 +5,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.TreeMap;
 
@@ -32,7 +31,7 @@ public final class ForwardPass implements AutoCloseable {
     private final Attention.Saved[] attn;
     private final Mlp.Saved[] mlp;
     private INDArray xFinal, rFinal, hn;
-    private INDArray softmax; // [N, V], kept for backward
+    private LmHead.LogZ logZ; // kept for backward
     private double[] logProbs;
 
     ForwardPass(LlamaModel model, TokenBatch tb, TokenBatch cells, INDArray bias, boolean keep) {
@@ -74,34 +73,17 @@ public final class ForwardPass implements AutoCloseable {
     }
 
     /**
-     * LM head and log-softmax; reads the target log-probabilities out and, when activations are
-     * kept, leaves the softmax for the backward pass. Written as max, subtract, exp, sum because
-     * ND4J M2.1's LogSoftMax op is 4x slower on [2048, 8192] (142 ms against 35 ms).
+     * LM head and log-softmax in chunks of cells ({@link LmHead}); reads the target
+     * log-probabilities out and, when activations are kept, keeps log Z per cell for the backward.
      */
     void head(INDArray hn) {
-        INDArray logits = Linear.forward(hn, model.weights().lmHead());
-        INDArray max = logits.max(true, 1);
-        logits.subiColumnVector(max);
-        max.close();
-        int n = cells.tokens();
-        int[] targets = cells.targets();
-        double[] shifted = new double[n];
-        for (int i = 0; i < n; i++) {
-            if (targets[i] != TokenBatch.IGNORE) shifted[i] = logits.getDouble(i, targets[i]);
-        }
-        INDArray exp = Transforms.exp(logits, false);
-        INDArray z = exp.sum(true, 1);
-        double[] logZ = z.data().asDouble();
-        double[] lp = new double[n];
-        for (int i = 0; i < n; i++) {
-            if (targets[i] != TokenBatch.IGNORE) lp[i] = shifted[i] - Math.log(logZ[i]);
-        }
-        logProbs = toBatchLayout(lp);
+        LmHead.Forward f = LmHead.forward(hn, model.weights().lmHead(), cells.targets(), model.headChunkCells());
+        logProbs = toBatchLayout(f.logProbs());
         if (keep) {
-            softmax = exp.diviColumnVector(z);
-            z.close();
+            logZ = f.logZ();
         } else {
-            Arrays2.release(exp, z, hn);
+            f.logZ().release();
+            Arrays2.release(hn);
         }
     }
 
@@ -231,7 +213,7 @@ public final class ForwardPass implements AutoCloseable {
         if (!keep) {
             throw new IllegalStateException("this forward pass kept no activations");
         }
-        if (softmax == null) {
+        if (logZ == null) {
             throw new IllegalStateException("backward has already run on this forward pass");
         }
         if (weights.length != tb.tokens()) {
@@ -249,29 +231,17 @@ public final class ForwardPass implements AutoCloseable {
             throw new IllegalArgumentException("a pass after a prompt prefix gives the attention bias's gradient only");
         }
         weights = ownCells(weights);
-        int n = cells.tokens();
-        int[] targets = cells.targets();
         LlamaWeights w = model.weights();
         LlamaConfig c = model.config();
         DataType dt = w.dataType();
         LlamaWeights g = weightGradients ? w.zerosLike() : null;
         INDArray biasGrad = biasGradient ? Nd4j.zeros(dt, tb.batch(), tb.length()) : null;
 
-        // d/dlogits of w * log softmax(logits)[y] = w * (onehot(y) - softmax)
-        INDArray negW = Nd4j.create(weights, new long[] {n, 1}, 'c').negi();
-        INDArray dLogits = softmax.muliColumnVector(negW.castTo(dt));
-        negW.close();
-        softmax = null;
-        for (int i = 0; i < n; i++) {
-            if (weights[i] != 0) {
-                dLogits.putScalar(i, targets[i], dLogits.getDouble(i, targets[i]) + weights[i]);
-            }
-        }
-        if (g != null) {
-            Linear.accumulateWeightGradient(dLogits, hn, g.lmHead());
-        }
-        INDArray dhn = Linear.inputGradient(dLogits, w.lmHead(), null);
-        Arrays2.release(dLogits, hn);
+        INDArray dhn = LmHead.backward(hn, w.lmHead(), logZ, cells.targets(), weights, g == null ? null : g.lmHead(),
+                model.headChunkCells());
+        logZ.release();
+        logZ = null;
+        Arrays2.release(hn);
         INDArray dx = RmsNorm.backward(dhn, xFinal, w.norm(), rFinal, g == null ? null : g.norm());
         dhn.close();
 
@@ -363,7 +333,10 @@ public final class ForwardPass implements AutoCloseable {
                 mlp[i].close();
             }
         }
-        Arrays2.release(xFinal, rFinal, hn, softmax, mask);
-        softmax = null;
+        Arrays2.release(xFinal, rFinal, hn, mask);
+        if (logZ != null) {
+            logZ.release();
+            logZ = null;
+        }
     }
 }

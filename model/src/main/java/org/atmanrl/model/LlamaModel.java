@@ -17,16 +17,27 @@ public final class LlamaModel {
     private final LlamaWeights weights;
     private final LlamaConfig config;
     private final Rope rope;
+    private final int headChunkCells;
 
     public LlamaModel(LlamaWeights weights) {
+        this(weights, LmHead.chunkCells(weights.config().vocabSize(), weights.dataType()));
+    }
+
+    /** With the LM head's chunks of {@code headChunkCells} cells instead of {@link LmHead#chunkCells}'s. */
+    LlamaModel(LlamaWeights weights, int headChunkCells) {
+        if (headChunkCells < 1) {
+            throw new IllegalArgumentException("the LM head needs at least 1 cell per chunk, got " + headChunkCells);
+        }
         this.weights = weights;
         this.config = weights.config();
         this.rope = new Rope(config);
+        this.headChunkCells = headChunkCells;
     }
 
     public LlamaConfig config() { return config; }
     public LlamaWeights weights() { return weights; }
     public DataType dataType() { return weights.dataType(); }
+    int headChunkCells() { return headChunkCells; }
 
     /**
      * {@code log p(target)} of every cell, flattened {@code [B * T]}, 0 where the cell has no target.

@@ -131,7 +131,7 @@ class GradientCheckTest {
         return s;
     }
 
-    private static double[] cellWeights(TokenBatch tb, long seed) {
+    static double[] cellWeights(TokenBatch tb, long seed) {
         double[] w = new double[tb.tokens()];
         java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
         for (int b = 0; b < tb.batch(); b++) {
