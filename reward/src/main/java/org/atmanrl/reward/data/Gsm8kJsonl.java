@@ -2,8 +2,6 @@ package org.atmanrl.reward.data;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -20,9 +18,7 @@ public final class Gsm8kJsonl {
 
     /** All rows of {@code file}, in order, with the report of what was skipped. */
     public static LoadedDataset<Gsm8kRow> load(FileSystem fs, Path file, MalformedRowPolicy policy) throws IOException {
-        List<Gsm8kRow> rows = new ArrayList<>();
-        DatasetReport report = read(fs, file, policy, rows::add);
-        return new LoadedDataset<>(rows, report);
+        return JsonlReader.load(fs, file, policy, Gsm8kJsonl::parse);
     }
 
     /** Streams the rows of {@code file} to {@code sink}, in order, holding none of them. */

@@ -49,6 +49,14 @@ final class JsonlReader {
         }
     }
 
+    /** All rows of {@code file}, in order, with the report of what was skipped. */
+    static <T> LoadedDataset<T> load(FileSystem fs, Path file, MalformedRowPolicy policy, RowParser<T> parser)
+            throws IOException {
+        List<T> rows = new ArrayList<>();
+        DatasetReport report = read(fs, file, policy, parser, rows::add);
+        return new LoadedDataset<>(rows, report);
+    }
+
     static <T> DatasetReport read(FileSystem fs, Path file, MalformedRowPolicy policy, RowParser<T> parser,
             Consumer<? super T> sink) throws IOException {
         Objects.requireNonNull(policy, "policy");

@@ -23,9 +23,7 @@ public final class MmluJsonl {
 
     /** All rows of {@code file}, in order, with the report of what was skipped. */
     public static LoadedDataset<MmluRow> load(FileSystem fs, Path file, MalformedRowPolicy policy) throws IOException {
-        List<MmluRow> rows = new ArrayList<>();
-        DatasetReport report = read(fs, file, policy, rows::add);
-        return new LoadedDataset<>(rows, report);
+        return JsonlReader.load(fs, file, policy, MmluJsonl::parse);
     }
 
     /** Streams the rows of {@code file} to {@code sink}, in order, holding none of them. */
