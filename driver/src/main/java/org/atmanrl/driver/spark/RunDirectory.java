@@ -66,10 +66,21 @@ public final class RunDirectory {
                 throw new UserInputException("output " + root + " already holds a run (" + CONFIG + "); add --resume to"
                         + " continue it, or choose another output");
             }
-        } else if (fs.listStatus(root).length > 0) {
+        } else if (holdsAnythingButLocks(fs, root)) {
             throw new UserInputException("output " + root + " is not empty and holds no run; choose an empty or new"
                     + " directory");
         }
+    }
+
+    /**
+     * Whether {@code dir} holds anything but run locks: a run's own lock (taken before this check,
+     * docs/training-on-spark.md "Run locks") does not make its new output "not empty".
+     */
+    public static boolean holdsAnythingButLocks(FileSystem fs, Path dir) throws IOException {
+        for (org.apache.hadoop.fs.FileStatus s : fs.listStatus(dir)) {
+            if (!RunLock.isLockFile(s.getPath().getName())) return true;
+        }
+        return false;
     }
 
     public void write(String name, byte[] bytes) throws IOException {

@@ -78,7 +78,7 @@ public final class SweepRun {
                         + " grid (" + SweepPlan.RECORD + "), so it cannot be continued: " + String.join("; ", differ)
                         + "; restore the grid or choose another output");
             }
-        } else if (fs.exists(root) && fs.listStatus(root).length > 0) {
+        } else if (fs.exists(root) && RunDirectory.holdsAnythingButLocks(fs, root)) {
             throw new UserInputException("grid " + plan.grid().file() + ": output " + root + " is not empty and holds no"
                     + " sweep (" + SweepPlan.RECORD + "); choose an empty or new directory");
         }

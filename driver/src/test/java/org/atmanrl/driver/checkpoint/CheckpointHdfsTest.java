@@ -13,13 +13,11 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.atmanrl.driver.MiniHdfs;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.TinyModels;
-import org.atmanrl.model.io.HadoopFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,28 +28,23 @@ import org.nd4j.linalg.api.buffer.DataType;
 class CheckpointHdfsTest {
     @TempDir
     static File base;
-    static MiniDFSCluster cluster;
+    static MiniHdfs hdfs;
     static FileSystem fs;
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, new File(base, "hdfs").getAbsolutePath());
-        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        cluster.waitActive();
-        fs = HadoopFiles.fileSystem(path("/"), conf);
+        hdfs = MiniHdfs.start(base);
+        fs = hdfs.fs();
         assertEquals("hdfs", fs.getScheme());
     }
 
     @AfterAll
     static void stopHdfs() {
-        if (cluster != null) {
-            cluster.shutdown();
-        }
+        if (hdfs != null) hdfs.close();
     }
 
     private static Path path(String absolute) {
-        return new Path(cluster.getURI().toString() + absolute);
+        return hdfs.path(absolute);
     }
 
     @Test
