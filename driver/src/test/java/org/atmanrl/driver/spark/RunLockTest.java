@@ -161,6 +161,42 @@ class RunLockTest {
         assertFalse(fs.exists(RunLock.fileOfDirectory(dir)));
     }
 
+    /** A real second job, on the local disk only: a JVM with this classpath takes some 15 s to start here. */
+    @Test
+    void aJobInAnotherProcessIsNamedAndItsLockTakenOverOnceItIsKilled() throws Exception {
+        FileSystem fs = local;
+        Path dir = newDir("local");
+        File errors = new File(base, "holder-" + DIRS.incrementAndGet() + ".err");
+        Process other = new ProcessBuilder(Path.SEPARATOR.equals("/") ? System.getProperty("java.home") + "/bin/java"
+                : "java", "-cp", System.getProperty("java.class.path"), RunLockHolder.class.getName(), dir.toString())
+                .redirectError(errors).start();
+        try {
+            String said = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8)).readLine();
+            assertNotNull(said, () -> "the other job ended: " + tail(errors));
+            assertTrue(said.startsWith("held "), said);
+            UserInputException e = assertThrows(UserInputException.class, () -> RunLock.acquireDirectory(fs, dir, "output"));
+            assertEquals("output " + dir + " is locked by a run on host " + RunLock.ThisProcess.HOST + ", process "
+                    + other.pid() + ", since " + said.substring(5) + " (lease renewed N s ago); wait for it to end or"
+                    + " stop it", seconds(List.of(e.getMessage())).get(0));
+        } finally {
+            other.destroyForcibly();
+            other.waitFor();
+        }
+        // killed, so it never released its lock: its process is gone, so the lock is taken over at once
+        assertTrue(fs.exists(RunLock.fileOfDirectory(dir)));
+        assertTakesOver(fs, dir);
+    }
+
+    private static String tail(File f) {
+        try {
+            String text = java.nio.file.Files.readString(f.toPath());
+            return text.substring(Math.max(0, text.length() - 2000));
+        } catch (IOException e) {
+            return "(no stderr: " + e.getMessage() + ")";
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"local", "hdfs"})
     void theLockOfADeadProcessOnThisHostIsTakenOver(String kind) throws Exception {
