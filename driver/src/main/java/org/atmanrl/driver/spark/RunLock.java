@@ -21,6 +21,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.UserPaths;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelFormatException;
@@ -186,8 +187,21 @@ public final class RunLock implements AutoCloseable {
     }
 
     public static RunLock acquireDirectory(FileSystem fs, Path dir, String what, Settings settings) throws IOException {
-        fs.mkdirs(dir);
+        requireWritableDirectory(fs, dir, dir, what);
         return acquire(fs, fileOfDirectory(dir), what + " " + dir, settings);
+    }
+
+    /**
+     * Creates {@code dir}, where the lock of {@code named} goes, if absent, after the checks a
+     * command makes of an output: a file in the way, or no write permission, is one line naming
+     * {@code what} and {@code named}, not Hadoop's exception from mkdirs or create.
+     */
+    private static void requireWritableDirectory(FileSystem fs, Path dir, Path named, String what) throws IOException {
+        if (!fs.exists(dir)) {
+            UserPaths.requireCreatable(fs, named, what);
+            fs.mkdirs(dir);
+        }
+        UserPaths.requireWritableDirectory(fs, dir, what + " " + named);
     }
 
     /**
@@ -200,7 +214,7 @@ public final class RunLock implements AutoCloseable {
 
     public static RunLock acquireTarget(FileSystem fs, Path target, String what, Settings settings) throws IOException {
         Path file = fileOfTarget(target);
-        fs.mkdirs(file.getParent());
+        requireWritableDirectory(fs, file.getParent(), target, what);
         return acquire(fs, file, what + " " + target, settings);
     }
 

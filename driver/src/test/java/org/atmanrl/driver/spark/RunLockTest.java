@@ -356,6 +356,21 @@ class RunLockTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"local", "hdfs"})
+    void anOutputThatIsAFileOrUnderOneIsOneLine(String kind) throws Exception {
+        FileSystem fs = fs(kind);
+        Path file = new Path(newDir(kind), "plain");
+        writeBytes(fs, file, new byte[1]);
+        UserInputException e = assertThrows(UserInputException.class, () -> RunLock.acquireDirectory(fs, file, "output"));
+        assertEquals("output " + file + " cannot be created: " + file + " is a file, not a directory", e.getMessage());
+        Path under = new Path(file, "run");
+        e = assertThrows(UserInputException.class, () -> RunLock.acquireTarget(fs, new Path(under, "model"),
+                "promotion target"));
+        assertEquals("promotion target " + new Path(under, "model") + " cannot be created: " + file
+                + " is a file, not a directory", e.getMessage());
+    }
+
     @Test
     void lockFileNames() {
         for (String name : List.of(".atmanrl.lock", ".model.atmanrl.lock", ".atmanrl.lock." + UUID.randomUUID() + ".new",
