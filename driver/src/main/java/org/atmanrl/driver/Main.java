@@ -56,7 +56,7 @@ public final class Main implements Callable<Integer> {
             err.println("atmanrl: out of memory (" + OneLine.of(e.getMessage()) + "): the Java heap is too"
                     + " small for these settings; lower the batch, group or length settings, or raise ATMANRL_HEAP");
             err.flush();
-            return UserErrorHandler.EXIT_BAD_INPUT;
+            return ExitCodes.BAD_INPUT;
         }
     }
 

@@ -14,12 +14,11 @@ import picocli.CommandLine.ParseResult;
  * Every failure that reaches the command line prints one line ({@link OneLine}): faults in what
  * the user supplied (a model directory, an input line, a data-set row, a config, an existing
  * output) and a training run stopped by non-finite gradients as their message; anything else,
- * which is a bug, as an internal error naming its type. Both exit 1. The stack trace is printed
- * only with {@code --debug}.
+ * which is a bug, as an internal error naming its type. All exit 1 ({@link ExitCodes#BAD_INPUT})
+ * but the NaN guard's stop, which exits {@link ExitCodes#DIVERGED} so that a scheduler can tell a
+ * diverged run from bad input. The stack trace is printed only with {@code --debug}.
  */
 final class UserErrorHandler implements IExecutionExceptionHandler {
-    static final int EXIT_BAD_INPUT = 1;
-
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) throws Exception {
         boolean userFault = ex instanceof ModelFormatException || ex instanceof UserInputException
@@ -33,7 +32,7 @@ final class UserErrorHandler implements IExecutionExceptionHandler {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + OneLine.of(what));
         if (debug) ex.printStackTrace(cmd.getErr());
         cmd.getErr().flush();
-        return EXIT_BAD_INPUT;
+        return ex instanceof DivergedRunException ? ExitCodes.DIVERGED : ExitCodes.BAD_INPUT;
     }
 
     /** Whether {@code --debug} was given, to the command or any subcommand. */

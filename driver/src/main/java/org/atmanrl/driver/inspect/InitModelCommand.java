@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.driver.train.ShippedStartingModel;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code atmanrl init-model}: the embedded tiny model as an HF directory, freshly initialised. */
+/** {@code atmanrl init-model}: the embedded tiny model as an HF directory, freshly initialised or the demo's. */
 @Command(name = "init-model",
         sortOptions = false,
         description = {
@@ -24,6 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
             "The directory gets config.json, model.safetensors (F32), tokenizer.json and",
             "tokenizer_config.json for its character vocabulary. It needs no download",
             "and gives a model to try 'tokenize' and 'score' on.",
+            "",
+            "With --shipped it writes the demo's starting model instead: the same tiny",
+            "model after SFT on the hinted arithmetic task (docs/design.md 2.5), which",
+            "answers it; the scheduled-retraining example starts from it.",
             ""})
 public final class InitModelCommand implements Callable<Integer> {
     @Spec
@@ -37,6 +42,9 @@ public final class InitModelCommand implements Callable<Integer> {
             description = "Seed the initialisation with N (default: ${DEFAULT-VALUE}).")
     private long seed;
 
+    @Option(names = "--shipped", description = "Write the demo's starting model (after SFT) instead of a random one.")
+    private boolean shipped;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     private boolean help;
 
@@ -44,11 +52,15 @@ public final class InitModelCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = new Path(out);
         FileSystem fs = HadoopFiles.fileSystem(dir, new Configuration());
-        EmbeddedModel.create(fs, dir, seed);
+        if (shipped) {
+            ShippedStartingModel.writeTo(fs, dir);
+        } else {
+            EmbeddedModel.create(fs, dir, seed);
+        }
         LlamaConfig c = EmbeddedModel.config();
         PrintWriter w = spec.commandLine().getOut();
-        w.printf("wrote %s: Llama, vocab %d (characters), hidden %d, %d layers, %d/%d heads, %,d parameters%n",
-                fs.makeQualified(dir), CharTokenizerFiles.vocabSize(), c.hiddenSize(), c.numHiddenLayers(),
+        w.printf("wrote %s%s: Llama, vocab %d (characters), hidden %d, %d layers, %d/%d heads, %,d parameters%n",
+                fs.makeQualified(dir), shipped ? " (the demo's starting model)" : "", CharTokenizerFiles.vocabSize(), c.hiddenSize(), c.numHiddenLayers(),
                 c.numAttentionHeads(), c.numKeyValueHeads(),
                 LlamaWeights.parameterCount(c));
         w.flush();

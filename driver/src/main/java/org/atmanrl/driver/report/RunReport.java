@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.spark.RunDirectory;
+import org.atmanrl.driver.spark.RunStatus;
 import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.model.io.HadoopFiles;
 
@@ -83,9 +84,7 @@ public final class RunReport {
         }
         String config = new String(HadoopFiles.readSmall(fs, configFile, SMALL_LIMIT), StandardCharsets.UTF_8);
         List<ObjectNode> metrics = readMetrics(fs, new Path(root, RunDirectory.METRICS));
-        ObjectNode summary = null;
-        Path summaryFile = new Path(root, RunDirectory.SUMMARY);
-        if (fs.exists(summaryFile)) summary = object(summaryFile, HadoopFiles.readSmall(fs, summaryFile, SMALL_LIMIT));
+        ObjectNode summary = run.summary().orElse(null);
         SaliencySamples samples = samplesOrNull;
         Path samplesFile = samplesFile(run);
         if (samples == null && fs.exists(samplesFile)) {
@@ -184,13 +183,19 @@ public final class RunReport {
         return samples == null ? 0 : SaliencyHeatmap.cotCells(samples);
     }
 
+    /** Whether summary.json says the run trained all its steps and was evaluated. */
+    private boolean finished() {
+        return summary != null && RunStatus.of(summary).finished();
+    }
+
     public String html() {
         HtmlPage page = new HtmlPage("AtManRL run " + name);
         ObjectNode lastLine = metrics.get(metrics.size() - 1);
         page.note(metrics.size() + " metric lines, last step " + lastLine.get("step")
-                + (summary == null ? "; no summary.json: the run has not finished" : "; finished: "
-                + summary.path("steps").asText("?") + " steps in " + String.format(Locale.ROOT, "%.0f s",
-                summary.path("seconds").asDouble())));
+                + (!finished() ? "; the run has not finished (" + (summary == null ? "no summary.json"
+                : "status " + RunStatus.of(summary).jsonName() + " after step " + summary.path("steps").asText("?"))
+                + ")" : "; finished: " + summary.path("steps").asText("?") + " steps in "
+                + String.format(Locale.ROOT, "%.0f s", summary.path("seconds").asDouble())));
         page.section("Training curves").openCharts();
         for (Curve c : CURVES) {
             List<Charts.Series> s = series(c);

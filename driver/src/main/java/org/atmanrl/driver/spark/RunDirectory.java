@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserPaths;
@@ -83,6 +85,16 @@ public final class RunDirectory {
         return false;
     }
 
+    /** {@link #write}, unless the file already holds exactly these bytes (a rerun rewrites nothing it need not). */
+    public void writeIfChanged(String name, byte[] bytes) throws IOException {
+        Path target = new Path(root, name);
+        if (fs.exists(target) && fs.getFileStatus(target).getLen() == bytes.length
+                && java.util.Arrays.equals(HadoopFiles.readSmall(fs, target, bytes.length), bytes)) {
+            return;
+        }
+        write(name, bytes);
+    }
+
     public void write(String name, byte[] bytes) throws IOException {
         fs.mkdirs(root);
         Path target = new Path(root, name);
@@ -123,10 +135,54 @@ public final class RunDirectory {
         return kept;
     }
 
-    /** summary.json, if there is one, is a JSON object: a damaged one is one line naming the file and line. */
+    /** summary.json, if there is one, is a JSON object with a known status: a damaged one is one line naming the file. */
     public void checkSummary() throws IOException {
+        summary();
+    }
+
+    /**
+     * summary.json, if the run has written one (docs/training-on-spark.md "Scheduled retraining"): a damaged
+     * file, or one with an unknown status, is one line naming the file.
+     */
+    public Optional<ObjectNode> summary() throws IOException {
         Path file = new Path(root, SUMMARY);
-        if (fs.exists(file)) JsonFiles.parseObject(file.toString(), HadoopFiles.readSmall(fs, file, METRICS_LIMIT));
+        if (!fs.exists(file)) return Optional.empty();
+        ObjectNode s =
+                JsonFiles.parseObject(file.toString(), HadoopFiles.readSmall(fs, file, METRICS_LIMIT));
+        try {
+            RunStatus.of(s);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(file + ": " + e.getMessage());
+        }
+        return Optional.of(s);
+    }
+
+    /** The status summary.json gives, or empty when there is none. */
+    public Optional<RunStatus> status() throws IOException {
+        return summary().map(RunStatus::of);
+    }
+
+    /**
+     * Whether summary.json says the run trained all {@code steps} and was evaluated, so that the
+     * same command again trains nothing (a run extended by raising {@code steps} is not finished).
+     */
+    public boolean finishedAt(long steps) throws IOException {
+        Optional<ObjectNode> s = summary();
+        return s.isPresent() && RunStatus.of(s.get()).finished() && s.get().path("steps").asLong(-1) == steps;
+    }
+
+    /** Writes summary.json (whole, renamed into place). */
+    public void writeSummary(ObjectNode summary) throws IOException {
+        write(SUMMARY, summaryBytes(summary));
+    }
+
+    /** {@link #writeSummary}, unless the file holds these bytes already (the same decision made again). */
+    public void writeSummaryIfChanged(ObjectNode summary) throws IOException {
+        writeIfChanged(SUMMARY, summaryBytes(summary));
+    }
+
+    private static byte[] summaryBytes(ObjectNode summary) {
+        return (summary.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     public void writeMetrics(List<String> lines) throws IOException {

@@ -1,5 +1,6 @@
 package org.atmanrl.driver.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ public final class SparkTraining {
 
     /** What a finished (or stopped) run leaves for a summary. */
     public record Outcome(long firstStep, long lastStep, boolean finished, EvalReport before, EvalReport after,
-                          double seconds, Path runDir) {
+                          double seconds, Path runDir, RunStatus status) {
     }
 
     private final JavaSparkContext sc;
@@ -95,6 +96,12 @@ public final class SparkTraining {
         Path outPath = new Path(config.output());
         RunDirectory out = new RunDirectory(HadoopFiles.fileSystem(outPath, hadoop), outPath);
         out.requireFreshOrResumable(resume);
+        if (resume && out.finishedAt(config.steps())) {
+            // the same command again after success: nothing to train, and nothing is rewritten
+            listener.message("the run in " + out.root() + " is already finished (" + RunDirectory.SUMMARY + ")");
+            return new Outcome(config.steps(), config.steps(), true, null, null, 0, out.root(),
+                    out.status().orElseThrow());
+        }
         CheckpointStore store = new CheckpointStore(out.fs(), out.checkpoints(), config.checkpoint().keepLast());
 
         Path modelPath = new Path(config.model());
@@ -131,7 +138,7 @@ public final class SparkTraining {
             int stop = data.encoder().stopToken();
             LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
             // only now that every input has been read: a bad one leaves the output as it was
-            out.write(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
+            out.writeIfChanged(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             AdamW adam;
             MaskHeadTraining maskHead = null;
             if (restored.isPresent()) {
@@ -168,58 +175,64 @@ public final class SparkTraining {
             PromptOrder order = new PromptOrder(data.train(), config.seed());
 
             EvalReport before = null, after = null;
+            JsonNode keptBefore = RunSummaryFile.keptBefore(out);
             if (firstStep == 0) {
                 before = evaluate(run, evaluation, policy, data, 0);
+                keptBefore = before == null ? null : before.toJson();
             }
-            long last = firstStep;
-            // restored, so that a resumed run stops where the uninterrupted one would
-            SkipStreak streak = new SkipStreak(restored.map(SparkTraining::skippedInARow).orElse(0),
-                    config.optimizer().maxSkippedSteps());
-            PolicyUpdate update = new PolicyUpdate(adam, schedule, config.optimizer().clipNorm());
-            for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
-                StepOutcome outcome = step(sc, run, policy, update, maskHead, scoring, order, stop, step, streak);
-                streak = outcome.streak();
-                ObjectNode line = StepMetrics.line(outcome, config.grpo().needsReference());
-                if (streak.exceeded()) {
-                    metrics.add(line.toString()); // the step that stopped the run is logged too
+            try (RunSummaryFile summary = new RunSummaryFile(out, keptBefore, firstStep)) {
+                long last = firstStep;
+                // restored, so that a resumed run stops where the uninterrupted one would
+                SkipStreak streak = new SkipStreak(restored.map(SparkTraining::skippedInARow).orElse(0),
+                        config.optimizer().maxSkippedSteps());
+                PolicyUpdate update = new PolicyUpdate(adam, schedule, config.optimizer().clipNorm());
+                for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
+                    StepOutcome outcome = step(sc, run, policy, update, maskHead, scoring, order, stop, step, streak);
+                    streak = outcome.streak();
+                    ObjectNode line = StepMetrics.line(outcome, config.grpo().needsReference());
+                    if (streak.exceeded()) {
+                        metrics.add(line.toString()); // the step that stopped the run is logged too
+                        out.writeMetrics(metrics);
+                        listener.step(new StepReport(outcome.step(), config.steps(), line, outcome.times().step()));
+                        // after the step before this one: resuming retries this step's batch on the same weights
+                        saveCheckpoint(store, step, modelConfig, policy, companions, adam, maskHead, streak.inARow() - 1);
+                        summary.end(RunStatus.DIVERGED, null);
+                        throw diverged(step, streak, store);
+                    }
+                    last = outcome.step();
+                    boolean end = last == config.steps();
+                    if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
+                        line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
+                    }
+                    metrics.add(line.toString());
                     out.writeMetrics(metrics);
-                    listener.step(new StepReport(outcome.step(), config.steps(), line, outcome.times().step()));
-                    // after the step before this one: resuming retries this step's batch on the same weights
-                    saveCheckpoint(store, step, modelConfig, policy, companions, adam, maskHead, streak.inARow() - 1);
-                    throw diverged(step, streak, store);
+                    summary.stepDone(last);
+                    listener.step(new StepReport(last, config.steps(), line, outcome.times().step()));
+                    int every = config.checkpoint().every();
+                    if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
+                        saveCheckpoint(store, last, modelConfig, policy, companions, adam, maskHead, streak.inARow());
+                    }
                 }
-                last = outcome.step();
-                boolean end = last == config.steps();
-                if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
-                    line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
+                boolean finished = last == config.steps();
+                if (finished) {
+                    after = evaluate(run, evaluation, policy, data, last);
+                    writeSamples(out, policy, data);
+                    if (!out.fs().exists(out.model())) {
+                        MaskHeadTraining head = maskHead;
+                        ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
+                                companions, (fs, dir) -> {
+                                    if (head != null) MaskHeadFiles.write(fs, dir, head.files());
+                                });
+                    }
                 }
-                metrics.add(line.toString());
-                out.writeMetrics(metrics);
-                listener.step(new StepReport(last, config.steps(), line, outcome.times().step()));
-                int every = config.checkpoint().every();
-                if (end || (every > 0 && last % every == 0) || (stopAfter >= 0 && last == stopAfter)) {
-                    saveCheckpoint(store, last, modelConfig, policy, companions, adam, maskHead, streak.inARow());
-                }
+                run.destroy();
+                double seconds = (System.nanoTime() - started) / 1e9;
+                RunStatus status = finished ? RunStatus.DONE : RunStatus.STOPPED;
+                summary.end(status, after);
+                policy.close();
+                if (maskHead != null) maskHead.close();
+                return new Outcome(firstStep, last, finished, before, after, seconds, out.root(), status);
             }
-            boolean finished = last == config.steps();
-            if (finished) {
-                after = evaluate(run, evaluation, policy, data, last);
-                writeSamples(out, policy, data);
-                if (!out.fs().exists(out.model())) {
-                    MaskHeadTraining head = maskHead;
-                    ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
-                            companions, (fs, dir) -> {
-                                if (head != null) MaskHeadFiles.write(fs, dir, head.files());
-                            });
-                }
-            }
-            run.destroy();
-            double seconds = (System.nanoTime() - started) / 1e9;
-            Outcome outcome = new Outcome(firstStep, last, finished, before, after, seconds, out.root());
-            if (finished) out.write(RunDirectory.SUMMARY, summaryJson(outcome).getBytes(StandardCharsets.UTF_8));
-            policy.close();
-            if (maskHead != null) maskHead.close();
-            return outcome;
         }
     }
 
@@ -352,13 +365,5 @@ public final class SparkTraining {
             throw new UserInputException("cannot resume: the checkpoint at step " + c.step() + " was trained with a"
                     + " different " + String.join(", ", differ) + "; use a new output directory for a new config");
         }
-    }
-
-    private String summaryJson(Outcome o) {
-        ObjectNode s = JsonFiles.MAPPER.createObjectNode();
-        s.put("steps", o.lastStep()).put("seconds", o.seconds());
-        if (o.before() != null) s.set("before", o.before().toJson());
-        if (o.after() != null) s.set("after", o.after().toJson());
-        return s.toPrettyString() + "\n";
     }
 }

@@ -16,6 +16,7 @@ import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.spark.ConsoleProgress;
 import org.atmanrl.driver.spark.RunDirectory;
+import org.atmanrl.driver.spark.RunStatus;
 import org.atmanrl.driver.spark.SparkTraining;
 import org.atmanrl.model.io.HadoopFiles;
 
@@ -28,7 +29,7 @@ import org.atmanrl.model.io.HadoopFiles;
 public final class SweepRun {
     /** What a point's directory holds when the sweep starts. */
     public enum Start {
-        /** summary.json is there: the point is done and is not trained again. */
+        /** summary.json says finished: the point is done and is not trained again. */
         DONE,
         /** A run is there without its summary: resumed from its newest checkpoint. */
         RESUME,
@@ -88,7 +89,8 @@ public final class SweepRun {
             Path dir = new Path(p.config().output());
             RunDirectory run = new RunDirectory(HadoopFiles.fileSystem(dir, hadoop), dir);
             Path summary = new Path(dir, RunDirectory.SUMMARY);
-            if (run.fs().exists(summary)) {
+            // a stopped, diverged, failed or interrupted point has a summary too, and is resumed
+            if (run.fs().exists(dir) && run.status().map(RunStatus::finished).orElse(false)) {
                 results.set(p.index(), new SweepResults.PointResult(SweepResults.Status.FINISHED,
                         SweepResults.readSummary(HadoopFiles.readSmall(run.fs(), summary, 16 << 20)), null));
                 starts.add(Start.DONE);

@@ -5,13 +5,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
+import org.atmanrl.driver.promote.GateRule;
+import org.atmanrl.driver.promote.Promotion;
+import org.atmanrl.driver.promote.PromotionGate;
+import org.atmanrl.driver.promote.PromotionTarget;
 import org.atmanrl.driver.spark.ConsoleProgress;
+import org.atmanrl.driver.spark.RunDirectory;
+import org.atmanrl.driver.spark.RunLock;
+import org.atmanrl.driver.spark.RunStatus;
 import org.atmanrl.driver.spark.SparkSetup;
 import org.atmanrl.driver.spark.SparkTraining;
 import org.atmanrl.driver.spark.TrainInputs;
+import org.atmanrl.model.io.HadoopFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,7 +51,21 @@ import picocli.CommandLine.Spec;
             "The master is spark-submit's --master, else spark.master in the config, else",
             "local[*] with Spark's task retries. Under spark-submit, use the same main",
             "class and arguments.",
-            ""})
+            "",
+            "For a scheduled pipeline (docs/training-on-spark.md \"Scheduled retraining\"):",
+            "--resume makes one command line safe to run again after any failure;",
+            "--promote-to publishes the model only when the gate holds against the model",
+            "already there; the exit code says why the run stopped; a lock file keeps a",
+            "second job off the same output and promotion target.",
+            ""},
+        exitCodeListHeading = "%nExit codes (summary.json's status says the same):%n",
+        exitCodeList = {
+            "0:done (or stopped at --stop-after), promoted if --promote-to",
+            "1:input or config error (one line says which); nothing written",
+            "2:usage error: an unknown or malformed option",
+            "3:stopped by the NaN guard; --resume retries the step",
+            "4:trained, but the gate did not hold; promoted model unchanged",
+            "130:interrupted by SIGINT (143: SIGTERM); --resume continues"})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -51,12 +77,24 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Override one config key after the file (repeatable), for example --set partitions=4.")
     private List<String> sets = new ArrayList<>();
 
-    @Option(names = "--resume", description = "Continue the run in 'output' from its newest complete checkpoint.")
+    @Option(names = "--resume", description = {"Continue the run in 'output' from its newest complete checkpoint;",
+            "start it when there is none; do nothing (but the gate) when it is finished."})
     private boolean resume;
 
     @Option(names = "--stop-after", paramLabel = "STEP",
             description = "Stop (with a checkpoint) once this step (0 or more) is done; --resume continues it.")
     private Long stopAfter;
+
+    @Option(names = "--promote-to", paramLabel = "DIR",
+            description = {"After the final evaluation, publish model/ to DIR (any Hadoop path) by an atomic rename",
+                    "if the gate holds against the summary stored with the model already there (the",
+                    "first run always publishes); the replaced model is kept as DIR.previous."})
+    private String promoteTo;
+
+    @Option(names = "--gate", paramLabel = "RULE", description = {"A rule of the promotion gate (repeatable):",
+            GateRule.SYNTAX + ";", "the final evaluation's METRIC may be worse than the promoted model's by at most",
+            "MARGIN. Default: accuracy:0.02."})
+    private List<String> gates = new ArrayList<>();
 
     @Option(names = "--print-config", description = "Print the resolved config and exit without training.")
     private boolean printConfig;
@@ -69,17 +107,52 @@ public final class TrainCommand implements Callable<Integer> {
         if (stopAfter != null && stopAfter < 0) {
             throw new ParameterException(spec.commandLine(), "--stop-after must be a step, 0 or more, got " + stopAfter);
         }
+        if (promoteTo == null && !gates.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--gate needs --promote-to");
+        }
         // a config fault is bad input: one line naming file, key and fault, exit 1 (UserErrorHandler)
-        TrainConfig resolved = TrainConfigLoader.load(new Configuration(), config, sets);
+        Configuration hadoop = new Configuration();
+        TrainConfig resolved = TrainConfigLoader.load(hadoop, config, sets);
         PrintWriter out = spec.commandLine().getOut();
         if (printConfig) {
             out.print(resolved.toYaml());
             out.flush();
             return 0;
         }
+        Promotion promotion = promotion(resolved, hadoop);
         // every input read and checked before Spark starts: a fault is one line, and nothing is written
-        TrainInputs.check(resolved, new Configuration(), resume);
+        TrainInputs.check(resolved, hadoop, resume);
+        if (promotion != null) promotion.target().check(promotion.gate());
+        Path outPath = new Path(resolved.output());
+        RunDirectory run = new RunDirectory(HadoopFiles.fileSystem(outPath, hadoop), outPath);
         PrintWriter err = spec.commandLine().getErr();
+        RunStatus status;
+        try (RunLock lock = RunLock.acquireDirectory(run.fs(), run.root(), "output")) {
+            if (resume && run.finishedAt(resolved.steps())) {
+                // the same command again after success: nothing is trained or rewritten
+                status = run.status().orElseThrow();
+                out.printf("already finished after step %d: %s (status %s)%n", resolved.steps(), run.root(),
+                        status.jsonName());
+            } else {
+                status = train(resolved, out, err).status();
+            }
+            if (lock.lost().isPresent()) {
+                // a job silent for a whole lease was taken over (docs/training-on-spark.md "Scheduled retraining")
+                throw new UserInputException("output " + run.root() + ": " + lock.lost().get() + "; not promoting");
+            }
+            if (promotion != null && status.finished()) {
+                PromotionTarget target = promotion.target();
+                try (RunLock targetLock = RunLock.acquireTarget(target.fs(), target.path(), "promotion target")) {
+                    status = promotion.apply(run, line -> out.println("promotion: " + line));
+                }
+            }
+        }
+        out.println("status " + status.jsonName() + ", exit code " + status.exitCode());
+        out.flush();
+        return status.exitCode();
+    }
+
+    private SparkTraining.Outcome train(TrainConfig resolved, PrintWriter out, PrintWriter err) throws Exception {
         err.println("train: resolved config (saved as " + resolved.output() + "/config.yaml):");
         err.print(resolved.toYaml().indent(2));
         err.flush();
@@ -94,6 +167,45 @@ public final class TrainCommand implements Callable<Integer> {
             out.print(SummaryTable.render(outcome));
         }
         out.flush();
-        return 0;
+        return outcome;
+    }
+
+    /**
+     * The promotion --promote-to and --gate ask for, or null. The target may be neither the run directory nor inside it, nor hold it.
+     */
+    private Promotion promotion(TrainConfig c, Configuration hadoop) {
+        if (promoteTo == null) return null;
+        List<GateRule> rules = new ArrayList<>();
+        for (String g : gates) {
+            try {
+                rules.add(GateRule.parse(g));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--gate " + e.getMessage());
+            }
+        }
+        PromotionGate gate;
+        try {
+            gate = rules.isEmpty() ? PromotionGate.DEFAULT : new PromotionGate(rules);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--gate: " + e.getMessage());
+        }
+        if (!c.eval().faithfulness()) {
+            for (GateRule r : gate.rules()) {
+                if (r.metric().startsWith("faithfulness.")) {
+                    throw new UserInputException("--gate " + r.metric() + " needs the faithfulness probes; set"
+                            + " eval.faithfulness true");
+                }
+            }
+        }
+        Path target = new Path(promoteTo);
+        FileSystem fs = HadoopFiles.fileSystem(target, hadoop);
+        Path output = new Path(c.output());
+        Path t = UserPaths.canonical(fs, target);
+        Path o = UserPaths.canonical(HadoopFiles.fileSystem(output, hadoop), output);
+        if (UserPaths.isWithin(t, o) || UserPaths.isWithin(o, t)) {
+            throw new UserInputException("--promote-to " + target + " and output " + output + " overlap; publish to a"
+                    + " directory outside the run directory");
+        }
+        return new Promotion(new PromotionTarget(fs, target), gate);
     }
 }

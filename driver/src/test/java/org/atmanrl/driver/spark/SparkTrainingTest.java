@@ -427,9 +427,13 @@ class SparkTrainingTest {
         assertEquals(List.of("NaN", "Infinity"), column(m, "grad_norm").subList(1, 3), "an infinite norm is caught too");
         assertArrayEquals(new String[] {"step-00000002"}, new File(run, RunDirectory.CHECKPOINTS).list());
         assertFalse(new File(run, RunDirectory.MODEL).exists());
-        assertFalse(new File(run, RunDirectory.SUMMARY).exists());
+        JsonNode diverged = JsonFiles.MAPPER.readTree(new File(run, RunDirectory.SUMMARY));
+        assertEquals("diverged", diverged.path("status").asText(), "summary.json says why the run stopped");
+        assertEquals(2, diverged.path("steps").asInt(), "the last good step");
 
         train(config(reference, base), false, 1);
+        assertEquals("stopped", JsonFiles.MAPPER.readTree(new File(reference, RunDirectory.SUMMARY)).path("status")
+                .asText(), "a planned stop says so");
         String weights = "model/" + ModelDirectory.WEIGHTS, optimizer = "optimizer.safetensors";
         assertArrayEquals(checkpointFile(reference, 1, weights), checkpointFile(run, 2, weights));
         assertArrayEquals(checkpointFile(reference, 1, optimizer), checkpointFile(run, 2, optimizer));

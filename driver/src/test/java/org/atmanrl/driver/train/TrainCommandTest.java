@@ -54,9 +54,12 @@ class TrainCommandTest {
                 "nope");
     }
 
-    /** Issue 6 item 5 on the command line: a diverged run ends with exit 1 and its reason as the last line. */
+    /**
+     * Issue 6 item 5 on the command line: a diverged run ends with its own exit code (3, issue 20)
+     * and its reason as the last line, and summary.json says diverged.
+     */
     @Test
-    void aRunStoppedByNonFiniteGradientsExitsOneWithOneLine() throws Exception {
+    void aRunStoppedByNonFiniteGradientsExitsThreeWithOneLine() throws Exception {
         org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(tmp.resolve("tiny").toUri());
         org.atmanrl.model.io.EmbeddedModel.create(org.atmanrl.model.io.HadoopFiles.fileSystem(model,
                 new org.apache.hadoop.conf.Configuration()), model, 3);
@@ -66,7 +69,8 @@ class TrainCommandTest {
                 "--set", "sampling.max_new_tokens=8", "--set", "eval.max_new_tokens=8", "--set", "eval.size=1",
                 "--set", "saliency.steps=1", "--set", "optimizer.max_skipped_steps=1",
                 "--set", "faults.nan_gradient_step=0", "--set", "faults.nan_gradient_count=2");
-        assertEquals(1, o.exitCode(), o.err());
+        assertEquals(org.atmanrl.driver.ExitCodes.DIVERGED, o.exitCode(), o.err());
+        assertTrue(Files.readString(run.resolve("summary.json")).contains("\"status\" : \"diverged\""));
         String last = o.err().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("atmanrl train: stopped at step 2: 2 steps in a row (steps 1-2) had a NaN or"
                 + " infinite gradient"), last);
