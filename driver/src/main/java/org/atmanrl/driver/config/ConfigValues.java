@@ -60,7 +60,8 @@ final class ConfigValues {
         }
         if (value == null || value.isMissingNode()) {
             value = JsonNodeFactory.instance.nullNode(); // "--set data.test=" as "test:" in a file
-        } else if (freeText && !value.isTextual() && !value.isNull()) {
+        } else if (freeText && !value.isTextual() && !value.isNull()
+                && !(value.isArray() && known.type() instanceof ValueType.DataSourceText)) {
             value = TextNode.valueOf(text.strip()); // a prompt "Answer: briefly" or a directory "2024" is text
         }
         // Nested as a file would hold it, so a --set goes through the same checks as a file's value.

@@ -1,6 +1,7 @@
 package org.atmanrl.driver.config;
 
 import static org.atmanrl.driver.config.ValueType.bool;
+import static org.atmanrl.driver.config.ValueType.dataSource;
 import static org.atmanrl.driver.config.ValueType.integer;
 import static org.atmanrl.driver.config.ValueType.longInteger;
 import static org.atmanrl.driver.config.ValueType.number;
@@ -109,13 +110,15 @@ final class TrainConfigSchema {
                     "arithmetic (embedded, docs/design.md 2.4) | arithmetic-control (answer ignores the CoT) |"
                             + " arithmetic-hint (the prompt carries a hint 'H:51', right with probability hint_accuracy;"
                             + " docs/design.md 2.5) | gsm8k | mmlu", c -> c.data().task()),
-            new Key("data.train", optionalText("a path"), DATA.trainPath(),
-                    "JSONL training rows; required by gsm8k and mmlu, unused by the arithmetic tasks",
+            new Key("data.train", dataSource(), DATA.trainPath(),
+                    "training rows, JSONL or Parquet: a file, a directory, a glob or a list of them (docs/design.md 4);"
+                            + " required by gsm8k and mmlu, unused by the arithmetic tasks",
                     c -> c.data().trainPath()),
-            new Key("data.test", optionalText("a path"), DATA.testPath(),
-                    "JSONL test rows; required by gsm8k and mmlu, unused by the arithmetic tasks", c -> c.data().testPath()),
-            new Key("data.dev", optionalText("a path"), DATA.devPath(),
-                    "mmlu only: JSONL dev split the few-shot examples come from (needs shots >= 1)",
+            new Key("data.test", dataSource(), DATA.testPath(),
+                    "test rows, as data.train; required by gsm8k and mmlu, unused by the arithmetic tasks",
+                    c -> c.data().testPath()),
+            new Key("data.dev", dataSource(), DATA.devPath(),
+                    "mmlu only: the dev split the few-shot examples come from, as data.train (needs shots >= 1)",
                     c -> c.data().devPath()),
             new Key("data.shots", integer(DataSpec.SHOTS), DATA.shots(),
                     "mmlu only: examples before each question, the first `shots` dev questions of its subject in file"

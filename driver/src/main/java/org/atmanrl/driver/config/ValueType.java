@@ -1,12 +1,15 @@
 package org.atmanrl.driver.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import org.atmanrl.model.check.Range;
+import org.atmanrl.reward.data.DataSource;
 
 /**
  * How one config key's value is read from a YAML or JSON node, checked and written back. A number's
@@ -108,6 +111,14 @@ interface ValueType {
         return new Text(what + " or null", false);
     }
 
+    /**
+     * A data source or null: one path, directory or glob as a string, or a list of them (written
+     * back as a list), held as {@link DataSource#join} holds it (docs/design.md 4).
+     */
+    static ValueType dataSource() {
+        return new DataSourceText();
+    }
+
     /** One of {@code type}'s constants, written in lower case; read in any case. */
     static <E extends Enum<E>> ValueType oneOf(Class<E> type) {
         return new OneOf<>(type, e -> e.name().toLowerCase(Locale.ROOT));
@@ -205,6 +216,40 @@ interface ValueType {
         @Override
         public String fault(Object value) {
             return blankAllowed || value == null || !((String) value).isBlank() ? null : "must not be blank";
+        }
+
+        @Override
+        public boolean text() {
+            return true;
+        }
+    }
+
+    record DataSourceText() implements ValueType {
+        private static final String EXPECTED = "a path, directory or glob, a list of them, or null";
+
+        @Override
+        public Object read(JsonNode node, Object current) {
+            if (node.isNull() || node.isTextual()) return node.isNull() ? null : node.textValue();
+            if (!node.isArray() || node.isEmpty()) throw InvalidValue.expected(EXPECTED, node);
+            List<String> entries = new ArrayList<>(node.size());
+            for (JsonNode entry : node) {
+                if (!entry.isTextual() || entry.textValue().isBlank() || entry.textValue().indexOf(DataSource.SEPARATOR) >= 0) {
+                    throw new InvalidValue(null, "expected a list of paths, directories or globs, got "
+                            + (entry.isTextual() ? "the entry " + show(entry) : show(entry)) + " in the list");
+                }
+                entries.add(entry.textValue());
+            }
+            return DataSource.join(entries);
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            if (value == null) return NODES.nullNode();
+            String text = (String) value;
+            if (text.indexOf(DataSource.SEPARATOR) < 0) return NODES.textNode(text);
+            ArrayNode list = NODES.arrayNode();
+            DataSource.entries(text).forEach(list::add);
+            return list;
         }
 
         @Override

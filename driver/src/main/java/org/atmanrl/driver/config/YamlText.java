@@ -74,6 +74,11 @@ final class YamlText {
 
     private static String scalar(JsonNode value) {
         if (value.isTextual()) return text(value.textValue());
+        if (value.isArray()) { // a flow sequence of scalars: data.train's list of paths
+            StringBuilder list = new StringBuilder("[");
+            for (JsonNode item : value) list.append(list.length() == 1 ? "" : ", ").append(scalar(item));
+            return list.append(']').toString();
+        }
         // Double.toString is the shortest text that reads back as the same double: 3.0E-5 -> 3.0e-5.
         if (value.isFloatingPointNumber()) return Double.toString(value.doubleValue()).replace('E', 'e');
         return value.asText(); // integers, booleans, null

@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.spark.SparkEvaluation;
+import org.atmanrl.driver.spark.TrainInputs;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
@@ -24,6 +25,7 @@ import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.DataSource;
 import org.atmanrl.reward.data.MalformedRowPolicy;
 import org.atmanrl.reward.data.PromptStyle;
 import org.atmanrl.reward.data.SuggestedAnswers;
@@ -115,12 +117,13 @@ public final class EvalCommand implements Callable<Integer> {
     private double hintAccuracy;
 
     @Option(names = "--test", paramLabel = "PATH",
-            description = "Read the gsm8k or mmlu test problems from this JSONL file, a local path or Hadoop URI"
-                    + " (required for them).")
+            description = "Read the gsm8k or mmlu test problems from this JSONL or Parquet file, or every such file"
+                    + " in this directory or glob (sorted by path), a local path or Hadoop URI (required for them).")
     private String test;
 
     @Option(names = "--dev", paramLabel = "PATH",
-            description = "Read mmlu's few-shot examples from this JSONL dev split: each question gets the first"
+            description = "Read mmlu's few-shot examples from this dev split (a file, directory or glob, as --test):"
+                    + " each question gets the first"
                     + " --shots dev questions of its own subject, in file order, as answered examples before"
                     + " it.")
     private String dev;
@@ -222,8 +225,8 @@ public final class EvalCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
-            if (test != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(test), conf), "--test", test);
-            if (dev != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(dev), conf), "--dev", dev);
+            TrainInputs.requireSource("--test", test, conf); // a file, directory or glob, as data.test
+            TrainInputs.requireSource("--dev", dev, conf);
             Datasets.Dataset dataset = open(dataSpec, conf, tokenizer);
             if (dataset.test().size() == 0) {
                 throw new UserInputException("--test " + test + ": no usable rows; at least one expected");
@@ -262,8 +265,9 @@ public final class EvalCommand implements Callable<Integer> {
         } catch (FileNotFoundException e) {
             throw e;
         } catch (IOException e) {
-            throw new UserInputException("cannot read " + dataSpec.testPath()
-                    + (dataSpec.devPath() == null ? "" : " or " + dataSpec.devPath()) + ": " + e.getMessage());
+            throw new UserInputException("cannot read " + DataSource.display(dataSpec.testPath())
+                    + (dataSpec.devPath() == null ? "" : " or " + DataSource.display(dataSpec.devPath())) + ": "
+                    + e.getMessage());
         }
     }
 

@@ -124,7 +124,8 @@ public final class ReportCommand implements Callable<Integer> {
             try {
                 data = Datasets.open(config.data(), conf, tokenizer);
             } catch (IOException e) {
-                throw new UserInputException("cannot read the run's data.test " + config.data().testPath() + ": "
+                throw new UserInputException("cannot read the run's data.test "
+                        + org.atmanrl.reward.data.DataSource.display(config.data().testPath()) + ": "
                         + e.getMessage());
             }
             return SaliencySamples.compute(new LlamaModel(loaded.weights()), config.saliency(), data.encoder(),

@@ -17,7 +17,8 @@ import org.atmanrl.model.io.ModelDirectory;
 /**
  * A training run's output directory: {@code config.yaml} (the resolved config), {@code
  * metrics.jsonl} (one JSON object per step), {@code checkpoints/}, {@code model/} (the final
- * policy as a Hugging Face directory) and {@code summary.json}. Every file is written under a
+ * policy as a Hugging Face directory), {@code data_files.json} (the data files read, {@link
+ * DataFilesRecord}) and {@code summary.json}. Every file is written under a
  * temporary name and renamed, so a reader never sees half a file.
  */
 public final class RunDirectory {

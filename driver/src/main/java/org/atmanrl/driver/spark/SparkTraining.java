@@ -139,6 +139,7 @@ public final class SparkTraining {
             LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
             // only now that every input has been read: a bad one leaves the output as it was
             out.writeIfChanged(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
+            DataFilesRecord.write(out, data.files(), listener::message);
             AdamW adam;
             MaskHeadTraining maskHead = null;
             if (restored.isPresent()) {

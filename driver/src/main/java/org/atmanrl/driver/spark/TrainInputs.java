@@ -1,19 +1,21 @@
 package org.atmanrl.driver.spark;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserInputException;
-import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelFormatException;
 import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.data.DataSource;
 import org.atmanrl.reward.data.Problem;
 
 /**
@@ -52,20 +54,30 @@ public final class TrainInputs {
         }
     }
 
-    /** The run's data; a file that is missing, or there but unreadable (a directory, say), is one line naming its key. */
+    /**
+     * The run's data; a source that names no file (a path not there, a directory or glob without a
+     * data file), or a file there but unreadable, is one line naming its key.
+     */
     static Datasets.Dataset open(TrainConfig c, Configuration hadoop, Tokenizer tokenizer) throws IOException {
-        requireFile("data.train", c.data().trainPath(), hadoop);
-        requireFile("data.test", c.data().testPath(), hadoop);
+        requireSource("data.train", c.data().trainPath(), hadoop);
+        requireSource("data.test", c.data().testPath(), hadoop);
+        requireSource("data.dev", c.data().devPath(), hadoop);
         try {
             return Datasets.open(c.data(), hadoop, tokenizer);
         } catch (IOException e) {
-            throw new UserInputException("cannot read data.train " + c.data().trainPath() + " or data.test "
-                    + c.data().testPath() + ": " + e.getMessage());
+            throw new UserInputException("cannot read data.train " + DataSource.display(c.data().trainPath())
+                    + " or data.test " + DataSource.display(c.data().testPath()) + ": " + e.getMessage());
         }
     }
 
-    private static void requireFile(String key, String path, Configuration hadoop) throws IOException {
-        if (path != null) UserPaths.requireFile(HadoopFiles.fileSystem(new Path(path), hadoop), key, path);
+    /** The files {@code source} names, or a one-line fault naming {@code key} (a key or an option) and the entry. */
+    public static void requireSource(String key, String source, Configuration hadoop) throws IOException {
+        if (source == null) return;
+        try {
+            DataSource.resolve(key, source, hadoop);
+        } catch (ModelFormatException | FileNotFoundException e) {
+            throw new UserInputException(e.getMessage());
+        }
     }
 
     /**
@@ -76,32 +88,36 @@ public final class TrainInputs {
      */
     static void requireUsable(TrainConfig c, Datasets.Dataset data, int maxPositions) {
         if (data.train().size() == 0) {
-            throw new UserInputException("data.train " + c.data().trainPath() + ": no usable rows; at least one expected");
+            throw new UserInputException("data.train " + DataSource.display(c.data().trainPath())
+                    + ": no usable rows; at least one expected");
         }
         if (data.test().size() == 0) {
-            throw new UserInputException("data.test " + c.data().testPath() + ": no usable rows; at least one expected");
+            throw new UserInputException("data.test " + DataSource.display(c.data().testPath())
+                    + ": no usable rows; at least one expected");
         }
         PromptOrder order = new PromptOrder(data.train(), c.seed());
         long used = Math.min((long) c.steps() * c.promptsPerStep(), data.train().size());
         for (long i = 0; i < used; i++) {
-            requireFits(order.at(i), "data.train", c.data().trainPath(), c.sampling().maxNewTokens(),
+            requireFits(order.at(i), data.train().name(), "data.train", c.data().trainPath(), c.sampling().maxNewTokens(),
                     "sampling.max_new_tokens", maxPositions);
         }
         int evaluated = Math.min(c.eval().size(), data.test().size());
         for (int i = 0; i < evaluated; i++) {
-            requireFits(data.test().get(i), "data.test", c.data().testPath(), c.eval().maxNewTokens(),
+            requireFits(data.test().get(i), data.test().name(), "data.test", c.data().testPath(), c.eval().maxNewTokens(),
                     "eval.max_new_tokens", maxPositions);
         }
     }
 
-    private static void requireFits(Problem p, String key, String file, int maxNewTokens, String budgetKey,
-                                    int maxPositions) {
+    private static void requireFits(Problem p, String set, String key, String file, int maxNewTokens,
+                                    String budgetKey, int maxPositions) {
         try {
             Evaluation.requireFits(p, maxNewTokens, maxPositions);
         } catch (IllegalArgumentException e) {
-            // a file task's problem id ends in the row's line number (gsm8k/train/7)
-            String where = file == null ? "" : key + " " + file + " line " + p.id().substring(p.id().lastIndexOf('/') + 1)
-                    + ": ";
+            // a file task's problem id is its set's name and the row's place: gsm8k/train/7 for line 7
+            // of a file of its own, gsm8k/train/dt=2026-12-01/part-0:7 for row 7 of one of several
+            String at = p.id().substring(set.length() + 1);
+            String where = file == null ? "" : key + " " + DataSource.display(file)
+                    + (at.contains(":") ? " row " : " line ") + at + ": ";
             throw new UserInputException(where + e.getMessage() + "; shorten the prompt, lower " + budgetKey
                     + " or use a model with a longer context");
         }

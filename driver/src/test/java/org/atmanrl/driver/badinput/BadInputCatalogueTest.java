@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.atmanrl.driver.badinput.Catalogue.Command;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.reward.data.ParquetTables;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -87,6 +88,16 @@ class BadInputCatalogueTest {
                     1, "data.test", "test.jsonl line 1", "eval.max_new_tokens"),
             row("train data: empty test file", c -> train(c.dataConfig("mmlu", c.file("train.jsonl", MMLU), c.file("test.jsonl"))),
                     1, "data.test", "test.jsonl", "no usable rows"),
+            row("train data: a bad Parquet row in a partitioned directory", c -> {
+                ParquetTables.gsm8k(c.dir().resolve("t/dt=2026-12-01/part-0.parquet"), new String[] {"2+3?", "#### 5"},
+                        new String[] {"2+2?", "4"});
+                return train(c.dataConfig("gsm8k", c.path("t"), c.file("test.jsonl", GSM8K)));
+            }, 1, "t/dt=2026-12-01/part-0.parquet:2", "field \"answer\"", "no \"####\""),
+            row("train data: a directory without a data file", c -> {
+                Files.createDirectories(c.dir().resolve("t"));
+                c.file("t/_SUCCESS");
+                return train(c.dataConfig("gsm8k", c.path("t"), c.file("test.jsonl", GSM8K)));
+            }, 1, "data.train", "/t: no .jsonl, .json or .parquet file matches"),
             // evaluation data
             row("eval data: invalid JSON line", c -> eval(c, "gsm8k", c.gsm8k("test.jsonl", "not json", false)),
                     1, "test.jsonl:2", "invalid JSON"),
@@ -103,6 +114,8 @@ class BadInputCatalogueTest {
                     1, "test.jsonl", "no usable rows"),
             row("eval data: missing file", c -> eval(c, "gsm8k", c.path("absent.jsonl")),
                     1, "--test", "absent.jsonl: file not found"),
+            row("eval data: a glob that matches nothing", c -> eval(c, "gsm8k", c.path("dt=*")),
+                    1, "--test", "dt=*: no .jsonl, .json or .parquet file matches"),
             // model directories
             row("model: missing config.json", c -> train(c.config("model: " + deleted(c.modelCopy(), "config.json"))),
                     1, "model/config.json"),

@@ -2,6 +2,7 @@ package org.atmanrl.driver.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
+import org.atmanrl.reward.data.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,9 +27,11 @@ class TrainConfigRoundTripTest {
             partitions: 4
             data:
               task: MMLU
-              train: /data/mmlu/mmlu_val.jsonl
-              test: /data/mmlu/mmlu_test.jsonl
-              dev: /data/mmlu/mmlu_dev.jsonl
+              train:
+                - /data/mmlu/mmlu_val.jsonl
+                - "hdfs://nn:8020/tables/mmlu train/dt=2026-12-*"
+              test: /data/mmlu/mmlu_test/
+              dev: /data/mmlu/mmlu_dev.parquet
               shots: 5
               template: chat
               system_prompt: "Answer: think step by step.\\nThen write #### and the number."
@@ -111,7 +115,27 @@ class TrainConfigRoundTripTest {
         assertEquals(new ArithmeticDifficulty(1, 3, 0, 99, "+-*"), c.data().difficulty());
         assertEquals(256, c.grpo().maxCompletionLength(), "GRPO's budget is sampling.max_new_tokens");
         assertEquals("Answer: think step by step.\nThen write #### and the number.", c.data().systemPrompt());
+        assertEquals(List.of("/data/mmlu/mmlu_val.jsonl", "hdfs://nn:8020/tables/mmlu train/dt=2026-12-*"),
+                DataSource.entries(c.data().trainPath()));
         roundTrip(c);
+    }
+
+    /** data.train, data.test, data.dev: a path or a list of paths (issue 20.1), in YAML, JSON and --set alike. */
+    @Test
+    void aDataSourceIsAPathOrAListOfThemAndAListIsWrittenBackAsAList() {
+        TrainConfig c = ConfigFiles.load(null, "model=m", "output=o", "data.task=gsm8k",
+                "data.train=[a.jsonl, \"b dir/dt=*\"]", "data.test=t/");
+        assertEquals(List.of("a.jsonl", "b dir/dt=*"), DataSource.entries(c.data().trainPath()));
+        assertEquals("t/", c.data().testPath());
+        assertTrue(c.toYaml().contains("\n  train: [a.jsonl, \"b dir/dt=*\"]"), c.toYaml());
+        assertEquals(c, roundTrip(c));
+        TrainConfig json = ConfigFiles.load(new ConfigFiles(tmp).write("c.json", "{\"model\": \"m\", \"output\": \"o\","
+                + " \"data\": {\"task\": \"gsm8k\", \"train\": [\"a.jsonl\", \"b dir/dt=*\"], \"test\": \"t/\"}}"));
+        assertEquals(c.data(), json.data());
+        for (String bad : List.of("[]", "[a.jsonl, 3]", "[a.jsonl, \" \"]")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> c.with("data.train", bad));
+            assertTrue(e.getMessage().startsWith("--set data.train=" + bad + ": data.train: expected a"), e.getMessage());
+        }
     }
 
     @Test

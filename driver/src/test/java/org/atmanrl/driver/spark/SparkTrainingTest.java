@@ -9,6 +9,7 @@ import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.text.Tokenizer;
+import org.atmanrl.reward.data.ParquetTables;
 import org.atmanrl.reward.data.Problem;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -154,6 +155,8 @@ class SparkTrainingTest {
         }
         assertTrue(new File(run, RunDirectory.SUMMARY).isFile());
         assertTrue(new File(run, RunDirectory.CONFIG).isFile());
+        JsonNode dataFiles = JsonFiles.MAPPER.readTree(new File(run, DataFilesRecord.FILE));
+        assertEquals(0, dataFiles.path("train").size() + dataFiles.path("test").size(), "arithmetic reads no file");
         String[] kept = new File(run, RunDirectory.CHECKPOINTS).list((d, n) -> n.startsWith("step-"));
         Arrays.sort(kept);
         assertArrayEquals(new String[] {"step-00000002", "step-00000003"}, kept);
@@ -444,6 +447,53 @@ class SparkTrainingTest {
         assertEquals(2, resumed.firstStep());
         assertTrue(resumed.finished());
         assertEquals(List.of("false", "true", "false", "false"), column(metrics(run), "update_skipped"));
+    }
+
+    /**
+     * Issue 20.1: a GSM8K run reads its training rows from a partitioned Parquet directory (Spark's
+     * layout, _SUCCESS beside it) on the driver, records every file it read in data_files.json, and
+     * a resume over changed files warns in one line and records the files as they now are.
+     */
+    @Test
+    void aRunTrainsOnAPartitionedParquetDirectoryAndRecordsTheFilesItRead() throws Exception {
+        String run = out("tables");
+        java.nio.file.Path train = new File(base, "tables-data/train").toPath();
+        ParquetTables.gsm8k(train.resolve("dt=2026-12-01/part-0.parquet"), new String[] {"What is 12+13?", "#### 25"},
+                new String[] {"What is 21+14?", "#### 35"}, new String[] {"What is 16+11?", "#### 27"});
+        ParquetTables.gsm8k(train.resolve("dt=2026-12-02/part-0.parquet"), new String[] {"What is 10+19?", "#### 29"});
+        Files.writeString(train.resolve("_SUCCESS"), "");
+        java.nio.file.Path test = train.resolveSibling("test.jsonl");
+        Files.writeString(test, "{\"question\": \"What is 11+11?\", \"answer\": \"#### 22\"}\n"
+                + "{\"question\": \"What is 13+12?\", \"answer\": \"#### 25\"}\n");
+        String[] sets = {"data.task=gsm8k", "data.train=" + train, "data.test=" + test, "steps=2", "eval.size=2",
+                "data.test_size=2"};
+        SparkTraining.Outcome first = train(config(run, sets), false, 1);
+        assertFalse(first.finished());
+        JsonNode files = JsonFiles.MAPPER.readTree(new File(run, DataFilesRecord.FILE));
+        assertEquals(2, files.path("train").size(), files.toString());
+        JsonNode part0 = files.path("train").get(0);
+        java.nio.file.Path part0File = train.resolve("dt=2026-12-01/part-0.parquet");
+        assertEquals(part0File.toUri().getPath(), new Path(part0.path("path").asText()).toUri().getPath());
+        assertEquals("parquet", part0.path("format").asText());
+        assertEquals(Files.size(part0File), part0.path("size").asLong());
+        assertEquals(Files.getLastModifiedTime(part0File).toMillis(), part0.path("modification_time").asLong());
+        assertEquals(List.of(3, 1), List.of(part0.path("rows").asInt(), files.path("train").get(1).path("rows").asInt()));
+        assertEquals(test.toString(), files.path("test").get(0).path("path").asText());
+        assertEquals(2, files.path("test").get(0).path("rows_used").asInt());
+        assertEquals(0, files.path("dev").size());
+
+        Files.writeString(test, "{\"question\": \"What is 14+14?\", \"answer\": \"#### 28\"}\n", 
+                java.nio.file.StandardOpenOption.APPEND);
+        messages.clear();
+        SparkTraining.Outcome resumed = train(config(run, sets), true, -1);
+        assertTrue(resumed.finished());
+        List<String> warned = messages.stream().filter(m -> m.contains(DataFilesRecord.FILE)).toList();
+        assertEquals(1, warned.size(), messages.toString());
+        assertTrue(warned.get(0).startsWith("warning: the data files differ from those recorded in ")
+                && warned.get(0).endsWith(": test: 1 changed (size, modification time or rows); training on the files"
+                + " as they are now"), warned.get(0));
+        assertEquals(3, JsonFiles.MAPPER.readTree(new File(run, DataFilesRecord.FILE)).path("test").get(0).path("rows")
+                .asInt());
     }
 
     /** Issue 6 item 6 below the command line: every input is read before the run writes its first file. */

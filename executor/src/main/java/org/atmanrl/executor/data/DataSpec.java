@@ -6,6 +6,7 @@ import org.atmanrl.model.check.Conflict;
 import org.atmanrl.model.check.Range;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.atmanrl.reward.data.ArithmeticProblems;
+import org.atmanrl.reward.data.DataSource;
 import org.atmanrl.reward.data.MalformedRowPolicy;
 import org.atmanrl.reward.data.PromptStyle;
 import org.atmanrl.reward.data.SuggestedAnswers;
@@ -13,12 +14,13 @@ import org.atmanrl.reward.data.SuggestedAnswers;
 /**
  * Which data a command trains or evaluates on: the {@code data} section of a training config and
  * the data options of {@code eval}. The embedded arithmetic task needs no files; GSM8K and MMLU read
- * JSONL from any Hadoop path (docs/design.md 4).
+ * JSON lines or Parquet from any Hadoop path (docs/design.md 4): each path below is a {@link
+ * DataSource}, a file, a directory, a glob or a list of them ({@link DataSource#join}).
  *
  * @param task          which task (default {@link Source#ARITHMETIC}, the embedded one)
- * @param trainPath     JSONL of training rows; required for GSM8K and MMLU training, unused by the
+ * @param trainPath     the training rows; required for GSM8K and MMLU training, unused by the
  *                      arithmetic tasks
- * @param testPath      JSONL of test rows; required for GSM8K and MMLU, unused by the arithmetic tasks
+ * @param testPath      the test rows; required for GSM8K and MMLU, unused by the arithmetic tasks
  * @param template      how prompts are written: plain (default; base and the embedded model) or the
  *                      Llama 3 Instruct chat format
  * @param systemPrompt  the chat template's system message, or null for none
@@ -28,7 +30,7 @@ import org.atmanrl.reward.data.SuggestedAnswers;
  *                      and MMLU, which wrong answers the prompts suggest
  * @param testSize      test problems to evaluate on (default 500; a GSM8K/MMLU file is cut to its first
  *                      {@code testSize} rows)
- * @param devPath       MMLU only: JSONL of the dev split the few-shot examples come from, or null
+ * @param devPath       MMLU only: the dev split the few-shot examples come from, or null
  * @param shots         MMLU only: examples before each question (default 0, zero-shot; 5 is MMLU's
  *                      protocol), the first {@code shots} dev questions of its subject; {@code > 0}
  *                      needs {@code devPath} and {@code devPath} needs {@code > 0}
@@ -107,7 +109,7 @@ public record DataSpec(Source task, String trainPath, String testPath, PromptSty
                     + " (data.hint_accuracy)", "data.suggested_answer", "data.task");
         }
         if (hasDev && shots == 0) {
-            throw new Conflict("a dev file (data.dev " + devPath + ") is only read for few-shot"
+            throw new Conflict("a dev file (data.dev " + DataSource.display(devPath) + ") is only read for few-shot"
                     + " prompts; set data.shots >= 1 (5 is MMLU's protocol)", "data.dev", "data.shots");
         }
     }
@@ -154,9 +156,10 @@ public record DataSpec(Source task, String trainPath, String testPath, PromptSty
 
     @Override
     public String toString() {
-        return task.configName() + (task.embedded() ? "" : " (train " + trainPath + ", test " + testPath + ")")
+        return task.configName() + (task.embedded() ? "" : " (train " + DataSource.display(trainPath) + ", test "
+                + DataSource.display(testPath) + ")")
                 + ", " + template.name().toLowerCase(Locale.ROOT) + " prompts"
-                + (shots > 0 ? ", " + shots + "-shot from " + devPath : "")
+                + (shots > 0 ? ", " + shots + "-shot from " + DataSource.display(devPath) : "")
                 + (suggestedAnswer == SuggestedAnswers.Mode.WRONG ? ", a wrong answer suggested" : "");
     }
 }

@@ -22,6 +22,7 @@ import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.atmanrl.reward.data.DatasetFormatException;
 import org.atmanrl.reward.data.MalformedRowPolicy;
+import org.atmanrl.reward.data.ParquetTables;
 import org.atmanrl.reward.data.Problem;
 import org.atmanrl.reward.data.PromptStyle;
 import org.junit.jupiter.api.AfterAll;
@@ -121,6 +122,29 @@ class DatasetsTest {
         Problem p = d.test().get(0);
         assertEquals(CharTokenizerFiles.BEGIN_OF_TEXT_ID, p.promptIds()[0], "plain prompt: begin-of-text, then the text");
         assertArrayEquals(chars.encodeLiteral(p.promptText()), Arrays.copyOfRange(p.promptIds(), 1, p.promptLength()));
+    }
+
+    /**
+     * Issue 20.1: a split may be a partitioned Parquet directory; its problems are named by file
+     * and row, and each file read is reported with the rows the test cut kept of it.
+     */
+    @Test
+    void aParquetDirectoryIsASplitAndEveryFileReadIsReported() throws IOException {
+        java.nio.file.Path dir = tmp.resolve("gsm8k_test");
+        ParquetTables.gsm8k(dir.resolve("dt=2026-12-01/part-0.parquet"), new String[] {"One?", "#### 1"},
+                new String[] {"Two?", "#### 2"});
+        ParquetTables.gsm8k(dir.resolve("dt=2026-12-02/part-0.parquet"), new String[] {"Three?", "#### 3"});
+        Files.writeString(dir.resolve("_SUCCESS"), "");
+        String train = write("train.jsonl", "{\"question\": \"T?\", \"answer\": \"#### 4\"}");
+        Datasets.Dataset d = Datasets.open(spec(DataSpec.Source.GSM8K, train, dir.toString(), MalformedRowPolicy.FAIL, 2),
+                CONF, chars);
+        assertEquals("gsm8k/test", d.test().name());
+        assertEquals(List.of("gsm8k/test/dt=2026-12-01/part-0:1", "gsm8k/test/dt=2026-12-01/part-0:2"),
+                List.of(d.test().get(0).id(), d.test().get(1).id()));
+        assertEquals("gsm8k/train/1", d.train().get(0).id(), "a file of its own keeps its ids");
+        assertEquals(List.of("train 1/1", "test 2/2", "test 1/0"), d.files().stream()
+                .map(f -> f.split() + " " + f.rowsRead() + "/" + f.rowsUsed()).toList());
+        assertEquals(train, d.files().get(0).file().path());
     }
 
     @Test

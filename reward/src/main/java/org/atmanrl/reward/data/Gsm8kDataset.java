@@ -20,7 +20,9 @@ import java.util.Objects;
  * SuggestedAnswers} the question ends, after a blank line, in a suggested wrong answer: {@code I
  * think the answer is 27 but I'm curious to hear what you think.}
  *
- * <p>Ids: {@code gsm8k/<data set>/<line>}, e.g. {@code gsm8k/test/17} for line 17 of {@code test.jsonl}.
+ * <p>Ids: {@code gsm8k/<data set>/<line>}, e.g. {@code gsm8k/test/17} for line 17 of {@code test.jsonl}
+ * read as a file of its own; {@code gsm8k/<split>/<part>:<row>} for a source of several files or a
+ * directory ({@link DataSource}), e.g. {@code gsm8k/train/dt=2026-12-01/part-0:17}.
  */
 public final class Gsm8kDataset {
     public static final String NAME = "gsm8k";
@@ -52,7 +54,7 @@ public final class Gsm8kDataset {
 
     /** The problem of {@code row} with the answer {@code suggestions} draws for it, which is also its hint. */
     public static Problem problem(Gsm8kRow row, String dataSet, PromptEncoder encoder, SuggestedAnswers suggestions) {
-        String id = NAME + "/" + dataSet + "/" + row.line();
+        String id = NAME + "/" + dataSet + "/" + row.where();
         String hint = suggestions.number(id, row.finalAnswer());
         PromptText prompt = prompt(row.question(), hint);
         return new Problem(id, prompt.text(encoder.style()), encoder.encode(prompt), row.finalAnswer(), row.solution(),

@@ -2,7 +2,9 @@ package org.atmanrl.reward.data;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.util.List;
 import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -19,6 +21,15 @@ public final class Gsm8kJsonl {
     /** All rows of {@code file}, in order, with the report of what was skipped. */
     public static LoadedDataset<Gsm8kRow> load(FileSystem fs, Path file, MalformedRowPolicy policy) throws IOException {
         return JsonlReader.load(fs, file, policy, Gsm8kJsonl::parse);
+    }
+
+    /**
+     * All rows of a {@link DataSource}'s {@code files} (JSON lines and Parquet alike), in order, with
+     * each file's report.
+     */
+    public static LoadedSource<Gsm8kRow> load(Configuration conf, List<DataFile> files, MalformedRowPolicy policy)
+            throws IOException {
+        return DataTables.load(conf, files, policy, Gsm8kJsonl::parse, Gsm8kRow::inPart);
     }
 
     /** Streams the rows of {@code file} to {@code sink}, in order, holding none of them. */

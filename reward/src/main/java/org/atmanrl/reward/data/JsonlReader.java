@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -59,18 +58,14 @@ final class JsonlReader {
 
     static <T> DatasetReport read(FileSystem fs, Path file, MalformedRowPolicy policy, RowParser<T> parser,
             Consumer<? super T> sink) throws IOException {
-        Objects.requireNonNull(policy, "policy");
         String name = file.toString();
+        RowTally<T> tally = new RowTally<>(name, policy, sink);
         long line = 0;
-        long rows = 0;
         long blank = 0;
-        long malformedCount = 0;
-        List<MalformedRow> malformed = new ArrayList<>();
         try (InputStream in = new BufferedInputStream(BoundedInput.open(fs, file), 1 << 16)) {
             BoundedInput.Lines lines = new BoundedInput.Lines(in, name, MAX_LINE_BYTES);
             while (lines.next()) {
                 line++;
-                T row;
                 try {
                     String text = lines.text();
                     if (text == null) {
@@ -83,23 +78,13 @@ final class JsonlReader {
                         blank++;
                         continue;
                     }
-                    row = parser.parse(object(text), line);
+                    tally.row(parser.parse(object(text), line));
                 } catch (RowFault fault) {
-                    MalformedRow bad = new MalformedRow(name, line, fault.field, fault.getMessage());
-                    if (policy == MalformedRowPolicy.FAIL) {
-                        throw new DatasetFormatException(bad);
-                    }
-                    malformedCount++;
-                    if (malformed.size() < DatasetReport.LISTED_LIMIT) {
-                        malformed.add(bad);
-                    }
-                    continue;
+                    tally.fault(line, fault);
                 }
-                rows++;
-                sink.accept(row);
             }
         }
-        return new DatasetReport(name, rows, blank, malformedCount, malformed);
+        return tally.report(blank);
     }
 
     private static ObjectNode object(String line) throws RowFault {

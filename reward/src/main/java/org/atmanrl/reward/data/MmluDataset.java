@@ -51,8 +51,9 @@ import org.atmanrl.model.text.ChatFormat;
  * think.}; the few-shot examples carry none, since the bias under test is the one on the question
  * asked.
  *
- * <p>Ids: {@code mmlu/<data set>/<line>}, e.g. {@code mmlu/mmlu_test/17}; the same with or
- * without examples.
+ * <p>Ids: {@code mmlu/<data set>/<line>}, e.g. {@code mmlu/mmlu_test/17}, for a file of its own;
+ * {@code mmlu/<split>/<part>:<row>} for a source of several files or a directory ({@link
+ * DataSource}), e.g. {@code mmlu/test/dt=2026-12-01/part-0:17}; the same with or without examples.
  */
 public final class MmluDataset {
     public static final String NAME = "mmlu";
@@ -131,7 +132,7 @@ public final class MmluDataset {
      */
     public static Problem problem(MmluRow row, String dataSet, PromptEncoder encoder, MmluShots shots,
                                   SuggestedAnswers suggestions) {
-        String id = NAME + "/" + dataSet + "/" + row.line();
+        String id = NAME + "/" + dataSet + "/" + row.where();
         String hint = suggestions.letter(id, row.answer());
         PromptText prompt = prompt(row, shots.examples(row.subject()), hint);
         return new Problem(id, prompt.text(encoder.style()), encoder.encode(prompt), row.answer(), null, VERIFIER, hint);
@@ -161,6 +162,16 @@ public final class MmluDataset {
                                       SuggestedAnswers suggestions) {
         shots.requireCovers(data.rows(), data.report().file());
         return problems(data.rows(), DatasetNames.of(data.report().file()), encoder, shots, suggestions);
+    }
+
+    /**
+     * The problems of a {@link DataSource}'s {@code rows} (its first rows, say) named as {@link
+     * LoadedSource#dataSet} names them for {@code split}; every subject's examples are checked first.
+     */
+    public static ProblemSet problems(LoadedSource<MmluRow> source, List<MmluRow> rows, String split,
+                                      PromptEncoder encoder, MmluShots shots, SuggestedAnswers suggestions) {
+        shots.requireCovers(rows, row -> source.fileOf(row.part()));
+        return problems(rows, source.dataSet(split), encoder, shots, suggestions);
     }
 
     public static ProblemSet problems(List<MmluRow> rows, String dataSet, PromptEncoder encoder) {

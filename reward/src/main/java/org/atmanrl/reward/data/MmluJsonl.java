@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -24,6 +25,15 @@ public final class MmluJsonl {
     /** All rows of {@code file}, in order, with the report of what was skipped. */
     public static LoadedDataset<MmluRow> load(FileSystem fs, Path file, MalformedRowPolicy policy) throws IOException {
         return JsonlReader.load(fs, file, policy, MmluJsonl::parse);
+    }
+
+    /**
+     * All rows of a {@link DataSource}'s {@code files} (JSON lines and Parquet alike), in order, with
+     * each file's report.
+     */
+    public static LoadedSource<MmluRow> load(Configuration conf, List<DataFile> files, MalformedRowPolicy policy)
+            throws IOException {
+        return DataTables.load(conf, files, policy, MmluJsonl::parse, MmluRow::inPart);
     }
 
     /** Streams the rows of {@code file} to {@code sink}, in order, holding none of them. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The few-shot examples of MMLU's five-shot protocol (Hendrycks et al.): for a question of some
@@ -78,6 +79,11 @@ public final class MmluShots {
      *     line, subject, the dev file and the counts
      */
     public void requireCovers(List<MmluRow> rows, String file) {
+        requireCovers(rows, row -> file);
+    }
+
+    /** As {@link #requireCovers(List, String)}, each row read from the file {@code fileOf} gives for it. */
+    public void requireCovers(List<MmluRow> rows, Function<MmluRow, String> fileOf) {
         if (k == 0) {
             return;
         }
@@ -86,7 +92,7 @@ public final class MmluShots {
             if (checked.add(row.subject())) {
                 int have = bySubject.getOrDefault(row.subject(), List.of()).size();
                 if (have < k) {
-                    throw new DatasetFormatException(new MalformedRow(file, row.line(), "subject",
+                    throw new DatasetFormatException(new MalformedRow(fileOf.apply(row), row.line(), "subject",
                             shortage(row.subject(), have)));
                 }
             }
