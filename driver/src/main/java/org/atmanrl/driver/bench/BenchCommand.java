@@ -99,6 +99,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " the share of saliency in them (docs/design.md 2.6).")
     private boolean taskStep;
 
+    @Option(names = "--micro-batch",
+            description = "Also run one task's GRPO gradient at several grpo.micro_batch_rows and report its peak"
+                    + " resident memory and Java heap (Linux; docs/design.md 6.1).")
+    private boolean microBatch;
+
     @Option(names = "--json", description = "Print one JSON object per line instead of a table.")
     private boolean json;
 
@@ -119,7 +124,10 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
-        run(plan, report, progress, autodiff, io, maskFit, taskStep);
+        if (microBatch && !ResidentPeak.available()) {
+            throw new ParameterException(spec.commandLine(), "--micro-batch needs Linux's /proc/self/clear_refs");
+        }
+        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch);
         return 0;
     }
 
@@ -134,7 +142,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io, boolean maskFit, boolean taskStep) {
+                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -151,6 +159,11 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (maskFit) {
                     for (Measurement m : bench.maskFit(plan.modelRuns())) {
+                        report.measurement(m, gemm);
+                    }
+                }
+                if (microBatch) {
+                    for (Measurement m : bench.grpoGradientMemory(plan.modelRuns())) {
                         report.measurement(m, gemm);
                     }
                 }

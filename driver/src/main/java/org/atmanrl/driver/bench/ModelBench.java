@@ -75,6 +75,11 @@ final class ModelBench implements AutoCloseable {
                 Flops.trainingStep(shape.config(), shape.batch(), shape.seq()), t);
     }
 
+    /** One task's GRPO gradient at several {@code grpo.micro_batch_rows}: seconds and peak memory. */
+    List<Measurement> grpoGradientMemory(RepeatedRun runs) {
+        return GradientMemoryBench.measure(shape, model, runs);
+    }
+
     /** Log-probabilities of every cell, no activations kept. */
     Measurement forward(RepeatedRun runs) {
         Timings t = runs.time(shape.label() + " " + Measurement.FORWARD, () -> model.logProbs(grid, null));

@@ -58,6 +58,11 @@ final class TableReport implements BenchReport {
                     : ", K " + d.get("saliency_steps"), 100 * (double) d.get("saliency_share"), d.get("generation_s"),
                     d.get("saliency_s"), d.get("gradient_s"));
         }
+        if (m.metric().startsWith(GradientMemoryBench.METRIC)) {
+            var d = m.details();
+            out.printf("       micro_batch_rows %s: peak resident memory +%s MB, peak Java heap %s MB (largest of the"
+                    + " runs)%n", d.get("micro_batch_rows"), d.get("peak_rss_mb"), d.get("peak_heap_mb"));
+        }
         if (m.metric().equals(Measurement.LOAD)) {
             var d = m.details();
             out.printf("       %s MB BF16 -> %s MB fp32 off-heap at %s MB/s; peak Java heap %s MB = %sx the fp32"

@@ -184,6 +184,9 @@ final class TrainConfigSchema {
                     c -> c.grpo().dropZeroVarianceGroups()),
             new Key("grpo.mu", integer(GrpoConfig.MU), GRPO.mu(),
                     "optimizer updates per generated batch (DeepSeekMath mu, TRL num_iterations)", c -> c.grpo().mu()),
+            new Key("grpo.micro_batch_rows", integer(GrpoConfig.MICRO_BATCH_ROWS), GRPO.microBatchRows(),
+                    "completions per forward/backward pass of the GRPO gradient; 0 = a task's whole batch",
+                    c -> c.grpo().microBatchRows()),
 
             new Key("saliency.alpha", number(SaliencyConfig.ALPHA), SALIENCY.alpha(),
                     "r = r_out + alpha * r_sal; 0 = outcome reward only", c -> c.saliency().alpha()),
@@ -362,7 +365,7 @@ final class TrainConfigSchema {
                 (GrpoConfig.StdEstimator) v.apply("grpo.std"), x.real("grpo.advantage_epsilon"),
                 x.real("grpo.epsilon_low"), x.real("grpo.epsilon_high"), x.real("grpo.beta"),
                 (GrpoConfig.Aggregation) v.apply("grpo.loss_aggregation"), sampling.maxNewTokens(),
-                x.bool("grpo.drop_zero_variance_groups"), x.int32("grpo.mu"));
+                x.bool("grpo.drop_zero_variance_groups"), x.int32("grpo.mu"), x.int32("grpo.micro_batch_rows"));
         SaliencyConfig saliency = new SaliencyConfig(x.int32("saliency.steps"), x.real("saliency.lr"),
                 x.real("saliency.theta0"), x.real("saliency.lambda"), x.real("saliency.epsilon"),
                 (SaliencyConfig.MaskObjective) v.apply("saliency.objective"),

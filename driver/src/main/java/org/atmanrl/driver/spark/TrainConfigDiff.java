@@ -18,9 +18,13 @@ final class TrainConfigDiff {
     /**
      * Top-level keys and sections, or dotted keys. {@code optimizer.max_skipped_steps} only decides
      * when a diverging run stops, never what a step computes, so a run it stopped may be resumed with more.
+     * {@code grpo.micro_batch_rows} changes how a task's gradient sums are grouped, so only their
+     * rounding, and it is the knob that lets a run that ran out of memory continue on smaller
+     * executors (docs/design.md 6.1); a resumed run with another value is not bit-identical to one
+     * that never stopped, as any other change of config.
      */
     private static final Set<String> MAY_CHANGE = Set.of("steps", "output", "checkpoint", "eval", "spark", "faults",
-            "optimizer.max_skipped_steps");
+            "optimizer.max_skipped_steps", "grpo.micro_batch_rows");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private TrainConfigDiff() {}

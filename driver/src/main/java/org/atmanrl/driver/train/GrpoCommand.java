@@ -109,7 +109,7 @@ public final class GrpoCommand implements Callable<Integer> {
         try {
             GrpoConfig d = GrpoConfig.defaults();
             grpo = new GrpoConfig(group, d.scale(), d.std(), d.advantageEpsilon(), d.epsilonLow(), d.epsilonHigh(), beta,
-                    d.aggregation(), maxNewTokens, d.dropZeroVarianceGroups(), mu);
+                    d.aggregation(), maxNewTokens, d.dropZeroVarianceGroups(), mu, d.microBatchRows());
             saliency = SaliencyConfig.defaultsWith(saliencySteps, saliencyLr, alpha);
             runConfig(grpo, saliency, 0); // validates the rest before any file is read
         } catch (IllegalArgumentException e) {

@@ -47,7 +47,7 @@ class TrainConfigRejectionsTest {
     @Test
     void unknownKeyInASectionListsTheSectionsKeys() {
         assertEquals(source() + "unknown key 'grpo.group_sise' (grpo has: group_size, scale, std, advantage_epsilon,"
-                + " epsilon_low, epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu)",
+                + " epsilon_low, epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu, micro_batch_rows)",
                 rejectedYaml("grpo:\n  group_sise: 8\n"));
     }
 
@@ -91,7 +91,7 @@ class TrainConfigRejectionsTest {
     @Test
     void aNumberWhereAMappingIsWanted() {
         assertEquals(source() + "grpo: expected a mapping of group_size, scale, std, advantage_epsilon, epsilon_low,"
-                + " epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu, got 3",
+                + " epsilon_high, beta, loss_aggregation, drop_zero_variance_groups, mu, micro_batch_rows, got 3",
                 rejectedYaml("grpo: 3\n"));
     }
 

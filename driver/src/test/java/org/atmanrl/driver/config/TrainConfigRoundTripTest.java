@@ -53,6 +53,7 @@ class TrainConfigRoundTripTest {
               loss_aggregation: dr_grpo
               drop_zero_variance_groups: true
               mu: 2
+              micro_batch_rows: 3
             saliency:
               alpha: 1.5
               steps: 4

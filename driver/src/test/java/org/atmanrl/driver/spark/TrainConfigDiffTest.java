@@ -19,4 +19,12 @@ class TrainConfigDiffTest {
         assertEquals(List.of("optimizer.lr (3.0E-5 then, 1.0E-5 now)"),
                 TrainConfigDiff.trainingKeys(saved, BASE.with("optimizer.lr", "1.0e-5").toYaml()));
     }
+
+    @Test
+    void theMicroBatchMayChangeButTheGroupMayNot() {
+        String saved = BASE.toYaml();
+        assertEquals(List.of(), TrainConfigDiff.trainingKeys(saved, BASE.with("grpo.micro_batch_rows", "4").toYaml()));
+        assertEquals(List.of("grpo.group_size (8 then, 4 now)"),
+                TrainConfigDiff.trainingKeys(saved, BASE.with("grpo.group_size", "4").toYaml()));
+    }
 }

@@ -11,11 +11,15 @@ import org.atmanrl.model.TokenBatch;
  * cells get weight 0. Rows are in reward order, so groups are runs of {@code G} consecutive rows.
  */
 public final class GrpoBatch {
+    private final List<int[]> prompts, completions;
     private final TokenBatch tokens;
     private final int[] firstCell;
     private final int[] completionLength;
 
-    private GrpoBatch(TokenBatch tokens, int[] firstCell, int[] completionLength) {
+    private GrpoBatch(List<int[]> prompts, List<int[]> completions, TokenBatch tokens, int[] firstCell,
+                      int[] completionLength) {
+        this.prompts = prompts;
+        this.completions = completions;
         this.tokens = tokens;
         this.firstCell = firstCell;
         this.completionLength = completionLength;
@@ -48,7 +52,45 @@ public final class GrpoBatch {
         }
         TokenBatch tb = TokenBatch.forScoring(rows);
         for (int i = 0; i < n; i++) start[i] += i * tb.length();
-        return new GrpoBatch(tb, start, len);
+        return new GrpoBatch(List.copyOf(prompts), List.copyOf(completions), tb, start, len);
+    }
+
+    /**
+     * Rows {@code [from, to)} as a batch of their own, padded only to their own longest row (a
+     * micro-batch, docs/design.md 6.1). Row {@code i} of the part is row {@code from + i} here, with
+     * the same tokens in the same cells of its row; only the row length (padding) may differ.
+     */
+    public GrpoBatch rows(int from, int to) {
+        if (from < 0 || to > completions() || from >= to) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + completions());
+        }
+        return of(prompts.subList(from, to), completions.subList(from, to));
+    }
+
+    /**
+     * A per-cell array of this batch (such as old or reference log-probabilities) cut to the part
+     * {@code rows(from, from + part.completions())}: each part row gets the first
+     * {@code part.length} cells of its row here, which hold all of the row's tokens (the rest is
+     * padding in both).
+     */
+    public double[] cellsOfPart(double[] perCell, int from, GrpoBatch part) {
+        double[] out = new double[part.cells()];
+        copyRows(perCell, tokens.length(), from, out, part.tokens.length(), 0, part.completions(), part.tokens.length());
+        return out;
+    }
+
+    /** The inverse of {@link #cellsOfPart}: writes the part's per-cell values into this batch's {@code perCell}. */
+    public void putPart(double[] partCells, GrpoBatch part, int from, double[] perCell) {
+        copyRows(partCells, part.tokens.length(), 0, perCell, tokens.length(), from, part.completions(),
+                part.tokens.length());
+    }
+
+    /** {@code rows} rows of {@code cells} cells each, from rows of {@code srcLength} to rows of {@code dstLength}. */
+    private static void copyRows(double[] src, int srcLength, int srcRow, double[] dst, int dstLength, int dstRow,
+                                 int rows, int cells) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, (srcRow + r) * srcLength, dst, (dstRow + r) * dstLength, cells);
+        }
     }
 
     /** The grid to run the policy (and the old and reference models) on. */

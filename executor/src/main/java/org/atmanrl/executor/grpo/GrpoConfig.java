@@ -44,6 +44,12 @@ import org.atmanrl.model.check.Range;
  * @param mu                     optimizer updates per generated batch ({@code μ} of DeepSeekMath, TRL
  *                               {@code num_iterations}); default 1. With 1 the old policy is the current
  *                               one: {@code log π_old} is {@code log π_θ} detached and {@code ρ = 1}.
+ * @param microBatchRows         completions (prompt + completion rows) per forward and backward pass of
+ *                               the GRPO gradient and of the old and reference log-probabilities;
+ *                               default 0, a task's whole batch in one pass. A task's rows are cut into
+ *                               consecutive ranges merged in row order, so peak activation memory grows
+ *                               with this, not with prompts x G; the sums are the same up to rounding
+ *                               (docs/design.md 6.1, "Micro-batches"). In [0, 2^20].
  */
 public record GrpoConfig(
         int groupSize,
@@ -56,7 +62,8 @@ public record GrpoConfig(
         Aggregation aggregation,
         int maxCompletionLength,
         boolean dropZeroVarianceGroups,
-        int mu) implements Serializable {
+        int mu,
+        int microBatchRows) implements Serializable {
 
     /** How group advantages are scaled (docs/design.md 2.3 {@code scale}). */
     public enum AdvantageScale {
@@ -124,7 +131,7 @@ public record GrpoConfig(
     public static final Range GROUP_SIZE = Range.closed(1, MAX_GROUP_SIZE), ADVANTAGE_EPSILON = Range.above(0),
             EPSILON_LOW = Range.closedOpen(0, 1), EPSILON_HIGH = Range.atLeast(0), BETA = Range.atLeast(0),
             MAX_COMPLETION_LENGTH = Range.closed(1, org.atmanrl.model.SamplingParams.MAX_COMPLETION_TOKENS),
-            MU = Range.closed(1, MAX_MU);
+            MU = Range.closed(1, MAX_MU), MICRO_BATCH_ROWS = Range.closed(0, MAX_ROLLOUTS_PER_STEP);
 
     /**
      * A step's budget: {@code prompts x group} rollouts at most {@link #MAX_ROLLOUTS_PER_STEP} and
@@ -165,12 +172,26 @@ public record GrpoConfig(
         }
         MAX_COMPLETION_LENGTH.check("maxCompletionLength", maxCompletionLength);
         MU.check("mu", mu);
+        MICRO_BATCH_ROWS.check("microBatchRows", microBatchRows);
     }
 
     /** Every knob at its documented default. */
     public static GrpoConfig defaults() {
         return new GrpoConfig(8, AdvantageScale.GROUP, StdEstimator.SAMPLE, 1e-4, 0.2, 0.2, 0.0,
-                Aggregation.TOKEN, 256, false, 1);
+                Aggregation.TOKEN, 256, false, 1, 0);
+    }
+
+    /**
+     * Rows per pass for a task of {@code rows} completions: {@link #microBatchRows}, or all of them
+     * when it is 0 or not smaller.
+     */
+    public int rowsPerPass(int rows) {
+        return microBatchRows == 0 ? rows : Math.min(rows, microBatchRows);
+    }
+
+    /** Whether a task of {@code rows} completions runs its gradient in more than one pass. */
+    public boolean splits(int rows) {
+        return rowsPerPass(rows) < rows;
     }
 
     /** Whether the loss has a KL term, i.e. whether reference log-probabilities are needed. */

@@ -30,6 +30,20 @@ public final class GrpoLoss {
      */
     public static Terms evaluate(GrpoConfig config, GrpoBatch batch, double[] logProbs, double[] oldLogProbs,
                                  double[] refLogProbs, Advantages advantages) {
+        if (advantages.completions() != batch.completions()) {
+            throw new IllegalArgumentException(advantages.completions() + " advantages for "
+                    + batch.completions() + " completions");
+        }
+        return evaluate(config, batch, logProbs, oldLogProbs, refLogProbs, advantages, 0, true);
+    }
+
+    /**
+     * As above for a micro-batch: {@code batch}'s row {@code i} is row {@code firstRow + i} of the
+     * task's {@code advantages}. The group counts enter the sums only with {@code countGroups}, so
+     * that a task's micro-batches count its groups once.
+     */
+    static Terms evaluate(GrpoConfig config, GrpoBatch batch, double[] logProbs, double[] oldLogProbs,
+                          double[] refLogProbs, Advantages advantages, int firstRow, boolean countGroups) {
         int cells = batch.cells();
         check("log-probabilities", logProbs, cells);
         if (oldLogProbs == null) {
@@ -43,9 +57,9 @@ public final class GrpoLoss {
             }
             check("reference log-probabilities", refLogProbs, cells);
         }
-        if (advantages.completions() != batch.completions()) {
-            throw new IllegalArgumentException(advantages.completions() + " advantages for "
-                    + batch.completions() + " completions");
+        if (firstRow < 0 || firstRow + batch.completions() > advantages.completions()) {
+            throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + batch.completions())
+                    + ") of " + advantages.completions() + " advantages");
         }
         GrpoConfig.Aggregation agg = config.aggregation();
         int maxLen = config.maxCompletionLength();
@@ -53,14 +67,14 @@ public final class GrpoLoss {
         double lossSum = 0, normaliser = 0, ratioSum = 0, k3Sum = 0;
         long tokens = 0, completions = 0, low = 0, high = 0;
         for (int i = 0; i < batch.completions(); i++) {
-            if (!advantages.included(i)) continue;
+            if (!advantages.included(firstRow + i)) continue;
             int len = batch.completionLength(i);
             if (agg == GrpoConfig.Aggregation.DR_GRPO && len > maxLen) {
-                throw new IllegalArgumentException("completion " + i + " has " + len
+                throw new IllegalArgumentException("completion " + (firstRow + i) + " has " + len
                         + " tokens, more than maxCompletionLength " + maxLen + " that dr_grpo divides by");
             }
             double f = agg.sequenceFactor(len);
-            double a = advantages.value(i);
+            double a = advantages.value(firstRow + i);
             double completionLoss = 0;
             for (int k = 0, c = batch.firstCell(i); k < len; k++, c++) {
                 GrpoObjective.TokenTerm t = GrpoObjective.token(config, logProbs[c], oldLogProbs[c],
@@ -77,8 +91,10 @@ public final class GrpoLoss {
             tokens += len;
             completions++;
         }
-        GrpoSums sums = new GrpoSums(lossSum, normaliser, tokens, completions, ratioSum, k3Sum, low, high,
-                advantages.groups(), advantages.zeroVarianceGroups(), advantages.droppedGroups());
+        GrpoSums sums = countGroups
+                ? new GrpoSums(lossSum, normaliser, tokens, completions, ratioSum, k3Sum, low, high,
+                        advantages.groups(), advantages.zeroVarianceGroups(), advantages.droppedGroups())
+                : new GrpoSums(lossSum, normaliser, tokens, completions, ratioSum, k3Sum, low, high, 0, 0, 0);
         return new Terms(weights, sums);
     }
 

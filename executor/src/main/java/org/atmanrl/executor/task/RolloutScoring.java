@@ -50,7 +50,9 @@ public record RolloutScoring(GrpoConfig grpo, SaliencyConfig saliency, boolean s
     /**
      * @param keepForward run the GRPO gradient's forward pass of the policy now and keep it in the
      *                    result for {@code GrpoGradient}: the mask network reads its log-probabilities
-     *                    and hidden states instead of a pass of its own (on-policy updates only, mu 1)
+     *                    and hidden states instead of a pass of its own (on-policy updates only, mu 1,
+     *                    with the task's rows in one pass: a gradient in micro-batches runs its own
+     *                    passes later and the mask network its own now, docs/design.md 6.1)
      */
     public ScoredRollouts run(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stopToken,
                               List<Problem> problems, long runSeed, long step, boolean keepForward) {

@@ -44,11 +44,13 @@ public final class TaskStep {
             return new Prepared(null, null, null, 0);
         }
         // on-policy (mu 1): the gradient follows on this policy, so its forward pass runs now and the
-        // mask network reads it (docs/design.md 2.6)
-        ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step, grpo.mu() == 1);
+        // mask network reads it (docs/design.md 2.6); not when the gradient runs in micro-batches,
+        // whose passes cannot all be kept until the rewards are in (docs/design.md 6.1)
+        boolean keepForward = grpo.mu() == 1 && !grpo.splits(problems.size() * grpo.groupSize());
+        ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step, keepForward);
         long t1 = System.nanoTime();
-        double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch());
-        double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch()) : null;
+        double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch(), grpo);
+        double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch(), grpo) : null;
         return new Prepared(scored, old, ref, (System.nanoTime() - t1) / 1e9);
     }
 

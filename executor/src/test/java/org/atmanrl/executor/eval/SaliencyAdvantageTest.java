@@ -16,8 +16,6 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
 import org.atmanrl.reward.data.Problem;
 import org.atmanrl.reward.data.Verdict;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,17 +28,7 @@ import org.junit.jupiter.api.Test;
  * about 1/4 and 1/3: r_sal differs, r_out does not. With alpha 0 the group has no spread and no
  * advantage; with alpha > 0 the completion whose CoT the answer uses more gets the positive one.
  */
-class SaliencyAdvantageTest {
-    @BeforeAll
-    static void build() {
-        FaithfulnessTest.build();
-    }
-
-    @AfterAll
-    static void free() {
-        FaithfulnessTest.free();
-    }
-
+class SaliencyAdvantageTest extends OnConstructedModels {
     @Test
     void alphaTurnsTheSaliencySpreadOfAnAllCorrectGroupIntoAdvantagesAndZeroAlphaDoesNot() {
         Problem p = FaithfulnessTest.problem("g0", "Qa", "7");

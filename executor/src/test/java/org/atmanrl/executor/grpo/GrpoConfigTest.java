@@ -25,6 +25,18 @@ class GrpoConfigTest {
         assertFalse(c.dropZeroVarianceGroups());
         assertEquals(1, c.mu());
         assertTrue(with(c, "beta", 0.04).needsReference());
+        assertEquals(0, c.microBatchRows());
+    }
+
+    @Test
+    void microBatchRowsSplitOnlyATaskWithMoreRows() {
+        GrpoConfig whole = GrpoConfig.defaults(), three = with(whole, "microBatchRows", 3);
+        assertEquals(64, whole.rowsPerPass(64));
+        assertFalse(whole.splits(64));
+        assertEquals(3, three.rowsPerPass(64));
+        assertTrue(three.splits(4));
+        assertEquals(3, three.rowsPerPass(3));
+        assertFalse(three.splits(3));
     }
 
     @Test
@@ -36,6 +48,8 @@ class GrpoConfigTest {
         expect("beta must be finite and >= 0, got NaN", () -> with(c, "beta", Double.NaN));
         expect("maxCompletionLength must be in [1, 131072], got 0", () -> with(c, "maxCompletionLength", 0));
         expect("mu must be in [1, 1024], got 0", () -> with(c, "mu", 0));
+        expect("microBatchRows must be in [0, 1048576], got -1", () -> with(c, "microBatchRows", -1));
+        expect("microBatchRows must be in [0, 1048576], got 1048577", () -> with(c, "microBatchRows", 1 << 20 | 1));
         expect("advantageEpsilon must be > 0, got 0.0", () -> with(c, "advantageEpsilon", 0.0));
     }
 
