@@ -31,6 +31,8 @@ die() { local m="$*"; m="${m//$'\n'/\\n}"; m="${m//$'\r'/\\r}"; echo "$(basename
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 # shellcheck source=deploy/submit/security.sh
 source "$root/deploy/submit/security.sh"
+# shellcheck source=deploy/lib/openblas-coretype.sh
+source "$root/deploy/lib/openblas-coretype.sh"
 
 [[ $# -ge 1 ]] || die "usage: $(basename "$0") CONFIG [train options, e.g. --resume, --set KEY=VALUE] [--conf SPARK_KEY=VALUE]"
 config="$1"
@@ -101,6 +103,13 @@ app_conf=(
     --conf spark.scheduler.maxRegisteredResourcesWaitingTime=600s
     --conf spark.driver.maxResultSize=0
 )
+# The OpenBLAS core type (docs/design.md 6.1): the one set in this environment, else the one this
+# host needs, stands for the executors' (a cluster of one processor kind); every executor's model
+# load still checks a small GEMM and stops its task with one line if the product is wrong.
+executor_coretype="${OPENBLAS_CORETYPE:-$(atmanrl_openblas_coretype)}"
+if [[ -n "$executor_coretype" ]]; then
+    app_conf+=(--conf "spark.executorEnv.OPENBLAS_CORETYPE=$executor_coretype")
+fi
 
 # Runs (or, with ATMANRL_DRY_RUN=1, prints) spark-submit with the given arguments and the user's
 # --conf settings, then the main class, the jar and the train command.

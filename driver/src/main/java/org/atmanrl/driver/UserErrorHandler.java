@@ -4,6 +4,7 @@ import java.io.FileNotFoundException;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.atmanrl.driver.config.ConfigException;
 import org.atmanrl.driver.step.DivergedRunException;
+import org.atmanrl.model.BlasSelfCheck;
 import org.atmanrl.model.io.ModelFormatException;
 import org.atmanrl.reward.data.DatasetFormatException;
 import picocli.CommandLine;
@@ -24,7 +25,7 @@ final class UserErrorHandler implements IExecutionExceptionHandler {
         boolean userFault = ex instanceof ModelFormatException || ex instanceof UserInputException
                 || ex instanceof DatasetFormatException || ex instanceof ConfigException
                 || ex instanceof DivergedRunException || ex instanceof FileAlreadyExistsException
-                || ex instanceof FileNotFoundException;
+                || ex instanceof FileNotFoundException || ex instanceof BlasSelfCheck.WrongProductException;
         boolean debug = debug(parsed);
         String what = userFault ? ex.getMessage()
                 : "internal error: " + ex.getClass().getName() + ": " + ex.getMessage()

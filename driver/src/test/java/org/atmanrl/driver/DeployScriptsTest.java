@@ -84,6 +84,52 @@ class DeployScriptsTest {
         assertTrue(r.out().startsWith("spark-submit ") && r.out().contains("--properties-file"), r.out());
     }
 
+    /** A /proc/cpuinfo stand-in with the fields the core-type choice reads. */
+    Path cpuinfo(String vendor, int family, String flags) throws IOException {
+        return Files.writeString(tmp.resolve("cpuinfo-" + vendor + "-" + family),
+                "processor\t: 0\nvendor_id\t: " + vendor + "\ncpu family\t: " + family + "\nmodel\t\t: 2\n"
+                        + "flags\t\t: fpu sse2 " + flags + "\n\nprocessor\t: 1\nvendor_id\t: " + vendor + "\n");
+    }
+
+    /** Runs {@code script} in bash after sourcing deploy/lib/openblas-coretype.sh, with {@code env}. */
+    Run coretype(Map<String, String> env, String script) throws Exception {
+        Path file = Files.writeString(tmp.resolve("coretype.sh"), "source '" + ROOT.resolve("deploy/lib/openblas-coretype.sh")
+                + "'\n" + script + "\n");
+        return run(env, file.toString()); // an absolute script path: ROOT.resolve keeps it
+    }
+
+    /**
+     * The OpenBLAS core type (issue 19, docs/design.md 6.1): chosen for a processor the bundled
+     * OpenBLAS does not know (AMD family 26, Zen 5, with AVX2), left to OpenBLAS on every other,
+     * and never over a value the user set; the launcher and the submit scripts use it.
+     */
+    @Test
+    void theOpenBlasCoreTypeIsChosenWhereTheBundledBuildNeedsIt() throws Exception {
+        String zen5 = cpuinfo("AuthenticAMD", 26, "avx avx2 avx512f").toString();
+        assertEquals("Haswell", coretype(Map.of(), "atmanrl_openblas_coretype " + zen5).out().strip());
+        for (Path known : List.of(cpuinfo("AuthenticAMD", 25, "avx avx2 avx512f"), cpuinfo("GenuineIntel", 6, "avx avx2"),
+                cpuinfo("AuthenticAMD", 27, "avx"), tmp.resolve("no-such-cpuinfo"))) {
+            assertEquals("", coretype(Map.of(), "atmanrl_openblas_coretype " + known).out(), known.toString());
+        }
+        String show = "atmanrl_openblas_env " + zen5 + "; echo \"${OPENBLAS_CORETYPE:-unset}\"";
+        Run chosen = runWithout("OPENBLAS_CORETYPE", show);
+        assertEquals("Haswell", chosen.out().strip(), chosen.err());
+        assertEquals("SkylakeX", coretype(Map.of("OPENBLAS_CORETYPE", "SkylakeX"), show).out().strip(), "the user's wins");
+        assertTrue(Files.readString(ROOT.resolve("deploy/atmanrl")).lines().anyMatch(l -> l.strip().equals("atmanrl_openblas_env")),
+                "the launcher sets it");
+        Run submit = run(Map.of("MASTER", "spark://master:7077", "SPARK_HOME", sparkHome.toString(), "ATMANRL_JAR",
+                jar.toString(), "SPARK_SECRETS", secrets("s", "spark.authenticate.secret=" + GOOD + "\n", "rw-------")
+                        .toString(), "OPENBLAS_CORETYPE", "Zen"), "deploy/submit/standalone.sh", "config.yaml");
+        assertTrue(submit.out().contains("spark.executorEnv.OPENBLAS_CORETYPE=Zen"), submit.out() + submit.err());
+    }
+
+    /** {@link #coretype} with {@code variable} removed from the inherited environment. */
+    Run runWithout(String variable, String script) throws Exception {
+        Path file = Files.writeString(tmp.resolve("coretype-unset.sh"), "unset " + variable + "\nsource '"
+                + ROOT.resolve("deploy/lib/openblas-coretype.sh") + "'\n" + script + "\n");
+        return run(Map.of(), file.toString());
+    }
+
     @Test
     void blankShortAndPredictableSecretsAreRefused() throws Exception {
         refused(standalone(secrets("blank", "spark.authenticate.secret=\n", "rw-------")), "blank");

@@ -28,6 +28,7 @@ public final class LlamaModel {
         if (headChunkCells < 1) {
             throw new IllegalArgumentException("the LM head needs at least 1 cell per chunk, got " + headChunkCells);
         }
+        BlasSelfCheck.requireCorrect(); // a wrong BLAS would train a wrong model silently (docs/design.md 6.1)
         this.weights = weights;
         this.config = weights.config();
         this.rope = new Rope(config);

@@ -40,9 +40,11 @@ record BenchEnvironment(String atmanrlVersion, String javaVersion, String nd4jVe
         if (omp == null && blas == null) {
             return "thread counts not reported";
         }
-        String wait = System.getenv("OMP_WAIT_POLICY");
+        String wait = System.getenv("OMP_WAIT_POLICY"), core = System.getenv("OPENBLAS_CORETYPE");
+        // the core type decides OpenBLAS's kernels, and so GEMM speed by 2x (docs/design.md 6.1)
         return (omp == null ? "?" : omp) + " OpenMP / " + (blas == null ? "?" : blas) + " BLAS threads"
-                + ", OMP_WAIT_POLICY=" + (wait == null ? "unset" : wait);
+                + ", OMP_WAIT_POLICY=" + (wait == null ? "unset" : wait)
+                + ", OPENBLAS_CORETYPE=" + (core == null ? "unset" : core);
     }
 
     /** The version in the nd4j-api jar actually loaded, which is what was measured. */
