@@ -63,6 +63,7 @@ final class JsonLinesReport implements BenchReport {
         put(o, "gflops", m.gflops(), 2);
         put(o, "ratio_to_gemm", m.ratioTo(gemm), 4);
         o.put("seconds_median", round(m.timings().median(), 6));
+        o.put("seconds_min", round(m.timings().min(), 6)).put("seconds_max", round(m.timings().max(), 6));
         ArrayNode all = o.putArray("seconds_all");
         m.timings().seconds().forEach(s -> all.add(round(s, 6)));
         emit(o);

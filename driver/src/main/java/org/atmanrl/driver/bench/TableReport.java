@@ -6,7 +6,7 @@ import java.util.stream.Collectors;
 
 /** A table for people, one row per measurement, printed as each finishes. */
 final class TableReport implements BenchReport {
-    private static final String ROW = "%-6s %-22s %-20s %10s %8s %8s %9s  %s%n";
+    private static final String ROW = "%-6s %-22s %-20s %10s %8s %8s %9s %15s  %s%n";
 
     private final PrintWriter out;
     private BenchPlan plan;
@@ -29,7 +29,7 @@ final class TableReport implements BenchReport {
             out.println(s.describe());
         }
         out.println();
-        out.printf(ROW, "config", "metric", "shape", "tokens/s", "GFLOP/s", "of GEMM", "median s", "runs s");
+        out.printf(ROW, "config", "metric", "shape", "tokens/s", "GFLOP/s", "of GEMM", "median s", "min-max s", "runs s");
         out.flush();
     }
 
@@ -41,7 +41,8 @@ final class TableReport implements BenchReport {
         out.printf(ROW, m.config() == null ? "-" : m.config(), m.metric(), m.shape(),
                 format(m.tokensPerSecond(), "%,.0f"), format(m.gflops(), "%.1f"),
                 format(m.ratioTo(gemm).stream().map(r -> 100 * r).findFirst(), "%.1f%%"),
-                String.format("%.3f", m.timings().median()), runs);
+                String.format("%.3f", m.timings().median()),
+                String.format("%.3f-%.3f", m.timings().min(), m.timings().max()), runs);
         if (m.metric().equals(Measurement.MASK_FIT_PREFIX)) {
             var d = m.details();
             out.printf("       prompt computed once (%s cells per row): %sx faster than full passes; masks differ by"

@@ -17,4 +17,13 @@ record Timings(List<Double> seconds) {
         int m = s.length / 2;
         return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
     }
+
+    /** The fastest run: with {@link #max} and the median, what tells noise from a regression across machines. */
+    double min() {
+        return seconds.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    }
+
+    double max() {
+        return seconds.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+    }
 }

@@ -27,6 +27,8 @@ class JsonLinesReportTest {
         assertEquals(20.0, o.get("gflops").asDouble(), 1e-9);
         assertEquals(20.0 / (Flops.gemm(2048) / 0.1 / 1e9), o.get("ratio_to_gemm").asDouble(), 1e-4);
         assertEquals(2.0, o.get("seconds_median").asDouble());
+        assertEquals(1.0, o.get("seconds_min").asDouble());
+        assertEquals(3.0, o.get("seconds_max").asDouble());
         assertEquals(3, o.get("seconds_all").size());
         assertEquals(1.0, o.get("seconds_all").get(1).asDouble());
     }

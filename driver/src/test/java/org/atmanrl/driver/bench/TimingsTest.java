@@ -18,6 +18,13 @@ class TimingsTest {
     }
 
     @Test
+    void minAndMaxAreTheFastestAndSlowestRuns() {
+        Timings t = new Timings(List.of(4.0, 1.0, 3.0, 2.0));
+        assertEquals(1.0, t.min());
+        assertEquals(4.0, t.max());
+    }
+
+    @Test
     void keepsTheRunOrder() {
         assertEquals(List.of(3.0, 1.0), new Timings(List.of(3.0, 1.0)).seconds());
     }
