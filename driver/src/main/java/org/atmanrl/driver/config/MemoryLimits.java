@@ -3,7 +3,6 @@ package org.atmanrl.driver.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.network.util.JavaUtils;
@@ -32,9 +31,30 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
      * @param source  where the limit comes from
      * @param setting what raises it
      */
-    public record Bound(String what, long bytes, String source, String setting, ToLongFunction<MemoryPlan> need) {
+    public record Bound(String what, long bytes, String source, String setting, Scope scope) {
+        public Bound {
+            if (scope == null) throw new IllegalArgumentException("a bound needs its scope");
+        }
+
         public long need(MemoryPlan plan) {
-            return need.applyAsLong(plan);
+            return scope.terms(plan).stream().mapToLong(MemoryPlan.Term::bytes).sum();
+        }
+    }
+
+    /**
+     * The terms a bound counts: whose (the driver's, an executor's or both, as in one local JVM) and
+     * where (off-heap, heap, or both when null), with an executor's per-task phases at their peak.
+     */
+    public record Scope(boolean driver, boolean executor, MemoryPlan.Place place) {
+        public Scope {
+            if (!driver && !executor) throw new IllegalArgumentException("a scope counts the driver, an executor or both");
+        }
+
+        List<MemoryPlan.Term> terms(MemoryPlan plan) {
+            List<MemoryPlan.Term> out = new ArrayList<>();
+            if (driver) out.addAll(plan.driver());
+            if (executor) out.addAll(plan.executorPeakTerms());
+            return out.stream().filter(t -> place == null || t.place() == place).toList();
         }
     }
 
@@ -59,10 +79,10 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
             tasks = Math.max(1, tasks);
             if (offHeap > 0) {
                 bounds.add(new Bound("the driver and executor off-heap", offHeap, nd4j, "ATMANRL_HEAP",
-                        p -> p.driverBytes(MemoryPlan.Place.OFF_HEAP) + p.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+                        new Scope(true, true, MemoryPlan.Place.OFF_HEAP)));
             }
             bounds.add(new Bound("the driver and executor heap", heap, jvmHeap, "ATMANRL_HEAP",
-                    p -> p.driverBytes(MemoryPlan.Place.HEAP) + p.executorBytes(MemoryPlan.Place.HEAP)));
+                    new Scope(true, true, MemoryPlan.Place.HEAP)));
             return new MemoryLimits(true, tasks, bounds);
         }
         int tasks = 1;
@@ -73,10 +93,10 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
         tasks = Math.max(1, Math.min(partitions, tasks));
         if (offHeap > 0) {
             bounds.add(new Bound("the driver off-heap", offHeap, nd4j, "spark.driver.memory",
-                    p -> p.driverBytes(MemoryPlan.Place.OFF_HEAP)));
+                    new Scope(true, false, MemoryPlan.Place.OFF_HEAP)));
         }
         bounds.add(new Bound("the driver heap", heap, jvmHeap, "spark.driver.memory",
-                p -> p.driverBytes(MemoryPlan.Place.HEAP)));
+                new Scope(true, false, MemoryPlan.Place.HEAP)));
         String memory = spark.get("spark.executor.memory");
         if (memory != null) {
             // Spark reads both in MiB when no unit is given
@@ -86,7 +106,7 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
                     : Math.max(MIN_OVERHEAD, executor / 10);
             bounds.add(new Bound("an executor", executor + overhead,
                     "spark.executor.memory + spark.executor.memoryOverhead", "spark.executor.memory",
-                    MemoryPlan::executorBytes));
+                    new Scope(false, true, null)));
         }
         return new MemoryLimits(false, tasks, bounds);
     }

@@ -148,17 +148,29 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                 String.format(Locale.ROOT, "%d rows x %,d cells, %s %d", rows, cells, setting, value), setting, true);
     }
 
-    /** Peak bytes in {@code place} of one task: its terms but the phases, and the largest phase. */
+    /**
+     * One task's terms at its peak: all but the phases, and per place the largest phase (passes and
+     * generation run one after another).
+     */
+    List<Term> perTaskPeakTerms() {
+        List<Term> out = new ArrayList<>();
+        for (Place place : Place.values()) {
+            Term largestPhase = perTask.stream().filter(t -> t.place() == place && t.phase())
+                    .max(Comparator.comparingLong(Term::bytes)).orElse(null);
+            for (Term t : perTask) {
+                if (t.place() == place && (!t.phase() || t == largestPhase)) out.add(t);
+            }
+        }
+        return out;
+    }
+
     long perTaskBytes(Place place) {
-        long rest = perTask.stream().filter(t -> t.place() == place && !t.phase()).mapToLong(Term::bytes).sum();
-        long phase = perTask.stream().filter(t -> t.place() == place && t.phase()).mapToLong(Term::bytes).max()
-                .orElse(0);
-        return rest + phase;
+        return sum(perTaskPeakTerms(), place);
     }
 
     /** One executor's peak in {@code place}: its shared terms and {@link #tasksPerExecutor} tasks. */
     public long executorBytes(Place place) {
-        return sum(executorShared, place) + tasksPerExecutor * perTaskBytes(place);
+        return sum(executorPeakTerms(), place);
     }
 
     public long executorBytes() {
@@ -178,31 +190,34 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     }
 
     /**
-     * Refuses, with one line naming the largest term that a setting lowers and the limit to raise, a plan
-     * above any of {@code limits}' bounds; otherwise returns normally.
+     * The terms of one executor at its peak: the shared ones, and each per-task term times the tasks at
+     * once, the phases but the largest left out (they run one after another). Their sum is
+     * {@link #executorBytes()}.
+     */
+    public List<Term> executorPeakTerms() {
+        List<Term> out = new ArrayList<>(executorShared);
+        for (Term t : perTaskPeakTerms()) {
+            out.add(new Term(t.name(), t.bytes() * tasksPerExecutor, t.place(), t.detail(), t.setting(), t.phase()));
+        }
+        return out;
+    }
+
+    /**
+     * Refuses, with one line naming the largest term a key lowers among those a bound counts and the
+     * limit to raise, a plan above any of {@code limits}' bounds; otherwise returns normally.
      */
     public void check(MemoryLimits limits) {
         for (MemoryLimits.Bound b : limits.bounds()) {
             long need = b.need(this);
             if (need > b.bytes()) {
-                Term largest = largestAdjustable();
-                String lower = largest == null ? "" : "; the largest term is " + largest.name() + " "
-                        + bytes(largest.bytes() * (perTask.contains(largest) ? tasksPerExecutor : 1))
-                        + ": lower " + largest.setting() + " or raise " + b.setting();
+                Term largest = b.scope().terms(this).stream().filter(t -> t.setting() != null)
+                        .max(Comparator.comparingLong(Term::bytes)).orElse(null);
+                String what = largest == null ? "raise " + b.setting() : "the largest term is " + largest.name() + " "
+                        + bytes(largest.bytes()) + ": lower " + largest.setting() + " or raise " + b.setting();
                 throw new UserInputException("memory plan: " + b.what() + " needs " + bytes(need) + " but "
-                        + b.source() + " allows " + bytes(b.bytes()) + (largest == null ? "; raise " + b.setting()
-                        : lower));
+                        + b.source() + " allows " + bytes(b.bytes()) + "; " + what);
             }
         }
-    }
-
-    /** The largest term, of all tasks on an executor together, that a config key lowers. */
-    private Term largestAdjustable() {
-        List<Term> all = new ArrayList<>(perTask);
-        all.addAll(executorShared);
-        return all.stream().filter(t -> t.setting() != null)
-                .max(Comparator.comparingLong(t -> t.bytes() * (perTask.contains(t) ? tasksPerExecutor : 1)))
-                .orElse(null);
     }
 
     /** The plan as lines for the resolved config's printout. */

@@ -78,6 +78,12 @@ class MemoryPlanTest {
                 + " spark.executor.memory", e.getMessage());
         // 4 rows per pass fit in 96g + overhead; the driver's 1000 GB heap holds its copies
         MemoryPlan.of(c.with("grpo.micro_batch_rows", "4"), LLAMA_3B, 256, 1).check(cluster);
+        // the driver's heap holds the P task results: the key to lower is partitions, not an executor's
+        MemoryLimits smallDriver = MemoryLimits.of(Map.of("spark.master", "yarn"), 8, 96L << 30, 0, 2);
+        UserInputException d = assertThrows(UserInputException.class, () -> plan.check(smallDriver));
+        assertTrue(d.getMessage().startsWith("memory plan: the driver heap needs 154.2 GB"), d.getMessage());
+        assertTrue(d.getMessage().endsWith("task results 102.8 GB: lower partitions or raise spark.driver.memory"),
+                d.getMessage());
         // locally the heap bounds driver and executor together
         MemoryLimits local = MemoryLimits.of(Map.of("spark.master", "local[2]"), 8, 8L << 30, 8L << 30, 2);
         UserInputException l = assertThrows(UserInputException.class,
@@ -97,6 +103,7 @@ class MemoryPlanTest {
         assertEquals("25.7 GB", MemoryPlan.bytes(term(plan.perTask(), "gradients").bytes()));
         assertEquals("705 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
         assertEquals("21.9 GB", MemoryPlan.bytes(term(plan.perTask(), "mask-fit activations").bytes()));
+        assertEquals("60.5 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
         assertEquals("86.2 GB", MemoryPlan.bytes(plan.executorBytes()));
         assertEquals("192.8 GB", MemoryPlan.bytes(plan.driverBytes()));
     }
@@ -111,5 +118,16 @@ class MemoryPlanTest {
         assertEquals("201 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
         assertEquals("37.1 GB", MemoryPlan.bytes(plan.executorBytes()));
         assertEquals("74.1 GB", MemoryPlan.bytes(plan.driverBytes()));
+    }
+
+    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote. */
+    @Test
+    void theMmluConfigGivesTheNumbersItsCommentsQuote() {
+        MemoryPlan plan = MemoryPlan.of(ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml"), LLAMA_3B, 256, 1);
+        assertEquals(512, plan.cells());
+        assertEquals("26.4 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
+        assertEquals("940 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
+        assertEquals("65.0 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("90.7 GB", MemoryPlan.bytes(plan.executorBytes()));
     }
 }
