@@ -74,7 +74,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         int taskRows = ceilDiv(c.promptsPerStep(), c.partitions()) * c.grpo().groupSize();
         int gradientRows = c.grpo().rowsPerPass(taskRows);
         boolean saliencyOn = c.saliency().alpha() > 0 || c.saliencyMetrics();
-        int saliencyRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
+        // the mask fit's passes and the rollouts' decoding both take saliency.max_rows_per_pass rows at once
+        // (RolloutScoring hands it to Rollouts.generate)
+        int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
 
         List<Term> shared = new ArrayList<>();
         shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
@@ -95,13 +97,11 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         task.add(activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
                 c.grpo().microBatchRows()));
         if (saliencyOn) {
-            task.add(activations("mask-fit activations", saliencyRows, cells, m, "saliency.max_rows_per_pass",
+            task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
                     c.saliency().maxRowsPerPass()));
         }
-        // rollouts decode saliency.max_rows_per_pass rows at once (Rollouts.generate, RolloutScoring)
-        int decodeRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
-        task.add(new Term("KV cache", kvCacheBytes(m, decodeRows, cells), Place.OFF_HEAP,
-                String.format(Locale.ROOT, "%d rows x %,d cells", decodeRows, cells), "saliency.max_rows_per_pass",
+        task.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
+                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
                 true));
 
         int p = c.partitions();
