@@ -10,6 +10,7 @@ import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.data.Datasets;
+import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelFormatException;
 import org.atmanrl.model.io.HfConfig;
@@ -30,8 +31,15 @@ public final class TrainInputs {
     private TrainInputs() {
     }
 
+    /**
+     * What the checks read that the memory plan needs (docs/design.md 3.3): the model's shape and the
+     * longest prompt, in tokens, that the run trains on.
+     */
+    public record Checked(LlamaConfig model, int longestPrompt) {
+    }
+
     /** Every check; a fault is one line (exit 1) and the output stays as it was. */
-    public static void check(TrainConfig c, Configuration hadoop, boolean resume) throws IOException {
+    public static Checked check(TrainConfig c, Configuration hadoop, boolean resume) throws IOException {
         Path output = new Path(c.output());
         RunDirectory out = new RunDirectory(HadoopFiles.fileSystem(output, hadoop), output);
         out.requireFreshOrResumable(resume);
@@ -44,7 +52,8 @@ public final class TrainInputs {
         ModelDirectory.checkWeights(fs, model, modelConfig.model());
         try (Tokenizer tokenizer = Tokenizer.fromJson(model.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
-            requireUsable(c, open(c, hadoop, tokenizer), modelConfig.model().maxPositionEmbeddings());
+            int longest = requireUsable(c, open(c, hadoop, tokenizer), modelConfig.model().maxPositionEmbeddings());
+            return new Checked(modelConfig.model(), longest);
         }
     }
 
@@ -84,9 +93,9 @@ public final class TrainInputs {
      * Both sets have a row, and every prompt the run uses fits: the first {@code steps x
      * prompts_per_step} positions of its order (at most one epoch, which holds every prompt) with
      * {@code sampling.max_new_tokens}, and the first {@code eval.size} test problems with {@code
-     * eval.max_new_tokens}.
+     * eval.max_new_tokens}. Returns the longest of the training prompts, in tokens.
      */
-    static void requireUsable(TrainConfig c, Datasets.Dataset data, int maxPositions) {
+    static int requireUsable(TrainConfig c, Datasets.Dataset data, int maxPositions) {
         if (data.train().size() == 0) {
             throw new UserInputException("data.train " + DataSource.display(c.data().trainPath())
                     + ": no usable rows; at least one expected");
@@ -97,7 +106,9 @@ public final class TrainInputs {
         }
         PromptOrder order = new PromptOrder(data.train(), c.seed());
         long used = Math.min((long) c.steps() * c.promptsPerStep(), data.train().size());
+        int longest = 0;
         for (long i = 0; i < used; i++) {
+            longest = Math.max(longest, order.at(i).promptIds().length);
             requireFits(order.at(i), data.train().name(), "data.train", c.data().trainPath(), c.sampling().maxNewTokens(),
                     "sampling.max_new_tokens", maxPositions);
         }
@@ -106,6 +117,7 @@ public final class TrainInputs {
             requireFits(data.test().get(i), data.test().name(), "data.test", c.data().testPath(), c.eval().maxNewTokens(),
                     "eval.max_new_tokens", maxPositions);
         }
+        return longest;
     }
 
     private static void requireFits(Problem p, String set, String key, String file, int maxNewTokens,

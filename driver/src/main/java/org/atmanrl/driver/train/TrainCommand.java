@@ -2,7 +2,9 @@ package org.atmanrl.driver.train;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -10,6 +12,8 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.UserPaths;
+import org.atmanrl.driver.config.MemoryLimits;
+import org.atmanrl.driver.config.MemoryPlan;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.promote.GateRule;
@@ -23,12 +27,16 @@ import org.atmanrl.driver.spark.RunStatus;
 import org.atmanrl.driver.spark.SparkSetup;
 import org.atmanrl.driver.spark.SparkTraining;
 import org.atmanrl.driver.spark.TrainInputs;
+import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.bytedeco.javacpp.Pointer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import scala.Tuple2;
 
 /** {@code atmanrl train}: AtManRL GRPO as a Spark application. */
 @Command(name = "train",
@@ -67,6 +75,9 @@ import picocli.CommandLine.Spec;
             "4:trained, but the gate did not hold; promoted model unchanged",
             "130:interrupted by SIGINT (143: SIGTERM); --resume continues"})
 public final class TrainCommand implements Callable<Integer> {
+    /** Prompt length --print-config plans for, reading no data: a chat-templated GSM8K question fits. */
+    static final int ASSUMED_PROMPT_TOKENS = 256;
+
     @Spec
     private CommandSpec spec;
 
@@ -114,18 +125,24 @@ public final class TrainCommand implements Callable<Integer> {
         Configuration hadoop = new Configuration();
         TrainConfig resolved = TrainConfigLoader.load(hadoop, config, sets);
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         if (printConfig) {
             out.print(resolved.toYaml());
             out.flush();
+            // stderr: stdout stays the YAML file that loads back (deploy/configs/embedded.yaml)
+            err.print(planPreview(resolved, hadoop));
+            err.flush();
             return 0;
         }
         Promotion promotion = promotion(resolved, hadoop);
         // every input read and checked before Spark starts: a fault is one line, and nothing is written
-        TrainInputs.check(resolved, hadoop, resume);
+        TrainInputs.Checked inputs = TrainInputs.check(resolved, hadoop, resume);
         if (promotion != null) promotion.target().check(promotion.gate());
         Path outPath = new Path(resolved.output());
         RunDirectory run = new RunDirectory(HadoopFiles.fileSystem(outPath, hadoop), outPath);
-        PrintWriter err = spec.commandLine().getErr();
+        MemoryPlan plan = memoryPlan(resolved, inputs.model(), inputs.longestPrompt());
+        // a finished run trains nothing, so only a run that will train is held to the plan
+        if (!(resume && run.finishedAt(resolved.steps()))) plan.check(limits(resolved));
         RunStatus status;
         try (RunLock lock = RunLock.acquireDirectory(run.fs(), run.root(), "output")) {
             if (resume && run.finishedAt(resolved.steps())) {
@@ -134,7 +151,7 @@ public final class TrainCommand implements Callable<Integer> {
                 out.printf("already finished after step %d: %s (status %s)%n", resolved.steps(), run.root(),
                         status.jsonName());
             } else {
-                status = train(resolved, out, err).status();
+                status = train(resolved, plan, out, err).status();
             }
             if (lock.lost().isPresent()) {
                 // a job silent for a whole lease was taken over (docs/training-on-spark.md "Scheduled retraining")
@@ -152,9 +169,11 @@ public final class TrainCommand implements Callable<Integer> {
         return status.exitCode();
     }
 
-    private SparkTraining.Outcome train(TrainConfig resolved, PrintWriter out, PrintWriter err) throws Exception {
+    private SparkTraining.Outcome train(TrainConfig resolved, MemoryPlan plan, PrintWriter out, PrintWriter err)
+            throws Exception {
         err.println("train: resolved config (saved as " + resolved.output() + "/config.yaml):");
         err.print(resolved.toYaml().indent(2));
+        err.print(plan.toText().indent(2));
         err.flush();
         SparkTraining.Outcome outcome;
         try (JavaSparkContext sc = SparkSetup.start(resolved.spark(), "atmanrl train");
@@ -168,6 +187,37 @@ public final class TrainCommand implements Callable<Integer> {
         }
         out.flush();
         return outcome;
+    }
+
+    /**
+     * The memory limits this run is checked against (docs/design.md 3.3): the Spark settings it starts
+     * with, this JVM's heap and ND4J's off-heap limit.
+     */
+    private static MemoryLimits limits(TrainConfig c) {
+        Map<String, String> spark = new HashMap<>();
+        for (Tuple2<String, String> kv : SparkSetup.conf(c.spark(), "atmanrl train").getAll()) spark.put(kv._1(), kv._2());
+        Runtime jvm = Runtime.getRuntime();
+        return MemoryLimits.of(spark, c.partitions(), jvm.maxMemory(), Pointer.maxBytes(), jvm.availableProcessors());
+    }
+
+    private static MemoryPlan memoryPlan(TrainConfig c, LlamaConfig model, int longestPrompt) {
+        return MemoryPlan.of(c, model, longestPrompt, limits(c).tasksPerExecutor());
+    }
+
+    /**
+     * The plan for --print-config, which reads no data: prompts of {@link #ASSUMED_PROMPT_TOKENS}
+     * tokens. Without the model's config.json, one line says so; the YAML was printed either way.
+     */
+    private static String planPreview(TrainConfig c, Configuration hadoop) {
+        LlamaConfig model;
+        try {
+            Path dir = new Path(c.model());
+            model = ModelDirectory.readConfig(HadoopFiles.fileSystem(dir, hadoop), dir).model();
+        } catch (Exception e) {
+            return "memory plan: needs the model's config.json (model " + c.model() + "); not computed\n";
+        }
+        return memoryPlan(c, model, ASSUMED_PROMPT_TOKENS).toText() + "(prompts assumed " + ASSUMED_PROMPT_TOKENS
+                + " tokens long; train uses the longest prompt of its data)\n";
     }
 
     /**

@@ -46,6 +46,22 @@ class TrainCommandTest {
         assertEquals(0, o.exitCode(), o.err());
         assertTrue(o.out().contains("alpha: 0.25"), o.out());
         assertTrue(o.out().contains("loss_aggregation: token"), o.out());
+        // the plan goes to stderr, so stdout stays the YAML that loads back; without config.json it is one line
+        assertTrue(o.err().contains("memory plan: needs the model's config.json (model m)"), o.err());
+        assertFalse(o.out().contains("memory plan"), o.out());
+    }
+
+    @Test
+    void printConfigShowsTheMemoryPlanWhenTheModelIsThere() throws Exception {
+        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(tmp.resolve("tiny").toUri());
+        org.atmanrl.model.io.EmbeddedModel.create(org.atmanrl.model.io.HadoopFiles.fileSystem(model,
+                new org.apache.hadoop.conf.Configuration()), model, 3);
+        Outcome o = run("train", "--set", "model=" + tmp.resolve("tiny"), "--set", "output=o", "--print-config");
+        assertEquals(0, o.exitCode(), o.err());
+        assertTrue(o.err().contains("executor per task: gradients "), o.err());
+        assertTrue(o.err().contains("GRPO activations "), o.err());
+        assertTrue(o.err().contains("driver: policy "), o.err());
+        assertTrue(o.err().contains("(prompts assumed 256 tokens long"), o.err());
     }
 
     @Test

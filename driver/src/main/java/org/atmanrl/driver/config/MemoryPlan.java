@@ -1,0 +1,257 @@
+package org.atmanrl.driver.config;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaWeights;
+
+/**
+ * What a run's config needs in memory (docs/design.md 3.3, "Memory plan"), computed before Spark
+ * starts from the config, the model's config.json and the longest prompt: per executor and on the
+ * driver, one named byte count per term. A pure function of its inputs; {@link #check} compares
+ * it with the memory a {@link MemoryLimits} sees and refuses with one line naming the setting.
+ *
+ * <p>Every tensor is fp32 (4 bytes): the code has no bf16 storage and no adapters, so weights,
+ * gradients and moments are 4 bytes per parameter and no adapter term exists.
+ *
+ * @param parameters      the model's parameter count ({@link LlamaWeights#parameterCount(LlamaConfig)})
+ * @param cells           cells per row: the longest prompt plus {@code sampling.max_new_tokens}
+ * @param tasksPerExecutor tasks that run at once in one executor (local: the worker threads, at most
+ *                        the partitions; a cluster: {@code spark.executor.cores / spark.task.cpus},
+ *                        else 1)
+ * @param executorShared  per executor, whatever its tasks: the model(s) and the broadcast snapshot
+ * @param perTask         per running task: gradients, the task result and its peak passes
+ * @param driver          the driver's copies (sync mode)
+ */
+public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<Term> executorShared,
+                         List<Term> perTask, List<Term> driver) {
+    /** Bytes per stored number: fp32 everywhere. */
+    static final int FLOAT_BYTES = 4;
+
+    /** Where a term lives: ND4J tensors off the Java heap, Java arrays on it. */
+    public enum Place { OFF_HEAP, HEAP }
+
+    /**
+     * One named byte count.
+     *
+     * @param setting the key or setting that lowers it, or null when only more memory helps
+     * @param phase   held only during one phase of a task (a kept pass, generation): a task's peak counts
+     *                the largest phase term, not their sum
+     */
+    public record Term(String name, long bytes, Place place, String detail, String setting, boolean phase) {
+        public Term {
+            if (bytes < 0) throw new IllegalArgumentException(name + " must be >= 0 bytes, got " + bytes);
+        }
+
+        Term(String name, long bytes, Place place, String detail, String setting) {
+            this(name, bytes, place, detail, setting, false);
+        }
+    }
+
+    public MemoryPlan {
+        if (cells < 1 || tasksPerExecutor < 1) {
+            throw new IllegalArgumentException("cells and tasks per executor must be >= 1, got " + cells + " and "
+                    + tasksPerExecutor);
+        }
+        executorShared = List.copyOf(executorShared);
+        perTask = List.copyOf(perTask);
+        driver = List.copyOf(driver);
+    }
+
+    /**
+     * The plan for {@code c} on a model of shape {@code m}, rows of {@code promptTokens} prompt tokens at
+     * most, {@code tasksPerExecutor} tasks at once per executor.
+     */
+    public static MemoryPlan of(TrainConfig c, LlamaConfig m, int promptTokens, int tasksPerExecutor) {
+        long params = LlamaWeights.parameterCount(m);
+        long copy = params * FLOAT_BYTES;
+        String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
+        int cells = promptTokens + c.sampling().maxNewTokens();
+        // a task holds whole prompt groups: ceil(B / P) prompts x G completions (docs/design.md 3)
+        int taskRows = ceilDiv(c.promptsPerStep(), c.partitions()) * c.grpo().groupSize();
+        int gradientRows = c.grpo().rowsPerPass(taskRows);
+        boolean saliencyOn = c.saliency().alpha() > 0 || c.saliencyMetrics();
+        // the mask fit's passes and the rollouts' decoding both take saliency.max_rows_per_pass rows at once
+        // (RolloutScoring hands it to Rollouts.generate)
+        int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
+
+        List<Term> shared = new ArrayList<>();
+        shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
+        if (c.grpo().needsReference()) {
+            shared.add(new Term("reference weights", copy, Place.OFF_HEAP, "fp32, grpo.beta > 0", "grpo.beta"));
+        }
+        // the broadcast policy as float arrays (PolicySnapshot), kept by the executor's block manager
+        shared.add(new Term("broadcast snapshot", copy, Place.HEAP, "fp32 arrays", null));
+
+        List<Term> task = new ArrayList<>();
+        // the backward's gradient (LlamaWeights.zerosLike) and, split, the running sum (design 6.1)
+        boolean split = c.grpo().splits(taskRows);
+        task.add(new Term("gradients", (split ? 2 : 1) * copy, Place.OFF_HEAP,
+                split ? "fp32, a pass's and the running sum" : "fp32, one pass", null));
+        task.add(new Term("task result", copy, Place.HEAP, "fp32 gradient sums", null));
+        // a kept pass holds every layer's activations until its backward (design 6.1); the gradient's
+        // passes, the mask fit's and generation run one after another, so only the largest counts
+        task.add(activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
+                c.grpo().microBatchRows()));
+        if (saliencyOn) {
+            task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
+                    c.saliency().maxRowsPerPass()));
+        }
+        task.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
+                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
+                true));
+
+        int p = c.partitions();
+        List<Term> drv = new ArrayList<>();
+        drv.add(new Term("policy", copy, Place.OFF_HEAP, fp32, null));
+        drv.add(new Term("AdamW moments", 2 * copy, Place.OFF_HEAP, "fp32, m and v", null));
+        // the broadcast value and Spark's serialised blocks of it (TorrentBroadcast keeps both on the driver)
+        int snapshots = c.grpo().needsReference() ? 4 : 2;
+        drv.add(new Term("broadcast snapshots", snapshots * copy, Place.HEAP,
+                c.grpo().needsReference() ? "policy and reference, each as arrays and serialised blocks"
+                        : "as arrays and serialised blocks", null));
+        drv.add(new Term("task results", p * copy, Place.HEAP, "partitions " + p + " x fp32 gradient sums", "partitions"));
+        // TaskResult.sum's running merge and the normalised gradient (GradientContribution.normalise)
+        drv.add(new Term("merged gradients", 2 * copy, Place.HEAP, "the partition-order sum and its normalised copy",
+                null));
+        return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
+    }
+
+    /**
+     * Bytes a kept forward pass holds per row of {@code t} cells, fp32 (ForwardPass, LlamaModel.hidden,
+     * Attention.Saved, Mlp.Saved). Per layer: the layer's input x, its two norm outputs and the residual
+     * sum x1 {@code [T, D]} each; the two inverse RMS {@code [T, 1]}; the queries and the merged head
+     * outputs {@code [H, T, hd]} each; keys and values {@code [KV, T, hd]} each; the attention
+     * probabilities {@code [H, T, T]}; the MLP's gate, up and gated product {@code [T, I]} each. Once:
+     * the final hidden state and its norm {@code [T, D]}, its inverse RMS and log Z's two parts
+     * {@code [T]} each, and the mask {@code [T, T]}.
+     */
+    public static long activationBytesPerRow(LlamaConfig m, int t) {
+        long d = m.hiddenSize(), hd = m.headDim(), h = m.numAttentionHeads(), kv = m.numKeyValueHeads();
+        long layer = 4 * t * d + 2L * t + 2 * t * h * hd + 2 * t * kv * hd + h * t * (long) t
+                + 3L * t * m.intermediateSize();
+        long once = 2 * t * d + 3L * t + (long) t * t;
+        return (m.numHiddenLayers() * layer + once) * FLOAT_BYTES;
+    }
+
+    /** A decoding cache of {@code rows} rows: keys and values {@code [rows, KV, cells, hd]} per layer (KvCache). */
+    public static long kvCacheBytes(LlamaConfig m, int rows, int cells) {
+        return 2L * m.numHiddenLayers() * rows * m.numKeyValueHeads() * cells * m.headDim() * FLOAT_BYTES;
+    }
+
+    /** A kept pass of {@code rows} rows, which {@code setting} (now {@code value}) bounds. */
+    private static Term activations(String name, int rows, int cells, LlamaConfig m, String setting, int value) {
+        return new Term(name, rows * activationBytesPerRow(m, cells), Place.OFF_HEAP,
+                String.format(Locale.ROOT, "%d rows x %,d cells, %s %d", rows, cells, setting, value), setting, true);
+    }
+
+    /**
+     * One task's terms at its peak: all but the phases, and per place the largest phase (passes and
+     * generation run one after another).
+     */
+    List<Term> perTaskPeakTerms() {
+        List<Term> out = new ArrayList<>();
+        for (Place place : Place.values()) {
+            Term largestPhase = perTask.stream().filter(t -> t.place() == place && t.phase())
+                    .max(Comparator.comparingLong(Term::bytes)).orElse(null);
+            for (Term t : perTask) {
+                if (t.place() == place && (!t.phase() || t == largestPhase)) out.add(t);
+            }
+        }
+        return out;
+    }
+
+    long perTaskBytes(Place place) {
+        return sum(perTaskPeakTerms(), place);
+    }
+
+    /** One executor's peak in {@code place}: its shared terms and {@link #tasksPerExecutor} tasks. */
+    public long executorBytes(Place place) {
+        return sum(executorPeakTerms(), place);
+    }
+
+    public long executorBytes() {
+        return executorBytes(Place.OFF_HEAP) + executorBytes(Place.HEAP);
+    }
+
+    public long driverBytes(Place place) {
+        return sum(driver, place);
+    }
+
+    public long driverBytes() {
+        return driverBytes(Place.OFF_HEAP) + driverBytes(Place.HEAP);
+    }
+
+    private static long sum(List<Term> terms, Place place) {
+        return terms.stream().filter(t -> t.place() == place).mapToLong(Term::bytes).sum();
+    }
+
+    /**
+     * The terms of one executor at its peak: the shared ones, and each per-task term times the tasks at
+     * once, the phases but the largest left out (they run one after another). Their sum is
+     * {@link #executorBytes()}.
+     */
+    public List<Term> executorPeakTerms() {
+        List<Term> out = new ArrayList<>(executorShared);
+        for (Term t : perTaskPeakTerms()) {
+            out.add(new Term(t.name(), t.bytes() * tasksPerExecutor, t.place(), t.detail(), t.setting(), t.phase()));
+        }
+        return out;
+    }
+
+    /**
+     * Refuses, with one line naming the largest term a key lowers among those a bound counts and the
+     * limit to raise, a plan above any of {@code limits}' bounds; otherwise returns normally.
+     */
+    public void check(MemoryLimits limits) {
+        for (MemoryLimits.Bound b : limits.bounds()) {
+            long need = b.need(this);
+            if (need > b.bytes()) {
+                Term largest = b.scope().terms(this).stream().filter(t -> t.setting() != null)
+                        .max(Comparator.comparingLong(Term::bytes)).orElse(null);
+                String what = largest == null ? "raise " + b.setting() : "the largest term is " + largest.name() + " "
+                        + bytes(largest.bytes()) + ": lower " + largest.setting() + " or raise " + b.setting();
+                throw new UserInputException("memory plan: " + b.what() + " needs " + bytes(need) + " but "
+                        + b.source() + " allows " + bytes(b.bytes()) + "; " + what);
+            }
+        }
+    }
+
+    /** The plan as lines for the resolved config's printout. */
+    public String toText() {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "memory plan (fp32 throughout, %.3g parameters, rows of %,d cells):%n",
+                (double) parameters, cells));
+        s.append("executor, shared by its tasks: ").append(line(executorShared)).append('\n');
+        s.append("executor per task: ").append(line(perTask))
+                .append(String.format(Locale.ROOT, "; peak %s (the largest of the phases: passes and generation run one after another)%n",
+                        bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP))));
+        s.append(String.format(Locale.ROOT, "executor total at %d task%s at once: %s (off-heap %s, heap %s)%n",
+                tasksPerExecutor, tasksPerExecutor == 1 ? "" : "s", bytes(executorBytes()),
+                bytes(executorBytes(Place.OFF_HEAP)), bytes(executorBytes(Place.HEAP))));
+        s.append("driver: ").append(line(driver)).append(String.format(Locale.ROOT,
+                "; total %s (off-heap %s, heap %s)%n", bytes(driverBytes()), bytes(driverBytes(Place.OFF_HEAP)),
+                bytes(driverBytes(Place.HEAP))));
+        return s.toString();
+    }
+
+    private static String line(List<Term> terms) {
+        List<String> parts = new ArrayList<>();
+        for (Term t : terms) parts.add(t.name() + " " + bytes(t.bytes()) + " (" + t.detail() + ")");
+        return String.join(", ", parts);
+    }
+
+    /** Decimal units, as disks and cloud instance sizes count: 12.9 GB, 830 MB. */
+    public static String bytes(long b) {
+        if (b >= 1_000_000_000L) return String.format(Locale.ROOT, "%.1f GB", b / 1e9);
+        if (b >= 1_000_000L) return String.format(Locale.ROOT, "%.0f MB", b / 1e6);
+        return String.format(Locale.ROOT, "%.0f kB", b / 1e3);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

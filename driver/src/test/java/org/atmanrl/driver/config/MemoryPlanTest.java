@@ -1,0 +1,133 @@
+package org.atmanrl.driver.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.model.LlamaConfig;
+import org.junit.jupiter.api.Test;
+
+/** The memory plan's numbers, computed here by hand, and its refusal (docs/design.md 3.3). */
+class MemoryPlanTest {
+    // vocab 100, hidden 16, intermediate 40, 2 layers, 4 heads of 4 dims, 2 kv heads, untied
+    private static final LlamaConfig SMALL = LlamaConfig.of(100, 16, 40, 2, 4, 2, null, null, false);
+    private static final LlamaConfig LLAMA_3B = LlamaConfig.of(128256, 3072, 8192, 28, 24, 8, null,
+            LlamaConfig.RopeScaling.llama3Defaults(), true);
+    private static final LlamaConfig LLAMA_1B = LlamaConfig.of(128256, 2048, 8192, 16, 32, 8, 64,
+            LlamaConfig.RopeScaling.llama3Defaults(), true);
+    private static final long GB = 1_000_000_000L;
+
+    private static TrainConfig config(String... sets) {
+        String[] all = new String[sets.length + 2];
+        all[0] = "model=runs/sft";
+        all[1] = "output=runs/grpo";
+        System.arraycopy(sets, 0, all, 2, sets.length);
+        return ConfigFiles.load(null, all);
+    }
+
+    private static MemoryPlan.Term term(java.util.List<MemoryPlan.Term> terms, String name) {
+        return terms.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError(name));
+    }
+
+    @Test
+    void weightsAreFourBytesPerParameterAndActivationsFollowTheKeptArrays() {
+        // embed and untied head 100 x 16 each; per layer q, o 16 x 16, k, v 8 x 16, gate, up, down 40 x 16, two norms 16; final norm 16
+        long params = 2 * 100 * 16 + 2 * (2 * 16 * 16 + 2 * 8 * 16 + 3 * 40 * 16 + 2 * 16) + 16;
+        TrainConfig c = config("prompts_per_step=4", "partitions=2", "grpo.group_size=4", "sampling.max_new_tokens=20",
+                "grpo.micro_batch_rows=0", "saliency.alpha=0", "saliency.metrics_when_off=false");
+        MemoryPlan plan = MemoryPlan.of(c, SMALL, 12, 1);
+        assertEquals(params, plan.parameters());
+        assertEquals(params * 4, term(plan.executorShared(), "weights").bytes());
+        int t = 12 + 20;
+        // per layer per row: x, xn0, x1, xn1 [T, 16]; r0, r1 [T]; q, heads [4, T, 4]; k, v [2, T, 4];
+        // probs [4, T, T]; gate, up, h [T, 40]. Once: x, hn [T, 16], r, max, sum [T], mask [T, T]
+        long layer = 4L * t * 16 + 2 * t + 2L * 4 * t * 4 + 2L * 2 * t * 4 + 4L * t * t + 3L * t * 40;
+        long perRow = 4 * (2 * layer + 2L * t * 16 + 3 * t + (long) t * t);
+        // a task: 4 / 2 prompts x 4 completions = 8 rows in one pass
+        assertEquals(8 * perRow, term(plan.perTask(), "GRPO activations").bytes());
+        // decoding: 2 layers x keys and values [8 rows, 2, T, 4] (saliency.max_rows_per_pass 64 > 8 rows)
+        assertEquals(2L * 2 * 8 * 2 * t * 4 * 4, term(plan.perTask(), "KV cache").bytes());
+        assertEquals(params * 4, term(plan.perTask(), "gradients").bytes());
+        // the driver: policy, two moments, snapshot and its blocks, two results, merged and normalised
+        assertEquals((1 + 2 + 2 + 2 + 2) * params * 4, plan.driverBytes());
+    }
+
+    @Test
+    void halvingMicroBatchRowsHalvesTheActivations() {
+        TrainConfig c = config("prompts_per_step=4", "partitions=1", "grpo.group_size=8", "grpo.micro_batch_rows=8",
+                "saliency.max_rows_per_pass=2");
+        long at8 = term(MemoryPlan.of(c, SMALL, 10, 1).perTask(), "GRPO activations").bytes();
+        long at4 = term(MemoryPlan.of(c.with("grpo.micro_batch_rows", "4"), SMALL, 10, 1).perTask(),
+                "GRPO activations").bytes();
+        assertEquals(at8, 2 * at4);
+    }
+
+    @Test
+    void aPlanOverTheLimitIsRefusedInOneLineNamingTheSetting() {
+        TrainConfig c = config("prompts_per_step=32", "partitions=8", "grpo.group_size=8", "sampling.max_new_tokens=512",
+                "grpo.micro_batch_rows=0", "saliency.max_rows_per_pass=4");
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        MemoryLimits cluster = MemoryLimits.of(Map.of("spark.master", "yarn", "spark.executor.memory", "96g"), 8,
+                1000 * GB, 0, 2);
+        UserInputException e = assertThrows(UserInputException.class, () -> plan.check(cluster));
+        // docs/design.md 3.3 quotes this line
+        assertEquals("memory plan: an executor needs 226.8 GB but spark.executor.memory + spark.executor.memoryOverhead"
+                + " allows 113.4 GB; the largest term is GRPO activations 175.4 GB: lower grpo.micro_batch_rows or raise"
+                + " spark.executor.memory", e.getMessage());
+        // 4 rows per pass fit in 96g + overhead; the driver's 1000 GB heap holds its copies
+        MemoryPlan.of(c.with("grpo.micro_batch_rows", "4"), LLAMA_3B, 256, 1).check(cluster);
+        // the driver's heap holds the P task results: the key to lower is partitions, not an executor's
+        MemoryLimits smallDriver = MemoryLimits.of(Map.of("spark.master", "yarn"), 8, 96L << 30, 0, 2);
+        UserInputException d = assertThrows(UserInputException.class, () -> plan.check(smallDriver));
+        assertTrue(d.getMessage().startsWith("memory plan: the driver heap needs 154.2 GB"), d.getMessage());
+        assertTrue(d.getMessage().endsWith("task results 102.8 GB: lower partitions or raise spark.driver.memory"),
+                d.getMessage());
+        // locally the heap bounds driver and executor together
+        MemoryLimits local = MemoryLimits.of(Map.of("spark.master", "local[2]"), 8, 8L << 30, 8L << 30, 2);
+        UserInputException l = assertThrows(UserInputException.class,
+                () -> MemoryPlan.of(c, LLAMA_3B, 256, local.tasksPerExecutor()).check(local));
+        assertTrue(l.getMessage().contains("raise ATMANRL_HEAP"), l.getMessage());
+        assertEquals(2, local.tasksPerExecutor());
+    }
+
+    @Test
+    void theLlama3bConfigGivesTheDocumentedNumbers() {
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        assertEquals(3_212_749_824L, plan.parameters());
+        assertEquals(768, plan.cells());
+        assertEquals("12.9 GB", MemoryPlan.bytes(term(plan.executorShared(), "weights").bytes()));
+        assertEquals("21.9 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
+        assertEquals("25.7 GB", MemoryPlan.bytes(term(plan.perTask(), "gradients").bytes()));
+        assertEquals("705 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
+        assertEquals("21.9 GB", MemoryPlan.bytes(term(plan.perTask(), "mask-fit activations").bytes()));
+        assertEquals("60.5 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("86.2 GB", MemoryPlan.bytes(plan.executorBytes()));
+        assertEquals("192.8 GB", MemoryPlan.bytes(plan.driverBytes()));
+    }
+
+    @Test
+    void llama1bAtThe3bConfigsSettingsGivesTheDocumentedNumbers() {
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_1B, 256, 1);
+        assertEquals(1_235_814_400L, plan.parameters());
+        assertEquals("4.9 GB", MemoryPlan.bytes(term(plan.executorShared(), "weights").bytes()));
+        assertEquals("12.3 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
+        assertEquals("201 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
+        assertEquals("37.1 GB", MemoryPlan.bytes(plan.executorBytes()));
+        assertEquals("74.1 GB", MemoryPlan.bytes(plan.driverBytes()));
+    }
+
+    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote. */
+    @Test
+    void theMmluConfigGivesTheNumbersItsCommentsQuote() {
+        MemoryPlan plan = MemoryPlan.of(ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml"), LLAMA_3B, 256, 1);
+        assertEquals(512, plan.cells());
+        assertEquals("26.4 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
+        assertEquals("940 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
+        assertEquals("65.0 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("90.7 GB", MemoryPlan.bytes(plan.executorBytes()));
+    }
+}
