@@ -88,8 +88,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Override one config key after the file (repeatable), for example --set partitions=4.")
     private List<String> sets = new ArrayList<>();
 
-    @Option(names = "--resume", description = {"Continue the run in 'output' from its newest complete checkpoint;",
-            "start it when there is none; do nothing (but the gate) when it is finished."})
+    @Option(names = "--resume", description = "Continue the run in 'output' from its newest complete checkpoint;"
+            + " start it when there is none; train nothing (but still gate) when it is finished.")
     private boolean resume;
 
     @Option(names = "--stop-after", paramLabel = "STEP",
@@ -97,14 +97,14 @@ public final class TrainCommand implements Callable<Integer> {
     private Long stopAfter;
 
     @Option(names = "--promote-to", paramLabel = "DIR",
-            description = {"After the final evaluation, publish model/ to DIR (any Hadoop path) by an atomic rename",
-                    "if the gate holds against the summary stored with the model already there (the",
-                    "first run always publishes); the replaced model is kept as DIR.previous."})
+            description = "After the final evaluation, publish model/ to DIR (any Hadoop path) by an atomic rename"
+                    + " if the gate holds against the summary stored with the model already there (the first run"
+                    + " always publishes); the replaced model is kept as DIR.previous.")
     private String promoteTo;
 
-    @Option(names = "--gate", paramLabel = "RULE", description = {"A rule of the promotion gate (repeatable):",
-            GateRule.SYNTAX + ";", "the final evaluation's METRIC may be worse than the promoted model's by at most",
-            "MARGIN. Default: accuracy:0.02."})
+    @Option(names = "--gate", paramLabel = "RULE", description = "A rule of the promotion gate (repeatable), "
+            + GateRule.SYNTAX + ": the final evaluation's METRIC may be worse than the promoted model's by at most"
+            + " MARGIN. Default: accuracy:0.02.")
     private List<String> gates = new ArrayList<>();
 
     @Option(names = "--print-config", description = "Print the resolved config and exit without training.")
