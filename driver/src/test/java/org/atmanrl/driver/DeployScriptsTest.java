@@ -112,7 +112,7 @@ class DeployScriptsTest {
             assertEquals("", coretype(Map.of(), "atmanrl_openblas_coretype " + known).out(), known.toString());
         }
         String show = "atmanrl_openblas_env " + zen5 + "; echo \"${OPENBLAS_CORETYPE:-unset}\"";
-        Run chosen = runWithout("OPENBLAS_CORETYPE", show);
+        Run chosen = coretype(Map.of(), "unset OPENBLAS_CORETYPE; " + show); // not inherited from this machine
         assertEquals("Haswell", chosen.out().strip(), chosen.err());
         assertEquals("SkylakeX", coretype(Map.of("OPENBLAS_CORETYPE", "SkylakeX"), show).out().strip(), "the user's wins");
         assertTrue(Files.readString(ROOT.resolve("deploy/atmanrl")).lines().anyMatch(l -> l.strip().equals("atmanrl_openblas_env")),
@@ -121,13 +121,6 @@ class DeployScriptsTest {
                 jar.toString(), "SPARK_SECRETS", secrets("s", "spark.authenticate.secret=" + GOOD + "\n", "rw-------")
                         .toString(), "OPENBLAS_CORETYPE", "Zen"), "deploy/submit/standalone.sh", "config.yaml");
         assertTrue(submit.out().contains("spark.executorEnv.OPENBLAS_CORETYPE=Zen"), submit.out() + submit.err());
-    }
-
-    /** {@link #coretype} with {@code variable} removed from the inherited environment. */
-    Run runWithout(String variable, String script) throws Exception {
-        Path file = Files.writeString(tmp.resolve("coretype-unset.sh"), "unset " + variable + "\nsource '"
-                + ROOT.resolve("deploy/lib/openblas-coretype.sh") + "'\n" + script + "\n");
-        return run(Map.of(), file.toString());
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.atmanrl.driver.promote;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.util.List;
 import java.util.function.Consumer;
 import org.atmanrl.driver.spark.RunDirectory;
 import org.atmanrl.driver.spark.RunStatus;
@@ -27,7 +28,7 @@ public record Promotion(PromotionTarget target, PromotionGate gate) {
         target.recover(log);
         PromotionGate.Decision d;
         if (target.holdsRunOf(runDir)) {
-            d = new PromotionGate.Decision(true, "published by an earlier attempt of this run", java.util.List.of());
+            d = new PromotionGate.Decision(true, "published by an earlier attempt of this run", List.of());
         } else {
             d = gate.decide(summary.path("after"), target.summary());
             if (d.promote()) {
