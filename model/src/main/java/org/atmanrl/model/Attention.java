@@ -1,5 +1,7 @@
 package org.atmanrl.model;
 
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraTarget;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,15 +50,16 @@ final class Attention {
      * @param cache  this layer's decoding cache (keys/values are appended at {@code past}), or null
      * @param prefix this layer's keys/values of the {@code past} cells before the batch's, read
      *               only, or null
+     * @param lora   the layer's LoRA branches, or null for none (docs/design.md 3.4)
      */
     static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
-                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved) {
+                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, LoraLayer lora) {
         int t = d.length(), kv = d.kvHeads();
 
-        INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles);
+        INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles, lora, LoraTarget.Q_PROJ);
         q4.muli(1.0 / Math.sqrt(d.headDim()));
-        INDArray k4 = projectHeads(x, w.k(), d, kv, angles);
-        INDArray v4 = projectHeads(x, w.v(), d, kv, null);
+        INDArray k4 = projectHeads(x, w.k(), d, kv, angles, lora, LoraTarget.K_PROJ);
+        INDArray v4 = projectHeads(x, w.v(), d, kv, null, lora, LoraTarget.V_PROJ);
 
         INDArray keys = k4, values = v4;
         if (cache != null) {
@@ -73,7 +76,7 @@ final class Attention {
 
         INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
         out4.close();
-        INDArray out = Linear.forward(heads, w.o());
+        INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
             saved[0] = new Saved(x, q4, k4, v4, keys, values, scores, heads);
@@ -87,8 +90,9 @@ final class Attention {
     }
 
     /** {@code x W^T} in the attention layout, rotated by RoPE unless {@code angles} is null. */
-    private static INDArray projectHeads(INDArray x, INDArray w, Dims d, int nHeads, Rope.Angles angles) {
-        INDArray flat = Linear.forward(x, w);
+    private static INDArray projectHeads(INDArray x, INDArray w, Dims d, int nHeads, Rope.Angles angles,
+                                         LoraLayer lora, LoraTarget target) {
+        INDArray flat = LoraLayer.forward(lora, target, x, w);
         INDArray out = HeadLayout.split(flat, d, nHeads, angles);
         flat.close();
         return out;
@@ -99,15 +103,19 @@ final class Attention {
      * into {@code grad} and the bias gradient {@code [B, Tk]} into {@code biasGrad} when they are
      * given. After a prefix, only the batch's own cells are differentiated through: the bias
      * gradient's prefix columns then miss the prefix queries' share, and weight gradients theirs.
+     * With LoRA branches ({@code lora}), their gradients go into {@code loraGrad} when it is given
+     * and their share into every input gradient (docs/design.md 3.4).
      */
     static INDArray backward(INDArray dOut, Saved s, LayerWeights w, Dims d, Rope.Angles angles,
-                             LayerWeights grad, INDArray biasGrad, boolean needInputGradient) {
+                             LayerWeights grad, INDArray biasGrad, boolean needInputGradient,
+                             LoraLayer lora, LoraAdapters loraGrad) {
         int b = d.batch(), t = d.length(), kv = d.kvHeads(), g = d.group(), hd = d.headDim();
         DataType dt = dOut.dataType();
         if (grad != null) {
             Linear.accumulateWeightGradient(dOut, s.heads(), grad.o());
         }
         INDArray dHeads = Linear.inputGradient(dOut, w.o(), null);
+        LoraLayer.backward(lora, LoraTarget.O_PROJ, dOut, s.heads(), loraGrad, dHeads);
         INDArray dOut4 = HeadLayout.split(dHeads, d, d.heads(), null);
 
         // dS = P * (dP - rowsum(dP * P)). FlashAttention's identity rowsum(dP * P) = rowsum(dO * O)
@@ -127,7 +135,7 @@ final class Attention {
             perKey.close();
         }
         INDArray dx = null;
-        if (grad != null || needInputGradient) {
+        if (grad != null || loraGrad != null || needInputGradient) {
             // keys and values of the batch's own cells get gradients; a prefix's are constants
             int past = (int) s.keys().size(2) - t;
             INDArray pOwn = ownKeys(p, past), dSOwn = ownKeys(dS, past);
@@ -151,6 +159,9 @@ final class Attention {
                 Linear.inputGradient(dk, w.k(), dx);
                 Linear.inputGradient(dv, w.v(), dx);
             }
+            LoraLayer.backward(lora, LoraTarget.Q_PROJ, dq, s.x(), loraGrad, dx);
+            LoraLayer.backward(lora, LoraTarget.K_PROJ, dk, s.x(), loraGrad, dx);
+            LoraLayer.backward(lora, LoraTarget.V_PROJ, dv, s.x(), loraGrad, dx);
             Arrays2.release(dq, dk, dv);
         }
         Arrays2.release(dOut4, dS);

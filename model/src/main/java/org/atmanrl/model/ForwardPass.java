@@ -1,5 +1,7 @@
 package org.atmanrl.model;
 
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraDropout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -30,6 +32,9 @@ public final class ForwardPass implements AutoCloseable {
     private final INDArray[] x0, r0, x1, r1;
     private final Attention.Saved[] attn;
     private final Mlp.Saved[] mlp;
+    /** Each layer's LoRA branches, null entries for a model without adapters. */
+    private final LoraLayer[] lora;
+    private LoraDropout dropout;
     private INDArray xFinal, rFinal, hn;
     private LmHead.LogZ logZ; // kept for backward
     private double[] logProbs;
@@ -48,9 +53,17 @@ public final class ForwardPass implements AutoCloseable {
         r1 = new INDArray[layers];
         attn = new Attention.Saved[layers];
         mlp = new Mlp.Saved[layers];
+        lora = new LoraLayer[layers];
     }
 
     boolean keeps() { return keep; }
+
+    /** The adapters' dropout of a training pass, or null (docs/design.md 3.4). */
+    LoraDropout dropout() { return dropout; }
+
+    void setDropout(LoraDropout dropout) {
+        this.dropout = dropout;
+    }
 
     void setInputs(Rope.Angles angles, INDArray mask) {
         this.angles = angles;
@@ -64,6 +77,10 @@ public final class ForwardPass implements AutoCloseable {
         this.x1[i] = x1;
         this.r1[i] = r1;
         this.mlp[i] = m;
+    }
+
+    void saveLora(int i, LoraLayer l) {
+        this.lora[i] = l;
     }
 
     void saveFinal(INDArray x, INDArray r, INDArray hn) {
@@ -205,8 +222,14 @@ public final class ForwardPass implements AutoCloseable {
     /**
      * Gradients of {@code sum_cells w * log p(target)}.
      *
+     * <p>For a model with LoRA adapters the base weights are frozen: {@code weightGradients} then
+     * asks for the adapters' gradients ({@link Gradients#adapters}, PEFT's names and shapes) and no
+     * base weight gets a gradient array (docs/design.md 3.4); the bias gradient runs through the
+     * adapted projections either way.
+     *
      * @param weights         per-cell weights {@code [B * T]} (cells without a target must have 0)
-     * @param weightGradients whether to compute gradients of every weight
+     * @param weightGradients whether to compute gradients of every trainable weight (the adapters'
+     *                        only, when the model has them)
      * @param biasGradient    whether to compute the gradient of the attention bias {@code [B, T]}
      */
     public Gradients backward(double[] weights, boolean weightGradients, boolean biasGradient) {
@@ -234,7 +257,9 @@ public final class ForwardPass implements AutoCloseable {
         LlamaWeights w = model.weights();
         LlamaConfig c = model.config();
         DataType dt = w.dataType();
-        LlamaWeights g = weightGradients ? w.zerosLike() : null;
+        LoraAdapters adapters = model.adapters();
+        LlamaWeights g = weightGradients && adapters == null ? w.zerosLike() : null;
+        LoraAdapters ag = weightGradients && adapters != null ? adapters.zerosLike() : null;
         INDArray biasGrad = biasGradient ? Nd4j.zeros(dt, tb.batch(), tb.length()) : null;
 
         INDArray dhn = LmHead.backward(hn, w.lmHead(), logZ, cells.targets(), weights, g == null ? null : g.lmHead(),
@@ -250,12 +275,12 @@ public final class ForwardPass implements AutoCloseable {
         for (int i = layers - 1; i >= 0; i--) {
             LayerWeights lw = w.layer(i);
             LayerWeights lg = g == null ? null : g.layer(i);
-            INDArray dxn1 = Mlp.backward(dx, mlp[i], lw, lg);
+            INDArray dxn1 = Mlp.backward(dx, mlp[i], lw, lg, lora[i], ag);
             INDArray dPost = RmsNorm.backward(dxn1, x1[i], lw.postNorm(), r1[i], lg == null ? null : lg.postNorm());
             dx.addi(dPost);
             Arrays2.release(dxn1, dPost);
             boolean needInput = g != null || i > 0;
-            INDArray dxn0 = Attention.backward(dx, attn[i], lw, dims, angles, lg, biasGrad, needInput);
+            INDArray dxn0 = Attention.backward(dx, attn[i], lw, dims, angles, lg, biasGrad, needInput, lora[i], ag);
             if (dxn0 != null) {
                 INDArray dPre = RmsNorm.backward(dxn0, x0[i], lw.inputNorm(), r0[i], lg == null ? null : lg.inputNorm());
                 dx.addi(dPre);
@@ -270,7 +295,7 @@ public final class ForwardPass implements AutoCloseable {
             // the prefix's columns hold only the later queries' share; its bias is 0 and not fitted
             biasGrad.get(NDArrayIndex.all(), NDArrayIndex.interval(0, offset)).assign(0);
         }
-        return new Gradients(g, biasGrad);
+        return new Gradients(g, biasGrad, ag);
     }
 
     /** Per-cell values of the computed cells, {@code [B * cells]}, in the batch's layout with 0 inside the prefix. */
@@ -331,6 +356,9 @@ public final class ForwardPass implements AutoCloseable {
             if (mlp[i] != null) {
                 Arrays2.release(mlp[i].x());
                 mlp[i].close();
+            }
+            if (lora[i] != null) {
+                lora[i].close();
             }
         }
         Arrays2.release(xFinal, rFinal, hn, mask);

@@ -1,5 +1,7 @@
 package org.atmanrl.model;
 
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraDropout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -12,19 +14,44 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>The forward pass takes an optional attention bias {@code [B, T]} per (row, key cell), the
  * AtMan hook of docs/design.md 2.2. Computation runs in the weights' data type (fp32 normally, fp64
  * for gradient checks). Not thread-safe: one model per thread.
+ *
+ * <p>With LoRA adapters ({@link #LlamaModel(LlamaWeights, LoraAdapters)}) every pass adds the
+ * adapter branches to the targeted projections, the base weights are frozen and a backward gives
+ * the adapters' gradients (docs/design.md 3.4). Without them nothing changes, bit for bit.
  */
 public final class LlamaModel {
     private final LlamaWeights weights;
     private final LlamaConfig config;
     private final Rope rope;
     private final int headChunkCells;
+    private final LoraAdapters adapters;
 
     public LlamaModel(LlamaWeights weights) {
         this(weights, LmHead.chunkCells(weights.config().vocabSize(), weights.dataType()));
     }
 
+    /**
+     * The frozen base {@code weights} with LoRA {@code adapters} applied on every pass (null for
+     * none); both are used live, not copied, and must share the model config and data type.
+     */
+    public LlamaModel(LlamaWeights weights, LoraAdapters adapters) {
+        this(weights, LmHead.chunkCells(weights.config().vocabSize(), weights.dataType()), adapters);
+    }
+
     /** With the LM head's chunks of {@code headChunkCells} cells instead of {@link LmHead#chunkCells}'s. */
     LlamaModel(LlamaWeights weights, int headChunkCells) {
+        this(weights, headChunkCells, null);
+    }
+
+    LlamaModel(LlamaWeights weights, int headChunkCells, LoraAdapters adapters) {
+        if (adapters != null && !adapters.modelConfig().equals(weights.config())) {
+            throw new IllegalArgumentException("LoRA adapters for " + adapters.modelConfig() + " do not fit a model of "
+                    + weights.config());
+        }
+        if (adapters != null && adapters.dataType() != weights.dataType()) {
+            throw new IllegalArgumentException("LoRA adapters are " + adapters.dataType() + " but the weights are "
+                    + weights.dataType() + ": compute in one data type");
+        }
         if (headChunkCells < 1) {
             throw new IllegalArgumentException("the LM head needs at least 1 cell per chunk, got " + headChunkCells);
         }
@@ -33,11 +60,14 @@ public final class LlamaModel {
         this.config = weights.config();
         this.rope = new Rope(config);
         this.headChunkCells = headChunkCells;
+        this.adapters = adapters;
     }
 
     public LlamaConfig config() { return config; }
     public LlamaWeights weights() { return weights; }
     public DataType dataType() { return weights.dataType(); }
+    /** The LoRA adapters every pass applies, or null. */
+    public LoraAdapters adapters() { return adapters; }
     int headChunkCells() { return headChunkCells; }
 
     /**
@@ -56,7 +86,7 @@ public final class LlamaModel {
      * @param prefix {@link #prefix} of this batch's first cells, or null for the full pass
      */
     public double[] logProbs(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
-        try (ForwardPass fp = run(tb, bias, prefix, false)) {
+        try (ForwardPass fp = run(tb, bias, prefix, false, null)) {
             return fp.logProbs();
         }
     }
@@ -73,7 +103,23 @@ public final class LlamaModel {
      * after the prefix and 0 on the prefix's; cell weights must be 0 inside the prefix.
      */
     public ForwardPass forward(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
-        return run(tb, bias, prefix, true);
+        return run(tb, bias, prefix, true, null);
+    }
+
+    /**
+     * A training pass of the adapters: {@link #forward(TokenBatch, INDArray)} with {@code dropout}'s
+     * mask on every adapter branch's input when the adapters' {@code lora_dropout} is above 0 (at 0
+     * it is the same pass, and draws nothing). Passes without this method never drop.
+     */
+    public ForwardPass trainingPass(TokenBatch tb, INDArray bias, LoraDropout dropout) {
+        if (adapters == null) {
+            throw new IllegalStateException("a dropout pass needs a model with LoRA adapters");
+        }
+        if (dropout.rows() != tb.batch()) {
+            throw new IllegalArgumentException("lora dropout has " + dropout.rows() + " row keys for a batch of "
+                    + tb.batch() + " rows");
+        }
+        return run(tb, bias, null, true, dropout);
     }
 
     /**
@@ -136,10 +182,11 @@ public final class LlamaModel {
         }
     }
 
-    private ForwardPass run(TokenBatch tb, INDArray bias, PromptPrefix prefix, boolean keep) {
+    private ForwardPass run(TokenBatch tb, INDArray bias, PromptPrefix prefix, boolean keep, LoraDropout dropout) {
         requireTargets(tb);
         TokenBatch cells = prefix == null ? tb : prefix.suffixOf(this, tb, bias);
         ForwardPass fp = new ForwardPass(this, tb, cells, bias, keep);
+        fp.setDropout(dropout);
         try {
             fp.head(hidden(cells, bias, null, prefix, fp));
         } catch (RuntimeException e) {
@@ -182,15 +229,19 @@ public final class LlamaModel {
         Mlp.Saved[] ms = new Mlp.Saved[1];
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             LayerWeights lw = weights.layer(i);
+            LoraLayer lora = adapters == null ? null : new LoraLayer(adapters, i, fp.dropout(), tb, keep);
+            if (keep && lora != null) {
+                fp.saveLora(i, lora);
+            }
             INDArray r0 = RmsNorm.inverseRms(x, eps);
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
             INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
-                    prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null);
+                    prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, lora);
             INDArray x1 = keep ? x.add(attn) : x.addi(attn);
             attn.close();
             INDArray r1 = RmsNorm.inverseRms(x1, eps);
             INDArray xn1 = RmsNorm.forward(x1, lw.postNorm(), r1);
-            INDArray mlp = Mlp.forward(xn1, lw, keep ? ms : null);
+            INDArray mlp = Mlp.forward(xn1, lw, keep ? ms : null, lora);
             INDArray x2 = keep ? x1.add(mlp) : x1.addi(mlp);
             mlp.close();
             if (keep) {

@@ -1,5 +1,7 @@
 package org.atmanrl.model;
 
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraTarget;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
@@ -14,11 +16,12 @@ final class Mlp {
         @Override public void close() { Arrays2.release(gate, up, hidden); }
     }
 
-    static INDArray forward(INDArray x, LayerWeights w, Saved[] saved) {
-        INDArray g = Linear.forward(x, w.gate());
-        INDArray u = Linear.forward(x, w.up());
+    /** With the layer's LoRA branches when {@code lora} is given (docs/design.md 3.4). */
+    static INDArray forward(INDArray x, LayerWeights w, Saved[] saved, LoraLayer lora) {
+        INDArray g = LoraLayer.forward(lora, LoraTarget.GATE_PROJ, x, w.gate());
+        INDArray u = LoraLayer.forward(lora, LoraTarget.UP_PROJ, x, w.up());
         INDArray h = Nd4j.exec(new Swish(g, g.ulike())).muli(u);
-        INDArray out = Linear.forward(h, w.down());
+        INDArray out = LoraLayer.forward(lora, LoraTarget.DOWN_PROJ, h, w.down());
         if (saved != null) {
             saved[0] = new Saved(x, g, u, h);
         } else {
@@ -27,12 +30,17 @@ final class Mlp {
         return out;
     }
 
-    /** Returns dL/dx; adds weight gradients into {@code grad} when it is given. */
-    static INDArray backward(INDArray dOut, Saved s, LayerWeights w, LayerWeights grad) {
+    /**
+     * Returns dL/dx; adds weight gradients into {@code grad} when it is given, and the LoRA branches'
+     * into {@code loraGrad} (their share of dL/dx always).
+     */
+    static INDArray backward(INDArray dOut, Saved s, LayerWeights w, LayerWeights grad, LoraLayer lora,
+                             LoraAdapters loraGrad) {
         if (grad != null) {
             Linear.accumulateWeightGradient(dOut, s.hidden(), grad.down());
         }
         INDArray dh = Linear.inputGradient(dOut, w.down(), null);
+        LoraLayer.backward(lora, LoraTarget.DOWN_PROJ, dOut, s.hidden(), loraGrad, dh);
         // du = dh * silu(g);  dg = dh * u * silu'(g)
         INDArray du = Nd4j.exec(new Swish(s.gate(), s.gate().ulike())).muli(dh);
         INDArray dg = Nd4j.exec(new SwishDerivative(s.gate(), s.gate().ulike())).muli(s.up()).muli(dh);
@@ -43,6 +51,8 @@ final class Mlp {
         }
         INDArray dx = Linear.inputGradient(dg, w.gate(), null);
         Linear.inputGradient(du, w.up(), dx);
+        LoraLayer.backward(lora, LoraTarget.GATE_PROJ, dg, s.x(), loraGrad, dx);
+        LoraLayer.backward(lora, LoraTarget.UP_PROJ, du, s.x(), loraGrad, dx);
         Arrays2.release(du, dg);
         return dx;
     }

@@ -102,7 +102,7 @@ class GradientCheckTest {
     }
 
     /** Perturbs every entry of {@code param} in place (restoring it) and returns the worst error. */
-    private static Worst worstError(INDArray param, INDArray analytic, java.util.function.DoubleSupplier fn) {
+    static Worst worstError(INDArray param, INDArray analytic, java.util.function.DoubleSupplier fn) {
         Worst worst = new Worst(0, -1, 0, 0);
         for (long i = 0; i < param.length(); i++) {
             double orig = param.getDouble(i);
