@@ -180,6 +180,15 @@ public final class AdapterDirectory {
             }
             modules.add(t.asText());
         }
+        if (r.asInt() < 1) {
+            throw new ModelFormatException(file, "r is " + r + "; a rank of at least 1 is needed");
+        }
+        if (!(alpha.asDouble() > 0) || Double.isInfinite(alpha.asDouble())) {
+            throw new ModelFormatException(file, "lora_alpha is " + alpha + "; a finite number above 0 is needed");
+        }
+        if (dropout != null && dropout.isNumber() && !(dropout.asDouble() >= 0 && dropout.asDouble() < 1)) {
+            throw new ModelFormatException(file, "lora_dropout is " + dropout + "; a number in [0, 1) is needed");
+        }
         LoraConfig lora;
         try {
             lora = new LoraConfig(r.asInt(), alpha.asDouble(), dropout == null || dropout.isNull() ? 0 : dropout.asDouble(),
