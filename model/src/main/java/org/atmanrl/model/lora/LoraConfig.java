@@ -15,7 +15,8 @@ import java.util.Set;
  * @param alpha         lora_alpha, greater than 0
  * @param dropout       lora_dropout, in [0, 1)
  * @param targetModules PEFT module names, a non-empty subset of q_proj, k_proj, v_proj, o_proj,
- *                      gate_proj, up_proj, down_proj
+ *                      gate_proj, up_proj, down_proj; kept in that (the layer's) order whatever
+ *                      order they are given in, so equal sets make equal configs
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targetModules) {
     public LoraConfig {
@@ -41,7 +42,9 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
                 throw new IllegalArgumentException("lora target_modules names '" + m + "' twice");
             }
         }
-        targetModules = List.copyOf(targetModules);
+        List<String> ordered = new ArrayList<>();
+        for (LoraTarget t : seen) ordered.add(t.peftName());
+        targetModules = List.copyOf(ordered);
     }
 
     /** PEFT's scaling of the adapter branch: {@code alpha / r}. */
@@ -49,7 +52,7 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return alpha / rank;
     }
 
-    /** The targeted projections, in layer order (q, k, v, o, gate, up, down) whatever the list's order. */
+    /** The targeted projections, in layer order (q, k, v, o, gate, up, down). */
     public Set<LoraTarget> targets() {
         Set<LoraTarget> s = EnumSet.noneOf(LoraTarget.class);
         for (String m : targetModules) s.add(LoraTarget.byPeftName(m));

@@ -216,6 +216,8 @@ class AdapterDirectoryTest {
         assertEquals("lora target_modules: 'lm_head' is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj",
                 assertThrows(IllegalArgumentException.class, () -> new LoraConfig(1, 1, 0, List.of("lm_head"))).getMessage());
         assertEquals(0.5, new LoraConfig(16, 8, 0.1, List.of("q_proj")).scaling());
+        assertEquals(List.of("q_proj", "v_proj", "down_proj"),
+                new LoraConfig(1, 1, 0, List.of("down_proj", "v_proj", "q_proj")).targetModules(), "the layer's order");
         assertNull(LoraAdapters.init(model, new LoraConfig(1, 1, 0, List.of("q_proj")), 1, DataType.FLOAT)
                 .a(0, org.atmanrl.model.lora.LoraTarget.K_PROJ));
     }
