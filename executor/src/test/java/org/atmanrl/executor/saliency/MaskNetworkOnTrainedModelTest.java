@@ -19,6 +19,7 @@ import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.saliency.MaskNetworkScorer;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.saliency.SaliencyScore;
+import org.atmanrl.reward.saliency.SaliencyTerms;
 import org.atmanrl.reward.data.Problem;
 import org.atmanrl.reward.data.Verdict;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,16 +40,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Tagged "experiment" like the fitted test and run by hand: it loads the same checked-in
  * fixture ({@link SaliencyFixture}), but the head's 300 steps take about 10 minutes here, which
  * would take {@code .ci/run} past 15 minutes on a loaded machine, and the control's margin is thin.
- * {@code -Dmask.steps}, {@code -Dmask.lr} and {@code -Dmask.rows} ({@code saliency.head_rows}, default
- * the key's: each step is one task, so it trains on the step's whole budget) change the head's
- * training for measurements; the
- * results are in docs/measurements.md, "The mask network".
+ * {@code -Dmask.steps}, {@code -Dmask.lr}, {@code -Dmask.rows} ({@code saliency.head_rows}, default
+ * the key's: each step is one task, so it trains on the step's whole budget) and {@code -Dmask.lambda}
+ * change the head's training for measurements. It also prints N and C per task and the objective
+ * under the network's and the fitted masks; the results are in docs/measurements.md, "The mask
+ * network".
  */
 @Tag("experiment")
 class MaskNetworkOnTrainedModelTest {
     static final int HEAD_STEPS = Integer.getInteger("mask.steps", 300);
     static final double HEAD_LR = Double.parseDouble(System.getProperty("mask.lr", "3e-3"));
     static final int HEAD_ROWS = Integer.getInteger("mask.rows", SaliencyConfig.defaults().headRows());
+    static final double LAMBDA = Double.parseDouble(System.getProperty("mask.lambda",
+            Double.toString(SaliencyConfig.defaults().lambda())));
     static final int GROUP = 4, REAL_PER_STEP = 12, CONTROL_PER_STEP = 4;
     static final long SEED = 5;
 
@@ -67,7 +71,7 @@ class MaskNetworkOnTrainedModelTest {
         var data = SaliencyOnTrainedModelTest.data;
         LlamaModel model = new LlamaModel(SaliencyOnTrainedModelTest.weights);
         SaliencyConfig config = with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK),
-                "headLearningRate", HEAD_LR, "headRows", HEAD_ROWS);
+                "headLearningRate", HEAD_LR, "headRows", HEAD_ROWS, "lambda", LAMBDA);
         MaskHead head = MaskHead.init(model.config().hiddenSize(), config.headRank(),
                 model.config().numHiddenLayers() * model.config().numAttentionHeads(), config.theta0(), SEED, DataType.FLOAT);
         AdamW adam = new AdamW(AdamW.Config.defaults(), head.named());
@@ -116,9 +120,9 @@ class MaskNetworkOnTrainedModelTest {
         double auc = RocAuc.auc(pos, neg);
         double realSal = realScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
         double controlSal = controlScores.stream().mapToDouble(SaliencyScore::reward).average().orElse(0);
-        List<SaliencyScore> fitted = new MaskFitter(model,
-                with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5))
-                .score(real.sequences(), real.spans()).scores();
+        MaskFitter fitter = new MaskFitter(model, with(SaliencyConfig.defaults(), "steps", 16, "learningRate", 1.5));
+        List<SaliencyScore> fitted = fitter.score(real.sequences(), real.spans()).scores();
+        List<SaliencyScore> fittedControl = fitter.score(control.sequences(), control.spans()).scores();
         double rho = 0;
         int ranked = 0;
         for (int i = 0; i < fitted.size(); i++) {
@@ -131,10 +135,33 @@ class MaskNetworkOnTrainedModelTest {
         System.out.printf("mask network (head_rows " + HEAD_ROWS + ") after %d steps at lr %.1e: ROC AUC %.3f on the copied result (%d vs %d tokens);"
                         + " mean m there %.3f, elsewhere %.3f%n", HEAD_STEPS, HEAD_LR, auc, pos.size(), neg.size(),
                 pos.stream().mapToDouble(d -> d).average().orElse(0), neg.stream().mapToDouble(d -> d).average().orElse(0));
-        System.out.printf("mean r_sal: real %.4f, control %.4f: ratio %.1f; Spearman with fitted masks %.3f over %d rows%n",
-                realSal, controlSal, realSal / Math.max(1e-12, controlSal), rho / Math.max(1, ranked), ranked);
+        System.out.printf("mean r_sal: real %.4f (N %.3f, C %.3f), control %.4f (N %.3f, C %.3f): ratio %.2f;"
+                        + " Spearman with fitted masks %.3f over %d rows%n",
+                realSal, mean(realScores, SaliencyScore::necessity), mean(realScores, SaliencyScore::coverage),
+                controlSal, mean(controlScores, SaliencyScore::necessity), mean(controlScores, SaliencyScore::coverage),
+                realSal / Math.max(1e-12, controlSal), rho / Math.max(1, ranked), ranked);
+        // the preservation objective (at lambda 1, as the fitted masks were fitted) under each mask:
+        // which of the two minimises what both are asked to minimise
+        System.out.printf("objective at lambda 1, network / fitted: real %.4f / %.4f, control %.4f / %.4f;"
+                        + " fitted C real %.3f, control %.3f%n",
+                objective(realScores, real), objective(fitted, real), objective(controlScores, control),
+                objective(fittedControl, control), mean(fitted, SaliencyScore::coverage),
+                mean(fittedControl, SaliencyScore::coverage));
         assertTrue(auc >= 0.85, "ROC AUC " + auc + " < 0.85");
         assertTrue(controlSal <= 0.25 * realSal, "control r_sal " + controlSal + " > a quarter of the real task's " + realSal);
         head.close();
+    }
+
+    private static double objective(List<SaliencyScore> scores, SaliencyOnTrainedModelTest.Correct rows) {
+        double sum = 0;
+        for (int i = 0; i < scores.size(); i++) {
+            sum += SaliencyTerms.objective(SaliencyConfig.MaskObjective.PRESERVATION, scores.get(i).lMask(),
+                    rows.spans().get(i).answerLength(), scores.get(i).coverage(), 1.0);
+        }
+        return sum / Math.max(1, scores.size());
+    }
+
+    private static double mean(List<SaliencyScore> s, java.util.function.ToDoubleFunction<SaliencyScore> f) {
+        return s.stream().mapToDouble(f).average().orElse(0);
     }
 }
