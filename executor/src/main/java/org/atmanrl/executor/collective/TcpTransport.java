@@ -26,13 +26,15 @@ import java.util.Objects;
  * Spark (only the driver does), and Spark's {@code TransportContext} is a request-response RPC
  * layer on Netty event-loop threads, so ordered point-to-point exchanges would need an adapter of
  * callbacks and queues larger than this class. Its auth engine binds an application id and the
- * secret, not the peer's rank; its frame decoder accepts any frame up to 2 GiB before the handler
- * learns what size it expected; and it would bring thread pools of its own to account for. Here one
- * thread and one {@link Selector} drive every socket (non-blocking), so there is no thread to leak,
- * every read is bounded by the size the receiver expects, and every wait ends at a timeout that
- * names the peer. The handshake uses only the JDK's HMAC-SHA256 and SecureRandom. Payloads are not
- * encrypted: gradients are not secret, and the handshake keeps peers of other runs out; a cluster
- * that needs confidentiality on the wire needs an encrypting layer below this (not built).
+ * secret, not the peer's rank, and is package-private (usable only as the context's bootstraps);
+ * its frame decoder buffers any frame up to 2 GiB before a handler learns what size it expected;
+ * and it brings thread pools of its own to account for. Here one thread and one {@link Selector}
+ * drive every socket (non-blocking), so there is no thread to leak, every read is bounded by the
+ * size the receiver expects, and every wait ends at a timeout that names the peer. The handshake
+ * uses only the JDK's HMAC-SHA256 and SecureRandom. What Spark's module has and this has not:
+ * payloads encrypted after the handshake. Gradients are not secret and the handshake keeps peers
+ * of other runs out; a cluster that needs confidentiality on the wire needs an encrypting layer
+ * (not built).
  *
  * <p>Setting up: every rank first {@link #listen}s (so its address can be handed out, through
  * {@code BarrierTaskContext} in barrier mode), then {@link Listener#join}s: it connects to every
