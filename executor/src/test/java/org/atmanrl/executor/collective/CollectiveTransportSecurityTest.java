@@ -96,7 +96,8 @@ class CollectiveTransportSecurityTest {
     @Test
     void aPeerWithTheRightKeyButAnotherRunIsRefused() throws Exception {
         try (Rank0 r0 = new Rank0()) {
-            PeerException e = intrude(r0, r0.key, "another-run");
+            // the same length as RUN, so that only the MAC binding the run id itself can tell them apart
+            PeerException e = intrude(r0, r0.key, "run-security-best");
             assertTrue(e.getMessage().contains("another run"), e.getMessage());
             assertRank0NeverReadAFrame(r0, 1);
         }
@@ -183,6 +184,25 @@ class CollectiveTransportSecurityTest {
             }
             assertRank0NeverReadAFrame(r0, 2);
         }
+    }
+
+    /** Changing any one bound field (key, run id, P, either rank, either nonce, direction) changes the MAC. */
+    @Test
+    void theMacBindsEveryField() {
+        byte[] key = Ranks.key(), otherKey = key.clone();
+        otherKey[0] ^= 1;
+        Handshake h = new Handshake(key, RUN, 3);
+        byte[] nc = h.nonce(), ns = h.nonce(), nc2 = nc.clone(), ns2 = ns.clone();
+        nc2[5] ^= 1;
+        ns2[7] ^= 1;
+        byte[] mac = h.serverMac(0, 2, nc, ns);
+        List<byte[]> others = List.of(new Handshake(otherKey, RUN, 3).serverMac(0, 2, nc, ns),
+                new Handshake(key, "run-security-tesu", 3).serverMac(0, 2, nc, ns),
+                new Handshake(key, RUN, 4).serverMac(0, 2, nc, ns),
+                h.serverMac(1, 2, nc, ns), h.serverMac(0, 1, nc, ns), h.serverMac(0, 2, nc2, ns),
+                h.serverMac(0, 2, nc, ns2), h.clientMac(0, 2, nc, ns));
+        assertTrue(Arrays.equals(mac, new Handshake(key, RUN, 3).serverMac(0, 2, nc, ns)), "a MAC is a function");
+        for (int i = 0; i < others.size(); i++) assertFalse(Arrays.equals(mac, others.get(i)), "variant " + i);
     }
 
     @Test
