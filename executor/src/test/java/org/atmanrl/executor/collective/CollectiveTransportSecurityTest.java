@@ -15,6 +15,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -183,6 +184,56 @@ class CollectiveTransportSecurityTest {
                 assertEquals(Handshake.REFUSED, in.readInt());
             }
             assertRank0NeverReadAFrame(r0, 2);
+        }
+    }
+
+    /** A raw client's hello to {@code to}; returns the open socket, its answer's magic read. */
+    private static Socket hello(InetSocketAddress to, int client, int server, byte[] nonce, int[] magic)
+            throws Exception {
+        Socket s = new Socket();
+        s.connect(to, 10_000);
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(ByteBuffer.allocate(Handshake.HELLO_BYTES).putInt(Handshake.HELLO)
+                .putInt(Handshake.VERSION).putInt(client).putInt(server).put(nonce).array());
+        magic[0] = new DataInputStream(s.getInputStream()).readInt();
+        return s;
+    }
+
+    /** Ranks that cannot be right are refused in the clear, before any MAC: a lower or equal rank, another server, a rank already in. */
+    @Test
+    void aHelloForRanksThatCannotBeRightIsRefused() throws Exception {
+        TcpTransport.Listener l0 = TcpTransport.listen(Ranks.LOOPBACK), l1 = TcpTransport.listen(Ranks.LOOPBACK),
+                l2 = TcpTransport.listen(Ranks.LOOPBACK);
+        List<InetSocketAddress> addresses = List.of(l0.address(), l1.address(), l2.address());
+        byte[] key = Ranks.key();
+        Future<TcpTransport> rank0 = Ranks.<TcpTransport>submit(1,
+                r -> () -> l0.join(RUN, 0, addresses, key, Ranks.timeouts(4_000, 4_000))).get(0);
+        int[] magic = new int[1];
+        byte[] nonce = new byte[Handshake.NONCE_BYTES];
+        for (int[] ranks : new int[][] {{0, 0}, {1, 1}, {3, 0}, {-1, 0}}) {
+            try (Socket s = hello(addresses.get(0), ranks[0], ranks[1], nonce, magic)) {
+                assertEquals(Handshake.REFUSED, magic[0], "client " + ranks[0] + " to server " + ranks[1]);
+            }
+        }
+        Handshake h = new Handshake(key, RUN, 3);
+        try (Socket s = hello(addresses.get(0), 1, 0, nonce, magic)) { // the real rank 1, by hand
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertEquals(Handshake.CHALLENGE, magic[0]);
+            byte[] serverNonce = new byte[Handshake.NONCE_BYTES];
+            in.readFully(serverNonce);
+            in.readFully(new byte[Handshake.MAC_BYTES]);
+            s.getOutputStream().write(ByteBuffer.allocate(Handshake.AUTH_BYTES).putInt(Handshake.AUTH)
+                    .put(h.clientMac(0, 1, nonce, serverNonce)).array());
+            assertEquals(Handshake.ACCEPTED, in.readInt());
+            try (Socket again = hello(addresses.get(0), 1, 0, nonce, magic)) {
+                assertEquals(Handshake.REFUSED, magic[0], "a second rank 1");
+            }
+            ExecutionException x = assertThrows(ExecutionException.class, () -> rank0.get(60, TimeUnit.SECONDS));
+            assertEquals("rank 0: rank [2] did not connect within 4000 ms (5 connection(s) refused)",
+                    x.getCause().getMessage());
+        } finally {
+            l1.close();
+            l2.close();
         }
     }
 
