@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -394,8 +395,7 @@ public final class TcpTransport implements Transport {
                 try {
                     n = out.channel.write(outBufs);
                 } catch (IOException e) {
-                    throw new PeerException(out.rank, who() + ": lost the connection to " + out.name() + " sending "
-                            + what + ": " + e.getMessage(), e);
+                    throw lost(out, "sending " + what, e);
                 }
                 written += n;
                 progress |= n > 0;
@@ -405,8 +405,7 @@ public final class TcpTransport implements Transport {
                 try {
                     n = in.channel.read(target);
                 } catch (IOException e) {
-                    throw new PeerException(in.rank, who() + ": lost the connection to " + in.name() + " receiving "
-                            + what + ": " + e.getMessage(), e);
+                    throw lost(in, "receiving " + what, e);
                 }
                 if (n < 0) {
                     throw new PeerException(in.rank, who() + ": " + in.name() + " closed the connection while "
@@ -443,6 +442,21 @@ public final class TcpTransport implements Transport {
             checkInterrupt();
             ensureOpen();
         }
+    }
+
+    /**
+     * A failed read or write: the peer's fault, unless this rank was interrupted (a channel is closed
+     * by an interrupt) or closed its transport from another thread.
+     */
+    private IOException lost(Conn c, String doing, IOException e) {
+        if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+            InterruptedIOException x = new InterruptedIOException(who() + ": interrupted while " + doing);
+            x.initCause(e);
+            return x;
+        }
+        if (closed) return new IOException(who() + ": the transport was closed while " + doing, e);
+        return new PeerException(c.rank, who() + ": lost the connection to " + c.name() + " " + doing + ": "
+                + e.getMessage(), e);
     }
 
     private void checkHeader(Conn in, ByteBuffer header, long expected) throws PeerException {
