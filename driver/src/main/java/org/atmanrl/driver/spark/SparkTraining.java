@@ -125,6 +125,7 @@ public final class SparkTraining {
             if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
             if (restored.isPresent()) {
                 requireSameRun(restored.get());
+                requireSameKind(restored.get(), store);
                 requireMaskHead(restored.get(), store);
             }
         }
@@ -372,6 +373,20 @@ public final class SparkTraining {
             throw new UserInputException("cannot resume: the checkpoint " + store.stepDirectory(c.step())
                     + " has no mask network (model/" + MaskHeadFiles.WEIGHTS + ", model/" + MaskHeadFiles.CONFIG
                     + ", mask_head_optimizer.safetensors), which saliency.mask network needs");
+        }
+    }
+
+    /**
+     * A LoRA run resumes only from adapters, a full run only from weights (docs/design.md 3.4): what
+     * {@link #requireSameRun} finds already when both configs are there; this holds for a
+     * checkpoint whose files and config.yaml disagree.
+     */
+    private void requireSameKind(Checkpoint c, CheckpointStore store) {
+        boolean adapters = c.adapters() != null;
+        if (adapters != config.lora().on()) {
+            throw new UserInputException("cannot resume: the checkpoint " + store.stepDirectory(c.step()) + " holds "
+                    + (adapters ? "LoRA adapters" : "the whole model's weights") + " but lora.rank is "
+                    + config.lora().rank() + "; use a new output directory for a new config");
         }
     }
 
