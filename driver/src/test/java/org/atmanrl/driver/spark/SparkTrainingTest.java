@@ -377,6 +377,14 @@ class SparkTrainingTest {
             assertTrue(worst <= 1e-5, "merged and adapted log-probs differ by " + worst);
             assertFalse(Arrays.equals(new LlamaModel(base).logProbs(tb, null), adapted), "the adapters change nothing");
         }
+        // eval and report read the run's adapter directory as its base with the adapters merged in
+        StringWriter evalOut = new StringWriter();
+        cl.setOut(new PrintWriter(evalOut));
+        assertEquals(0, cl.execute("eval", "--model", new File(whole, "model").getPath(), "--size", "2",
+                "--no-saliency", "--no-faithfulness", "--max-new-tokens", "8"), evalOut + " " + said);
+        assertEquals(0, cl.execute("report", whole, "--model", new File(whole, "model").getPath(), "--samples", "1"),
+                said.toString());
+        assertTrue(new File(whole, org.atmanrl.driver.report.ReportCommand.DEFAULT_NAME).isFile());
         // merge never writes over an input
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
