@@ -141,7 +141,9 @@ public final class SparkTraining {
             TrainInputs.requireUsable(config, data, modelConfig.model().maxPositionEmbeddings());
             data.warnings().forEach(listener::message);
             int stop = data.encoder().stopToken();
-            LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
+            // with LoRA the driver keeps no base: the executors read it, and the saliency samples read it once at the end
+            LlamaWeights start = lora != null ? null
+                    : ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
             // only now that every input has been read: a bad one leaves the output as it was
             out.writeIfChanged(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             DataFilesRecord.write(out, data.files(), listener::message);
@@ -150,7 +152,7 @@ public final class SparkTraining {
             if (restored.isPresent()) {
                 Checkpoint c = restored.get();
                 // with LoRA the base is the model directory's, as on the executors, and the checkpoint holds the adapters
-                policy = lora == null ? new DriverPolicy(c.weights(), null) : new DriverPolicy(start, c.adapters());
+                policy = lora == null ? new DriverPolicy(c.weights(), null) : new DriverPolicy(null, c.adapters());
                 adam = new AdamW(config.optimizer().adam(), policy.trained());
                 adam.restore(c.optimizer());
                 if (network) maskHead = MaskHeadTraining.restore(config.saliency(), c.maskHead(), config.optimizer().adam());
@@ -158,7 +160,7 @@ public final class SparkTraining {
                 listener.message("resuming after step " + firstStep + " from its checkpoint in " + out.checkpoints());
             } else {
                 policy = lora == null ? new DriverPolicy(start.copy(DataType.FLOAT), null)
-                        : new DriverPolicy(start, LoraAdapters.init(modelConfig.model(), lora, config.seed(), DataType.FLOAT));
+                        : new DriverPolicy(null, LoraAdapters.init(modelConfig.model(), lora, config.seed(), DataType.FLOAT));
                 adam = new AdamW(config.optimizer().adam(), policy.trained());
                 if (network) {
                     maskHead = MaskHeadTraining.start(config.saliency(), modelConfig.model(), config.seed(),
@@ -168,7 +170,7 @@ public final class SparkTraining {
             }
             // with LoRA the reference is the executors' base with the adapters off: no snapshot of it travels
             PolicySnapshot reference = config.grpo().needsReference() && lora == null ? PolicySnapshot.of(-1, start) : null;
-            if (lora == null) start.close();
+            if (start != null) start.close();
             String runId = UUID.randomUUID().toString();
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
@@ -226,7 +228,7 @@ public final class SparkTraining {
                 boolean finished = last == config.steps();
                 if (finished) {
                     after = evaluate(run, evaluation, policy, data, last);
-                    writeSamples(out, policy, data);
+                    writeSamples(out, policy, data, modelFs, modelPath, modelConfig);
                     if (!out.fs().exists(out.model()) && lora != null) {
                         // the PEFT adapter directory where a full run's model directory would be (docs/design.md 3.4)
                         AdapterDirectory.save(out.fs(), out.model(), policy.adapters(), config.model(),
@@ -320,15 +322,21 @@ public final class SparkTraining {
     }
 
     /** The heat maps' input for {@code atmanrl report}: a few test completions with their masks and AtMan reference. */
-    private void writeSamples(RunDirectory out, DriverPolicy policy, Datasets.Dataset data) throws IOException {
+    private void writeSamples(RunDirectory out, DriverPolicy policy, Datasets.Dataset data, FileSystem modelFs,
+                              Path modelPath, HfConfig modelConfig) throws IOException {
         int k = Math.min(config.eval().samples(), data.test().size());
         if (k == 0) return;
         if (ThreadBudget.localSlots(sc.master()) > 0) {
             ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
         }
         listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
-        SaliencySamples samples = SaliencySamples.compute(policy.model(), config.saliency(), data.encoder(),
-                data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
+        SaliencySamples samples;
+        // a LoRA run's base, read for these passes only (the driver keeps none while it trains)
+        try (LlamaWeights base = policy.weights() != null ? null
+                : ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT)) {
+            samples = SaliencySamples.compute(policy.model(base), config.saliency(), data.encoder(),
+                    data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
+        }
         out.write(RunDirectory.SALIENCY_SAMPLES, samples.toJson().toString().getBytes(StandardCharsets.UTF_8));
     }
 
