@@ -5,6 +5,7 @@ import java.io.InputStream;
 import org.atmanrl.driver.bench.BenchCommand;
 import org.atmanrl.driver.eval.EvalCommand;
 import org.atmanrl.driver.inspect.InitModelCommand;
+import org.atmanrl.driver.inspect.MergeCommand;
 import org.atmanrl.driver.report.ReportCommand;
 import org.atmanrl.driver.train.DemoCommand;
 import org.atmanrl.driver.train.GrpoCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Spec;
         description = "Fine-tunes Llama models with GRPO and an AtMan attention-saliency reward on Apache Spark.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SftCommand.class, GrpoCommand.class,
             BenchCommand.class, ReportCommand.class, SweepCommand.class, InitModelCommand.class, TokenizeCommand.class,
-            ScoreCommand.class,
+            ScoreCommand.class, MergeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     static final String DEBUG = "--debug";

@@ -12,6 +12,11 @@ import java.util.regex.Pattern;
 final class CheckpointLayout {
     /** An HF model directory, so that any checkpoint can be loaded as a model by other commands. */
     static final String MODEL = "model";
+    /**
+     * With LoRA (docs/design.md 3.4): the PEFT adapter directory; model/ then holds the base's
+     * config.json and tokenizer files but no weights (the base is the run's model directory).
+     */
+    static final String ADAPTER = "adapter";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String RUN_STATE = "run_state.json";
     static final String CONFIG = "config.yaml";

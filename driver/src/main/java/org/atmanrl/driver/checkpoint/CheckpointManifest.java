@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.io.AdapterDirectory;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.JsonFiles;
@@ -121,18 +122,20 @@ record CheckpointManifest(long step, Map<String, FileEntry> files) {
     }
 
     /**
-     * A listed path must stay inside the checkpoint: a file at the top or one in model/, each
+     * A listed path must stay inside the checkpoint: a file at the top or one in model/ or adapter/, each
      * segment a plain name. Anything else ({@code ../x}, {@code /etc/x}, {@code a//b}) is a fault.
      */
     private static void checkPath(String file, String path) {
         String[] segments = path.split("/", -1);
-        boolean ok = segments.length == 1 || (segments.length == 2 && segments[0].equals(CheckpointLayout.MODEL));
+        boolean ok = segments.length == 1 || (segments.length == 2 && (segments[0].equals(CheckpointLayout.MODEL)
+                || segments[0].equals(CheckpointLayout.ADAPTER)));
         for (String s : segments) {
             ok &= CheckpointLayout.isPlainName(s);
         }
         if (!ok || path.equals(CheckpointLayout.MANIFEST)) {
             throw new ModelFormatException(file, "lists path '" + path + "', which is not a file this"
-                    + " checkpoint layout can hold (a plain name at the top or in " + CheckpointLayout.MODEL + "/)");
+                    + " checkpoint layout can hold (a plain name at the top or in " + CheckpointLayout.MODEL + "/ or "
+                    + CheckpointLayout.ADAPTER + "/)");
         }
     }
 
@@ -202,6 +205,11 @@ record CheckpointManifest(long step, Map<String, FileEntry> files) {
                         + CheckpointLayout.MANIFEST + " says " + f.sha256() + " (corrupt)");
             }
         }
+    }
+
+    /** Whether the checkpoint holds LoRA adapters (adapter/) rather than the model's weights. */
+    boolean holdsAdapters() {
+        return files.containsKey(CheckpointLayout.ADAPTER + "/" + AdapterDirectory.CONFIG);
     }
 
     /** The files of the model directory besides what ModelDirectory reads itself. */

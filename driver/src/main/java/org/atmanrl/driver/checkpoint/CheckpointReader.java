@@ -7,10 +7,13 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.AdapterDirectory;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.ModelFormatException;
+import org.atmanrl.model.lora.LoraAdapters;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -24,28 +27,43 @@ final class CheckpointReader {
     static Checkpoint read(FileSystem fs, Path dir, long step, DataType dtype) throws IOException {
         CheckpointManifest manifest = verifiedManifest(fs, dir, step);
         Path modelDir = new Path(dir, CheckpointLayout.MODEL);
-        ModelDirectory.Loaded model = ModelDirectory.load(fs, modelDir, dtype);
+        HfConfig hf;
+        LlamaWeights weights = null;
+        LoraAdapters adapters = null;
+        if (manifest.holdsAdapters()) {
+            hf = ModelDirectory.readConfig(fs, modelDir);
+            adapters = AdapterDirectory.load(fs, new Path(dir, CheckpointLayout.ADAPTER), hf.model(), dtype).adapters();
+        } else {
+            ModelDirectory.Loaded model = ModelDirectory.load(fs, modelDir, dtype);
+            hf = model.config();
+            weights = model.weights();
+        }
         try {
             Map<String, byte[]> modelFiles = new LinkedHashMap<>();
             for (String name : manifest.modelCompanionFiles()) {
                 modelFiles.put(name, readSmall(fs, new Path(modelDir, name)));
             }
             AdamW.State optimizer = OptimizerStateFile.read(fs, new Path(dir, CheckpointLayout.OPTIMIZER),
-                    LlamaWeights.shapes(model.config().model()));
+                    trainedShapes(hf, adapters));
             byte[] runState = runState(fs, dir);
             byte[] config = readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
             Checkpoint.MaskHeadState head = null;
             if (MaskHeadFiles.present(fs, modelDir)) {
-                var m = model.config().model();
+                var m = hf.model();
                 MaskHeadFiles.Head h = MaskHeadFiles.read(fs, modelDir, m.hiddenSize(),
                         m.numHiddenLayers() * m.numAttentionHeads());
                 head = new Checkpoint.MaskHeadState(h, MaskHeadFiles.readOptimizer(fs, dir, h));
             }
-            return new Checkpoint(step, model.config(), model.weights(), modelFiles, optimizer, runState, config, head);
+            return new Checkpoint(step, hf, weights, modelFiles, optimizer, runState, config, head, adapters);
         } catch (IOException | RuntimeException e) {
-            model.close();
+            if (weights != null) weights.close();
+            if (adapters != null) adapters.close();
             throw e;
         }
+    }
+
+    private static Map<String, long[]> trainedShapes(HfConfig hf, LoraAdapters adapters) {
+        return adapters == null ? LlamaWeights.shapes(hf.model()) : LoraAdapters.shapes(hf.model(), adapters.config());
     }
 
     /**
@@ -54,11 +72,20 @@ final class CheckpointReader {
      * mask network. What {@code --resume} runs before Spark starts and before it writes anything.
      */
     static void verify(FileSystem fs, Path dir, long step) throws IOException {
-        verifiedManifest(fs, dir, step);
+        CheckpointManifest manifest = verifiedManifest(fs, dir, step);
         Path modelDir = new Path(dir, CheckpointLayout.MODEL);
         var config = ModelDirectory.readConfig(fs, modelDir).model();
-        ModelDirectory.checkWeights(fs, modelDir, config);
-        OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER), LlamaWeights.shapes(config));
+        if (manifest.holdsAdapters()) {
+            // the adapters are small: read them whole, which checks every name and shape against the base's config
+            try (AdapterDirectory.Loaded a = AdapterDirectory.load(fs, new Path(dir, CheckpointLayout.ADAPTER), config,
+                    DataType.FLOAT)) {
+                OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER),
+                        LoraAdapters.shapes(config, a.adapters().config()));
+            }
+        } else {
+            ModelDirectory.checkWeights(fs, modelDir, config);
+            OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER), LlamaWeights.shapes(config));
+        }
         runState(fs, dir);
         readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
         if (MaskHeadFiles.present(fs, modelDir)) {

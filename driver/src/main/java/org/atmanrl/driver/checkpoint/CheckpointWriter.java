@@ -5,7 +5,10 @@ import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.AdapterDirectory;
+import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,8 +24,9 @@ final class CheckpointWriter {
      * found while writing; the caller then deletes the temporary directory.
      */
     static void check(Checkpoint c) {
-        if (c.weights().dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("checkpoint weights must be FLOAT, got " + c.weights().dataType()
+        DataType dtype = c.weights() != null ? c.weights().dataType() : c.adapters().dataType();
+        if (dtype != DataType.FLOAT) {
+            throw new IllegalArgumentException("checkpoint weights must be FLOAT, got " + dtype
                     + ": they are stored as F32, and anything wider would not resume bit-identically");
         }
         checkSize(CheckpointLayout.RUN_STATE, c.runState());
@@ -33,6 +37,12 @@ final class CheckpointWriter {
             }
             checkSize(f.getKey(), f.getValue());
         }
+    }
+
+    /** The shapes of the tensors that train: the model's, or its adapters'. */
+    static Map<String, long[]> trainedShapes(Checkpoint c) {
+        return c.adapters() == null ? LlamaWeights.shapes(c.modelConfig().model())
+                : LoraAdapters.shapes(c.modelConfig().model(), c.adapters().config());
     }
 
     private static void checkSize(String name, byte[] bytes) {
@@ -50,10 +60,20 @@ final class CheckpointWriter {
         if (!fs.mkdirs(dir)) {
             throw new IOException("could not create " + dir);
         }
-        ModelDirectory.save(fs, new Path(dir, CheckpointLayout.MODEL), c.modelConfig(), c.weights(),
-                SaveOptions.of(SafetensorsDType.F32), c.modelFiles());
-        OptimizerStateFile.write(fs, new Path(dir, CheckpointLayout.OPTIMIZER), c.optimizer(),
-                LlamaWeights.shapes(c.modelConfig().model()));
+        Path model = new Path(dir, CheckpointLayout.MODEL);
+        if (c.adapters() == null) {
+            ModelDirectory.save(fs, model, c.modelConfig(), c.weights(), SaveOptions.of(SafetensorsDType.F32),
+                    c.modelFiles());
+        } else {
+            // the base's config and tokenizer, no weights; the adapters as PEFT writes them (docs/design.md 3.4)
+            fs.mkdirs(model);
+            ModelDirectory.writeSmall(fs, new Path(model, HfConfig.FILE), c.modelConfig().toBytes(SafetensorsDType.F32));
+            for (Map.Entry<String, byte[]> f : c.modelFiles().entrySet()) {
+                ModelDirectory.writeSmall(fs, new Path(model, f.getKey()), f.getValue());
+            }
+            AdapterDirectory.save(fs, new Path(dir, CheckpointLayout.ADAPTER), c.adapters(), null, SafetensorsDType.F32);
+        }
+        OptimizerStateFile.write(fs, new Path(dir, CheckpointLayout.OPTIMIZER), c.optimizer(), trainedShapes(c));
         if (c.maskHead() != null) {
             MaskHeadFiles.write(fs, new Path(dir, CheckpointLayout.MODEL), c.maskHead().head());
             MaskHeadFiles.writeOptimizer(fs, dir, c.maskHead().optimizer(), c.maskHead().head());

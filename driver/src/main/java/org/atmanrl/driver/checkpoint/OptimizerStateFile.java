@@ -54,7 +54,9 @@ final class OptimizerStateFile {
             shapes.put(SECOND + name, shape);
             values.put(SECOND + name, state.secondMoments().get(i));
         }
-        SafetensorsWriter.writeF32(fs, file, shapes, values, Map.of(FORMAT, FORMAT_VALUE, STEP, Long.toString(state.step())));
+        // sorted: Map.of's order changes from one JVM to the next, and so would the file's bytes
+        Map<String, String> metadata = new java.util.TreeMap<>(Map.of(FORMAT, FORMAT_VALUE, STEP, Long.toString(state.step())));
+        SafetensorsWriter.writeF32(fs, file, shapes, values, metadata);
     }
 
     /**

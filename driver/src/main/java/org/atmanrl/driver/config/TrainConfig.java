@@ -24,6 +24,7 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param saliency        the AtMan mask fit and {@code r_sal} (docs/design.md 2.2)
  * @param saliencyMetrics fit masks even when {@code saliency.alpha} is 0, to report N, C and {@code r_sal}
  * @param optimizer       AdamW, clipping and the learning-rate schedule
+ * @param lora            LoRA adapters on a frozen base, or rank 0 for none (docs/design.md 3.4)
  * @param checkpoint      when checkpoints are written and how many are kept
  * @param eval            greedy test evaluation
  * @param spark           Spark master and task retries
@@ -31,13 +32,14 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  */
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
                           DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
-                          boolean saliencyMetrics, OptimizerConfig optimizer, CheckpointConfig checkpoint,
+                          boolean saliencyMetrics, OptimizerConfig optimizer, LoraTrainingConfig lora,
+                          CheckpointConfig checkpoint,
                           EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
-                || checkpoint == null || eval == null || spark == null || faults == null) {
-            throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, checkpoint,"
+                || lora == null || checkpoint == null || eval == null || spark == null || faults == null) {
+            throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, lora, checkpoint,"
                     + " eval, spark, faults) is required");
         }
         // Each key's range is checked where the key table declares it (TrainConfigSchema); here, what involves several.

@@ -3,6 +3,7 @@ package org.atmanrl.driver.config;
 import static org.atmanrl.driver.config.ValueType.bool;
 import static org.atmanrl.driver.config.ValueType.dataSource;
 import static org.atmanrl.driver.config.ValueType.integer;
+import static org.atmanrl.driver.config.ValueType.loraModules;
 import static org.atmanrl.driver.config.ValueType.longInteger;
 import static org.atmanrl.driver.config.ValueType.number;
 import static org.atmanrl.driver.config.ValueType.oneOf;
@@ -14,6 +15,7 @@ import static org.atmanrl.model.check.Range.ANY;
 import static org.atmanrl.model.check.Range.above;
 import static org.atmanrl.model.check.Range.atLeast;
 import static org.atmanrl.model.check.Range.closed;
+import static org.atmanrl.model.check.Range.closedOpen;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,7 +75,8 @@ final class TrainConfigSchema {
      * at most 8 digits, as the checkpoints' step-%08d names sort; a step's prompts and its tasks at
      * most 65,536; the rest far beyond any use, so that no product of them wraps.
      */
-    static final int MAX_STEPS = 99_999_999, MAX_PROMPTS = 1 << 16, MAX_KEPT = 10_000, MAX_TASK_FAILURES = 1000;
+    static final int MAX_STEPS = 99_999_999, MAX_PROMPTS = 1 << 16, MAX_KEPT = 10_000, MAX_TASK_FAILURES = 1000,
+            MAX_LORA_RANK = 1 << 16;
 
     /** Each section's doc, in file order. */
     private static final Map<String, String> SECTIONS = new LinkedHashMap<>();
@@ -84,6 +87,7 @@ final class TrainConfigSchema {
         SECTIONS.put("grpo", "advantages, clipping, KL and loss aggregation (docs/design.md 2.3)");
         SECTIONS.put("saliency", "the AtMan mask and r_sal (docs/design.md 2.2)");
         SECTIONS.put("optimizer", "AdamW with global-norm clipping (docs/design.md 2.3)");
+        SECTIONS.put("lora", "LoRA adapters on a frozen base; rank 0 trains the whole model (docs/design.md 3.4)");
         SECTIONS.put("checkpoint", "when checkpoints are written and how many are kept");
         SECTIONS.put("eval", "greedy accuracy on test problems");
         SECTIONS.put("spark", "what the run needs from Spark; the rest is spark-submit's");
@@ -258,6 +262,19 @@ final class TrainConfigSchema {
                             + " run (exit 1) with a checkpoint to --resume from; 0 = stop at once",
                     c -> c.optimizer().maxSkippedSteps()),
 
+            new Key("lora.rank", integer(closed(0, MAX_LORA_RANK)), 0,
+                    "r: only adapters A [r, in] and B [out, r] train, are broadcast and reduced; 0 = off (the whole"
+                            + " model trains)", c -> c.lora().rank()),
+            new Key("lora.alpha", number(above(0)), 16.0, "lora_alpha: the adapter branch is scaled by alpha / r",
+                    c -> c.lora().alpha()),
+            new Key("lora.dropout", number(closedOpen(0, 1)), 0.0,
+                    "lora_dropout on the adapter branch's input in the gradient's passes, drawn from (seed, update,"
+                            + " prompt id, rollout index)", c -> c.lora().dropout()),
+            new Key("lora.target_modules", loraModules(), List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                    "up_proj", "down_proj"), "the projections that get adapters, by PEFT name: any of q_proj, k_proj,"
+                    + " v_proj, o_proj (attention), gate_proj, up_proj, down_proj (MLP)",
+                    c -> c.lora().targetModules()),
+
             new Key("checkpoint.every", integer(closed(0, MAX_STEPS)), 10,
                     "steps between checkpoints; 0 = only at the end (the end is always saved)", c -> c.checkpoint().every()),
             new Key("checkpoint.keep_last", integer(closed(1, MAX_KEPT)), 3, "newest checkpoints kept; older ones are deleted",
@@ -382,6 +399,8 @@ final class TrainConfigSchema {
         return new TrainConfig(x.text("model"), x.text("output"), x.int64("seed"), x.int32("steps"),
                 x.int32("prompts_per_step"), x.int32("partitions"), data, sampling, grpo, saliency,
                 x.bool("saliency.metrics_when_off"), optimizer,
+                new LoraTrainingConfig(x.int32("lora.rank"), x.real("lora.alpha"), x.real("lora.dropout"),
+                        x.names("lora.target_modules")),
                 new CheckpointConfig(x.int32("checkpoint.every"), x.int32("checkpoint.keep_last")),
                 new EvalConfig(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens"),
                         x.int32("eval.samples"), x.bool("eval.faithfulness"),
@@ -407,6 +426,11 @@ final class TrainConfigSchema {
 
         double real(String key) {
             return (Double) v.apply(key);
+        }
+
+        @SuppressWarnings("unchecked")
+        List<String> names(String key) {
+            return (List<String>) v.apply(key);
         }
 
         boolean bool(String key) {

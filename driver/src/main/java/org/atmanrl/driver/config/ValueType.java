@@ -119,6 +119,14 @@ interface ValueType {
         return new DataSourceText();
     }
 
+    /**
+     * A non-empty list of LoRA target modules by PEFT name (docs/design.md 3.4), each once, held in
+     * the layer's order; a comma-separated string reads too ({@code --set lora.target_modules=q_proj,v_proj}).
+     */
+    static ValueType loraModules() {
+        return new LoraModules();
+    }
+
     /** One of {@code type}'s constants, written in lower case; read in any case. */
     static <E extends Enum<E>> ValueType oneOf(Class<E> type) {
         return new OneOf<>(type, e -> e.name().toLowerCase(Locale.ROOT));
@@ -276,6 +284,37 @@ interface ValueType {
 
         List<String> names() {
             return Arrays.stream(type.getEnumConstants()).map(name).toList();
+        }
+    }
+
+    record LoraModules() implements ValueType {
+        @Override
+        public Object read(JsonNode node, Object current) {
+            List<String> names = new ArrayList<>();
+            if (node.isTextual()) {
+                for (String n : node.textValue().split(",")) names.add(n.strip());
+            } else if (node.isArray()) {
+                for (JsonNode entry : node) {
+                    if (!entry.isTextual()) {
+                        throw new InvalidValue(null, "expected a list of module names, got " + show(entry) + " in the list");
+                    }
+                    names.add(entry.textValue().strip());
+                }
+            } else {
+                throw InvalidValue.expected("a list of module names", node);
+            }
+            try {
+                return new org.atmanrl.model.lora.LoraConfig(1, 1, 0, names).targetModules();
+            } catch (IllegalArgumentException e) {
+                throw new InvalidValue(null, e.getMessage());
+            }
+        }
+
+        @Override
+        public JsonNode write(Object value) {
+            ArrayNode list = NODES.arrayNode();
+            for (Object name : (List<?>) value) list.add((String) name);
+            return list;
         }
     }
 }

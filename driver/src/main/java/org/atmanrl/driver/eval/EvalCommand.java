@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserPaths;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.inspect.AdapterModels;
 import org.atmanrl.driver.spark.SparkEvaluation;
 import org.atmanrl.driver.spark.TrainInputs;
 import org.atmanrl.executor.eval.EvalReport;
@@ -102,7 +103,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "Load the model from DIR, a Hugging Face model directory (config.json, weights,"
-                    + " tokenizer.json) on a local path or any Hadoop URI; its tokenizer encodes the prompts.")
+                    + " tokenizer.json) on a local path or any Hadoop URI; its tokenizer encodes the prompts. A PEFT"
+                    + " adapter directory (a LoRA run's model/) is evaluated merged into the base its"
+                    + " adapter_config.json names, whose tokenizer is used.")
     private String model;
 
     @Option(names = "--data", defaultValue = "arithmetic", paramLabel = "TASK",
@@ -220,10 +223,11 @@ public final class EvalCommand implements Callable<Integer> {
             throw new FileAlreadyExistsException(jsonPath + " already exists; not overwritten");
         }
         if (jsonPath != null) UserPaths.requireCreatable(jsonFs, jsonPath, "--json");
-        Path dir = new Path(model);
-        FileSystem fs = HadoopFiles.fileSystem(dir, conf);
+        AdapterModels.Source source = AdapterModels.source(conf, new Path(model), null);
+        Path dir = source.modelFiles(); // config.json and the tokenizer: the base's, for adapters
+        FileSystem fs = source.modelFilesFs();
         PrintWriter err = spec.commandLine().getErr();
-        try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, dir, DataType.FLOAT);
+        try (ModelDirectory.Loaded loaded = AdapterModels.load(source, DataType.FLOAT);
              Tokenizer tokenizer = Tokenizer.load(fs, dir)) {
             TrainInputs.requireSource("--test", test, conf); // a file, directory or glob, as data.test
             TrainInputs.requireSource("--dev", dev, conf);

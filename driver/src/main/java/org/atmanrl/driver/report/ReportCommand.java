@@ -11,6 +11,7 @@ import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.UserPaths;
+import org.atmanrl.driver.inspect.AdapterModels;
 import org.atmanrl.driver.config.TrainConfig;
 import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.driver.spark.RunDirectory;
@@ -116,10 +117,12 @@ public final class ReportCommand implements Callable<Integer> {
 
     private static SaliencySamples compute(Configuration conf, Path configFile, Path modelDir, int k) throws IOException {
         TrainConfig config = TrainConfigLoader.load(conf, configFile.toString(), null);
-        FileSystem fs = HadoopFiles.fileSystem(modelDir, conf);
-        UserPaths.requireFile(fs, "--model", new Path(modelDir, "config.json").toString());
-        try (ModelDirectory.Loaded loaded = ModelDirectory.load(fs, modelDir, DataType.FLOAT);
-             Tokenizer tokenizer = Tokenizer.load(fs, modelDir)) {
+        // a LoRA run's model/ is an adapter directory: its base (with the tokenizer) and the adapters merged in
+        AdapterModels.Source source = AdapterModels.source(conf, modelDir, null);
+        FileSystem fs = source.modelFilesFs();
+        UserPaths.requireFile(fs, "--model", new Path(source.modelFiles(), "config.json").toString());
+        try (ModelDirectory.Loaded loaded = AdapterModels.load(source, DataType.FLOAT);
+             Tokenizer tokenizer = Tokenizer.load(fs, source.modelFiles())) {
             Datasets.Dataset data;
             try {
                 data = Datasets.open(config.data(), conf, tokenizer);

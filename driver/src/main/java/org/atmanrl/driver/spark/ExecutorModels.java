@@ -1,17 +1,29 @@
 package org.atmanrl.driver.spark;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.HfConfig;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.text.Tokenizer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The model an executor JVM keeps between steps: built once per run from the broadcast
  * {@link RunResources} (weights, tokenizer, reference policy), then, each step, only the policy's
  * values are copied in from the new {@link PolicySnapshot}, into the same arrays. Tasks of one step
- * running side by side share it read-only; the copy for the next version waits for them.
+ * running side by side share it read-only; the copy for the next version waits for them. With LoRA
+ * (docs/design.md 3.4) the base is read once from the model path through Hadoop FileSystem and kept
+ * for the run; the snapshots carry the adapters, copied into the adapters' arrays, and the
+ * reference model (beta > 0) is the same base with no adapters: no second copy.
  */
 final class ExecutorModels {
     /**
@@ -25,6 +37,9 @@ final class ExecutorModels {
 
     private final String runId;
     private final LlamaWeights weights;
+    private final LoraAdapters adapters;
+    /** The arrays each snapshot is copied into: the whole model's, or the adapters'. */
+    private final Map<String, INDArray> trained;
     final LlamaModel policy;
     final LlamaModel reference;
     final Tokenizer tokenizer;
@@ -36,11 +51,21 @@ final class ExecutorModels {
     private ExecutorModels(RunResources run, PolicySnapshot first) {
         this.runId = run.runId();
         HfConfig config = HfConfig.parse("config.json of run " + runId, run.modelConfigJson());
-        this.weights = first.toWeights(config.model(), DataType.FLOAT);
+        if (run.lora() == null) {
+            this.weights = first.toWeights(config.model(), DataType.FLOAT);
+            this.adapters = null;
+            this.trained = weights.named();
+            this.policy = new LlamaModel(weights);
+            this.reference = run.reference() == null ? null
+                    : new LlamaModel(run.reference().toWeights(config.model(), DataType.FLOAT));
+        } else {
+            this.weights = readBase(run.basePath(), config);
+            this.adapters = first.toAdapters(config.model(), run.lora(), DataType.FLOAT);
+            this.trained = adapters.named();
+            this.policy = new LlamaModel(weights, adapters);
+            this.reference = new LlamaModel(weights); // used only when beta > 0; shares the base's arrays
+        }
         this.version = first.version();
-        this.policy = new LlamaModel(weights);
-        this.reference = run.reference() == null ? null
-                : new LlamaModel(run.reference().toWeights(config.model(), DataType.FLOAT));
         this.tokenizer = Tokenizer.fromJson("run " + runId, run.tokenizerJson(), run.tokenizerConfigJson());
     }
 
@@ -76,7 +101,7 @@ final class ExecutorModels {
                 try {
                     if (m.closed) continue;
                     if (m.version != snapshot.version()) {
-                        snapshot.copyInto(m.weights);
+                        snapshot.copyInto(m.trained);
                         m.version = snapshot.version();
                     }
                     m.lock.readLock().lock(); // downgrade: keep reading what was just written
@@ -85,6 +110,19 @@ final class ExecutorModels {
                 }
             }
             return m;
+        }
+    }
+
+    /** The base model of a LoRA run, from its directory through the executor's Hadoop configuration. */
+    private static LlamaWeights readBase(String dir, HfConfig config) {
+        Path path = new Path(dir);
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        Configuration conf = env == null ? new Configuration()
+                : org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(env.conf());
+        try {
+            return ModelDirectory.readWeights(HadoopFiles.fileSystem(path, conf), path, config.model(), DataType.FLOAT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the LoRA base " + dir + " on an executor: " + e.getMessage(), e);
         }
     }
 
@@ -102,6 +140,7 @@ final class ExecutorModels {
         try {
             closed = true;
             weights.close();
+            if (adapters != null) adapters.close();
             tokenizer.close();
         } finally {
             lock.writeLock().unlock();

@@ -8,6 +8,8 @@ import com.esotericsoftware.kryo.io.Output;
 import java.lang.reflect.Array;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.serializer.KryoRegistrator;
 import org.atmanrl.executor.eval.AddedMistakes;
 import org.atmanrl.executor.eval.EarlyAnswering;
@@ -225,6 +227,15 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeBoolean(r.reference() != null);
             if (r.reference() != null) kryo.writeObject(out, r.reference());
             out.writeInt(r.threadsPerTask());
+            out.writeBoolean(r.lora() != null);
+            if (r.lora() != null) {
+                writeString(out, r.basePath());
+                out.writeInt(r.lora().rank());
+                out.writeDouble(r.lora().alpha());
+                out.writeDouble(r.lora().dropout());
+                out.writeInt(r.lora().targetModules().size());
+                for (String m : r.lora().targetModules()) writeString(out, m);
+            }
         }
 
         @Override
@@ -237,7 +248,15 @@ public final class KryoRegistration implements KryoRegistrator {
             byte[] tokenizerConfig = readBytes(in, budget, "tokenizer_config.json");
             PolicySnapshot reference = in.readBoolean() ? kryo.readObject(in, PolicySnapshot.class) : null;
             int threads = checkedLength(in.readInt(), 1 << 16, "threads per task");
-            return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads);
+            if (!in.readBoolean()) return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads);
+            String basePath = readString(in, budget, "base model path");
+            int rank = in.readInt();
+            double alpha = in.readDouble(), dropout = in.readDouble();
+            int n = checkedLength(in.readInt(), org.atmanrl.model.lora.LoraTarget.values().length, "lora target modules");
+            List<String> modules = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) modules.add(readString(in, budget, "lora target module"));
+            return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads, basePath,
+                    new org.atmanrl.model.lora.LoraConfig(rank, alpha, dropout, modules));
         }
     }
 

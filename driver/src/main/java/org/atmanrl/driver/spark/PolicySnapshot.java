@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.Map;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.NamedArrays;
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,7 +42,14 @@ public final class PolicySnapshot {
 
     /** Overwrites the tensors of {@code weights} (same model, same names and shapes) with this snapshot's values. */
     public void copyInto(LlamaWeights weights) {
-        Map<String, INDArray> named = weights.named();
+        copyInto(weights.named());
+    }
+
+    /**
+     * Overwrites live tensors (a model's, or its LoRA adapters', docs/design.md 3.4: same names in
+     * the same order, same shapes) with this snapshot's values.
+     */
+    public void copyInto(Map<String, INDArray> named) {
         if (!named.keySet().stream().toList().equals(tensors.names())) {
             throw new IllegalArgumentException("snapshot tensors " + tensors.names() + " do not match the model's "
                     + named.keySet());
@@ -60,6 +69,11 @@ public final class PolicySnapshot {
     /** A new model of {@code config} holding this snapshot's values, as {@code dtype}. */
     public LlamaWeights toWeights(org.atmanrl.model.LlamaConfig config, DataType dtype) {
         return LlamaWeights.fromNamed(config, tensors.toArrays(dtype));
+    }
+
+    /** A new set of LoRA adapters of {@code lora} on a base of {@code config} holding this snapshot's values. */
+    public LoraAdapters toAdapters(org.atmanrl.model.LlamaConfig config, LoraConfig lora, DataType dtype) {
+        return LoraAdapters.fromNamed(config, lora, tensors.toArrays(dtype));
     }
 
     public long version() { return version; }

@@ -38,12 +38,15 @@ import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.io.AdapterDirectory;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.JsonFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraConfig;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.data.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -122,21 +125,25 @@ public final class SparkTraining {
             if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
             if (restored.isPresent()) {
                 requireSameRun(restored.get());
+                requireSameKind(restored.get(), store);
                 requireMaskHead(restored.get(), store);
             }
         }
         boolean saliencyOn = config.saliency().alpha() > 0 || config.saliencyMetrics();
         boolean network = saliencyOn && config.saliency().network();
 
-        LlamaWeights policy;
+        DriverPolicy policy;
         long firstStep;
+        LoraConfig lora = config.lora().adapters();
         try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
             Datasets.Dataset data = TrainInputs.open(config, hadoop, tokenizer);
             TrainInputs.requireUsable(config, data, modelConfig.model().maxPositionEmbeddings());
             data.warnings().forEach(listener::message);
             int stop = data.encoder().stopToken();
-            LlamaWeights start = ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
+            // with LoRA the driver keeps no base: the executors read it, and the saliency samples read it once at the end
+            LlamaWeights start = lora != null ? null
+                    : ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT);
             // only now that every input has been read: a bad one leaves the output as it was
             out.writeIfChanged(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             DataFilesRecord.write(out, data.files(), listener::message);
@@ -144,27 +151,31 @@ public final class SparkTraining {
             MaskHeadTraining maskHead = null;
             if (restored.isPresent()) {
                 Checkpoint c = restored.get();
-                policy = c.weights();
-                adam = new AdamW(config.optimizer().adam(), policy.named());
+                // with LoRA the base is the model directory's, as on the executors, and the checkpoint holds the adapters
+                policy = lora == null ? new DriverPolicy(c.weights(), null) : new DriverPolicy(null, c.adapters());
+                adam = new AdamW(config.optimizer().adam(), policy.trained());
                 adam.restore(c.optimizer());
                 if (network) maskHead = MaskHeadTraining.restore(config.saliency(), c.maskHead(), config.optimizer().adam());
                 firstStep = c.step();
                 listener.message("resuming after step " + firstStep + " from its checkpoint in " + out.checkpoints());
             } else {
-                policy = start.copy(DataType.FLOAT);
-                adam = new AdamW(config.optimizer().adam(), policy.named());
+                policy = lora == null ? new DriverPolicy(start.copy(DataType.FLOAT), null)
+                        : new DriverPolicy(null, LoraAdapters.init(modelConfig.model(), lora, config.seed(), DataType.FLOAT));
+                adam = new AdamW(config.optimizer().adam(), policy.trained());
                 if (network) {
                     maskHead = MaskHeadTraining.start(config.saliency(), modelConfig.model(), config.seed(),
                             config.optimizer().adam());
                 }
                 firstStep = 0;
             }
-            PolicySnapshot reference = config.grpo().needsReference() ? PolicySnapshot.of(-1, start) : null;
-            start.close();
+            // with LoRA the reference is the executors' base with the adapters off: no snapshot of it travels
+            PolicySnapshot reference = config.grpo().needsReference() && lora == null ? PolicySnapshot.of(-1, start) : null;
+            if (start != null) start.close();
             String runId = UUID.randomUUID().toString();
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
-                    ThreadBudget.perTask(sc.getConf(), config.partitions())));
+                    ThreadBudget.perTask(sc.getConf(), config.partitions()),
+                    lora == null ? null : modelFs.makeQualified(modelPath).toString(), lora));
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), saliencyOn,
                     config.sampling().params(stop), config.saliency().maxRowsPerPass(), config.partitions());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
@@ -217,10 +228,15 @@ public final class SparkTraining {
                 boolean finished = last == config.steps();
                 if (finished) {
                     after = evaluate(run, evaluation, policy, data, last);
-                    writeSamples(out, policy, data);
-                    if (!out.fs().exists(out.model())) {
+                    writeSamples(out, policy, data, modelFs, modelPath, modelConfig);
+                    if (!out.fs().exists(out.model()) && lora != null) {
+                        // the PEFT adapter directory where a full run's model directory would be (docs/design.md 3.4)
+                        AdapterDirectory.save(out.fs(), out.model(), policy.adapters(), config.model(),
+                                SafetensorsDType.F32);
+                        if (maskHead != null) MaskHeadFiles.write(out.fs(), out.model(), maskHead.files());
+                    } else if (!out.fs().exists(out.model())) {
                         MaskHeadTraining head = maskHead;
-                        ModelDirectory.save(out.fs(), out.model(), modelConfig, policy, SaveOptions.of(SafetensorsDType.F32),
+                        ModelDirectory.save(out.fs(), out.model(), modelConfig, policy.weights(), SaveOptions.of(SafetensorsDType.F32),
                                 companions, (fs, dir) -> {
                                     if (head != null) MaskHeadFiles.write(fs, dir, head.files());
                                 });
@@ -238,7 +254,7 @@ public final class SparkTraining {
     }
 
     /** Step {@code step} (0-based): its rollouts, gradient sums and updates, as {@link StepMetrics} logs them. */
-    private StepOutcome step(JavaSparkContext sc, Broadcast<RunResources> run, LlamaWeights policy,
+    private StepOutcome step(JavaSparkContext sc, Broadcast<RunResources> run, DriverPolicy policy,
                              PolicyUpdate update, MaskHeadTraining maskHead, RolloutScoring scoring, PromptOrder order,
                              int stop, long step, SkipStreak before) {
         long t0 = System.nanoTime();
@@ -249,12 +265,13 @@ public final class SparkTraining {
         }
         Long failStep = config.faults().failTaskStep();
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
-        Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy));
+        Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy.trained()));
         Broadcast<PolicySnapshot> head = maskHead == null ? null : sc.broadcast(maskHead.snapshot(step));
         double[] seconds = {(System.nanoTime() - t0) / 1e9, 0, 0}; // broadcast, job, reduction
         PolicyStep.Result updates = PolicyStep.run(mu, step, u -> {
             long b0 = System.nanoTime();
-            Broadcast<PolicySnapshot> current = u == 0 ? start : sc.broadcast(PolicySnapshot.of(step * mu + u, policy));
+            Broadcast<PolicySnapshot> current = u == 0 ? start
+                    : sc.broadcast(PolicySnapshot.of(step * mu + u, policy.trained()));
             long t1 = System.nanoTime();
             sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
                     + (u == 0 ? ": rollouts, saliency masks, gradient sums" : ": update " + (u + 1) + "/" + mu));
@@ -286,7 +303,7 @@ public final class SparkTraining {
     }
 
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
-    private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, LlamaWeights policy,
+    private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, DriverPolicy policy,
                                 Datasets.Dataset data, long step) {
         if (config.eval().size() == 0) return null;
         sc.setJobDescription("AtManRL evaluation after step " + step);
@@ -296,7 +313,7 @@ public final class SparkTraining {
         List<Problem> problems = new ArrayList<>(n);
         for (int i = 0; i < n; i++) problems.add(data.test().get(i));
         // the version the next step would broadcast: these weights, so executors that hold them copy nothing
-        PolicySnapshot snapshot = PolicySnapshot.of(step * config.grpo().mu(), policy);
+        PolicySnapshot snapshot = PolicySnapshot.of(step * config.grpo().mu(), policy.trained());
         EvalReport r = SparkEvaluation.run(sc, run, snapshot, evaluation, data.encoder().stopToken(),
                 data.test().name(), problems, config.partitions());
         listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
@@ -305,19 +322,25 @@ public final class SparkTraining {
     }
 
     /** The heat maps' input for {@code atmanrl report}: a few test completions with their masks and AtMan reference. */
-    private void writeSamples(RunDirectory out, LlamaWeights policy, Datasets.Dataset data) throws IOException {
+    private void writeSamples(RunDirectory out, DriverPolicy policy, Datasets.Dataset data, FileSystem modelFs,
+                              Path modelPath, HfConfig modelConfig) throws IOException {
         int k = Math.min(config.eval().samples(), data.test().size());
         if (k == 0) return;
         if (ThreadBudget.localSlots(sc.master()) > 0) {
             ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
         }
         listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
-        SaliencySamples samples = SaliencySamples.compute(new LlamaModel(policy), config.saliency(), data.encoder(),
-                data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
+        SaliencySamples samples;
+        // a LoRA run's base, read for these passes only (the driver keeps none while it trains)
+        try (LlamaWeights base = policy.weights() != null ? null
+                : ModelDirectory.readWeights(modelFs, modelPath, modelConfig.model(), DataType.FLOAT)) {
+            samples = SaliencySamples.compute(policy.model(base), config.saliency(), data.encoder(),
+                    data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
+        }
         out.write(RunDirectory.SALIENCY_SAMPLES, samples.toJson().toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, LlamaWeights policy,
+    private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, DriverPolicy policy,
                                 Map<String, byte[]> companions, AdamW adam, MaskHeadTraining maskHead,
                                 int skippedInARow) throws IOException {
         if (store.completeSteps().contains(step)) return;
@@ -326,9 +349,11 @@ public final class SparkTraining {
                 .put("data_position", step * config.promptsPerStep())
                 .put("optimizer_steps", adam.steps())
                 .put("skipped_in_a_row", skippedInARow);
-        Checkpoint c = new Checkpoint(step, modelConfig, policy, companions, adam.state(),
-                JsonFiles.MAPPER.writeValueAsBytes(state), resolvedYaml.getBytes(StandardCharsets.UTF_8),
-                maskHead == null ? null : maskHead.state());
+        // with LoRA the adapters and their optimizer state only: the base is the model directory's
+        Checkpoint c = new Checkpoint(step, modelConfig, policy.adapters() == null ? policy.weights() : null,
+                companions, adam.state(), JsonFiles.MAPPER.writeValueAsBytes(state),
+                resolvedYaml.getBytes(StandardCharsets.UTF_8), maskHead == null ? null : maskHead.state(),
+                policy.adapters());
         Path dir = store.save(c);
         listener.message("checkpoint " + dir);
     }
@@ -356,6 +381,20 @@ public final class SparkTraining {
             throw new UserInputException("cannot resume: the checkpoint " + store.stepDirectory(c.step())
                     + " has no mask network (model/" + MaskHeadFiles.WEIGHTS + ", model/" + MaskHeadFiles.CONFIG
                     + ", mask_head_optimizer.safetensors), which saliency.mask network needs");
+        }
+    }
+
+    /**
+     * A LoRA run resumes only from adapters, a full run only from weights (docs/design.md 3.4): what
+     * {@link #requireSameRun} finds already when both configs are there; this holds for a
+     * checkpoint whose files and config.yaml disagree.
+     */
+    private void requireSameKind(Checkpoint c, CheckpointStore store) {
+        boolean adapters = c.adapters() != null;
+        if (adapters != config.lora().on()) {
+            throw new UserInputException("cannot resume: the checkpoint " + store.stepDirectory(c.step()) + " holds "
+                    + (adapters ? "LoRA adapters" : "the whole model's weights") + " but lora.rank is "
+                    + config.lora().rank() + "; use a new output directory for a new config");
         }
     }
 

@@ -9,6 +9,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.executor.task.TaskStep;
+import org.atmanrl.model.LlamaModel;
 import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.data.Problem;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -72,7 +73,9 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
             MaskHead maskHead = head == null ? null
                     : MaskHead.of(head.value().tensors(), scoring.saliency().theta0(), DataType.FLOAT);
             try {
-                prepared = TaskStep.prepare(models.policy, maskHead, models.reference, models.tokenizer, stopToken,
+                // with LoRA the executor always has the base at hand; it is the reference only when beta > 0
+                LlamaModel reference = scoring.grpo().needsReference() ? models.reference : null;
+                prepared = TaskStep.prepare(models.policy, maskHead, reference, models.tokenizer, stopToken,
                         scoring, problems, seed, step);
             } finally {
                 models.release();
@@ -82,7 +85,10 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
         }
         ExecutorModels models = ExecutorModels.acquire(resources, current.value());
         try {
-            return List.of(TaskStep.gradient(models.policy, scoring.grpo(), prepared, update == 0)).iterator();
+            // LoRA dropout's draws: keyed by the run seed and the optimizer update, then each row's stable key
+            long dropoutSeed = TaskStep.dropoutSeed(seed, step * scoring.grpo().mu() + update);
+            return List.of(TaskStep.gradient(models.policy, scoring.grpo(), prepared, update == 0, dropoutSeed))
+                    .iterator();
         } finally {
             models.release();
         }

@@ -33,11 +33,26 @@ final class TrainConfigDiff {
     static List<String> trainingKeys(String savedYaml, String currentYaml) {
         try {
             List<String> differ = new ArrayList<>();
-            compare("", YAML.readTree(savedYaml), YAML.readTree(currentYaml), differ);
+            compare("", withDefaults(YAML.readTree(savedYaml)), YAML.readTree(currentYaml), differ);
             return differ;
         } catch (java.io.IOException e) {
             throw new IllegalStateException("a resolved config did not parse: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A checkpoint's config with the keys it predates (a section added since, as {@code lora}) at
+     * their defaults, which is what that run trained with.
+     */
+    private static JsonNode withDefaults(JsonNode saved) throws java.io.IOException {
+        if (!saved.isObject()) return saved;
+        JsonNode defaults = YAML.readTree(org.atmanrl.driver.config.TrainConfig.defaults().toYaml());
+        com.fasterxml.jackson.databind.node.ObjectNode filled =
+                ((com.fasterxml.jackson.databind.node.ObjectNode) saved).deepCopy();
+        defaults.fields().forEachRemaining(e -> {
+            if (!filled.has(e.getKey())) filled.set(e.getKey(), e.getValue());
+        });
+        return filled;
     }
 
     private static void compare(String prefix, JsonNode a, JsonNode b, List<String> differ) {

@@ -30,6 +30,20 @@ class TrainConfigOverridesTest {
                 .with("grpo.loss_aggregation", "sequence"), c);
     }
 
+    /** The lora section from --set: target modules as a comma list or a YAML list, kept in the layer's order. */
+    @Test
+    void loraIsSetFromTheCommandLine() {
+        String file = new ConfigFiles(tmp).write("c.yaml", ConfigFiles.REQUIRED);
+        TrainConfig off = ConfigFiles.load(file);
+        assertFalse(off.lora().on(), "LoRA is off by default");
+        assertNull(off.lora().adapters());
+        TrainConfig c = ConfigFiles.load(file, "lora.rank=16", "lora.alpha=32", "lora.target_modules=v_proj,q_proj");
+        assertEquals(new LoraTrainingConfig(16, 32.0, 0.0, java.util.List.of("q_proj", "v_proj")), c.lora());
+        assertEquals(c.lora(), ConfigFiles.load(file, "lora.rank=16", "lora.alpha=32",
+                "lora.target_modules=[q_proj, v_proj]").lora());
+        assertEquals(16, c.lora().adapters().rank());
+    }
+
     @Test
     void setsCanFixWhatTheFileLeftOpen() {
         String file = new ConfigFiles(tmp).write("c.yaml", "steps: 10\n");

@@ -54,8 +54,21 @@ class TrainConfigRejectionsTest {
     @Test
     void unknownTopLevelKeyListsTheTopLevel() {
         assertEquals(source() + "unknown key 'modle' (the top level has: model, output, seed, steps, prompts_per_step,"
-                + " partitions, data, sampling, grpo, saliency, optimizer, checkpoint, eval, spark, faults)",
+                + " partitions, data, sampling, grpo, saliency, optimizer, lora, checkpoint, eval, spark, faults)",
                 rejectedYaml("modle: x\n"));
+    }
+
+    @Test
+    void loraKeysAreCheckedInOneLine() {
+        assertEquals(source() + "lora.rank: must be in [0, 65536], got -1", rejectedYaml("lora: {rank: -1}\n"));
+        assertEquals(source() + "lora.dropout: must be in [0, 1), got 1.0", rejectedYaml("lora: {dropout: 1}\n"));
+        assertContains("lora.alpha: must be > 0, got 0.0", rejectedYaml("lora: {rank: 4, alpha: 0}\n"));
+        assertContains("lora.target_modules: lora target_modules: 'lm_head' is not one of q_proj, k_proj,",
+                rejectedYaml("lora: {target_modules: [q_proj, lm_head]}\n"));
+        assertContains("lora.target_modules: lora target_modules names 'q_proj' twice",
+                rejectedYaml("lora: {target_modules: [q_proj, q_proj]}\n"));
+        assertContains("lora.target_modules: lora target_modules must name at least one of",
+                rejectedYaml("lora: {target_modules: []}\n"));
     }
 
     @Test

@@ -83,6 +83,7 @@ class TrainConfigRoundTripTest {
               schedule: cosine
               min_lr_ratio: 0.0
               max_skipped_steps: 0
+            lora: {rank: 8, alpha: 32, dropout: 0.05, target_modules: [v_proj, q_proj]}
             checkpoint: {every: 0, keep_last: 1}
             eval: {every: 5, size: 100, max_new_tokens: 64, samples: 2, faithfulness: false, policy_samples: 3}
             spark: {master: "spark://host:7077", task_max_failures: 2}
@@ -161,7 +162,7 @@ class TrainConfigRoundTripTest {
             assertTrue(lines.contains(line), line + " in " + yaml);
         }
         List<String> sections = lines.stream().filter(l -> l.matches("[a-z_]+:")).toList();
-        assertEquals(List.of("data:", "sampling:", "grpo:", "saliency:", "optimizer:", "checkpoint:", "eval:", "spark:",
+        assertEquals(List.of("data:", "sampling:", "grpo:", "saliency:", "optimizer:", "lora:", "checkpoint:", "eval:", "spark:",
                 "faults:"), sections);
         assertTrue(yaml.contains("\n  beta: 0.0                 # k3 KL coefficient to the starting model; 0 = no reference"
                 + " model (TRL since 0.16); >= 0\n"), "each key's doc and range as its comment: " + yaml);

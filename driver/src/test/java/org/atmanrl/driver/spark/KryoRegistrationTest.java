@@ -128,6 +128,24 @@ class KryoRegistrationTest {
         assertArrayEquals(s.tensors().shape(0), t.tensors().shape(0));
     }
 
+    /** Run resources name a LoRA run's base and adapter settings (docs/design.md 3.4), and a full run's none. */
+    @Test
+    void runResourcesRoundTripWithAndWithoutLora() {
+        Kryo kryo = kryo();
+        org.atmanrl.model.lora.LoraConfig lora = new org.atmanrl.model.lora.LoraConfig(8, 16, 0.05,
+                java.util.List.of("v_proj", "q_proj"));
+        RunResources r = new RunResources("run-1", new byte[] {1, 2}, new byte[] {3}, null, null, 2,
+                "hdfs://nn:8020/models/base", lora);
+        RunResources back = kryo.readObject(new Input(write(kryo, r)), RunResources.class);
+        assertEquals("hdfs://nn:8020/models/base", back.basePath());
+        assertEquals(lora, back.lora());
+        assertEquals(2, back.threadsPerTask());
+        RunResources plain = kryo.readObject(new Input(write(kryo, new RunResources("run-2", new byte[] {1},
+                new byte[] {3}, null, null, 1))), RunResources.class);
+        assertEquals(null, plain.lora());
+        assertEquals(null, plain.basePath());
+    }
+
     @Test
     void evaluationReportsRoundTripExactly() {
         Kryo kryo = kryo();

@@ -7,6 +7,10 @@ import org.atmanrl.executor.eval.Evaluation;
 import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.data.Datasets;
 import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.TokenBatch;
+import org.atmanrl.model.io.AdapterDirectory;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.data.ParquetTables;
@@ -304,6 +308,102 @@ class SparkTrainingTest {
         double sum = 0;
         for (float k : key) sum += Math.abs(k);
         assertTrue(sum > 0, "the mask network's B is still zero");
+    }
+
+    /** LoRA on (docs/design.md 3.4) with dropout and the KL term, whose reference is the base with the adapters off. */
+    static final String[] LORA = {"lora.rank=4", "lora.alpha=8", "lora.dropout=0.1", "grpo.beta=0.04", "steps=4",
+        "eval.faithfulness=false", "eval.samples=1"};
+
+    static String[] lora(String... more) {
+        List<String> sets = new ArrayList<>(List.of(LORA));
+        sets.addAll(List.of(more));
+        return sets.toArray(new String[0]);
+    }
+
+    static byte[] adapterFile(String run) throws Exception {
+        return Files.readAllBytes(new File(run, "model/" + AdapterDirectory.WEIGHTS).toPath());
+    }
+
+    /**
+     * A LoRA run trains only its adapters and gives the same bytes twice, through a retried task
+     * and through a stop and resume; the base is never written; the run's model/ is a PEFT
+     * adapter directory, which {@code merge} turns into a plain HF directory whose log-probs are
+     * the adapted model's.
+     */
+    @Test
+    void aLoraRunTrainsOnlyItsAdaptersBitIdenticallyThroughARetryAndAResume() throws Exception {
+        byte[] baseBefore = Files.readAllBytes(new File(model, ModelDirectory.WEIGHTS).toPath());
+        String whole = out("lora-whole"), faulty = out("lora-faulty"), parts = out("lora-parts");
+        train(config(whole, LORA), false, -1);
+        int before = failedTasks.get();
+        train(config(faulty, lora("faults.fail_task_step=1", "faults.fail_task_partition=1")), false, -1);
+        assertEquals(before + 1, failedTasks.get(), "the injected fault did not fail a task");
+        train(config(parts, LORA), false, 2);
+        assertEquals(2, train(config(parts, LORA), true, -1).firstStep());
+        for (String other : List.of(faulty, parts)) {
+            assertArrayEquals(adapterFile(whole), adapterFile(other), other);
+            assertArrayEquals(checkpointFile(whole, 4, "optimizer.safetensors"),
+                    checkpointFile(other, 4, "optimizer.safetensors"), other);
+        }
+        assertArrayEquals(baseBefore, Files.readAllBytes(new File(model, ModelDirectory.WEIGHTS).toPath()),
+                "the base changed");
+        assertFalse(new File(whole, "model/" + ModelDirectory.WEIGHTS).exists(), "a LoRA run wrote full weights");
+        assertFalse(new File(whole, RunDirectory.CHECKPOINTS + "/step-00000004/model/" + ModelDirectory.WEIGHTS).exists(),
+                "a LoRA checkpoint holds full weights");
+        assertTrue(metrics(whole).stream().anyMatch(l -> l.path("grad_norm").asDouble() > 0), "no adapter gradient");
+
+        Path adapterDir = new Path(new File(whole, "model").toURI());
+        Path baseDir = new Path(new File(model).toURI());
+        FileSystem fs = HadoopFiles.fileSystem(adapterDir, new Configuration());
+        String merged = out("lora-merged");
+        StringWriter said = new StringWriter();
+        picocli.CommandLine cl = org.atmanrl.driver.Main.commandLine();
+        cl.setOut(new PrintWriter(said));
+        cl.setErr(new PrintWriter(said));
+        assertEquals(0, cl.execute("merge", "--adapter", adapterDir.toString(), "--base", model, "--out", merged),
+                said.toString());
+        try (LlamaWeights base = load(model); LlamaWeights plain = load(merged);
+             AdapterDirectory.Loaded a = AdapterDirectory.load(fs, adapterDir, base.config(), DataType.FLOAT)) {
+            double bNorm = 0;
+            for (var e : a.adapters().named().entrySet()) {
+                if (e.getKey().contains("lora_B")) bNorm += e.getValue().norm2Number().doubleValue();
+            }
+            assertTrue(bNorm > 0, "the adapters did not train: every B is still 0");
+            TokenBatch tb = TokenBatch.forScoring(List.of(new int[] {1, 5, 9, 13, 17, 21, 3}, new int[] {2, 4, 6, 8}));
+            double[] adapted = new LlamaModel(base, a.adapters()).logProbs(tb, null);
+            double[] plainLp = new LlamaModel(plain).logProbs(tb, null);
+            double worst = 0;
+            for (int i = 0; i < adapted.length; i++) worst = Math.max(worst, Math.abs(adapted[i] - plainLp[i]));
+            assertTrue(worst <= 1e-5, "merged and adapted log-probs differ by " + worst);
+            assertFalse(Arrays.equals(new LlamaModel(base).logProbs(tb, null), adapted), "the adapters change nothing");
+        }
+        // eval and report read the run's adapter directory as its base with the adapters merged in
+        StringWriter evalOut = new StringWriter();
+        cl.setOut(new PrintWriter(evalOut));
+        assertEquals(0, cl.execute("eval", "--model", new File(whole, "model").getPath(), "--size", "2",
+                "--no-saliency", "--no-faithfulness", "--max-new-tokens", "8"), evalOut + " " + said);
+        assertEquals(0, cl.execute("report", whole, "--model", new File(whole, "model").getPath(), "--samples", "1"),
+                said.toString());
+        assertTrue(new File(whole, org.atmanrl.driver.report.ReportCommand.DEFAULT_NAME).isFile());
+        // merge never writes over an input
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(1, cl.execute("merge", "--adapter", adapterDir.toString(), "--base", model, "--out",
+                new File(whole, "model/merged").getPath()));
+        assertTrue(err.toString().contains("merge never writes over its inputs") && err.toString().strip().lines().count() == 1,
+                err.toString());
+    }
+
+    /** A checkpoint trained with another lora setting is refused on resume, in one line naming the key. */
+    @Test
+    void aCheckpointWithAnotherLoraSettingIsRefusedInOneLine() throws Exception {
+        String run = out("lora-refused");
+        train(config(run, LORA), false, 1);
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> train(config(run, lora("lora.rank=0")), true, -1));
+        assertTrue(e.getMessage().startsWith("cannot resume") && e.getMessage().contains("lora.rank")
+                && !e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(1, metrics(run).size(), "the refused resume wrote to the run");
     }
 
     /** A checkpoint without the head's files cannot resume a run with the mask network: one line says so. */

@@ -1,9 +1,11 @@
 package org.atmanrl.executor.grpo;
 
 import java.util.List;
+import java.util.Map;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.NamedArrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One Spark task's additive share of a GRPO step, in the manner of an MLlib aggregator: the
@@ -34,12 +36,23 @@ public final class GradientContribution {
 
     /** Nothing yet: zero gradients for every tensor of a model of {@code config}; the identity of {@link #merge}. */
     public static GradientContribution empty(GrpoConfig.Aggregation aggregation, LlamaConfig config) {
-        return new GradientContribution(aggregation, NamedArrays.zeros(LlamaWeights.shapes(config)), GrpoSums.zero());
+        return empty(aggregation, LlamaWeights.shapes(config));
+    }
+
+    /** Zero gradients for the tensors that train ({@code shapes}, the model's or its adapters', docs/design.md 3.4). */
+    public static GradientContribution empty(GrpoConfig.Aggregation aggregation, Map<String, long[]> shapes) {
+        return new GradientContribution(aggregation, NamedArrays.zeros(shapes), GrpoSums.zero());
     }
 
     /** From the gradient sums that {@code backward} returned (any data type; stored as float). */
     public static GradientContribution of(GrpoConfig.Aggregation aggregation, LlamaWeights gradients, GrpoSums sums) {
-        return new GradientContribution(aggregation, NamedArrays.of(gradients.named()), sums);
+        return of(aggregation, gradients.named(), sums);
+    }
+
+    /** From named gradient sums in checkpoint order: the model's, or its adapters' (any data type; stored as float). */
+    public static GradientContribution of(GrpoConfig.Aggregation aggregation, Map<String, INDArray> gradients,
+                                          GrpoSums sums) {
+        return new GradientContribution(aggregation, NamedArrays.of(gradients), sums);
     }
 
     /** {@code this + other}, element-wise in that order; both must be for the same model and aggregation. */

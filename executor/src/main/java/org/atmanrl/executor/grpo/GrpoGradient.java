@@ -1,10 +1,13 @@
 package org.atmanrl.executor.grpo;
 
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Map;
 import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.Gradients;
 import org.atmanrl.model.LlamaModel;
-import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.TokenBatch;
+import org.atmanrl.model.lora.LoraDropout;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -27,11 +30,17 @@ public final class GrpoGradient {
 
     /**
      * A task's gradient sums in the policy's data type with its loss sums, before they become a
-     * float {@link GradientContribution}; closing frees the gradients.
+     * float {@link GradientContribution}: the whole model's, or only the adapters' when the policy
+     * has LoRA adapters (docs/design.md 3.4); closing frees the gradients.
      */
-    record Sums(LlamaWeights gradients, GrpoSums sums) implements AutoCloseable {
+    record Sums(Gradients gradients, GrpoSums sums) implements AutoCloseable {
+        /** The gradients of the tensors that train, in checkpoint order. */
+        Map<String, INDArray> named() {
+            return gradients.adapters() != null ? gradients.adapters().named() : gradients.weights().named();
+        }
+
         GradientContribution contribution(GrpoConfig.Aggregation aggregation) {
-            return GradientContribution.of(aggregation, gradients, sums);
+            return GradientContribution.of(aggregation, named(), sums);
         }
 
         @Override
@@ -48,7 +57,17 @@ public final class GrpoGradient {
      */
     public static GradientContribution compute(LlamaModel policy, GrpoConfig config, GrpoBatch batch,
                                                Advantages advantages, double[] oldLogProbs, double[] refLogProbs) {
-        try (Sums s = sums(policy, config, batch, advantages, oldLogProbs, refLogProbs)) {
+        return compute(policy, config, batch, advantages, oldLogProbs, refLogProbs, null);
+    }
+
+    /**
+     * As above, with LoRA dropout on the adapters' branches ({@code dropout}'s row keys are the
+     * batch's rows; a micro-batch takes its range of them), or null for none.
+     */
+    public static GradientContribution compute(LlamaModel policy, GrpoConfig config, GrpoBatch batch,
+                                               Advantages advantages, double[] oldLogProbs, double[] refLogProbs,
+                                               LoraDropout dropout) {
+        try (Sums s = sums(policy, config, batch, advantages, oldLogProbs, refLogProbs, dropout)) {
             return s.contribution(config.aggregation());
         }
     }
@@ -68,38 +87,50 @@ public final class GrpoGradient {
     /** The sums of {@link #compute(LlamaModel, GrpoConfig, GrpoBatch, Advantages, double[], double[])}, in micro-batches. */
     static Sums sums(LlamaModel policy, GrpoConfig config, GrpoBatch batch, Advantages advantages,
                      double[] oldLogProbs, double[] refLogProbs) {
+        return sums(policy, config, batch, advantages, oldLogProbs, refLogProbs, null);
+    }
+
+    static Sums sums(LlamaModel policy, GrpoConfig config, GrpoBatch batch, Advantages advantages,
+                     double[] oldLogProbs, double[] refLogProbs, LoraDropout dropout) {
         int rows = batch.completions();
         if (!config.splits(rows)) {
-            return sums(policy.forward(batch.tokens(), null), config, batch, advantages, oldLogProbs, refLogProbs);
+            return sums(pass(policy, batch.tokens(), dropout, 0, rows), config, batch, advantages, oldLogProbs,
+                    refLogProbs);
         }
         int perPass = config.rowsPerPass(rows);
-        LlamaWeights gradients = null;
-        GrpoSums sums = null;
+        Sums gradients = null;
         try {
             for (int from = 0; from < rows; from += perPass) {
                 GrpoBatch part = batch.rows(from, Math.min(rows, from + perPass));
                 double[] old = oldLogProbs == null ? null : batch.cellsOfPart(oldLogProbs, from, part);
                 double[] ref = refLogProbs == null ? null : batch.cellsOfPart(refLogProbs, from, part);
-                try (ForwardPass fp = policy.forward(part.tokens(), null)) {
+                try (ForwardPass fp = pass(policy, part.tokens(), dropout, from, from + part.completions())) {
                     // the groups are the task's, counted with its first range only
                     GrpoLoss.Terms terms = GrpoLoss.evaluate(config, part, fp.logProbs(), old, ref, advantages, from,
                             from == 0);
-                    Gradients g = fp.backward(terms.cellWeights(), true, false);
+                    Sums g = new Sums(fp.backward(terms.cellWeights(), true, false), terms.sums());
                     if (gradients == null) {
-                        gradients = g.weights();
+                        gradients = g;
                     } else {
                         try (g) {
-                            addInto(gradients, g.weights());
+                            addInto(gradients.named(), g.named());
                         }
+                        gradients = new Sums(gradients.gradients(), gradients.sums().plus(g.sums()));
                     }
-                    sums = sums == null ? terms.sums() : sums.plus(terms.sums());
                 }
             }
         } catch (RuntimeException e) {
             if (gradients != null) gradients.close();
             throw e;
         }
-        return new Sums(gradients, sums);
+        return gradients;
+    }
+
+    /** The gradient's pass over rows {@code [from, to)}: with the adapters' dropout when there is one. */
+    private static ForwardPass pass(LlamaModel policy, TokenBatch tokens, LoraDropout dropout, int from, int to) {
+        if (dropout == null) return policy.forward(tokens, null);
+        long[] keys = dropout.rowKeys();
+        return policy.trainingPass(tokens, null, new LoraDropout(dropout.seed(), Arrays.copyOfRange(keys, from, to)));
     }
 
     /** The sums of one forward pass over all of {@code batch}; closes it. */
@@ -107,15 +138,14 @@ public final class GrpoGradient {
                      double[] oldLogProbs, double[] refLogProbs) {
         try (ForwardPass fp = forward) {
             GrpoLoss.Terms terms = GrpoLoss.evaluate(config, batch, fp.logProbs(), oldLogProbs, refLogProbs, advantages);
-            Gradients g = fp.backward(terms.cellWeights(), true, false);
-            return new Sums(g.weights(), terms.sums());
+            return new Sums(fp.backward(terms.cellWeights(), true, false), terms.sums());
         }
     }
 
     /** {@code sum += part}, tensor by tensor (a tied head is the embedding, added once). */
-    private static void addInto(LlamaWeights sum, LlamaWeights part) {
-        Iterator<INDArray> p = part.named().values().iterator();
-        for (INDArray s : sum.named().values()) s.addi(p.next());
+    private static void addInto(Map<String, INDArray> sum, Map<String, INDArray> part) {
+        Iterator<INDArray> p = part.values().iterator();
+        for (INDArray s : sum.values()) s.addi(p.next());
     }
 
     /** {@code log p} per cell of the batch under {@code model}: how old and reference log-probabilities are made. */

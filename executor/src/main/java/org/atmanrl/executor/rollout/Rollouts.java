@@ -24,21 +24,31 @@ public final class Rollouts {
     public static List<int[]> generate(LlamaModel model, List<Problem> problems, int perProblem, long seed,
                                        SamplingParams params, int maxRows) {
         List<int[]> prompts = new ArrayList<>();
-        List<Long> keys = new ArrayList<>();
         for (Problem p : problems) {
-            long key = stableKey(p.id());
-            for (int r = 0; r < perProblem; r++) {
-                prompts.add(p.promptIds());
-                keys.add(RowRandom.mix(key, r));
-            }
+            for (int r = 0; r < perProblem; r++) prompts.add(p.promptIds());
         }
+        long[] keys = rowKeys(problems, perProblem);
         List<int[]> out = new ArrayList<>(prompts.size());
         for (int from = 0; from < prompts.size(); from += maxRows) {
             int to = Math.min(prompts.size(), from + maxRows);
-            long[] k = keys.subList(from, to).stream().mapToLong(Long::longValue).toArray();
-            out.addAll(Sampler.generate(model, prompts.subList(from, to), k, seed, params));
+            out.addAll(Sampler.generate(model, prompts.subList(from, to), Arrays.copyOfRange(keys, from, to), seed,
+                    params));
         }
         return out;
+    }
+
+    /**
+     * Each row's stable key, problem-major: {@code (hash of the problem id, rollout index)}. What a
+     * row's draws are keyed by, in sampling and in LoRA dropout (docs/design.md 3.1).
+     */
+    public static long[] rowKeys(List<Problem> problems, int perProblem) {
+        long[] keys = new long[problems.size() * perProblem];
+        int i = 0;
+        for (Problem p : problems) {
+            long key = stableKey(p.id());
+            for (int r = 0; r < perProblem; r++) keys[i++] = RowRandom.mix(key, r);
+        }
+        return keys;
     }
 
     /** The completion without its final stop token, if it ends with one. */

@@ -1,11 +1,17 @@
 package org.atmanrl.executor.task;
 
 import java.util.List;
+import java.util.Map;
 import org.atmanrl.executor.grpo.GradientContribution;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.grpo.GrpoGradient;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
+import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.RowRandom;
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraDropout;
+import org.atmanrl.executor.rollout.Rollouts;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.data.Problem;
@@ -19,14 +25,19 @@ import org.atmanrl.reward.data.Problem;
  * computes only the gradient, under the updated policy.
  */
 public final class TaskStep {
+    /** Keeps dropout's draws apart from the sampling's, which are keyed by (seed, step) too. */
+    private static final long DROPOUT_STREAM = 0x4c6f5241_44726f70L;
+
     private TaskStep() {}
 
     /**
      * A shard's scored rollouts and the fixed log-probabilities of its tokens: {@code log π_old}
      * (null when {@code mu = 1}: the current policy's, detached) and {@code log π_ref} (null
-     * unless {@code beta > 0}), with the seconds those two took. Empty shards have a null batch.
+     * unless {@code beta > 0}), with the seconds those two took, and each row's stable key (what
+     * LoRA dropout is keyed by). Empty shards have a null batch.
      */
-    public record Prepared(ScoredRollouts scored, double[] oldLogProbs, double[] refLogProbs, double seconds) {
+    public record Prepared(ScoredRollouts scored, double[] oldLogProbs, double[] refLogProbs, double seconds,
+                           long[] rowKeys) {
         public boolean empty() {
             return scored == null;
         }
@@ -41,17 +52,20 @@ public final class TaskStep {
             throw new IllegalArgumentException("beta > 0 needs the reference model on every task");
         }
         if (problems.isEmpty()) {
-            return new Prepared(null, null, null, 0);
+            return new Prepared(null, null, null, 0, new long[0]);
         }
         // on-policy (mu 1): the gradient follows on this policy, so its forward pass runs now and the
         // mask network reads it (docs/design.md 2.6); not when the gradient runs in micro-batches,
         // whose passes cannot all be kept until the rewards are in (docs/design.md 6.1)
-        boolean keepForward = grpo.mu() == 1 && !grpo.splits(problems.size() * grpo.groupSize());
+        // nor with LoRA dropout, whose gradient pass drops and so is not the scoring pass (docs/design.md 3.4)
+        boolean keepForward = grpo.mu() == 1 && !grpo.splits(problems.size() * grpo.groupSize())
+                && !dropsOut(policy);
         ScoredRollouts scored = scoring.run(policy, head, tokenizer, stopToken, problems, runSeed, step, keepForward);
         long t1 = System.nanoTime();
         double[] ref = reference == null ? null : GrpoGradient.logProbs(reference, scored.batch(), grpo);
         double[] old = grpo.mu() > 1 ? GrpoGradient.logProbs(policy, scored.batch(), grpo) : null;
-        return new Prepared(scored, old, ref, (System.nanoTime() - t1) / 1e9);
+        return new Prepared(scored, old, ref, (System.nanoTime() - t1) / 1e9,
+                Rollouts.rowKeys(problems, grpo.groupSize()));
     }
 
     /**
@@ -60,23 +74,47 @@ public final class TaskStep {
      * per step, on the first update).
      */
     public static TaskResult gradient(LlamaModel policy, GrpoConfig grpo, Prepared prepared, boolean withRollouts) {
+        return gradient(policy, grpo, prepared, withRollouts, 0);
+    }
+
+    /**
+     * As above; with LoRA dropout (a policy whose adapters have {@code lora_dropout > 0}) the mask
+     * is drawn from {@code dropoutSeed} and each row's stable key, so a retried task draws the same
+     * mask. The caller derives the seed from the run seed and the optimizer update
+     * ({@link #dropoutSeed}).
+     */
+    public static TaskResult gradient(LlamaModel policy, GrpoConfig grpo, Prepared prepared, boolean withRollouts,
+                                      long dropoutSeed) {
         long t0 = System.nanoTime();
         if (prepared.empty()) {
             LlamaConfig config = policy.config();
-            return new TaskResult(GradientContribution.empty(grpo.aggregation(), config), RolloutMetrics.ZERO,
+            Map<String, long[]> shapes = policy.adapters() == null ? LlamaWeights.shapes(config)
+                    : LoraAdapters.shapes(config, policy.adapters().config());
+            return new TaskResult(GradientContribution.empty(grpo.aggregation(), shapes), RolloutMetrics.ZERO,
                     new StepTimings(0, 0, 0), 0, 1, false);
         }
         ScoredRollouts scored = prepared.scored();
+        LoraDropout dropout = dropsOut(policy) ? new LoraDropout(dropoutSeed, prepared.rowKeys()) : null;
         GradientContribution g = scored.policyForward() != null && withRollouts
                 ? GrpoGradient.compute(scored.policyForward(), grpo, scored.batch(), scored.advantages(),
                         prepared.oldLogProbs(), prepared.refLogProbs())
                 : GrpoGradient.compute(policy, grpo, scored.batch(), scored.advantages(), prepared.oldLogProbs(),
-                        prepared.refLogProbs());
+                        prepared.refLogProbs(), dropout);
         double seconds = (System.nanoTime() - t0) / 1e9 + prepared.seconds();
         StepTimings timings = withRollouts ? scored.timings().withGradient(seconds) : new StepTimings(0, 0, seconds);
         return new TaskResult(g, withRollouts ? scored.metrics() : RolloutMetrics.ZERO, timings, timings.total(), 1,
                 withRollouts && scored.masksCollapsed(), withRollouts ? scored.head() : null,
                 withRollouts ? scored.audit() : MaskAudit.ZERO);
+    }
+
+    /** The seed of LoRA dropout in optimizer update {@code update} (0-based) of the run of {@code runSeed}. */
+    public static long dropoutSeed(long runSeed, long update) {
+        return RowRandom.mix(RowRandom.mix(runSeed, DROPOUT_STREAM), update);
+    }
+
+    /** Whether the policy's gradient passes drop adapter inputs. */
+    private static boolean dropsOut(LlamaModel policy) {
+        return policy.adapters() != null && policy.adapters().config().dropout() > 0;
     }
 
     /** Both halves: one on-policy update ({@code mu = 1}). */
