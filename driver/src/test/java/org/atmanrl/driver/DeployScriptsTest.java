@@ -79,6 +79,21 @@ class DeployScriptsTest {
         assertFalse(r.err().contains(GOOD) || r.out().contains(GOOD), "the secret is shown");
     }
 
+    /**
+     * The paper-size drill (docs/models.md) refuses its training phase, a size it has no preset for
+     * and missing shared data in one line each, before any JVM starts.
+     */
+    @Test
+    void paperSizeDrillRefusesTrainingAndBadInputInOneLine() throws Exception {
+        String work = tmp.resolve("work").toString();
+        Run train = run(Map.of("DRILL_TRAIN", "1"), "deploy/drills/paper-size.sh", "1b", work);
+        refused(train, "training refused: a 1B model trains only with LoRA adapters (lora:)");
+        refused(run(Map.of(), "deploy/drills/paper-size.sh", "8b", work), "the size must be 1b or 3b, not '8b'");
+        refused(run(Map.of("ATMANRL_SHARED_DATA", tmp.resolve("none").toString()), "deploy/drills/paper-size.sh",
+                "3b", work), "(set ATMANRL_SHARED_DATA)");
+        assertFalse(Files.exists(tmp.resolve("work")), "nothing written");
+    }
+
     static void accepted(Run r) {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().startsWith("spark-submit ") && r.out().contains("--properties-file"), r.out());

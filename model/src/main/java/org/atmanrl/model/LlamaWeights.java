@@ -206,11 +206,20 @@ public final class LlamaWeights implements AutoCloseable {
     }
 
     /**
+     * The generator {@link #random} draws tensor {@code name}'s values from, in row-major order, each
+     * {@code (float) (nextGaussian() * std)}: what a writer that streams the same initialisation
+     * without holding the tensor draws from too.
+     */
+    public static SplittableRandom initRandom(long seed, String name) {
+        return new SplittableRandom(RowRandom.mix(seed, name.hashCode()));
+    }
+
+    /**
      * A {@code [rows, cols]} array of normal draws with standard deviation {@code std}, a pure
      * function of {@code (seed, name)}: the same bytes on every machine and thread count.
      */
     public static INDArray normal(long seed, String name, double std, DataType dtype, long rows, long cols) {
-        SplittableRandom rng = new SplittableRandom(RowRandom.mix(seed, name.hashCode()));
+        SplittableRandom rng = initRandom(seed, name);
         int n = Math.toIntExact(rows * cols);
         if (dtype == DataType.DOUBLE) {
             double[] v = new double[n];

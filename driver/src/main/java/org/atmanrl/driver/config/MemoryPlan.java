@@ -30,6 +30,22 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                          List<Term> perTask, List<Term> driver) {
     /** Bytes per stored number: fp32 everywhere. */
     static final int FLOAT_BYTES = 4;
+    /**
+     * What every JVM of the project holds resident outside its heap besides the terms: metaspace,
+     * code, threads and GC structures (0.26 GB by -XX:NativeMemoryTracking=summary) and the native
+     * libraries' own memory (ND4J, OpenBLAS, DJL's tokenizer; with ND4J's arrays, 0.34 GB that NMT
+     * does not track). Measured 2026-12-03 on the demo's AtManRL config under local Spark: peak RSS
+     * 1.55 GB against 0.39 GB of terms, so this and {@link #HEAP_RUNTIME} are that run's 1.16 GB of
+     * JVM, split as NMT showed it (docs/design.md 3.3, "Against a measurement").
+     */
+    static final long JVM_OUTSIDE_HEAP = 600_000_000L;
+    /**
+     * The heap the JVM uses beyond the heap terms: Spark's driver and executor objects, the data
+     * set, and the garbage G1 lets build up between collections (0.53 GB in use, 0.83 GB committed
+     * at the same measurement's peak, against 29 MB of heap terms). Never more than the heap limit
+     * leaves: a JVM whose -Xmx is close to its heap terms collects more often instead.
+     */
+    static final long HEAP_RUNTIME = 600_000_000L;
 
     /** Where a term lives: ND4J tensors off the Java heap, Java arrays on it. */
     public enum Place { OFF_HEAP, HEAP }
@@ -218,6 +234,39 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                         + b.source() + " allows " + bytes(b.bytes()) + "; " + what);
             }
         }
+    }
+
+    /**
+     * The resident memory (RSS) this plan expects of one JVM: its terms plus the JVM's own
+     * ({@link #JVM_OUTSIDE_HEAP}, {@link #HEAP_RUNTIME} up to what {@code heapLimit} leaves above the
+     * heap terms). Locally the driver and the executor are one JVM and both count; on a cluster
+     * this is the driver's JVM, and {@link #executorResidentEstimate} an executor's. The terms alone
+     * were 75% under the measured peak for the embedded model (docs/design.md 3.3).
+     */
+    public long residentEstimate(boolean local, long heapLimit) {
+        long heapTerms = driverBytes(Place.HEAP) + (local ? executorBytes(Place.HEAP) : 0);
+        long terms = driverBytes() + (local ? executorBytes() : 0);
+        return terms + runtimeBytes(heapTerms, heapLimit);
+    }
+
+    /** An executor JVM's resident memory on a cluster: its terms and the JVM's own, as {@link #residentEstimate}. */
+    public long executorResidentEstimate(long heapLimit) {
+        return executorBytes() + runtimeBytes(executorBytes(Place.HEAP), heapLimit);
+    }
+
+    private static long runtimeBytes(long heapTerms, long heapLimit) {
+        long heapLeft = heapLimit > 0 ? Math.max(0, heapLimit - heapTerms) : HEAP_RUNTIME;
+        return JVM_OUTSIDE_HEAP + Math.min(HEAP_RUNTIME, heapLeft);
+    }
+
+    /** One line: what {@link #residentEstimate} expects of this JVM, the figure to compare with its peak RSS. */
+    public String residentText(boolean local, long heapLimit) {
+        long terms = driverBytes() + (local ? executorBytes() : 0);
+        long estimate = residentEstimate(local, heapLimit);
+        return String.format(Locale.ROOT, "resident estimate of this JVM: %s (%s %s, and the JVM's own %s: outside"
+                        + " the heap, and heap for Spark, the data and garbage)%n", bytes(estimate),
+                local ? "local Spark, the driver's and the executor's terms" : "the driver's terms", bytes(terms),
+                bytes(estimate - terms));
     }
 
     /** The plan as lines for the resolved config's printout. */

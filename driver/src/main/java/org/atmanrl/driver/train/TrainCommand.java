@@ -177,7 +177,7 @@ public final class TrainCommand implements Callable<Integer> {
             throws Exception {
         err.println("train: resolved config (saved as " + resolved.output() + "/config.yaml):");
         err.print(resolved.toYaml().indent(2));
-        err.print(plan.toText().indent(2));
+        err.print(planText(resolved, plan).indent(2));
         err.flush();
         SparkTraining.Outcome outcome;
         try (JavaSparkContext sc = SparkSetup.start(resolved.spark(), "atmanrl train");
@@ -204,6 +204,11 @@ public final class TrainCommand implements Callable<Integer> {
         return MemoryLimits.of(spark, c.partitions(), jvm.maxMemory(), Pointer.maxBytes(), jvm.availableProcessors());
     }
 
+    /** The plan's lines and the resident estimate of this JVM (docs/design.md 3.3). */
+    private static String planText(TrainConfig c, MemoryPlan plan) {
+        return plan.toText() + plan.residentText(limits(c).local(), Runtime.getRuntime().maxMemory());
+    }
+
     private static MemoryPlan memoryPlan(TrainConfig c, LlamaConfig model, int longestPrompt) {
         return MemoryPlan.of(c, model, longestPrompt, limits(c).tasksPerExecutor());
     }
@@ -220,7 +225,7 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (Exception e) {
             return "memory plan: needs the model's config.json (model " + c.model() + "); not computed\n";
         }
-        return memoryPlan(c, model, ASSUMED_PROMPT_TOKENS).toText() + "(prompts assumed " + ASSUMED_PROMPT_TOKENS
+        return planText(c, memoryPlan(c, model, ASSUMED_PROMPT_TOKENS)) + "(prompts assumed " + ASSUMED_PROMPT_TOKENS
                 + " tokens long; train uses the longest prompt of its data)\n";
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.io.EmbeddedModel;
 import org.junit.jupiter.api.Test;
 
 /** The memory plan's numbers, computed here by hand, and its refusal (docs/design.md 3.3). */
@@ -52,6 +53,39 @@ class MemoryPlanTest {
         assertEquals(params * 4, term(plan.perTask(), "gradients").bytes());
         // the driver: policy, two moments, snapshot and its blocks, two results, merged and normalised
         assertEquals((1 + 2 + 2 + 2 + 2) * params * 4, plan.driverBytes());
+    }
+
+    /**
+     * The demo's AtManRL run (DemoCommand's settings; the longest prompt 21 tokens + 48 new, 2 tasks at
+     * once), measured 2026-12-03 by `train` under local[*] on 2 cores with -Xmx 8g: peak RSS 1.545 GB
+     * (docs/design.md 3.3). The terms alone, all the plan had, were 75% under it; with the JVM's own
+     * memory the estimate is within 25%.
+     */
+    @Test
+    void residentEstimateOfTheEmbeddedDemoRunIsWithinAQuarterOfItsMeasuredPeak() {
+        TrainConfig c = config("steps=40", "prompts_per_step=16", "partitions=2", "data.task=arithmetic-hint",
+                "saliency.alpha=1", "saliency.reward_form=n", "saliency.steps=0");
+        MemoryPlan plan = MemoryPlan.of(c, EmbeddedModel.config(), 21, 2);
+        assertEquals(69, plan.cells());
+        long measured = 1_545_000_000L;
+        long terms = plan.driverBytes() + plan.executorBytes();
+        assertEquals("388 MB", MemoryPlan.bytes(terms));
+        assertTrue(terms < 0.3 * measured, MemoryPlan.bytes(terms));
+        long estimate = plan.residentEstimate(true, 8L << 30);
+        assertEquals(terms + MemoryPlan.JVM_OUTSIDE_HEAP + MemoryPlan.HEAP_RUNTIME, estimate);
+        assertTrue(Math.abs(estimate - measured) <= 0.25 * measured, MemoryPlan.bytes(estimate));
+        // a heap limit just above the heap terms leaves the runtime only what is left of it
+        long heapTerms = plan.driverBytes(MemoryPlan.Place.HEAP) + plan.executorBytes(MemoryPlan.Place.HEAP);
+        assertEquals(terms + MemoryPlan.JVM_OUTSIDE_HEAP + 100_000_000L,
+                plan.residentEstimate(true, heapTerms + 100_000_000L));
+        // on a cluster the driver's JVM counts the driver's terms only, an executor's its own
+        assertEquals(plan.driverBytes() + MemoryPlan.JVM_OUTSIDE_HEAP + MemoryPlan.HEAP_RUNTIME,
+                plan.residentEstimate(false, 8L << 30));
+        assertEquals(plan.executorBytes() + MemoryPlan.JVM_OUTSIDE_HEAP + MemoryPlan.HEAP_RUNTIME,
+                plan.executorResidentEstimate(0));
+        assertEquals("resident estimate of this JVM: 1.6 GB (local Spark, the driver's and the executor's terms 388 MB,"
+                + " and the JVM's own 1.2 GB: outside the heap, and heap for Spark, the data and garbage)\n",
+                plan.residentText(true, 8L << 30));
     }
 
     @Test

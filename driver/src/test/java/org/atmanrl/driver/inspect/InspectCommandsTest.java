@@ -2,6 +2,7 @@ package org.atmanrl.driver.inspect;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -143,6 +144,22 @@ class InspectCommandsTest {
     void initModelNeverOverwrites() {
         Outcome o = run("", "init-model", "--out", model);
         assertOneLineError(o, 1, "already exists");
+    }
+
+    /** The presets' own content is ModelPresetTest's (model module); here, that misuse is one line and writes nothing. */
+    @Test
+    void initModelPresetMisuseIsOneLineAndWritesNothing() {
+        String out = tmp.resolve("preset").toString();
+        assertOneLineError(run("", "init-model", "--out", out, "--preset", "llama-3.2-8b"), 1,
+                "--preset: no preset 'llama-3.2-8b'; presets: llama-3.2-1b, llama-3.2-3b");
+        assertOneLineError(run("", "init-model", "--out", out, "--preset", "llama-3.2-1b", "--dtype", "f16"), 1,
+                "--dtype is 'f16'; use bf16 or f32");
+        assertOneLineError(run("", "init-model", "--out", out, "--dtype", "f32"), 1, "go with --preset");
+        assertOneLineError(run("", "init-model", "--out", out, "--preset", "llama-3.2-1b", "--shipped"), 1,
+                "exclude each other");
+        assertOneLineError(run("", "init-model", "--out", out, "--preset", "llama-3.2-1b", "--tokenizer",
+                tmp.resolve("none.json").toString()), 1, "none.json does not exist");
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("preset")));
     }
 
     @Test

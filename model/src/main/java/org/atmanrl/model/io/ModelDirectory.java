@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -235,12 +236,7 @@ public final class ModelDirectory {
     /** {@link #save}, with {@code extra} writing more files (a mask network's) before the directory appears. */
     public static void save(FileSystem fs, Path dir, HfConfig config, LlamaWeights weights,
                             SaveOptions options, Map<String, byte[]> otherFiles, ExtraFiles extra) throws IOException {
-        for (String name : otherFiles.keySet()) {
-            if (name.contains("/") || name.equals(HfConfig.FILE) || name.endsWith(".safetensors")
-                    || name.equals(ShardIndex.FILE)) {
-                throw new IllegalArgumentException("'" + name + "' cannot be written as an extra file");
-            }
-        }
+        checkExtraNames(otherFiles);
         if (!config.model().equals(weights.config())) {
             throw new IllegalArgumentException("config.json describes " + config.model()
                     + " but the weights are " + weights.config());
@@ -271,6 +267,60 @@ public final class ModelDirectory {
     }
 
     /**
+     * {@link #save} of weights that are never held whole: {@code source} gives each tensor of
+     * {@link LlamaWeights#shapes} chunk by chunk as it is written (docs/models.md, "Presets"), so a
+     * model of any size is written in constant memory. Same files, sharding and atomic rename as
+     * {@link #save}.
+     */
+    public static void save(FileSystem fs, Path dir, HfConfig config, SafetensorsWriter.TensorSource source,
+                            SaveOptions options, Map<String, byte[]> otherFiles) throws IOException {
+        checkExtraNames(otherFiles);
+        requireAbsent(fs, dir);
+        Map<String, long[]> shapes = LlamaWeights.shapes(config.model());
+        HadoopFiles.writeAtomically(fs, dir, tmp -> {
+            fs.mkdirs(tmp);
+            writeSmall(fs, new Path(tmp, HfConfig.FILE), config.toBytes(options.dtype()));
+            List<Map<String, long[]>> shards = shard(shapes, ModelDirectory::elements, options);
+            if (shards.size() == 1) {
+                SafetensorsWriter.write(fs, new Path(tmp, WEIGHTS), shards.get(0), source, options.dtype(),
+                        Map.of("format", "pt"));
+            } else {
+                Map<String, String> weightMap = new LinkedHashMap<>();
+                long total = 0;
+                for (int i = 0; i < shards.size(); i++) {
+                    String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    SafetensorsWriter.write(fs, new Path(tmp, name), shards.get(i), source, options.dtype(),
+                            Map.of("format", "pt"));
+                    for (Map.Entry<String, long[]> t : shards.get(i).entrySet()) {
+                        weightMap.put(t.getKey(), name);
+                        total += elements(t.getValue()) * options.dtype().bytes();
+                    }
+                }
+                writeSmall(fs, new Path(tmp, ShardIndex.FILE), new ShardIndex(weightMap, total).toBytes());
+            }
+            for (Map.Entry<String, byte[]> f : otherFiles.entrySet()) {
+                writeSmall(fs, new Path(tmp, f.getKey()), f.getValue());
+            }
+        });
+        LOG.info("saved {} ({} weights, {}, streamed)", dir, options.dtype(), LlamaWeights.parameterCount(config.model()));
+    }
+
+    private static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    private static void checkExtraNames(Map<String, byte[]> otherFiles) {
+        for (String name : otherFiles.keySet()) {
+            if (name.contains("/") || name.equals(HfConfig.FILE) || name.endsWith(".safetensors")
+                    || name.equals(ShardIndex.FILE)) {
+                throw new IllegalArgumentException("'" + name + "' cannot be written as an extra file");
+            }
+        }
+    }
+
+    /**
      * Fails unless {@code dir} is free for {@link #save}: commands that train before they save
      * call it first, so a taken output directory is reported before the work, not after.
      */
@@ -289,11 +339,17 @@ public final class ModelDirectory {
 
     /** Consecutive tensors grouped up to the shard size, in checkpoint order (as HF shards). */
     private static List<Map<String, INDArray>> shard(Map<String, INDArray> tensors, SaveOptions options) {
-        List<Map<String, INDArray>> shards = new ArrayList<>();
-        Map<String, INDArray> current = new LinkedHashMap<>();
+        return shard(tensors, INDArray::length, options);
+    }
+
+    /** {@link #shard(Map, SaveOptions)} of tensors given as anything that knows its element count. */
+    private static <T> List<Map<String, T>> shard(Map<String, T> tensors, ToLongFunction<T> elements,
+                                                  SaveOptions options) {
+        List<Map<String, T>> shards = new ArrayList<>();
+        Map<String, T> current = new LinkedHashMap<>();
         long bytes = 0;
-        for (Map.Entry<String, INDArray> t : tensors.entrySet()) {
-            long size = t.getValue().length() * options.dtype().bytes();
+        for (Map.Entry<String, T> t : tensors.entrySet()) {
+            long size = elements.applyAsLong(t.getValue()) * options.dtype().bytes();
             if (!current.isEmpty() && bytes + size > options.maxShardBytes()) {
                 shards.add(current);
                 current = new LinkedHashMap<>();

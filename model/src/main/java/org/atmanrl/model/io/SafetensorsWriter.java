@@ -65,6 +65,45 @@ public final class SafetensorsWriter {
     }
 
     /**
+     * Where {@link #write(FileSystem, Path, Map, TensorSource, SafetensorsDType, Map)} takes a
+     * tensor's values from: called for each tensor in the order of the shapes map, chunk after
+     * chunk from element 0, so a source may draw its values as it goes (a random initialisation)
+     * instead of holding the tensor.
+     */
+    public interface TensorSource {
+        /** Fills {@code into[0..count)} with elements {@code offset..offset+count} of tensor {@code name}, row-major. */
+        void fill(String name, long offset, float[] into, int count);
+    }
+
+    /**
+     * Writes tensors of the given shapes whose values come from {@code source} one chunk at a time:
+     * memory beyond the two chunk buffers stays constant whatever the tensors' sizes. Same file,
+     * byte for byte, as {@link #write(FileSystem, Path, Map, SafetensorsDType, Map)} of arrays
+     * holding those values. Fails if the file exists or a value is not finite.
+     */
+    public static void write(FileSystem fs, Path path, Map<String, long[]> shapes, TensorSource source,
+                             SafetensorsDType dtype, Map<String, String> metadata) throws IOException {
+        if (!dtype.writable()) {
+            throw new IllegalArgumentException("cannot write " + dtype + "; write F32 or BF16");
+        }
+        byte[] bytes = new byte[SafetensorsReader.CHUNK * 4];
+        float[] floats = new float[SafetensorsReader.CHUNK];
+        try (FSDataOutputStream out = fs.create(path, false)) {
+            writeHeader(out, shapes, dtype, metadata);
+            for (Map.Entry<String, long[]> t : shapes.entrySet()) {
+                long n = 1;
+                for (long d : t.getValue()) n *= d;
+                for (long done = 0; done < n; ) {
+                    int m = (int) Math.min(SafetensorsReader.CHUNK, n - done);
+                    source.fill(t.getKey(), done, floats, m);
+                    writeChunk(out, t.getKey(), done, floats, m, dtype, bytes);
+                    done += m;
+                }
+            }
+        }
+    }
+
+    /**
      * Writes row-major heap arrays as F32, each with its shape, to a new file: for state that
      * lives on the heap (optimizer moments), which would otherwise be copied off-heap whole
      * just to be written. Fails if the file exists or a value is not finite.
