@@ -4,9 +4,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.lora.LoraAdapters;
+import org.atmanrl.model.lora.LoraConfig;
 
 /**
  * What a run's config needs in memory (docs/design.md 3.3, "Memory plan"), computed before Spark
@@ -94,6 +97,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         // (RolloutScoring hands it to Rollouts.generate)
         int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
 
+        if (c.lora().on()) {
+            return lora(c, m, params, cells, taskRows, gradientRows, saliencyOn, passRows, tasksPerExecutor);
+        }
         List<Term> shared = new ArrayList<>();
         shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
         if (c.grpo().needsReference()) {
@@ -133,6 +139,70 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         // TaskResult.sum's running merge and the normalised gradient (GradientContribution.normalise)
         drv.add(new Term("merged gradients", 2 * copy, Place.HEAP, "the partition-order sum and its normalised copy",
                 null));
+        return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
+    }
+
+    /**
+     * The plan of a LoRA run (docs/design.md 3.4): executors hold the base once (it is also the
+     * reference model when beta > 0) and train, receive and return adapter-sized tensors; the
+     * driver holds no base while it trains, only the adapters, their AdamW moments, the broadcast
+     * and the partitions' adapter gradients, and reads the base once at the end for the saliency
+     * samples. A kept pass adds each targeted projection's {@code [cells, r]} branch input and, with
+     * dropout, its {@code [cells, in]} mask.
+     */
+    private static MemoryPlan lora(TrainConfig c, LlamaConfig m, long params, int cells, int taskRows,
+                                   int gradientRows, boolean saliencyOn, int passRows, int tasksPerExecutor) {
+        LoraConfig lora = c.lora().adapters();
+        long adapterParams = 0, branchPerCell = 0;
+        for (Map.Entry<String, long[]> e : LoraAdapters.shapes(m, lora).entrySet()) {
+            long[] shape = e.getValue();
+            adapterParams += shape[0] * shape[1];
+            // per lora_A [r, in] of each layer: the branch input u [cells, r] and the dropout mask [cells, in]
+            if (e.getKey().endsWith("lora_A.weight")) branchPerCell += shape[0] + (lora.dropout() > 0 ? shape[1] : 0);
+        }
+        long base = params * FLOAT_BYTES, adapters = adapterParams * FLOAT_BYTES;
+        String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
+        String fp32Adapters = String.format(Locale.ROOT, "fp32, %.3g adapter params (rank %d)", (double) adapterParams,
+                lora.rank());
+
+        List<Term> shared = new ArrayList<>();
+        shared.add(new Term("base weights", base, Place.OFF_HEAP,
+                fp32 + (c.grpo().needsReference() ? ", also the reference" : ""), null));
+        shared.add(new Term("adapters", adapters, Place.OFF_HEAP, fp32Adapters, "lora.rank"));
+        shared.add(new Term("broadcast snapshot", adapters, Place.HEAP, "the adapters as fp32 arrays", "lora.rank"));
+
+        List<Term> task = new ArrayList<>();
+        boolean split = c.grpo().splits(taskRows);
+        task.add(new Term("gradients", (split ? 2 : 1) * adapters, Place.OFF_HEAP,
+                split ? "adapters, a pass's and the running sum" : "adapters, one pass", "lora.rank"));
+        task.add(new Term("task result", adapters, Place.HEAP, "adapter gradient sums", "lora.rank"));
+        long branchPerRow = branchPerCell * cells * FLOAT_BYTES;
+        Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
+                c.grpo().microBatchRows());
+        task.add(new Term(grpo.name(), grpo.bytes() + gradientRows * branchPerRow, grpo.place(),
+                grpo.detail() + ", with the LoRA branches", grpo.setting(), true));
+        if (saliencyOn) {
+            task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
+                    c.saliency().maxRowsPerPass()));
+        }
+        task.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
+                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
+                true));
+
+        int p = c.partitions();
+        List<Term> drv = new ArrayList<>();
+        drv.add(new Term("adapters", adapters, Place.OFF_HEAP, fp32Adapters, "lora.rank"));
+        drv.add(new Term("AdamW moments", 2 * adapters, Place.OFF_HEAP, "adapters' m and v", "lora.rank"));
+        drv.add(new Term("broadcast snapshots", 2 * adapters, Place.HEAP, "as arrays and serialised blocks",
+                "lora.rank"));
+        drv.add(new Term("task results", p * adapters, Place.HEAP, "partitions " + p + " x adapter gradient sums",
+                "partitions"));
+        drv.add(new Term("merged gradients", 2 * adapters, Place.HEAP, "the partition-order sum and its normalised copy",
+                "lora.rank"));
+        if (c.eval().samples() > 0) {
+            drv.add(new Term("base weights (at the end)", base, Place.OFF_HEAP,
+                    fp32 + ", read once for the saliency samples", "eval.samples"));
+        }
         return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.EmbeddedModel;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,37 @@ class MemoryPlanTest {
         assertEquals(params * 4, term(plan.perTask(), "gradients").bytes());
         // the driver: policy, two moments, snapshot and its blocks, two results, merged and normalised
         assertEquals((1 + 2 + 2 + 2 + 2) * params * 4, plan.driverBytes());
+    }
+
+    /**
+     * A LoRA run (docs/design.md 3.4): executors hold the base once (also the reference at beta > 0)
+     * and adapter-sized gradients; the driver only adapter-sized tensors while it trains, and the base
+     * once at the end for the saliency samples. Llama-3.2-1B at rank 16 on all seven projections has
+     * 16 x 16 x ((2048 + 2048) x 2 + (2048 + 512) x 2 + (2048 + 8192) x 3) = 11,272,192 adapter params.
+     */
+    @Test
+    void aLoraRunPlansTheBaseOnceAndAdapterSizedGradients() {
+        long adapterParams = 16L * 16 * ((2048 + 2048) * 2 + (2048 + 512) * 2 + (2048 + 8192) * 3);
+        assertEquals(11_272_192L, adapterParams);
+        TrainConfig c = config("prompts_per_step=2", "partitions=1", "grpo.group_size=2", "sampling.max_new_tokens=64",
+                "lora.rank=16", "grpo.beta=0.04", "eval.samples=0");
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_1B, 200, 1);
+        long base = LlamaWeights.parameterCount(LLAMA_1B) * 4, adapters = adapterParams * 4;
+        assertEquals(base, term(plan.executorShared(), "base weights").bytes());
+        assertTrue(plan.executorShared().stream().noneMatch(t -> t.name().contains("reference")), "no second base");
+        assertEquals(adapters, term(plan.perTask(), "gradients").bytes());
+        assertEquals(adapters, term(plan.perTask(), "task result").bytes());
+        // adapters, two moments, snapshot and its blocks, one partition's result, merged and normalised
+        assertEquals((1 + 2 + 2 + 1 + 2) * adapters, plan.driverBytes());
+        // the kept pass adds u [cells, 16] per targeted projection and layer: 7 x 16 layers x 16 floats a cell
+        TrainConfig full = config("prompts_per_step=2", "partitions=1", "grpo.group_size=2", "sampling.max_new_tokens=64",
+                "grpo.beta=0.04", "eval.samples=0");
+        long plain = term(MemoryPlan.of(full, LLAMA_1B, 200, 1).perTask(), "GRPO activations").bytes();
+        assertEquals(plain + 4L * 264 * 7 * 16 * 16 * 4, term(plan.perTask(), "GRPO activations").bytes());
+        // with saliency samples the driver reads the base once at the end
+        TrainConfig samples = config("prompts_per_step=2", "partitions=1", "grpo.group_size=2", "lora.rank=16",
+                "eval.samples=2");
+        assertEquals(base, term(MemoryPlan.of(samples, LLAMA_1B, 200, 1).driver(), "base weights (at the end)").bytes());
     }
 
     /**
