@@ -19,6 +19,7 @@
 #   DRILL_TRAIN=1        also run the training phase: GRPO with LoRA rank 16 on all seven projections
 #                        on local Spark (2 prompts, G 2, 64 new tokens; 2 steps for 1B, 1 for 3B),
 #                        evaluated on 2 test problems before and after
+#   DRILL_EVAL=0         skip the evaluation phase (with DRILL_TRAIN=1: train only)
 #   DRILL_SPARK=1        evaluate on local Spark (--partitions 1) instead of in one process. The
 #                        eval command broadcasts the whole fp32 policy as Java arrays, so the JVM
 #                        holds it three times more (heap snapshot, Spark's serialised blocks, the
@@ -92,12 +93,14 @@ else
     cat "$work/init-$size-$stamp.log.out" | tee -a "$summary"
 fi
 
-partitions=0
-[[ "${DRILL_SPARK:-0}" == 1 ]] && partitions=1
-phase eval env ATMANRL_HEAP="${ATMANRL_HEAP:-2g}" "$atmanrl" eval --model "$model" --data gsm8k --test "$gsm8k" \
-    --template chat --size 2 --max-new-tokens 64 --policy-samples 2 --suggested-answer wrong --rows-per-pass 2 \
-    --partitions "$partitions" --json "$work/eval-$size-$stamp.json"
-cat "$work/eval-$size-$stamp.log.out" | tee -a "$summary"
+if [[ "${DRILL_EVAL:-1}" != 0 ]]; then
+    partitions=0
+    [[ "${DRILL_SPARK:-0}" == 1 ]] && partitions=1
+    phase eval env ATMANRL_HEAP="${ATMANRL_HEAP:-2g}" "$atmanrl" eval --model "$model" --data gsm8k --test "$gsm8k" \
+        --template chat --size 2 --max-new-tokens 64 --policy-samples 2 --suggested-answer wrong --rows-per-pass 2 \
+        --partitions "$partitions" --json "$work/eval-$size-$stamp.json"
+    cat "$work/eval-$size-$stamp.log.out" | tee -a "$summary"
+fi
 
 # The training phase (issue 15's acceptance 5): GRPO with LoRA adapters on the frozen base, local
 # Spark, one task a step. The run directory is new each time (a stamp), so nothing is overwritten.
