@@ -23,9 +23,23 @@ import org.nd4j.linalg.factory.Nd4j;
 final class DecodeStep {
     private DecodeStep() {}
 
-    /** Whether {@code step} can take this path: one cell per row, fp32, weights laid out plainly. */
+    /**
+     * Most values per activation ({@code batch x hidden}) for which the step is fused. Measured back
+     * to back (docs/design.md 6.1): the tiny config at batch 32 (8,192) ran about 2x faster fused,
+     * the mid one at batch 32 (32,768) about 20% slower, its time being GEMMs and attention over
+     * many rows, where the general pass's batched ND4J ops do better than Java loops.
+     */
+    static final long MAX_FUSED_VALUES = 8192;
+
+    /**
+     * Whether {@code step} takes this path: one cell per row, fp32, small activations (batch 1
+     * always), weights laid out plainly.
+     */
     static boolean applies(LlamaModel model, TokenBatch step) {
         if (step.length() != 1 || model.dataType() != DataType.FLOAT) {
+            return false;
+        }
+        if (step.batch() > 1 && (long) step.batch() * model.config().hiddenSize() > MAX_FUSED_VALUES) {
             return false;
         }
         LlamaWeights w = model.weights();
@@ -68,10 +82,7 @@ final class DecodeStep {
         for (int r = 0; r < b; r++) {
             embed.get(ids[r] * d, x, r * d, d);
         }
-        FloatBuffer xn = s.xn.data().asNioFloat(), q = s.q.data().asNioFloat(), k = s.k.data().asNioFloat();
-        FloatBuffer v = s.v.data().asNioFloat(), heads4 = s.heads.data().asNioFloat();
-        FloatBuffer proj = s.proj.data().asNioFloat(), gate = s.gate.data().asNioFloat();
-        FloatBuffer up = s.up.data().asNioFloat();
+        FloatBuffer xn = s.xn.data().asNioFloat(), heads4 = s.heads.data().asNioFloat();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             LayerWeights lw = w.layer(i);
             LoraLayer lora = adapters == null ? null : new LoraLayer(adapters, i, null, step, false);
@@ -80,9 +91,10 @@ final class DecodeStep {
             int capacity = cache.capacity();
 
             rmsNorm(x, lw.inputNorm(), eps, b, d, s, xn);
-            project(lora, LoraTarget.Q_PROJ, s.xn, s.xnVec, lw.q(), s.q, s.qVec);
-            project(lora, LoraTarget.K_PROJ, s.xn, s.xnVec, lw.k(), s.k, s.kVec);
-            project(lora, LoraTarget.V_PROJ, s.xn, s.xnVec, lw.v(), s.v, s.vVec);
+            INDArray qa = project(lora, LoraTarget.Q_PROJ, s.xn, s.xnVec, lw.q(), s.q, s.qVec);
+            INDArray ka = project(lora, LoraTarget.K_PROJ, s.xn, s.xnVec, lw.k(), s.k, s.kVec);
+            INDArray va = project(lora, LoraTarget.V_PROJ, s.xn, s.xnVec, lw.v(), s.v, s.vVec);
+            FloatBuffer q = qa.data().asNioFloat(), k = ka.data().asNioFloat(), v = va.data().asNioFloat();
             // RoPE on q (then q / sqrt(hd), as Attention scales it) and k; k and v go straight to the cache
             for (int r = 0; r < b; r++) {
                 for (int h = 0; h < heads; h++) {
@@ -97,35 +109,53 @@ final class DecodeStep {
                 }
             }
             attend(cache, q, keys, values, heads4, b, kv, g, hd, capacity, past + 1);
-            project(lora, LoraTarget.O_PROJ, s.heads, s.headsVec, lw.o(), s.proj, s.projVec);
-            addInto(x, proj, b * d, s.row);
+            release(qa, s.q);
+            release(ka, s.k);
+            release(va, s.v);
+            INDArray oa = project(lora, LoraTarget.O_PROJ, s.heads, s.headsVec, lw.o(), s.proj, s.projVec);
+            addInto(x, oa.data().asNioFloat(), b * d, s.row);
+            release(oa, s.proj);
 
             rmsNorm(x, lw.postNorm(), eps, b, d, s, xn);
-            project(lora, LoraTarget.GATE_PROJ, s.xn, s.xnVec, lw.gate(), s.gate, s.gateVec);
-            project(lora, LoraTarget.UP_PROJ, s.xn, s.xnVec, lw.up(), s.up, s.upVec);
-            swiGlu(gate, up, b * c.intermediateSize(), s.row, s.hidden);
-            project(lora, LoraTarget.DOWN_PROJ, s.gate, s.gateVec, lw.down(), s.proj, s.projVec);
-            addInto(x, proj, b * d, s.row);
+            INDArray ga = project(lora, LoraTarget.GATE_PROJ, s.xn, s.xnVec, lw.gate(), s.gate, s.gateVec);
+            INDArray ua = project(lora, LoraTarget.UP_PROJ, s.xn, s.xnVec, lw.up(), s.up, s.upVec);
+            swiGlu(ga.data().asNioFloat(), ua.data().asNioFloat(), b * c.intermediateSize(), s.row, s.hidden);
+            release(ua, s.up);
+            INDArray da = project(lora, LoraTarget.DOWN_PROJ, ga, s.gateVec, lw.down(), s.proj, s.projVec);
+            release(ga, s.gate);
+            addInto(x, da.data().asNioFloat(), b * d, s.row);
+            release(da, s.proj);
         }
         rmsNorm(x, w.norm(), eps, b, d, s, xn);
+        if (b > 1) {
+            return Linear.forward(s.xn, w.lmHead());
+        }
         INDArray logits = Nd4j.createUninitialized(DataType.FLOAT, b, c.vocabSize());
-        project(null, null, s.xn, s.xnVec, w.lmHead(), logits, b == 1 ? logits.reshape(logits.length()) : null);
+        project(null, null, s.xn, s.xnVec, w.lmHead(), logits, logits.reshape(logits.length()));
         return logits;
     }
 
     /**
      * {@code y = x W^T} plus the LoRA branch. At batch 1 through BLAS's GEMV on vector views
-     * ({@code xv}, {@code yv}): ND4J's matmul op, which the general pass uses, took 2-3x as long on
+     * ({@code xv}, {@code yv}) into {@code y}, which it returns: ND4J's matmul op took 2-3x as long on
      * a {@code [1, 1024] x [1024, 2816]} product in a back-to-back measurement (docs/design.md 6.1).
+     * At larger batches the general pass's own call, into a new array the caller releases.
      */
-    private static void project(LoraLayer lora, LoraTarget target, INDArray x, INDArray xv, INDArray w, INDArray y,
-                                INDArray yv) {
-        if (xv != null) {
-            Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, w, xv, 0.0, yv);
-        } else {
-            Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+    private static INDArray project(LoraLayer lora, LoraTarget target, INDArray x, INDArray xv, INDArray w, INDArray y,
+                                    INDArray yv) {
+        if (xv == null) {
+            return LoraLayer.forward(lora, target, x, w);
         }
+        Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, w, xv, 0.0, yv);
         LoraLayer.addBranch(lora, target, x, y);
+        return y;
+    }
+
+    /** Closes {@code a} unless it is the kept buffer {@code kept}. */
+    private static void release(INDArray a, INDArray kept) {
+        if (a != kept) {
+            a.close();
+        }
     }
 
     /** {@code out = x / sqrt(mean(x^2) + eps) * weight} per row of {@code x [b, d]}. */
@@ -262,14 +292,14 @@ final class DecodeStep {
         Buffers(LlamaConfig c, int batch) {
             int d = c.hiddenSize(), hd = c.headDim();
             xn = Nd4j.create(DataType.FLOAT, batch, d);
-            q = Nd4j.create(DataType.FLOAT, batch, (long) c.numAttentionHeads() * hd);
-            k = Nd4j.create(DataType.FLOAT, batch, (long) c.numKeyValueHeads() * hd);
-            v = Nd4j.create(DataType.FLOAT, batch, (long) c.numKeyValueHeads() * hd);
             heads = Nd4j.create(DataType.FLOAT, batch, (long) c.numAttentionHeads() * hd);
-            proj = Nd4j.create(DataType.FLOAT, batch, d);
-            gate = Nd4j.create(DataType.FLOAT, batch, c.intermediateSize());
-            up = Nd4j.create(DataType.FLOAT, batch, c.intermediateSize());
-            boolean one = batch == 1;
+            boolean one = batch == 1; // larger batches take the projections in new arrays (see project)
+            q = one ? Nd4j.create(DataType.FLOAT, 1, (long) c.numAttentionHeads() * hd) : null;
+            k = one ? Nd4j.create(DataType.FLOAT, 1, (long) c.numKeyValueHeads() * hd) : null;
+            v = one ? Nd4j.create(DataType.FLOAT, 1, (long) c.numKeyValueHeads() * hd) : null;
+            proj = one ? Nd4j.create(DataType.FLOAT, 1, d) : null;
+            gate = one ? Nd4j.create(DataType.FLOAT, 1, c.intermediateSize()) : null;
+            up = one ? Nd4j.create(DataType.FLOAT, 1, c.intermediateSize()) : null;
             xnVec = one ? xn.reshape(xn.length()) : null;
             qVec = one ? q.reshape(q.length()) : null;
             kVec = one ? k.reshape(k.length()) : null;
