@@ -1,5 +1,6 @@
 package org.atmanrl.model;
 
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,6 +17,8 @@ public final class KvCache implements AutoCloseable {
     private final int batch;
     private final int capacity;
     private int length;
+    /** The decoding step's arrays (docs/design.md 6.1, "Decoding"), made on its first step. */
+    private DecodeStep.Buffers decode;
 
     public KvCache(LlamaConfig c, int batch, int capacity, DataType dtype) {
         this.batch = batch;
@@ -57,10 +60,21 @@ public final class KvCache implements AutoCloseable {
         return past;
     }
 
+    DecodeStep.Buffers decodeBuffers(LlamaConfig c) {
+        if (decode == null) {
+            decode = new DecodeStep.Buffers(c, batch);
+        }
+        return decode;
+    }
+
     @Override
     public void close() {
         for (Layer l : layers) {
             Arrays2.release(l.keys, l.values);
+        }
+        if (decode != null) {
+            decode.close();
+            decode = null;
         }
     }
 
@@ -80,6 +94,9 @@ public final class KvCache implements AutoCloseable {
         }
 
         INDArray keys(int length) { return cells(keys, 0, length); }
+        /** The whole key buffer, {@code [B, KV, capacity, hd]} row-major, for reading and writing in place. */
+        FloatBuffer keyData() { return keys.data().asNioFloat(); }
+        FloatBuffer valueData() { return values.data().asNioFloat(); }
         INDArray values(int length) { return cells(values, 0, length); }
 
         private static INDArray cells(INDArray a, long from, long to) {

@@ -163,6 +163,15 @@ public final class LlamaModel {
      * it, then feed one token per row.
      */
     public INDArray nextTokenLogits(TokenBatch step, KvCache cache) {
+        return nextTokenLogits(step, cache, true);
+    }
+
+    /** {@link #nextTokenLogits(TokenBatch, KvCache)}, through {@link DecodeStep} only when {@code fused} allows. */
+    INDArray nextTokenLogits(TokenBatch step, KvCache cache, boolean fused) {
+        if (fused && DecodeStep.applies(this, step)) {
+            checkIds(step);
+            return DecodeStep.run(this, step, cache, rope);
+        }
         INDArray hn;
         try (ForwardPass fp = new ForwardPass(this, step, step, null, false)) {
             hn = hidden(step, null, cache, null, fp);
@@ -202,12 +211,7 @@ public final class LlamaModel {
      * (decoding: this batch's are appended to it) or {@code prefix} (read only), or there are none.
      */
     INDArray hidden(TokenBatch tb, INDArray bias, KvCache cache, PromptPrefix prefix, ForwardPass fp) {
-        for (int id : tb.ids()) {
-            if (id < 0 || id >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
-        }
+        checkIds(tb);
         KvCache earlier = cache != null ? cache : prefix != null ? prefix.cache() : null;
         int past = cache != null ? cache.advance(tb) : prefix != null ? prefix.length() : 0;
         int keyLength = past + tb.length();
@@ -259,6 +263,15 @@ public final class LlamaModel {
             Arrays2.release(x, r);
         }
         return hn;
+    }
+
+    private void checkIds(TokenBatch tb) {
+        for (int id : tb.ids()) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
     }
 
     /**

@@ -45,6 +45,11 @@ final class LoraLayer implements AutoCloseable {
         return y;
     }
 
+    /** Adds the adapter branch of {@code target} to {@code y = x W^T} when it has one; {@code lora} may be null. */
+    static void addBranch(LoraLayer lora, LoraTarget target, INDArray x, INDArray y) {
+        if (lora != null) lora.addBranch(target, x, y);
+    }
+
     private void addBranch(LoraTarget target, INDArray x, INDArray y) {
         INDArray a = adapters.a(layer, target);
         if (a == null) return;

@@ -45,17 +45,25 @@ final class MaskedSoftmax {
                     v[k] = x;
                     if (x > max) max = x;
                 }
-                double sum = 0;
-                for (int k = 0; k < tk; k++) {
-                    double e = v[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(v[k] - max);
-                    v[k] = e;
-                    sum += e;
-                }
-                double inv = sum > 0 ? 1 / sum : 0;
+                double inv = exponentiate(v, tk, max);
                 for (int k = 0; k < tk; k++) {
                     if (isFloat) sf.put(so + k, (float) (v[k] * inv)); else sd.put(so + k, v[k] * inv);
                 }
             }
         });
+    }
+
+    /**
+     * {@code v[k] = exp(v[k] - max)} over {@code v[0, n)}, 0 where {@code v[k]} is -infinity (a
+     * hidden key); returns {@code 1 / sum}, or 0 when every key is hidden.
+     */
+    static double exponentiate(double[] v, int n, double max) {
+        double sum = 0;
+        for (int k = 0; k < n; k++) {
+            double e = v[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(v[k] - max);
+            v[k] = e;
+            sum += e;
+        }
+        return sum > 0 ? 1 / sum : 0;
     }
 }

@@ -87,16 +87,21 @@ public final class Sampler {
         // Candidates in descending probability, ties by ascending id. Without top-k only tokens
         // above tau are sorted: the others weigh at most vocab * tau = (1 - top_p) / 2 of the mass,
         // so the nucleus lies wholly among the sorted ones.
-        double tau = topK ? -1 : sum * (1 - p.topP()) / (2.0 * vocab);
-        long[] keys = new long[vocab];
+        long[] keys;
         int n = 0;
-        for (int i = 0; i < vocab; i++) {
-            if (prob[i] > tau) {
-                keys[n++] = ((long) descending(l[off + i]) << 32) | i;
+        if (topK) {
+            keys = smallestKeys(l, off, vocab, p.topK());
+            n = keys.length;
+        } else {
+            double tau = sum * (1 - p.topP()) / (2.0 * vocab);
+            keys = new long[vocab];
+            for (int i = 0; i < vocab; i++) {
+                if (prob[i] > tau) {
+                    keys[n++] = key(l[off + i], i);
+                }
             }
+            Arrays.sort(keys, 0, n);
         }
-        Arrays.sort(keys, 0, n);
-        if (topK) n = p.topK();
         int[] cand = new int[n];
         double kept = 0;
         for (int i = 0; i < n; i++) {
@@ -123,6 +128,44 @@ public final class Sampler {
             if (acc > target && prob[id] > 0) return id;
         }
         return id; // rounding put u * mass at the very top
+    }
+
+    /** Sorts before every key of a less likely token, and of an equally likely token of higher id. */
+    private static long key(float logit, int id) {
+        return ((long) descending(logit) << 32) | id;
+    }
+
+    /**
+     * The {@code k} smallest {@link #key}s of the row, ascending: the top-k candidates in the order
+     * a sort of the whole vocabulary gives them (keys are distinct), in O(vocab log k) through a
+     * max-heap of {@code k} instead of O(vocab log vocab) (docs/design.md 6.1, "Decoding").
+     */
+    static long[] smallestKeys(float[] l, int off, int vocab, int k) {
+        long[] heap = new long[k];
+        for (int i = 0; i < vocab; i++) {
+            long key = key(l[off + i], i);
+            if (i < k) {
+                int c = i; // sift up
+                while (c > 0 && heap[(c - 1) / 2] < key) {
+                    heap[c] = heap[(c - 1) / 2];
+                    c = (c - 1) / 2;
+                }
+                heap[c] = key;
+            } else if (key < heap[0]) {
+                int c = 0; // replace the largest, sift down
+                while (true) {
+                    int child = 2 * c + 1;
+                    if (child >= k) break;
+                    if (child + 1 < k && heap[child + 1] > heap[child]) child++;
+                    if (heap[child] <= key) break;
+                    heap[c] = heap[child];
+                    c = child;
+                }
+                heap[c] = key;
+            }
+        }
+        Arrays.sort(heap);
+        return heap;
     }
 
     /** An int that orders floats descending under signed comparison. */

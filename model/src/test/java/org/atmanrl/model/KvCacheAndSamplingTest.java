@@ -160,6 +160,26 @@ class KvCacheAndSamplingTest {
         assertEquals(5, Sampler.pick(logits, 0, logits.length, SamplingParams.greedy(1), 0.3));
     }
 
+    @Test
+    void topKSelectionEqualsTheFullSort() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        for (int vocab : new int[] {2, 17, 512, 4099}) {
+            float[] l = new float[vocab + 3];
+            for (int i = 0; i < l.length; i++) l[i] = (float) (rnd.nextInt(40) / 8.0 - 2); // many ties
+            for (int k : new int[] {1, 2, vocab / 2, vocab - 1}) {
+                if (k < 1) continue;
+                long[] all = new long[vocab];
+                for (int i = 0; i < vocab; i++) {
+                    int bits = Float.floatToIntBits(l[3 + i]);
+                    all[i] = ((long) ~(bits ^ ((bits >> 31) & 0x7fffffff)) << 32) | i;
+                }
+                java.util.Arrays.sort(all);
+                assertArrayEquals(java.util.Arrays.copyOf(all, k), Sampler.smallestKeys(l, 3, vocab, k),
+                        "vocab " + vocab + ", k " + k);
+            }
+        }
+    }
+
     /** Sweeps u over a fine grid: the share of each token must equal its probability. */
     private static void assertFrequencies(float[] logits, SamplingParams p, double[] expected) {
         int m = 20000;
