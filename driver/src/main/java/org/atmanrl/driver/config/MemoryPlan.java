@@ -96,28 +96,39 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         // the mask fit's passes and the rollouts' decoding both take saliency.max_rows_per_pass rows at once
         // (RolloutScoring hands it to Rollouts.generate)
         int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
+        Trained trained = c.lora().on() ? Trained.adapters(m, c.lora().adapters()) : Trained.whole(params);
+        long t = trained.bytes();
 
-        if (c.lora().on()) {
-            return lora(c, m, params, cells, taskRows, gradientRows, saliencyOn, passRows, tasksPerExecutor);
-        }
         List<Term> shared = new ArrayList<>();
-        shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
-        if (c.grpo().needsReference()) {
-            shared.add(new Term("reference weights", copy, Place.OFF_HEAP, "fp32, grpo.beta > 0", "grpo.beta"));
+        if (trained.lora()) {
+            // the base once: with beta > 0 it is also the reference, adapters off (docs/design.md 3.4)
+            shared.add(new Term("base weights", copy, Place.OFF_HEAP,
+                    fp32 + (c.grpo().needsReference() ? ", also the reference" : ""), null));
+            shared.add(new Term("adapters", t, Place.OFF_HEAP, trained.detail(), trained.setting()));
+        } else {
+            shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
+            if (c.grpo().needsReference()) {
+                shared.add(new Term("reference weights", copy, Place.OFF_HEAP, "fp32, grpo.beta > 0", "grpo.beta"));
+            }
         }
-        // the broadcast policy as float arrays (PolicySnapshot), kept by the executor's block manager
-        shared.add(new Term("broadcast snapshot", copy, Place.HEAP, "fp32 arrays", null));
+        // what trains as float arrays (PolicySnapshot), kept by the executor's block manager
+        shared.add(new Term("broadcast snapshot", t, Place.HEAP, trained.lora() ? "the adapters as fp32 arrays"
+                : "fp32 arrays", trained.setting()));
 
         List<Term> task = new ArrayList<>();
-        // the backward's gradient (LlamaWeights.zerosLike) and, split, the running sum (design 6.1)
+        // the backward's gradient (LlamaWeights.zerosLike, or the adapters') and, split, the running sum (design 6.1)
         boolean split = c.grpo().splits(taskRows);
-        task.add(new Term("gradients", (split ? 2 : 1) * copy, Place.OFF_HEAP,
-                split ? "fp32, a pass's and the running sum" : "fp32, one pass", null));
-        task.add(new Term("task result", copy, Place.HEAP, "fp32 gradient sums", null));
+        task.add(new Term("gradients", (split ? 2 : 1) * t, Place.OFF_HEAP,
+                (trained.lora() ? "adapters" : "fp32") + (split ? ", a pass's and the running sum" : ", one pass"),
+                trained.setting()));
+        task.add(new Term("task result", t, Place.HEAP, trained.lora() ? "adapter gradient sums" : "fp32 gradient sums",
+                trained.setting()));
         // a kept pass holds every layer's activations until its backward (design 6.1); the gradient's
         // passes, the mask fit's and generation run one after another, so only the largest counts
-        task.add(activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
-                c.grpo().microBatchRows()));
+        Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
+                c.grpo().microBatchRows());
+        task.add(trained.lora() ? new Term(grpo.name(), grpo.bytes() + gradientRows * trained.branchBytesPerCell() * cells,
+                grpo.place(), grpo.detail() + ", with the LoRA branches", grpo.setting(), true) : grpo);
         if (saliencyOn) {
             task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
                     c.saliency().maxRowsPerPass()));
@@ -128,82 +139,52 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
 
         int p = c.partitions();
         List<Term> drv = new ArrayList<>();
-        drv.add(new Term("policy", copy, Place.OFF_HEAP, fp32, null));
-        drv.add(new Term("AdamW moments", 2 * copy, Place.OFF_HEAP, "fp32, m and v", null));
-        // the broadcast value and Spark's serialised blocks of it (TorrentBroadcast keeps both on the driver)
-        int snapshots = c.grpo().needsReference() ? 4 : 2;
-        drv.add(new Term("broadcast snapshots", snapshots * copy, Place.HEAP,
-                c.grpo().needsReference() ? "policy and reference, each as arrays and serialised blocks"
-                        : "as arrays and serialised blocks", null));
-        drv.add(new Term("task results", p * copy, Place.HEAP, "partitions " + p + " x fp32 gradient sums", "partitions"));
+        drv.add(new Term(trained.lora() ? "adapters" : "policy", t, Place.OFF_HEAP, trained.detail(), trained.setting()));
+        drv.add(new Term("AdamW moments", 2 * t, Place.OFF_HEAP, "fp32, m and v", trained.setting()));
+        // the broadcast value and Spark's serialised blocks of it (TorrentBroadcast keeps both on the
+        // driver); a full run also broadcasts the reference, a LoRA run's reference is the executors' base
+        boolean reference = c.grpo().needsReference() && !trained.lora();
+        drv.add(new Term("broadcast snapshots", (reference ? 4 : 2) * t, Place.HEAP,
+                reference ? "policy and reference, each as arrays and serialised blocks" : "as arrays and serialised blocks",
+                trained.setting()));
+        drv.add(new Term("task results", p * t, Place.HEAP, "partitions " + p + " x " + (trained.lora() ? "adapter"
+                : "fp32") + " gradient sums", "partitions"));
         // TaskResult.sum's running merge and the normalised gradient (GradientContribution.normalise)
-        drv.add(new Term("merged gradients", 2 * copy, Place.HEAP, "the partition-order sum and its normalised copy",
-                null));
+        drv.add(new Term("merged gradients", 2 * t, Place.HEAP, "the partition-order sum and its normalised copy",
+                trained.setting()));
+        if (trained.lora() && c.eval().samples() > 0) {
+            // a LoRA run's driver holds no base while it trains; it reads it once at the end (docs/design.md 3.4)
+            drv.add(new Term("base weights (at the end)", copy, Place.OFF_HEAP, fp32 + ", read once for the saliency samples",
+                    "eval.samples"));
+        }
         return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
     }
 
     /**
-     * The plan of a LoRA run (docs/design.md 3.4): executors hold the base once (it is also the
-     * reference model when beta > 0) and train, receive and return adapter-sized tensors; the
-     * driver holds no base while it trains, only the adapters, their AdamW moments, the broadcast
-     * and the partitions' adapter gradients, and reads the base once at the end for the saliency
-     * samples. A kept pass adds each targeted projection's {@code [cells, r]} branch input and, with
-     * dropout, its {@code [cells, in]} mask.
+     * What trains, is broadcast, reduced and stepped: the whole model, or a LoRA run's adapters
+     * (docs/design.md 3.4), whose kept passes also hold each targeted projection's branch input
+     * {@code u [cells, r]} and, with dropout, its mask {@code [cells, in]}.
+     *
+     * @param setting the key that lowers it (null for the whole model: only more memory helps)
      */
-    private static MemoryPlan lora(TrainConfig c, LlamaConfig m, long params, int cells, int taskRows,
-                                   int gradientRows, boolean saliencyOn, int passRows, int tasksPerExecutor) {
-        LoraConfig lora = c.lora().adapters();
-        long adapterParams = 0, branchPerCell = 0;
-        for (Map.Entry<String, long[]> e : LoraAdapters.shapes(m, lora).entrySet()) {
-            long[] shape = e.getValue();
-            adapterParams += shape[0] * shape[1];
-            // per lora_A [r, in] of each layer: the branch input u [cells, r] and the dropout mask [cells, in]
-            if (e.getKey().endsWith("lora_A.weight")) branchPerCell += shape[0] + (lora.dropout() > 0 ? shape[1] : 0);
+    private record Trained(boolean lora, long bytes, long branchBytesPerCell, String detail, String setting) {
+        static Trained whole(long params) {
+            return new Trained(false, params * FLOAT_BYTES, 0,
+                    String.format(Locale.ROOT, "fp32, %.3g params", (double) params), null);
         }
-        long base = params * FLOAT_BYTES, adapters = adapterParams * FLOAT_BYTES;
-        String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
-        String fp32Adapters = String.format(Locale.ROOT, "fp32, %.3g adapter params (rank %d)", (double) adapterParams,
-                lora.rank());
 
-        List<Term> shared = new ArrayList<>();
-        shared.add(new Term("base weights", base, Place.OFF_HEAP,
-                fp32 + (c.grpo().needsReference() ? ", also the reference" : ""), null));
-        shared.add(new Term("adapters", adapters, Place.OFF_HEAP, fp32Adapters, "lora.rank"));
-        shared.add(new Term("broadcast snapshot", adapters, Place.HEAP, "the adapters as fp32 arrays", "lora.rank"));
-
-        List<Term> task = new ArrayList<>();
-        boolean split = c.grpo().splits(taskRows);
-        task.add(new Term("gradients", (split ? 2 : 1) * adapters, Place.OFF_HEAP,
-                split ? "adapters, a pass's and the running sum" : "adapters, one pass", "lora.rank"));
-        task.add(new Term("task result", adapters, Place.HEAP, "adapter gradient sums", "lora.rank"));
-        long branchPerRow = branchPerCell * cells * FLOAT_BYTES;
-        Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
-                c.grpo().microBatchRows());
-        task.add(new Term(grpo.name(), grpo.bytes() + gradientRows * branchPerRow, grpo.place(),
-                grpo.detail() + ", with the LoRA branches", grpo.setting(), true));
-        if (saliencyOn) {
-            task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
-                    c.saliency().maxRowsPerPass()));
+        static Trained adapters(LlamaConfig m, LoraConfig lora) {
+            long params = 0, branch = 0;
+            for (Map.Entry<String, long[]> e : LoraAdapters.shapes(m, lora).entrySet()) {
+                long[] shape = e.getValue();
+                params += shape[0] * shape[1];
+                // per lora_A [r, in] of each layer: the branch input [cells, r] and the dropout mask [cells, in]
+                if (e.getKey().endsWith("lora_A.weight")) branch += shape[0] + (lora.dropout() > 0 ? shape[1] : 0);
+            }
+            return new Trained(true, params * FLOAT_BYTES, branch * FLOAT_BYTES,
+                    String.format(Locale.ROOT, "fp32, %.3g adapter params (rank %d)", (double) params, lora.rank()),
+                    "lora.rank");
         }
-        task.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
-                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
-                true));
-
-        int p = c.partitions();
-        List<Term> drv = new ArrayList<>();
-        drv.add(new Term("adapters", adapters, Place.OFF_HEAP, fp32Adapters, "lora.rank"));
-        drv.add(new Term("AdamW moments", 2 * adapters, Place.OFF_HEAP, "adapters' m and v", "lora.rank"));
-        drv.add(new Term("broadcast snapshots", 2 * adapters, Place.HEAP, "as arrays and serialised blocks",
-                "lora.rank"));
-        drv.add(new Term("task results", p * adapters, Place.HEAP, "partitions " + p + " x adapter gradient sums",
-                "partitions"));
-        drv.add(new Term("merged gradients", 2 * adapters, Place.HEAP, "the partition-order sum and its normalised copy",
-                "lora.rank"));
-        if (c.eval().samples() > 0) {
-            drv.add(new Term("base weights (at the end)", base, Place.OFF_HEAP,
-                    fp32 + ", read once for the saliency samples", "eval.samples"));
-        }
-        return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
     }
 
     /**
