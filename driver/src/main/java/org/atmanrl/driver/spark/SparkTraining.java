@@ -197,7 +197,7 @@ public final class SparkTraining {
                 // restored, so that a resumed run stops where the uninterrupted one would
                 SkipStreak streak = new SkipStreak(restored.map(SparkTraining::skippedInARow).orElse(0),
                         config.optimizer().maxSkippedSteps());
-                PolicyUpdate update = new PolicyUpdate(adam, schedule, config.optimizer().clipNorm());
+                PolicyUpdate update = new PolicyUpdate(adam, schedule, config.optimizer().clipNorm(), config.partitions());
                 for (long step = firstStep; step < config.steps() && (stopAfter < 0 || step < stopAfter); step++) {
                     StepOutcome outcome = step(sc, run, policy, update, maskHead, scoring, order, stop, step, streak);
                     streak = outcome.streak();

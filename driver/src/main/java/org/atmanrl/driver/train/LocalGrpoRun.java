@@ -62,8 +62,9 @@ public final class LocalGrpoRun {
         }
         LlamaModel model = new LlamaModel(policy);
         LlamaModel ref = reference == null ? null : new LlamaModel(reference);
+        // one process is one partition: the norm's squares in one shard (docs/design.md 3.5)
         PolicyUpdate update = new PolicyUpdate(new AdamW(config.adam(), policy.named()), config.schedule(),
-                config.clipNorm());
+                config.clipNorm(), 1);
         ObjectNode first = JsonFiles.MAPPER.createObjectNode().put("step", 0);
         first.set("eval", evalJson(evaluate(model, test)));
         lines.accept(first);

@@ -56,7 +56,7 @@ class PolicyStepTest {
         float[] before = flat(p);
         LearningRateSchedule schedule = LearningRateSchedule.constant(0.1, 0);
         PolicyUpdate update = new PolicyUpdate(new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0, AdamW.DecayScope.ALL), p),
-                schedule, 1.0);
+                schedule, 1.0, 1);
         List<Integer> asked = new ArrayList<>();
         PolicyStep.Result r = PolicyStep.run(2, 3, u -> {
             asked.add(u);
@@ -76,7 +76,7 @@ class PolicyStepTest {
         Map<String, INDArray> p = params();
         float[] before = flat(p);
         PolicyUpdate update = new PolicyUpdate(new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.1, AdamW.DecayScope.ALL), p),
-                LearningRateSchedule.constant(0.1, 0), 1.0);
+                LearningRateSchedule.constant(0.1, 0), 1.0, 1);
         List<Integer> asked = new ArrayList<>();
         PolicyStep.Result r = PolicyStep.run(3, 0, u -> {
             asked.add(u);

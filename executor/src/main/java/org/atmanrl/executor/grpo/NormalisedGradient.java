@@ -3,6 +3,7 @@ package org.atmanrl.executor.grpo;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atmanrl.executor.collective.Shards;
 import org.atmanrl.model.NamedArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,6 +33,16 @@ public final class NormalisedGradient {
      */
     public float[][] gradients() { return gradients; }
     public GrpoSums sums() { return sums; }
+
+    /**
+     * {@code Σ g²} over every tensor, in the form barrier mode computes it (docs/design.md 3.5):
+     * the tensors split into {@code shards} shards of whole tensors ({@link Shards}), each shard's
+     * sum in double in tensor and element order, the shards' sums added in shard order. Sync mode
+     * passes its partition count, so that both modes clip by the same bits at the same P.
+     */
+    public double sumOfSquares(int shards) {
+        return Shards.split(mean, shards).sumOfSquares(mean);
+    }
     /** The aggregated loss {@code Σ f·ℓ / Z}. */
     public double loss() { return sums.meanLoss(); }
 

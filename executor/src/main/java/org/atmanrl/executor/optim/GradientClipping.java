@@ -30,17 +30,30 @@ public final class GradientClipping {
 
     /** {@code sqrt(Σ g²)} over all arrays, accumulated in double in order. */
     public static double globalNorm(float[][] gradients) {
+        return Math.sqrt(sumOfSquares(gradients));
+    }
+
+    private static double sumOfSquares(float[][] gradients) {
         double ss = 0;
         for (float[] g : gradients) {
             for (float x : g) ss += (double) x * x;
         }
-        return Math.sqrt(ss);
+        return ss;
     }
 
-    /** Clips plain arrays (as {@code NormalisedGradient.gradients()}) in place. */
+    /** Clips plain arrays in place. */
     public static Result clip(float[][] gradients, double maxNorm) {
+        return clip(gradients, sumOfSquares(gradients), maxNorm);
+    }
+
+    /**
+     * Clips plain arrays (as {@code NormalisedGradient.gradients()}) in place, by the norm
+     * {@code sqrt(sumOfSquares)}: the caller sums the squares in the order it must be reproducible
+     * in (per shard, docs/design.md 3.5).
+     */
+    public static Result clip(float[][] gradients, double sumOfSquares, double maxNorm) {
         checkMaxNorm(maxNorm);
-        double norm = globalNorm(gradients);
+        double norm = Math.sqrt(sumOfSquares);
         double scale = scale(norm, maxNorm);
         if (scale != 1) {
             for (float[] g : gradients) {

@@ -7,9 +7,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One optimizer update of the policy (docs/design.md 2.3): the step's mean gradient is clipped by
- * global norm and applied by AdamW at the schedule's learning rate. A NaN or infinite gradient
- * skips the update: the weights and the optimizer state stay as they were, and the caller counts
- * the skip. The only place the policy's weights change, in every way of running a step.
+ * global norm (its squares summed per shard, docs/design.md 3.5) and applied by AdamW at the
+ * schedule's learning rate. A NaN or infinite gradient skips the update: the weights and the
+ * optimizer state stay as they were, and the caller counts the skip. The only place the policy's weights change, in every way of running a step.
  */
 public final class PolicyUpdate {
     /** The norm before clipping, the clip's scale and the learning rate of one update. */
@@ -26,17 +26,24 @@ public final class PolicyUpdate {
     private final AdamW adam;
     private final LearningRateSchedule schedule;
     private final double clipNorm;
+    private final int shards;
 
-    public PolicyUpdate(AdamW adam, LearningRateSchedule schedule, double clipNorm) {
+    /**
+     * @param shards the P of the global norm's per-shard form (docs/design.md 3.5): the run's
+     *               partition count, so that sync and barrier mode clip by the same bits
+     */
+    public PolicyUpdate(AdamW adam, LearningRateSchedule schedule, double clipNorm, int shards) {
         GradientClipping.checkMaxNorm(clipNorm);
+        if (shards < 1) throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         this.adam = adam;
         this.schedule = schedule;
         this.clipNorm = clipNorm;
+        this.shards = shards;
     }
 
     /** Clips {@code gradient} in place and applies it as optimizer update {@code update} (0-based) of the run. */
     public Result apply(NormalisedGradient gradient, long update) {
-        GradientClipping.Result clip = GradientClipping.clip(gradient.gradients(), clipNorm);
+        GradientClipping.Result clip = GradientClipping.clip(gradient.gradients(), gradient.sumOfSquares(shards), clipNorm);
         double lr = schedule.at(update);
         if (clip.finite()) {
             Map<String, INDArray> g = gradient.toArrays(DataType.FLOAT);
