@@ -23,16 +23,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The mask network's files (docs/design.md 2.6), beside the HF files of a model directory, which
- * HF loaders ignore: {@code mask_head.safetensors} (F32, tensors {@code query key token bias}) and
- * {@code mask_head.json} (what reads them: format, hidden size, rank, theta0). A checkpoint adds
- * the head's AdamW state as {@code mask_head_optimizer.safetensors} at its top level.
+ * HF loaders ignore: {@code mask_head.safetensors} (F32, tensors {@code query key token attention
+ * bias row_query row_gain}, shapes from {@link MaskHead#shapes}, bounded by the config's checked
+ * hidden size, rank and attention features) and {@code mask_head.json} (what reads them: format,
+ * version, hidden size, rank, attention features, theta0). A checkpoint adds the head's AdamW state
+ * as {@code mask_head_optimizer.safetensors} at its top level. Version 2 added the row term's
+ * {@code row_query} and {@code row_gain}; a version 1 head is refused, not padded with a fresh row
+ * term, since its optimizer state would not match either.
  */
 public final class MaskHeadFiles {
     public static final String WEIGHTS = "mask_head.safetensors";
     public static final String CONFIG = "mask_head.json";
     static final String OPTIMIZER = "mask_head_optimizer.safetensors";
     private static final String FORMAT = "atmanrl-mask-head";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     private MaskHeadFiles() {
     }
@@ -71,6 +75,10 @@ public final class MaskHeadFiles {
     public static Head read(FileSystem fs, Path modelDir, int hiddenSize, int attentionFeatures) throws IOException {
         Path configFile = new Path(modelDir, CONFIG);
         JsonNode c = JsonFiles.MAPPER.readTree(HadoopFiles.readSmall(fs, configFile, 1 << 16));
+        if (c != null && FORMAT.equals(c.path("format").asText()) && c.path("version").asInt() == 1) {
+            throw new ModelFormatException(configFile.toString(), "is a version 1 mask network, written before the"
+                    + " row term (docs/design.md 2.6); this build reads version " + VERSION + " only: start a new run");
+        }
         if (c == null || !FORMAT.equals(c.path("format").asText()) || c.path("version").asInt() != VERSION) {
             throw new ModelFormatException(configFile.toString(), "is not a " + FORMAT + " version " + VERSION + " file");
         }

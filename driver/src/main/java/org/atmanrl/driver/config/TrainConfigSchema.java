@@ -220,8 +220,8 @@ final class TrainConfigSchema {
                     "fitted (K Adam steps per completion, the reference) | network (a learned head, docs/design.md 2.6)",
                     c -> c.saliency().mask()),
             new Key("saliency.head_rank", integer(SaliencyConfig.HEAD_RANK), SALIENCY.headRank(),
-                    "network: r of its bilinear term; 2 r D + D + layers x heads + 1 parameters (4,241 here, 102,049"
-                            + " at 3B)", c -> c.saliency().headRank()),
+                    "network: r of its bilinear and row terms; 3 r D + D + layers x heads + 2 parameters (6,290 here,"
+                            + " 151,202 at 3B)", c -> c.saliency().headRank()),
             new Key("saliency.head_lr", number(SaliencyConfig.HEAD_LEARNING_RATE), SALIENCY.headLearningRate(),
                     "network: its AdamW learning rate (the optimizer's betas, eps and weight decay)",
                     c -> c.saliency().headLearningRate()),

@@ -42,9 +42,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * would take {@code .ci/run} past 15 minutes on a loaded machine, and the control's margin is thin.
  * {@code -Dmask.steps}, {@code -Dmask.lr}, {@code -Dmask.rows} ({@code saliency.head_rows}, default
  * the key's: each step is one task, so it trains on the step's whole budget) and {@code -Dmask.lambda}
- * change the head's training for measurements. It also prints N and C per task and the objective
- * under the network's and the fitted masks; the results are in docs/measurements.md, "The mask
- * network".
+ * change the head's training for measurements. It also prints N and C per task, the objective
+ * under the network's and the fitted masks, and the row term's gain gamma as it trains (the
+ * ratio's margin is thin, and gamma's step size was a question); the results are in
+ * docs/measurements.md, "The mask network".
  */
 @Tag("experiment")
 class MaskNetworkOnTrainedModelTest {
@@ -101,8 +102,8 @@ class MaskNetworkOnTrainedModelTest {
                 g.values().forEach(INDArray::close);
             }
             if (step % 10 == 0 || step == HEAD_STEPS - 1) {
-                System.out.printf("head step %d: objective %.4f over %d correct completions (%.0f s)%n", step,
-                        sums.meanObjective(), sums.rows(), (System.nanoTime() - t0) / 1e9);
+                System.out.printf("head step %d: objective %.4f over %d correct completions, gamma %.4f (%.0f s)%n", step,
+                        sums.meanObjective(), sums.rows(), head.rowGain(), (System.nanoTime() - t0) / 1e9);
             }
         }
 
@@ -147,6 +148,9 @@ class MaskNetworkOnTrainedModelTest {
                 objective(realScores, real), objective(fitted, real), objective(controlScores, control),
                 objective(fittedControl, control), mean(fitted, SaliencyScore::coverage),
                 mean(fittedControl, SaliencyScore::coverage));
+        // how far the row term's gain moved from 0, and r_sal to more digits than the 4.2 margin needs
+        System.out.printf("row term gamma %.4f after %d steps; r_sal real %.6f, control %.6f, ratio %.4f%n",
+                head.rowGain(), HEAD_STEPS, realSal, controlSal, realSal / Math.max(1e-12, controlSal));
         assertTrue(auc >= 0.85, "ROC AUC " + auc + " < 0.85");
         assertTrue(controlSal <= 0.25 * realSal, "control r_sal " + controlSal + " > a quarter of the real task's " + realSal);
         head.close();

@@ -247,8 +247,8 @@ class MaskHeadTest {
     @Test
     void parameterCountAndShapesAreChecked() {
         MaskHead h = MaskHead.init(128, 16, 16, 0, 1, DataType.FLOAT);
-        assertEquals(4241, h.parameterCount());
-        assertEquals(102_049, 2L * 16 * 3072 + 3072 + 28 * 24 + 1);
+        assertEquals(6290, h.parameterCount());
+        assertEquals(151_202, 3L * 16 * 3072 + 3072 + 28 * 24 + 2);
         NamedArrays wrong = NamedArrays.zeros(Map.of(MaskHead.QUERY, new long[] {2, 3}));
         assertThrows(IllegalArgumentException.class, () -> MaskHead.of(wrong, 0, DataType.FLOAT));
     }
