@@ -58,6 +58,11 @@ public final class ForwardPass implements AutoCloseable {
 
     boolean keeps() { return keep; }
 
+    /** Whether the layers kept their attention probabilities for the backward, rather than recompute them. */
+    boolean keptProbabilities() {
+        return attn[0] != null && !attn[0].recomputes();
+    }
+
     /** The adapters' dropout of a training pass, or null (docs/design.md 3.4). */
     LoraDropout dropout() { return dropout; }
 

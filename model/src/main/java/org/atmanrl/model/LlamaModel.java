@@ -73,10 +73,18 @@ public final class LlamaModel {
     /**
      * Whether a kept pass over {@code keyCells} key cells keeps each layer's attention probabilities
      * until its backward rather than recompute them there (docs/design.md 2.2, "Recomputed
-     * probabilities"): never, so at most one layer's {@code [H, T, Tk]} exist at a time.
+     * probabilities"): while a query cell's {@code H x keyCells} probabilities are no more numbers
+     * than the layer keeps for that cell anyway (input, two norm outputs and residual sum {@code
+     * [D]}, two inverse RMS, queries and head outputs {@code [H * hd]}, keys and values {@code [KV *
+     * hd]}, the MLP's three {@code [I]}; docs/design.md 3.3). So they at most double a kept pass, and
+     * a longer pass, where they would dominate it, holds one layer's at a time and pays the
+     * recomputation.
      */
     public static boolean keepsAttentionProbabilities(LlamaConfig c, int keyCells) {
-        return false;
+        long d = c.hiddenSize(), hd = c.headDim();
+        long perCell = 4 * d + 2 + 2L * c.numAttentionHeads() * hd + 2L * c.numKeyValueHeads() * hd
+                + 3L * c.intermediateSize();
+        return (long) c.numAttentionHeads() * keyCells <= perCell;
     }
 
     public LlamaConfig config() { return config; }

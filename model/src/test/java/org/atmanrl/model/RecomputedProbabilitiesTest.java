@@ -2,6 +2,8 @@ package org.atmanrl.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A kept pass that recomputes its attention probabilities in the backward (docs/design.md 2.2,
  * "Recomputed probabilities") gives the gradient of the pass that keeps them, bit for bit: every
  * weight's, the attention bias's and the LoRA adapters', in fp32 and fp64, on right-padded rows
- * with a bias, after a prompt prefix too; and the same attention features.
+ * with a bias, after a prompt prefix too; and the same attention features. Which path a pass
+ * takes is {@link LlamaModel#keepsAttentionProbabilities}'s rule by size, checked at its edge.
  */
 class RecomputedProbabilitiesTest {
     /** Sequence lengths of the batch: padding in three rows, one of them shorter than the prefix. */
@@ -73,6 +76,28 @@ class RecomputedProbabilitiesTest {
         Map<String, double[]> kept = gradients(model(w, ad, Attention.Kept.ALL), tb, bias, null, weights, true);
         assertSameBits(kept, gradients(model(w, ad, Attention.Kept.NONE), tb, bias, null, weights, true), "LoRA");
         assertEquals(ad.named().size() + 2, kept.size(), "every adapter, the bias and the log-probabilities compared");
+    }
+
+    /**
+     * The model keeps the probabilities while a query cell's {@code H x Tk} are no more numbers than
+     * the layer keeps for it anyway: at gqaUntiedScaled's 4 x 8 + 2 + 2 x 16 + 2 x 8 + 3 x 12 = 118, up
+     * to 29 key cells (4 heads); after a prefix its cells count as keys too.
+     */
+    @Test
+    void theModelKeepsProbabilitiesOnlyWhileTheyAreNoLargerThanTheLayersOtherActivations() {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        assertTrue(LlamaModel.keepsAttentionProbabilities(c, 29));
+        assertFalse(LlamaModel.keepsAttentionProbabilities(c, 30));
+        LlamaModel model = new LlamaModel(TinyModels.weights(c, 43, DataType.FLOAT));
+        TokenBatch at29 = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 44, 30, 12));
+        TokenBatch at30 = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 44, 31, 12));
+        try (ForwardPass kept = model.forward(at29, null); ForwardPass recomputed = model.forward(at30, null);
+             PromptPrefix prefix = model.prefix(at30, PromptPrefixTest.PREFIX);
+             ForwardPass afterPrefix = model.forward(at30, null, prefix)) {
+            assertTrue(kept.keptProbabilities(), "29 key cells");
+            assertFalse(recomputed.keptProbabilities(), "30 key cells");
+            assertFalse(afterPrefix.keptProbabilities(), "4 + 26 key cells");
+        }
     }
 
     /** The mask network's attention features (docs/design.md 2.6) read recomputed probabilities. */
