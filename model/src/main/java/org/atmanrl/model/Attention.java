@@ -29,6 +29,19 @@ final class Attention {
 
     private Attention() {}
 
+    /**
+     * Which layers' probabilities a kept pass keeps until its backward; the others are recomputed
+     * there (docs/design.md 2.2, "Recomputed probabilities"). {@link #BY_SIZE} in use; the other two
+     * pin one path, so a test can hold one against the other.
+     */
+    enum Kept {
+        ALL, NONE, BY_SIZE;
+
+        boolean keeps(LlamaConfig c, int keyCells) {
+            return this == ALL || this == BY_SIZE && LlamaModel.keepsAttentionProbabilities(c, keyCells);
+        }
+    }
+
     record Dims(int batch, int length, int heads, int kvHeads, int headDim) {
         int group() { return heads / kvHeads; }
         int tokens() { return batch * length; }
@@ -37,11 +50,33 @@ final class Attention {
     /**
      * Activations the backward pass reads (no decoding cache during training). {@code keys} and
      * {@code values} are every key cell's, {@code [B, KV, Tk, hd]}: {@code k4} and {@code v4}
-     * themselves, or a prefix's followed by them.
+     * themselves, or a prefix's followed by them. {@code probs} are the softmax {@code [B, KV, G*T,
+     * Tk]} when the pass keeps them, else null: {@link #probabilities} recomputes them from the
+     * scaled queries, the keys and {@code mask} (the pass's, owned by it, not closed here).
      */
     record Saved(INDArray x, INDArray q4, INDArray k4, INDArray v4, INDArray keys, INDArray values,
-                 INDArray probs, INDArray heads) implements AutoCloseable {
+                 INDArray probs, INDArray mask, INDArray heads) implements AutoCloseable {
         @Override public void close() { Arrays2.release(q4, k4, v4, keys, values, probs, heads); }
+
+        /** Whether {@link #probabilities} computes a new array, the caller's to close. */
+        boolean recomputes() { return probs == null; }
+    }
+
+    /**
+     * The attention probabilities {@code [B, KV, G*T, Tk]} of a kept pass: the kept ones, or the
+     * forward's recomputed by the same ops on the same arrays, so bit for bit the same
+     * (docs/design.md 2.2, "Recomputed probabilities"). Close the result when {@link
+     * Saved#recomputes}.
+     */
+    static INDArray probabilities(Saved s) {
+        return s.recomputes() ? softmax(s.q4(), s.keys(), s.mask()) : s.probs();
+    }
+
+    /** {@code softmax(q4 keys^T + mask)}: {@code q4} holds q / sqrt(hd); mask {@code [B, 1, 1, T, Tk]}. */
+    private static INDArray softmax(INDArray q4, INDArray keys, INDArray mask) {
+        INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
+        MaskedSoftmax.apply(scores, mask, (int) mask.size(3));
+        return scores;
     }
 
     /**
@@ -51,9 +86,12 @@ final class Attention {
      * @param prefix this layer's keys/values of the {@code past} cells before the batch's, read
      *               only, or null
      * @param lora   the layer's LoRA branches, or null for none (docs/design.md 3.4)
+     * @param keepProbs with {@code saved}: whether to keep the probabilities, or leave them to
+     *               {@link #probabilities} to recompute
      */
     static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
-                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, LoraLayer lora) {
+                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
+                            LoraLayer lora) {
         int t = d.length(), kv = d.kvHeads();
 
         INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles, lora, LoraTarget.Q_PROJ);
@@ -70,16 +108,18 @@ final class Attention {
             keys = Nd4j.concat(2, prefix.keys(past), k4);
             values = Nd4j.concat(2, prefix.values(past), v4);
         }
-        INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
-        MaskedSoftmax.apply(scores, mask, t);
-        INDArray out4 = Nd4j.matmul(scores, values);                       // [B, KV, G*T, hd]
+        INDArray scores = softmax(q4, keys, mask);           // [B, KV, G*T, Tk]
+        INDArray out4 = Nd4j.matmul(scores, values);        // [B, KV, G*T, hd]
 
         INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
         out4.close();
         INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
-            saved[0] = new Saved(x, q4, k4, v4, keys, values, scores, heads);
+            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, mask, heads);
+            if (!keepProbs) {
+                scores.close();
+            }
         } else {
             Arrays2.release(q4, k4, v4, scores, heads);
             if (prefix != null) {
@@ -124,7 +164,7 @@ final class Attention {
         INDArray rowDot = Nd4j.createUninitialized(dt, b, kv, (long) g * t, 1);
         rowDot.reshape('c', b, kv, g, t).assign(prod.reshape('c', b, t, kv, g, hd).sum(4).permute(0, 2, 3, 1));
         dHeads.close();
-        INDArray p = s.probs();
+        INDArray p = probabilities(s);
         INDArray dS = Nd4j.matmul(dOut4, s.values(), null, false, true, false);
         dS.subi(rowDot).muli(p);
         rowDot.close();
@@ -145,6 +185,9 @@ final class Attention {
             if (past > 0) {
                 Arrays2.release(pOwn, dSOwn);
             }
+            if (s.recomputes()) {
+                p.close(); // before the projections' gradients: one layer's probabilities at a time
+            }
             INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
             INDArray dk = HeadLayout.merge(dK4, d, kv, angles);
             INDArray dv = HeadLayout.merge(dV, d, kv, null);
@@ -164,7 +207,7 @@ final class Attention {
             LoraLayer.backward(lora, LoraTarget.V_PROJ, dv, s.x(), loraGrad, dx);
             Arrays2.release(dq, dk, dv);
         }
-        Arrays2.release(dOut4, dS);
+        Arrays2.release(dOut4, dS, s.recomputes() ? p : null); // p: when no branch above closed it
         return dx;
     }
 

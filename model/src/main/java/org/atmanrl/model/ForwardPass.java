@@ -58,6 +58,11 @@ public final class ForwardPass implements AutoCloseable {
 
     boolean keeps() { return keep; }
 
+    /** Whether the layers kept their attention probabilities for the backward, rather than recompute them. */
+    boolean keptProbabilities() {
+        return attn[0] != null && !attn[0].recomputes();
+    }
+
     /** The adapters' dropout of a training pass, or null (docs/design.md 3.4). */
     LoraDropout dropout() { return dropout; }
 
@@ -194,9 +199,13 @@ public final class ForwardPass implements AutoCloseable {
         try (INDArray w4 = Nd4j.tile(queryWeights.castTo(model.dataType()).reshape('c', b, 1, 1, t), 1, heads, 1, 1)) {
             for (int i = 0; i < layers; i++) {
                 // probs [B, KV, G*T, T] holds group member g's queries as rows g*T..g*T+T-1: [B, H, T, T]
-                INDArray p = attn[i].probs().reshape('c', b, heads, t, t);
+                INDArray probs = Attention.probabilities(attn[i]);
+                INDArray p = probs.reshape('c', b, heads, t, t);
                 try (INDArray read = Nd4j.matmul(w4, p)) {                        // [B, H, 1, T]
                     perLayer[i] = read.reshape('c', b, heads, t).permute(0, 2, 1).dup('c').reshape('c', (long) b * t, heads);
+                }
+                if (attn[i].recomputes()) {
+                    probs.close(); // one layer's probabilities at a time
                 }
             }
         }

@@ -25,6 +25,7 @@ public final class LlamaModel {
     private final Rope rope;
     private final int headChunkCells;
     private final LoraAdapters adapters;
+    private final Attention.Kept keptProbabilities;
 
     public LlamaModel(LlamaWeights weights) {
         this(weights, LmHead.chunkCells(weights.config().vocabSize(), weights.dataType()));
@@ -44,6 +45,11 @@ public final class LlamaModel {
     }
 
     LlamaModel(LlamaWeights weights, int headChunkCells, LoraAdapters adapters) {
+        this(weights, headChunkCells, adapters, Attention.Kept.BY_SIZE);
+    }
+
+    /** With {@code kept} choosing which attention probabilities a kept pass keeps. */
+    LlamaModel(LlamaWeights weights, int headChunkCells, LoraAdapters adapters, Attention.Kept kept) {
         if (adapters != null && !adapters.modelConfig().equals(weights.config())) {
             throw new IllegalArgumentException("LoRA adapters for " + adapters.modelConfig() + " do not fit a model of "
                     + weights.config());
@@ -61,6 +67,24 @@ public final class LlamaModel {
         this.rope = new Rope(config);
         this.headChunkCells = headChunkCells;
         this.adapters = adapters;
+        this.keptProbabilities = kept;
+    }
+
+    /**
+     * Whether a kept pass over {@code keyCells} key cells keeps each layer's attention probabilities
+     * until its backward rather than recompute them there (docs/design.md 2.2, "Recomputed
+     * probabilities"): while a query cell's {@code H x keyCells} probabilities are no more numbers
+     * than the layer keeps for that cell anyway (input, two norm outputs and residual sum {@code
+     * [D]}, two inverse RMS, queries and head outputs {@code [H * hd]}, keys and values {@code [KV *
+     * hd]}, the MLP's three {@code [I]}; docs/design.md 3.3). So they at most double a kept pass, and
+     * a longer pass, where they would dominate it, holds one layer's at a time and pays the
+     * recomputation.
+     */
+    public static boolean keepsAttentionProbabilities(LlamaConfig c, int keyCells) {
+        long d = c.hiddenSize(), hd = c.headDim();
+        long perCell = 4 * d + 2 + 2L * c.numAttentionHeads() * hd + 2L * c.numKeyValueHeads() * hd
+                + 3L * c.intermediateSize();
+        return (long) c.numAttentionHeads() * keyCells <= perCell;
     }
 
     public LlamaConfig config() { return config; }
@@ -229,6 +253,7 @@ public final class LlamaModel {
         INDArray x = Nd4j.pullRows(weights.embed(), 1, tb.ids());
         double eps = config.rmsNormEps();
         boolean keep = fp.keeps();
+        boolean keepProbs = keep && keptProbabilities.keeps(config, keyLength);
         Attention.Saved[] as = new Attention.Saved[1];
         Mlp.Saved[] ms = new Mlp.Saved[1];
         for (int i = 0; i < config.numHiddenLayers(); i++) {
@@ -240,7 +265,7 @@ public final class LlamaModel {
             INDArray r0 = RmsNorm.inverseRms(x, eps);
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
             INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
-                    prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, lora);
+                    prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, keepProbs, lora);
             INDArray x1 = keep ? x.add(attn) : x.addi(attn);
             attn.close();
             INDArray r1 = RmsNorm.inverseRms(x1, eps);

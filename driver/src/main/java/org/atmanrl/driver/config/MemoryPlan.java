@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.LlamaConfig;
+import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraConfig;
@@ -191,16 +192,20 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
      * Bytes a kept forward pass holds per row of {@code t} cells, fp32 (ForwardPass, LlamaModel.hidden,
      * Attention.Saved, Mlp.Saved). Per layer: the layer's input x, its two norm outputs and the residual
      * sum x1 {@code [T, D]} each; the two inverse RMS {@code [T, 1]}; the queries and the merged head
-     * outputs {@code [H, T, hd]} each; keys and values {@code [KV, T, hd]} each; the attention
-     * probabilities {@code [H, T, T]}; the MLP's gate, up and gated product {@code [T, I]} each. Once:
-     * the final hidden state and its norm {@code [T, D]}, its inverse RMS and log Z's two parts
-     * {@code [T]} each, and the mask {@code [T, T]}.
+     * outputs {@code [H, T, hd]} each; keys and values {@code [KV, T, hd]} each; the MLP's gate, up and
+     * gated product {@code [T, I]} each; and the attention probabilities {@code [H, T, T]} when the
+     * pass keeps them ({@link LlamaModel#keepsAttentionProbabilities}). Once: the final hidden state
+     * and its norm {@code [T, D]}, its inverse RMS and log Z's two parts {@code [T]} each, the mask
+     * {@code [T, T]}, and when the probabilities are recomputed, the one layer's that the backward
+     * holds at a time (docs/design.md 2.2, "Recomputed probabilities").
      */
     public static long activationBytesPerRow(LlamaConfig m, int t) {
         long d = m.hiddenSize(), hd = m.headDim(), h = m.numAttentionHeads(), kv = m.numKeyValueHeads();
-        long layer = 4 * t * d + 2L * t + 2 * t * h * hd + 2 * t * kv * hd + h * t * (long) t
-                + 3L * t * m.intermediateSize();
-        long once = 2 * t * d + 3L * t + (long) t * t;
+        long probs = h * t * (long) t;
+        boolean kept = LlamaModel.keepsAttentionProbabilities(m, t);
+        long layer = 4 * t * d + 2L * t + 2 * t * h * hd + 2 * t * kv * hd + 3L * t * m.intermediateSize()
+                + (kept ? probs : 0);
+        long once = 2 * t * d + 3L * t + (long) t * t + (kept ? 0 : probs);
         return (m.numHiddenLayers() * layer + once) * FLOAT_BYTES;
     }
 

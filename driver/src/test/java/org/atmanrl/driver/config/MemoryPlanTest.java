@@ -44,7 +44,8 @@ class MemoryPlanTest {
         assertEquals(params * 4, term(plan.executorShared(), "weights").bytes());
         int t = 12 + 20;
         // per layer per row: x, xn0, x1, xn1 [T, 16]; r0, r1 [T]; q, heads [4, T, 4]; k, v [2, T, 4];
-        // probs [4, T, T]; gate, up, h [T, 40]. Once: x, hn [T, 16], r, max, sum [T], mask [T, T]
+        // probs [4, T, T] (kept at T = 32, see below); gate, up, h [T, 40]. Once: x, hn [T, 16], r, max,
+        // sum [T], mask [T, T]
         long layer = 4L * t * 16 + 2 * t + 2L * 4 * t * 4 + 2L * 2 * t * 4 + 4L * t * t + 3L * t * 40;
         long perRow = 4 * (2 * layer + 2L * t * 16 + 3 * t + (long) t * t);
         // a task: 4 / 2 prompts x 4 completions = 8 rows in one pass
@@ -54,6 +55,25 @@ class MemoryPlanTest {
         assertEquals(params * 4, term(plan.perTask(), "gradients").bytes());
         // the driver: policy, two moments, snapshot and its blocks, two results, merged and normalised
         assertEquals((1 + 2 + 2 + 2 + 2) * params * 4, plan.driverBytes());
+    }
+
+    /**
+     * Past the model's size rule (docs/design.md 2.2, "Recomputed probabilities") a kept pass holds no
+     * layer's attention probabilities, and its backward one layer's at a time: at SMALL a query cell's
+     * 4 x T are kept while they are at most the layer's other 4 x 16 + 2 + 2 x 16 + 2 x 8 + 3 x 40 = 234
+     * numbers a cell, up to T = 58.
+     */
+    @Test
+    void aLongRowCountsOneLayersAttentionProbabilitiesInsteadOfEveryLayers() {
+        TrainConfig c = config("prompts_per_step=4", "partitions=2", "grpo.group_size=4", "sampling.max_new_tokens=20",
+                "grpo.micro_batch_rows=0", "saliency.alpha=0", "saliency.metrics_when_off=false");
+        for (int t : new int[] {58, 59}) {
+            long linear = 4L * t * 16 + 2 * t + 2L * 4 * t * 4 + 2L * 2 * t * 4 + 3L * t * 40;
+            long probs = 4L * t * t, once = 2L * t * 16 + 3 * t + (long) t * t;
+            long perRow = 4 * (t == 58 ? 2 * (linear + probs) + once : 2 * linear + once + probs);
+            assertEquals(8 * perRow, term(MemoryPlan.of(c, SMALL, t - 20, 1).perTask(), "GRPO activations").bytes(),
+                    "T = " + t);
+        }
     }
 
     /**
