@@ -55,6 +55,11 @@ class Bf16StorageTest {
                     }
                     assertDecodesAlike(narrow, wide, c.vocabSize());
                 }
+                // merging adapters into a bf16 base works in fp32 from the stored values: exact, as from fp32
+                try (LlamaWeights a = ad.merge(stored); LlamaWeights b = ad.merge(widened)) {
+                    assertEquals(DataType.FLOAT, a.storageType());
+                    assertEquals(b.named(), a.named(), "merged into the bf16 base");
+                }
             }
         }
     }

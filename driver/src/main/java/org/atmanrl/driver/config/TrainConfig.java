@@ -3,6 +3,7 @@ package org.atmanrl.driver.config;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.data.DataSpec;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.check.Conflict;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 
@@ -33,12 +34,12 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
                           DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
                           boolean saliencyMetrics, OptimizerConfig optimizer, LoraTrainingConfig lora,
-                          CheckpointConfig checkpoint,
+                          WeightStorage weightStorage, CheckpointConfig checkpoint,
                           EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
-                || lora == null || checkpoint == null || eval == null || spark == null || faults == null) {
+                || lora == null || weightStorage == null || checkpoint == null || eval == null || spark == null || faults == null) {
             throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, lora, checkpoint,"
                     + " eval, spark, faults) is required");
         }
