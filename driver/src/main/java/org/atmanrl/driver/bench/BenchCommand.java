@@ -2,6 +2,7 @@ package org.atmanrl.driver.bench;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import org.atmanrl.model.WeightStorage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -88,6 +89,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " temporary folder and time loading it to fp32, with the peak Java heap during the load.")
     private boolean io;
 
+    @Option(names = "--bf16",
+            description = "Also time the training step, the forward pass and decoding with the same weights stored"
+                    + " in bf16 and computed in fp32 (weight_storage bf16, docs/design.md 3.4), as metrics ending"
+                    + " in _bf16.")
+    private boolean bf16;
+
     @Option(names = "--mask-fit",
             description = "Also time one saliency mask fit on GSM8K-length rows with and without computing the"
                     + " prompt once (prefix reuse), and the mask network's scoring of the same rows, and report"
@@ -127,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (microBatch && !ResidentPeak.available()) {
             throw new ParameterException(spec.commandLine(), "--micro-batch needs Linux's /proc/self/clear_refs");
         }
-        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch);
+        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch, bf16);
         return 0;
     }
 
@@ -142,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch) {
+                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch, boolean bf16) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
@@ -165,6 +172,17 @@ public final class BenchCommand implements Callable<Integer> {
                 if (microBatch) {
                     for (Measurement m : bench.grpoGradientMemory(plan.modelRuns())) {
                         report.measurement(m, gemm);
+                    }
+                }
+            }
+            if (bf16) {
+                progress.println("bench: " + shape.label() + " the same weights stored in bf16");
+                try (ModelBench bench = new ModelBench(shape, WeightStorage.BF16)) {
+                    report.measurement(bench.trainingStep(plan.modelRuns()).withMetricSuffix("_bf16"), gemm);
+                    report.measurement(bench.forward(plan.modelRuns()).withMetricSuffix("_bf16"), gemm);
+                    for (int batch : plan.decodeBatches()) {
+                        report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens())
+                                .withMetricSuffix("_bf16"), gemm);
                     }
                 }
             }

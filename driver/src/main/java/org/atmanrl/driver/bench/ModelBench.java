@@ -15,6 +15,7 @@ import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.Sampler;
 import org.atmanrl.model.SamplingParams;
 import org.atmanrl.model.TokenBatch;
@@ -52,8 +53,13 @@ final class ModelBench implements AutoCloseable {
     private final TokenBatch grid;
 
     ModelBench(BenchShape shape) {
+        this(shape, WeightStorage.F32);
+    }
+
+    /** With the same random weights stored as {@code storage} (docs/design.md 3.4, "bf16 storage"). */
+    ModelBench(BenchShape shape, WeightStorage storage) {
         this.shape = shape;
-        this.weights = LlamaWeights.random(shape.config(), SEED, DataType.FLOAT);
+        this.weights = storage.store(LlamaWeights.random(shape.config(), SEED, DataType.FLOAT));
         this.model = new LlamaModel(weights);
         // seq + 1 tokens per row: forScoring makes cell t predict token t + 1, so the grid is batch x seq.
         this.grid = TokenBatch.forScoring(randomSequences(shape.batch(), shape.seq() + 1, 1));
