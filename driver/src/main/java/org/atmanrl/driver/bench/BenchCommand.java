@@ -2,7 +2,6 @@ package org.atmanrl.driver.bench;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import org.atmanrl.model.WeightStorage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -26,6 +25,8 @@ import picocli.CommandLine.Spec;
             "  forward     log-probabilities only: tokens/s, GFLOP/s",
             "  decode      KV-cached sampling at batch 1 and 32, 32-token prompts, 128 new",
             "              tokens: generated tokens / wall time, prefill included",
+            "  *_bf16      (with --bf16) train_step, forward and decode with the same",
+            "              weights stored in bf16, alternating with fp32 run by run",
             "  load_bf16   (with --io) load the weights saved as a BF16 safetensors",
             "              directory to fp32: MB/s and peak Java heap",
             "  mask_fit_*  (with --mask-fit) one saliency mask fit (K = 8, then the three",
@@ -90,9 +91,9 @@ public final class BenchCommand implements Callable<Integer> {
     private boolean io;
 
     @Option(names = "--bf16",
-            description = "Also time the training step, the forward pass and decoding with the same weights stored"
-                    + " in bf16 and computed in fp32 (weight_storage bf16, docs/design.md 3.4), as metrics ending"
-                    + " in _bf16.")
+            description = "Time the training step, the forward pass and decoding also with the same weights"
+                    + " stored in bf16 and computed in fp32 (weight_storage bf16, docs/design.md 3.4), alternating"
+                    + " with the fp32 runs run by run, as metrics ending in _bf16.")
     private boolean bf16;
 
     @Option(names = "--mask-fit",
@@ -156,10 +157,16 @@ public final class BenchCommand implements Callable<Integer> {
         for (BenchShape shape : plan.shapes()) {
             progress.println("bench: " + shape.label() + " making random weights");
             try (ModelBench bench = new ModelBench(shape)) {
-                report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
-                report.measurement(bench.forward(plan.modelRuns()), gemm);
-                for (int batch : plan.decodeBatches()) {
-                    report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                if (bf16) {
+                    for (Measurement m : bench.againstBf16(plan.modelRuns(), plan.decodeBatches(), plan.decodeNewTokens())) {
+                        report.measurement(m, gemm);
+                    }
+                } else {
+                    report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
+                    report.measurement(bench.forward(plan.modelRuns()), gemm);
+                    for (int batch : plan.decodeBatches()) {
+                        report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                    }
                 }
                 if (io) {
                     report.measurement(bench.load(plan.modelRuns(), scratch()), gemm);
@@ -172,17 +179,6 @@ public final class BenchCommand implements Callable<Integer> {
                 if (microBatch) {
                     for (Measurement m : bench.grpoGradientMemory(plan.modelRuns())) {
                         report.measurement(m, gemm);
-                    }
-                }
-            }
-            if (bf16) {
-                progress.println("bench: " + shape.label() + " the same weights stored in bf16");
-                try (ModelBench bench = new ModelBench(shape, WeightStorage.BF16)) {
-                    report.measurement(bench.trainingStep(plan.modelRuns()).withMetricSuffix("_bf16"), gemm);
-                    report.measurement(bench.forward(plan.modelRuns()).withMetricSuffix("_bf16"), gemm);
-                    for (int batch : plan.decodeBatches()) {
-                        report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens())
-                                .withMetricSuffix("_bf16"), gemm);
                     }
                 }
             }
