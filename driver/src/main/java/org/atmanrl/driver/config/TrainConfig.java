@@ -26,6 +26,8 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param saliencyMetrics fit masks even when {@code saliency.alpha} is 0, to report N, C and {@code r_sal}
  * @param optimizer       AdamW, clipping and the learning-rate schedule
  * @param lora            LoRA adapters on a frozen base, or rank 0 for none (docs/design.md 3.4)
+ * @param weightStorage   how executors store the weights they hold but do not train (docs/design.md 3.4,
+ *                        "bf16 storage")
  * @param checkpoint      when checkpoints are written and how many are kept
  * @param eval            greedy test evaluation
  * @param spark           Spark master and task retries
