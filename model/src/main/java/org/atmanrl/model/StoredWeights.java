@@ -16,7 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Why not a mixed-type GEMM: ND4J 1.0.0-M2.1 on CPU fails {@code matmul} of FLOAT by BFLOAT16,
  * and computes BFLOAT16 by BFLOAT16 in a generic loop about 100x slower than fp32 BLAS
  * (docs/measurements.md, "bf16 storage"). Why a reused scratch rather than {@code castTo}: a fresh
- * array of a layer's size costs far more here than the conversion into one already touched.
+ * array of a layer's size costs far more here than the conversion into one already touched. The
+ * scratch lives as long as its thread (the memory plan counts one per task, docs/design.md 3.3).
  */
 public final class StoredWeights {
     private static final ThreadLocal<INDArray> SCRATCH = new ThreadLocal<>();
@@ -45,12 +46,6 @@ public final class StoredWeights {
         }
         INDArray wide = Nd4j.create(scratch.data(), w.shape());
         return wide.assign(w);
-    }
-
-    /** Frees this thread's scratch (the next {@link #fp32} of a bf16 matrix allocates it again). */
-    public static void releaseScratch() {
-        Arrays2.release(SCRATCH.get());
-        SCRATCH.remove();
     }
 
     /**
