@@ -26,7 +26,9 @@
 #                        executor's copy): about 20 GB for 1B. Not run on the 24 GB drill machine.
 #   ATMANRL_HEAP, ATMANRL_JAVA_OPTS  as for deploy/atmanrl; the defaults here: a 2 GB heap (4 GB for
 #                        the model write) and JavaCPP's off-heap cap lifted to what the fp32
-#                        weights and the passes need (10 GB for 1B, 20 GB for 3B)
+#                        weights and the passes need (10 GB for 1B, 20 GB for 3B): the eval
+#                        phase holds the fp32 weights; training keeps a bf16 base
+#                        (weight_storage, docs/design.md 3.4) and needs less, but one cap serves all
 set -euo pipefail
 
 die() { echo "paper-size.sh: $*" >&2; exit 1; }
@@ -111,7 +113,7 @@ if [[ "${DRILL_TRAIN:-0}" == 1 ]]; then
         --set data.test_size=2 --set prompts_per_step=2 --set partitions=1 --set grpo.group_size=2 \
         --set sampling.max_new_tokens=64 --set eval.size=2 --set eval.max_new_tokens=64 --set eval.samples=0 \
         --set eval.faithfulness=false --set checkpoint.every=0 --set lora.rank=16 --set lora.alpha=32 \
-        --set spark.master='local[1]'
+        --set weight_storage=bf16 --set spark.master='local[1]'
     grep -h "memory plan\|resident estimate\|step " "$work/train-$size-$stamp.log" | tee -a "$summary" || true
     echo "per step: $work/train-$size-$stamp/metrics.jsonl" | tee -a "$summary"
 fi

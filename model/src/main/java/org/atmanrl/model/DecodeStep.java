@@ -1,7 +1,9 @@
 package org.atmanrl.model;
 
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.stream.IntStream;
+import org.atmanrl.model.io.HalfFloats;
 import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraTarget;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -77,11 +79,7 @@ final class DecodeStep {
         double eps = c.rmsNormEps();
 
         float[] x = s.x;
-        FloatBuffer embed = w.embed().data().asNioFloat();
-        int[] ids = step.ids();
-        for (int r = 0; r < b; r++) {
-            embed.get(ids[r] * d, x, r * d, d);
-        }
+        embedRows(w.embed(), step.ids(), b, d, x);
         FloatBuffer xn = s.xn.data().asNioFloat(), heads4 = s.heads.data().asNioFloat();
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             LayerWeights lw = w.layer(i);
@@ -146,9 +144,26 @@ final class DecodeStep {
         if (xv == null) {
             return LoraLayer.forward(lora, target, x, w);
         }
-        Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, w, xv, 0.0, yv);
+        Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, StoredWeights.fp32(w), xv, 0.0, yv);
         LoraLayer.addBranch(lora, target, x, y);
         return y;
+    }
+
+    /** Rows {@code ids} of the embedding into {@code x [b * d]}; a bf16 embedding's rows widen exactly. */
+    private static void embedRows(INDArray embed, int[] ids, int b, int d, float[] x) {
+        if (embed.dataType() == DataType.FLOAT) {
+            FloatBuffer rows = embed.data().asNioFloat();
+            for (int r = 0; r < b; r++) {
+                rows.get(ids[r] * d, x, r * d, d);
+            }
+            return;
+        }
+        ShortBuffer rows = StoredWeights.bits(embed);
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < d; j++) {
+                x[r * d + j] = HalfFloats.bf16ToFloat(rows.get(ids[r] * d + j));
+            }
+        }
     }
 
     /** Closes {@code a} unless it is the kept buffer {@code kept}. */

@@ -250,7 +250,7 @@ public final class LlamaModel {
         INDArray mask = keyMask(tb, earlier, past, bias, dt);
         fp.setInputs(angles, mask);
 
-        INDArray x = Nd4j.pullRows(weights.embed(), 1, tb.ids());
+        INDArray x = embedRows(tb.ids());
         double eps = config.rmsNormEps();
         boolean keep = fp.keeps();
         boolean keepProbs = keep && keptProbabilities.keeps(config, keyLength);
@@ -288,6 +288,20 @@ public final class LlamaModel {
             Arrays2.release(x, r);
         }
         return hn;
+    }
+
+    /**
+     * The embedding rows of {@code ids}, {@code [N, D]} in the compute type: of bf16 storage only the
+     * gathered rows are widened.
+     */
+    private INDArray embedRows(int[] ids) {
+        INDArray rows = Nd4j.pullRows(weights.embed(), 1, ids);
+        if (rows.dataType() == dataType()) {
+            return rows;
+        }
+        INDArray wide = rows.castTo(dataType());
+        rows.close();
+        return wide;
     }
 
     private void checkIds(TokenBatch tb) {

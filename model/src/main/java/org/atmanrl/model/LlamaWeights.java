@@ -38,7 +38,13 @@ public final class LlamaWeights implements AutoCloseable {
     public LayerWeights layer(int i) { return layers.get(i); }
     public INDArray norm() { return norm; }
     public INDArray lmHead() { return lmHead; }
-    public DataType dataType() { return embed.dataType(); }
+    /** The data type computation runs in: the norms' (FLOAT or DOUBLE), also with bf16 storage. */
+    public DataType dataType() { return norm.dataType(); }
+    /**
+     * The data type the matrices (embedding, projections, head) are stored in: {@link #dataType}, or
+     * BFLOAT16 for weights that do not train (docs/design.md 3.4, "bf16 storage").
+     */
+    public DataType storageType() { return embed.dataType(); }
 
     /**
      * HF initialisation ({@code normal(0, initializer_range)} for projections and embeddings, ones
@@ -80,7 +86,32 @@ public final class LlamaWeights implements AutoCloseable {
         return new LlamaWeights(config, ze, zl, z(norm), config.tieWordEmbeddings() ? ze : z(lmHead));
     }
 
-    /** A deep copy, optionally converted to another data type. */
+    /** Zeros of {@code a}'s shape in the compute type: gradients are never stored narrow. */
+    private INDArray z(INDArray a) {
+        return Nd4j.zeros(dataType(), a.shape());
+    }
+
+    /**
+     * A copy whose matrices are stored in bf16 (rounded to nearest, ties to even) and whose norms
+     * stay fp32: what a model that does not train keeps at half the bytes (docs/design.md 3.4, "bf16
+     * storage"). Computing with it gives exactly what {@code bf16Copy().copy(FLOAT)} gives.
+     */
+    public LlamaWeights bf16Copy() {
+        if (dataType() != DataType.FLOAT) {
+            throw new IllegalStateException("bf16 storage is for fp32 compute, these weights compute in " + dataType());
+        }
+        List<LayerWeights> cl = new ArrayList<>();
+        for (LayerWeights l : layers) {
+            INDArray[] a = l.all();
+            cl.add(new LayerWeights(a[0].dup(), StoredWeights.toBf16(a[1]), StoredWeights.toBf16(a[2]),
+                    StoredWeights.toBf16(a[3]), StoredWeights.toBf16(a[4]), a[5].dup(), StoredWeights.toBf16(a[6]),
+                    StoredWeights.toBf16(a[7]), StoredWeights.toBf16(a[8])));
+        }
+        INDArray ce = StoredWeights.toBf16(embed);
+        return new LlamaWeights(config, ce, cl, norm.dup(), config.tieWordEmbeddings() ? ce : StoredWeights.toBf16(lmHead));
+    }
+
+    /** A deep copy, converted to another data type (bf16-stored matrices widen exactly). */
     public LlamaWeights copy(DataType dtype) {
         List<LayerWeights> cl = new ArrayList<>();
         for (LayerWeights l : layers) {
@@ -182,11 +213,17 @@ public final class LlamaWeights implements AutoCloseable {
             expect(e.getKey(), named.get(e.getKey()), e.getValue());
         }
         expect("lm_head.weight", lmHead, config.vocabSize(), config.hiddenSize());
-        DataType dt = embed.dataType();
+        // norms (rank 1) in the compute type, matrices in it too or in bf16 for fp32 compute
+        DataType compute = norm.dataType(), stored = embed.dataType();
+        if (stored != compute && !(StoredWeights.isNarrow(stored) && compute == DataType.FLOAT)) {
+            throw new IllegalArgumentException("the embedding is " + stored + " but the norms are " + compute
+                    + ": weights share one data type, or store bf16 matrices for fp32 compute");
+        }
         for (Map.Entry<String, INDArray> e : named.entrySet()) {
-            if (e.getValue().dataType() != dt) {
-                throw new IllegalArgumentException(e.getKey() + " is " + e.getValue().dataType()
-                        + " but the embedding is " + dt + ": all weights must share one data type");
+            DataType want = e.getValue().rank() == 1 ? compute : stored;
+            if (e.getValue().dataType() != want) {
+                throw new IllegalArgumentException(e.getKey() + " is " + e.getValue().dataType() + " but should be "
+                        + want + ": all norms share one data type, and all matrices the embedding's");
             }
         }
     }
@@ -199,10 +236,6 @@ public final class LlamaWeights implements AutoCloseable {
             throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(a.shape())
                     + ", expected " + java.util.Arrays.toString(shape));
         }
-    }
-
-    private static INDArray z(INDArray a) {
-        return Nd4j.zeros(a.dataType(), a.shape());
     }
 
     /**

@@ -45,11 +45,13 @@ final class LmHead {
      * exp, sum because ND4J M2.1's LogSoftMax op is 4x slower on [2048, 8192] (142 ms against 35 ms).
      *
      * @param hn    final hidden states {@code [N, D]}
-     * @param w     the head's weight {@code [V, D]}
+     * @param stored the head's weight {@code [V, D]}, fp32 or bf16
      * @param chunk cells per chunk
      */
-    static Forward forward(INDArray hn, INDArray w, int[] targets, int chunk) {
+    static Forward forward(INDArray hn, INDArray stored, int[] targets, int chunk) {
         int n = targets.length;
+        // a bf16 head is widened once for all chunks (docs/design.md 3.4, "bf16 storage")
+        INDArray w = StoredWeights.fp32(stored);
         DataType dt = hn.dataType();
         INDArray max = Nd4j.create(dt, n, 1);
         INDArray sum = Nd4j.create(dt, n, 1);
@@ -76,8 +78,9 @@ final class LmHead {
      * Gradient of {@code sum_i weights[i] * log p(targets[i])} with respect to {@code hn}, {@code
      * [N, D]}; adds the head weight's gradient to {@code dW} when given.
      */
-    static INDArray backward(INDArray hn, INDArray w, LogZ logZ, int[] targets, double[] weights, INDArray dW, int chunk) {
+    static INDArray backward(INDArray hn, INDArray stored, LogZ logZ, int[] targets, double[] weights, INDArray dW, int chunk) {
         int n = targets.length;
+        INDArray w = StoredWeights.fp32(stored);
         INDArray dhn = Nd4j.create(hn.dataType(), n, hn.size(1));
         for (int a = 0; a < n; a += chunk) {
             int b = Math.min(n, a + chunk);

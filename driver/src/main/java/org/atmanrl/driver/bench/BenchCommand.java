@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
             "  forward     log-probabilities only: tokens/s, GFLOP/s",
             "  decode      KV-cached sampling at batch 1 and 32, 32-token prompts, 128 new",
             "              tokens: generated tokens / wall time, prefill included",
+            "  *_bf16      (with --bf16) train_step, forward and decode with the same",
+            "              weights stored in bf16, alternating with fp32 run by run",
             "  load_bf16   (with --io) load the weights saved as a BF16 safetensors",
             "              directory to fp32: MB/s and peak Java heap",
             "  mask_fit_*  (with --mask-fit) one saliency mask fit (K = 8, then the three",
@@ -88,6 +90,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " temporary folder and time loading it to fp32, with the peak Java heap during the load.")
     private boolean io;
 
+    @Option(names = "--bf16",
+            description = "Time the training step, the forward pass and decoding also with the same weights"
+                    + " stored in bf16 and computed in fp32 (weight_storage bf16, docs/design.md 3.4), alternating"
+                    + " with the fp32 runs run by run, as metrics ending in _bf16.")
+    private boolean bf16;
+
     @Option(names = "--mask-fit",
             description = "Also time one saliency mask fit on GSM8K-length rows with and without computing the"
                     + " prompt once (prefix reuse), and the mask network's scoring of the same rows, and report"
@@ -127,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (microBatch && !ResidentPeak.available()) {
             throw new ParameterException(spec.commandLine(), "--micro-batch needs Linux's /proc/self/clear_refs");
         }
-        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch);
+        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch, bf16);
         return 0;
     }
 
@@ -142,17 +150,23 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch) {
+                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch, boolean bf16) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
         for (BenchShape shape : plan.shapes()) {
             progress.println("bench: " + shape.label() + " making random weights");
             try (ModelBench bench = new ModelBench(shape)) {
-                report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
-                report.measurement(bench.forward(plan.modelRuns()), gemm);
-                for (int batch : plan.decodeBatches()) {
-                    report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                if (bf16) {
+                    for (Measurement m : bench.againstBf16(plan.modelRuns(), plan.decodeBatches(), plan.decodeNewTokens())) {
+                        report.measurement(m, gemm);
+                    }
+                } else {
+                    report.measurement(bench.trainingStep(plan.modelRuns()), gemm);
+                    report.measurement(bench.forward(plan.modelRuns()), gemm);
+                    for (int batch : plan.decodeBatches()) {
+                        report.measurement(bench.decode(plan.modelRuns(), batch, plan.decodeNewTokens()), gemm);
+                    }
                 }
                 if (io) {
                     report.measurement(bench.load(plan.modelRuns(), scratch()), gemm);

@@ -31,6 +31,11 @@ record Measurement(String config, String metric, String shape, Map<String, Objec
     }
 
     /** A pass over a {@code batch x seq} grid of cells (training step or forward). */
+    /** The same figure under another metric name, e.g. {@code train_step_bf16} for bf16-stored weights. */
+    Measurement withMetricSuffix(String suffix) {
+        return new Measurement(config, metric + suffix, shape, details, tokensPerRun, flopsPerRun, timings);
+    }
+
     static Measurement grid(BenchShape s, String metric, double flops, Timings t) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("batch", s.batch());

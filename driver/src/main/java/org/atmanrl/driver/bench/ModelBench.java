@@ -64,15 +64,51 @@ final class ModelBench implements AutoCloseable {
      * returned gradients are freed inside the clock, as a training step would.
      */
     Measurement trainingStep(RepeatedRun runs) {
-        double[] cellWeights = new double[grid.tokens()];
-        Arrays.fill(cellWeights, 1.0);
-        Timings t = runs.time(shape.label() + " " + Measurement.TRAIN_STEP, () -> {
-            try (ForwardPass fp = model.forward(grid, null)) {
-                fp.backward(cellWeights, true, false).close();
-            }
-        });
+        Timings t = runs.time(shape.label() + " " + Measurement.TRAIN_STEP, trainingStepWork(model));
         return Measurement.grid(shape, Measurement.TRAIN_STEP,
                 Flops.trainingStep(shape.config(), shape.batch(), shape.seq()), t);
+    }
+
+    private Runnable trainingStepWork(LlamaModel m) {
+        double[] cellWeights = new double[grid.tokens()];
+        Arrays.fill(cellWeights, 1.0);
+        return () -> {
+            try (ForwardPass fp = m.forward(grid, null)) {
+                fp.backward(cellWeights, true, false).close();
+            }
+        };
+    }
+
+    /**
+     * The training step, the forward pass and decoding at {@code decodeBatches} with these weights
+     * and with the same weights stored in bf16 (weight_storage bf16, docs/design.md 3.4), the two
+     * alternating run by run so that the machine's load falls on both alike: the fp32 figures, then
+     * the bf16 ones, whose metrics end in {@code _bf16}.
+     */
+    List<Measurement> againstBf16(RepeatedRun runs, List<Integer> decodeBatches, int newTokens) {
+        List<Measurement> out = new ArrayList<>();
+        try (LlamaWeights stored = weights.bf16Copy()) {
+            LlamaModel narrow = new LlamaModel(stored);
+            String label = shape.label() + " ";
+            List<Timings> train = runs.alternate(List.of(label + Measurement.TRAIN_STEP, label + "train_step_bf16"),
+                    List.of(trainingStepWork(model), trainingStepWork(narrow)));
+            double flops = Flops.trainingStep(shape.config(), shape.batch(), shape.seq());
+            out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(0)));
+            out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(1)).withMetricSuffix("_bf16"));
+            List<Timings> forward = runs.alternate(List.of(label + Measurement.FORWARD, label + "forward_bf16"),
+                    List.of(() -> model.logProbs(grid, null), () -> narrow.logProbs(grid, null)));
+            flops = Flops.forward(shape.config(), shape.batch(), shape.seq());
+            out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(0)));
+            out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(1)).withMetricSuffix("_bf16"));
+            for (int batch : decodeBatches) {
+                List<Timings> decode = runs.alternate(
+                        List.of(label + Measurement.DECODE + " batch " + batch, label + "decode_bf16 batch " + batch),
+                        List.of(decodeWork(model, batch, newTokens), decodeWork(narrow, batch, newTokens)));
+                out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(0)));
+                out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(1)).withMetricSuffix("_bf16"));
+            }
+        }
+        return out;
     }
 
     /** One task's GRPO gradient at several {@code grpo.micro_batch_rows}: seconds and peak memory. */
@@ -92,19 +128,24 @@ final class ModelBench implements AutoCloseable {
      * {@code newTokens}; the time includes the prefill of the prompts.
      */
     Measurement decode(RepeatedRun runs, int batch, int newTokens) {
+        Timings t = runs.time(shape.label() + " " + Measurement.DECODE + " batch " + batch,
+                decodeWork(model, batch, newTokens));
+        return Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, t);
+    }
+
+    private Runnable decodeWork(LlamaModel m, int batch, int newTokens) {
         List<int[]> prompts = randomSequences(batch, PROMPT_TOKENS, 2);
         long[] rowKeys = new long[batch];
         Arrays.setAll(rowKeys, r -> r);
         SamplingParams params = new SamplingParams(1.0, 1.0, 0, newTokens, null);
         long expected = (long) batch * newTokens;
-        Timings t = runs.time(shape.label() + " " + Measurement.DECODE + " batch " + batch, () -> {
-            List<int[]> out = Sampler.generate(model, prompts, rowKeys, SEED, params);
+        return () -> {
+            List<int[]> out = Sampler.generate(m, prompts, rowKeys, SEED, params);
             long made = out.stream().mapToLong(r -> r.length).sum();
             if (made != expected) {
                 throw new IllegalStateException("generate made " + made + " tokens, expected " + expected);
             }
-        });
-        return Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, t);
+        };
     }
 
     /**

@@ -9,6 +9,7 @@ import org.atmanrl.driver.UserInputException;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraConfig;
 
@@ -18,8 +19,10 @@ import org.atmanrl.model.lora.LoraConfig;
  * driver, one named byte count per term. A pure function of its inputs; {@link #check} compares
  * it with the memory a {@link MemoryLimits} sees and refuses with one line naming the setting.
  *
- * <p>Every tensor is fp32 (4 bytes): the code has no bf16 storage and no adapters, so weights,
- * gradients and moments are 4 bytes per parameter and no adapter term exists.
+ * <p>Weights are counted by their data type: fp32 (4 bytes), or with weight_storage bf16 the
+ * executors' weights that do not train at 2 bytes per matrix entry (norms stay fp32), plus each
+ * task's fp32 scratch for the one matrix widened at a time (docs/design.md 3.4, "bf16 storage").
+ * Gradients, moments, adapters and activations are fp32.
  *
  * @param parameters      the model's parameter count ({@link LlamaWeights#parameterCount(LlamaConfig)})
  * @param cells           cells per row: the longest prompt plus {@code sampling.max_new_tokens}
@@ -89,6 +92,11 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         long params = LlamaWeights.parameterCount(m);
         long copy = params * FLOAT_BYTES;
         String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
+        // what executors hold but do not train, as weight_storage stores it
+        WeightStorage storage = c.weightStorage();
+        long held = storedBytes(m, storage);
+        String heldDetail = storage == WeightStorage.F32 ? fp32
+                : String.format(Locale.ROOT, "bf16 matrices and fp32 norms, %.3g params", (double) params);
         int cells = promptTokens + c.sampling().maxNewTokens();
         // a task holds whole prompt groups: ceil(B / P) prompts x G completions (docs/design.md 3)
         int taskRows = ceilDiv(c.promptsPerStep(), c.partitions()) * c.grpo().groupSize();
@@ -103,13 +111,13 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         List<Term> shared = new ArrayList<>();
         if (trained.lora()) {
             // the base once: with beta > 0 it is also the reference, adapters off (docs/design.md 3.4)
-            shared.add(new Term("base weights", copy, Place.OFF_HEAP,
-                    fp32 + (c.grpo().needsReference() ? ", also the reference" : ""), null));
+            shared.add(new Term("base weights", held, Place.OFF_HEAP,
+                    heldDetail + (c.grpo().needsReference() ? ", also the reference" : ""), "weight_storage"));
             shared.add(new Term("adapters", t, Place.OFF_HEAP, trained.detail(), trained.setting()));
         } else {
-            shared.add(new Term("weights", copy, Place.OFF_HEAP, fp32, null));
+            shared.add(new Term("weights", held, Place.OFF_HEAP, heldDetail, "weight_storage"));
             if (c.grpo().needsReference()) {
-                shared.add(new Term("reference weights", copy, Place.OFF_HEAP, "fp32, grpo.beta > 0", "grpo.beta"));
+                shared.add(new Term("reference weights", held, Place.OFF_HEAP, heldDetail + ", grpo.beta > 0", "grpo.beta"));
             }
         }
         // what trains as float arrays (PolicySnapshot), kept by the executor's block manager
@@ -124,6 +132,11 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                 trained.setting()));
         task.add(new Term("task result", t, Place.HEAP, trained.lora() ? "adapter gradient sums" : "fp32 gradient sums",
                 trained.setting()));
+        if (storage != WeightStorage.F32) {
+            // StoredWeights.fp32: a thread's scratch, as large as the largest matrix it widened, kept by the task's thread
+            task.add(new Term("bf16 widening scratch", largestMatrix(m) * FLOAT_BYTES, Place.OFF_HEAP,
+                    "fp32, the largest matrix", "weight_storage"));
+        }
         // a kept pass holds every layer's activations until its backward (design 6.1); the gradient's
         // passes, the mask fit's and generation run one after another, so only the largest counts
         Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
@@ -159,6 +172,26 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                     "eval.samples"));
         }
         return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
+    }
+
+    /**
+     * Bytes of a model's weights stored as {@code storage}: fp32 throughout, or bf16 matrices (2 bytes)
+     * and fp32 norms (LlamaWeights#bf16Copy).
+     */
+    static long storedBytes(LlamaConfig m, WeightStorage storage) {
+        long bytes = 0;
+        for (long[] shape : LlamaWeights.shapes(m).values()) {
+            long n = 1;
+            for (long d : shape) n *= d;
+            bytes += n * (shape.length == 2 && storage == WeightStorage.BF16 ? 2 : FLOAT_BYTES);
+        }
+        return bytes;
+    }
+
+    /** Entries of the largest matrix: the embedding (and head), or an MLP projection. */
+    static long largestMatrix(LlamaConfig m) {
+        return LlamaWeights.shapes(m).values().stream().filter(s -> s.length == 2).mapToLong(s -> s[0] * s[1]).max()
+                .orElse(0);
     }
 
     /**
@@ -328,8 +361,8 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     /** The plan as lines for the resolved config's printout. */
     public String toText() {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "memory plan (fp32 throughout, %.3g parameters, rows of %,d cells):%n",
-                (double) parameters, cells));
+        s.append(String.format(Locale.ROOT, "memory plan (fp32 but where a term says bf16, %.3g parameters, rows of"
+                + " %,d cells):%n", (double) parameters, cells));
         s.append("executor, shared by its tasks: ").append(line(executorShared)).append('\n');
         s.append("executor per task: ").append(line(perTask))
                 .append(String.format(Locale.ROOT, "; peak %s (the largest of the phases: passes and generation run one after another)%n",

@@ -3,6 +3,7 @@ package org.atmanrl.driver.config;
 import org.atmanrl.executor.grpo.GrpoConfig;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.data.DataSpec;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.check.Conflict;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 
@@ -25,6 +26,8 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param saliencyMetrics fit masks even when {@code saliency.alpha} is 0, to report N, C and {@code r_sal}
  * @param optimizer       AdamW, clipping and the learning-rate schedule
  * @param lora            LoRA adapters on a frozen base, or rank 0 for none (docs/design.md 3.4)
+ * @param weightStorage   how executors store the weights they hold but do not train (docs/design.md 3.4,
+ *                        "bf16 storage")
  * @param checkpoint      when checkpoints are written and how many are kept
  * @param eval            greedy test evaluation
  * @param spark           Spark master and task retries
@@ -33,12 +36,12 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
                           DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
                           boolean saliencyMetrics, OptimizerConfig optimizer, LoraTrainingConfig lora,
-                          CheckpointConfig checkpoint,
+                          WeightStorage weightStorage, CheckpointConfig checkpoint,
                           EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
-                || lora == null || checkpoint == null || eval == null || spark == null || faults == null) {
+                || lora == null || weightStorage == null || checkpoint == null || eval == null || spark == null || faults == null) {
             throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, lora, checkpoint,"
                     + " eval, spark, faults) is required");
         }

@@ -29,6 +29,7 @@ import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.data.DataSpec;
 import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.atmanrl.reward.data.ArithmeticProblems;
@@ -109,6 +110,11 @@ final class TrainConfigSchema {
                     "B: prompts drawn per step (seeded shuffle, docs/design.md 3.1)", TrainConfig::promptsPerStep),
             new Key("partitions", integer(closed(1, MAX_PROMPTS)), 2,
                     "P: Spark tasks per step, each with whole prompt groups; at most B", TrainConfig::partitions),
+            new Key("weight_storage", oneOf(WeightStorage.class), WeightStorage.F32,
+                    "how executors store the weights they hold but do not train: the LoRA base, the reference model"
+                            + " (grpo.beta > 0) and, without LoRA, their copy of the policy; bf16 halves those bytes"
+                            + " and computes in fp32, the driver's weights and AdamW moments stay f32 (docs/design.md"
+                            + " 3.4); f32 keeps every result's bytes", TrainConfig::weightStorage),
 
             new Key("data.task", oneOf(DataSpec.Source.class, DataSpec.Source::configName), DATA.task(),
                     "arithmetic (embedded, docs/design.md 2.4) | arithmetic-control (answer ignores the CoT) |"
@@ -401,6 +407,7 @@ final class TrainConfigSchema {
                 x.bool("saliency.metrics_when_off"), optimizer,
                 new LoraTrainingConfig(x.int32("lora.rank"), x.real("lora.alpha"), x.real("lora.dropout"),
                         x.names("lora.target_modules")),
+                (WeightStorage) v.apply("weight_storage"),
                 new CheckpointConfig(x.int32("checkpoint.every"), x.int32("checkpoint.keep_last")),
                 new EvalConfig(x.int32("eval.every"), x.int32("eval.size"), x.int32("eval.max_new_tokens"),
                         x.int32("eval.samples"), x.bool("eval.faithfulness"),

@@ -8,6 +8,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.HfConfig;
 import org.atmanrl.model.io.ModelDirectory;
@@ -23,7 +24,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * running side by side share it read-only; the copy for the next version waits for them. With LoRA
  * (docs/design.md 3.4) the base is read once from the model path through Hadoop FileSystem and kept
  * for the run; the snapshots carry the adapters, copied into the adapters' arrays, and the
- * reference model (beta > 0) is the same base with no adapters: no second copy.
+ * reference model (beta > 0) is the same base with no adapters: no second copy. The run's
+ * weight_storage stores the base, the reference and the policy copy in bf16 when asked
+ * (docs/design.md 3.4, "bf16 storage").
  */
 final class ExecutorModels {
     /**
@@ -51,15 +54,17 @@ final class ExecutorModels {
     private ExecutorModels(RunResources run, PolicySnapshot first) {
         this.runId = run.runId();
         HfConfig config = HfConfig.parse("config.json of run " + runId, run.modelConfigJson());
+        WeightStorage storage = run.weightStorage();
         if (run.lora() == null) {
-            this.weights = first.toWeights(config.model(), DataType.FLOAT);
+            // the policy copy is refreshed from each snapshot; bf16 storage rounds it (opt-in: the numerics change)
+            this.weights = storage.store(first.toWeights(config.model(), DataType.FLOAT));
             this.adapters = null;
             this.trained = weights.named();
             this.policy = new LlamaModel(weights);
             this.reference = run.reference() == null ? null
-                    : new LlamaModel(run.reference().toWeights(config.model(), DataType.FLOAT));
+                    : new LlamaModel(storage.store(run.reference().toWeights(config.model(), DataType.FLOAT)));
         } else {
-            this.weights = readBase(run.basePath(), config);
+            this.weights = readBase(run.basePath(), config, storage);
             this.adapters = first.toAdapters(config.model(), run.lora(), DataType.FLOAT);
             this.trained = adapters.named();
             this.policy = new LlamaModel(weights, adapters);
@@ -114,13 +119,14 @@ final class ExecutorModels {
     }
 
     /** The base model of a LoRA run, from its directory through the executor's Hadoop configuration. */
-    private static LlamaWeights readBase(String dir, HfConfig config) {
+    private static LlamaWeights readBase(String dir, HfConfig config, WeightStorage storage) {
         Path path = new Path(dir);
         org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
         Configuration conf = env == null ? new Configuration()
                 : org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(env.conf());
         try {
-            return ModelDirectory.readWeights(HadoopFiles.fileSystem(path, conf), path, config.model(), DataType.FLOAT);
+            return ModelDirectory.readWeights(HadoopFiles.fileSystem(path, conf), path, config.model(),
+                    storage.loadType());
         } catch (IOException e) {
             throw new UncheckedIOException("reading the LoRA base " + dir + " on an executor: " + e.getMessage(), e);
         }

@@ -227,6 +227,7 @@ public final class KryoRegistration implements KryoRegistrator {
             out.writeBoolean(r.reference() != null);
             if (r.reference() != null) kryo.writeObject(out, r.reference());
             out.writeInt(r.threadsPerTask());
+            out.writeInt(r.weightStorage().ordinal());
             out.writeBoolean(r.lora() != null);
             if (r.lora() != null) {
                 writeString(out, r.basePath());
@@ -248,7 +249,11 @@ public final class KryoRegistration implements KryoRegistrator {
             byte[] tokenizerConfig = readBytes(in, budget, "tokenizer_config.json");
             PolicySnapshot reference = in.readBoolean() ? kryo.readObject(in, PolicySnapshot.class) : null;
             int threads = checkedLength(in.readInt(), 1 << 16, "threads per task");
-            if (!in.readBoolean()) return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads);
+            org.atmanrl.model.WeightStorage storage = org.atmanrl.model.WeightStorage.values()[
+                    checkedLength(in.readInt(), org.atmanrl.model.WeightStorage.values().length - 1, "weight storage")];
+            if (!in.readBoolean()) {
+                return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads, null, null, storage);
+            }
             String basePath = readString(in, budget, "base model path");
             int rank = in.readInt();
             double alpha = in.readDouble(), dropout = in.readDouble();
@@ -256,7 +261,7 @@ public final class KryoRegistration implements KryoRegistrator {
             List<String> modules = new ArrayList<>(n);
             for (int i = 0; i < n; i++) modules.add(readString(in, budget, "lora target module"));
             return new RunResources(runId, config, tokenizer, tokenizerConfig, reference, threads, basePath,
-                    new org.atmanrl.model.lora.LoraConfig(rank, alpha, dropout, modules));
+                    new org.atmanrl.model.lora.LoraConfig(rank, alpha, dropout, modules), storage);
         }
     }
 

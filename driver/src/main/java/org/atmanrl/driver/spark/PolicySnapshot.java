@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.NamedArrays;
+import org.atmanrl.model.StoredWeights;
 import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraConfig;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -61,7 +62,11 @@ public final class PolicySnapshot {
                         + ", model shape " + Arrays.toString(target.shape()));
             }
             try (INDArray source = Nd4j.create(tensors.values(i), tensors.shape(i), 'c')) {
-                target.assign(source.castTo(target.dataType()));
+                // a bf16-stored copy (weight_storage) rounds as it does at load: to nearest, ties to even
+                INDArray cast = StoredWeights.isNarrow(target.dataType()) ? StoredWeights.toBf16(source)
+                        : source.castTo(target.dataType());
+                target.assign(cast);
+                if (cast != source) cast.close();
             }
         }
     }

@@ -1,6 +1,7 @@
 package org.atmanrl.driver.spark;
 
 import java.util.Objects;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.lora.LoraConfig;
 
 /**
@@ -9,7 +10,8 @@ import org.atmanrl.model.lora.LoraConfig;
  * reference policy when the KL term needs one, and the threads each task may use. With LoRA
  * (docs/design.md 3.4) it names the base instead of carrying it: each executor reads the base once
  * from {@code basePath} through Hadoop FileSystem, and only the adapters are broadcast each step;
- * the reference model is then that base with the adapters off.
+ * the reference model is then that base with the adapters off. {@link #weightStorage} says how
+ * executors store the weights they hold but do not train (docs/design.md 3.4, "bf16 storage").
  */
 public final class RunResources {
     private final String runId;
@@ -20,6 +22,7 @@ public final class RunResources {
     private final int threadsPerTask;
     private final String basePath;
     private final LoraConfig lora;
+    private final WeightStorage weightStorage;
 
     /** @param threadsPerTask ND4J and OpenBLAS threads a task may use ({@link ThreadBudget}); 0 = leave as is */
     public RunResources(String runId, byte[] modelConfigJson, byte[] tokenizerJson, byte[] tokenizerConfigJsonOrNull,
@@ -35,6 +38,14 @@ public final class RunResources {
     public RunResources(String runId, byte[] modelConfigJson, byte[] tokenizerJson, byte[] tokenizerConfigJsonOrNull,
                         PolicySnapshot referenceOrNull, int threadsPerTask, String basePathOrNull,
                         LoraConfig loraOrNull) {
+        this(runId, modelConfigJson, tokenizerJson, tokenizerConfigJsonOrNull, referenceOrNull, threadsPerTask,
+                basePathOrNull, loraOrNull, WeightStorage.F32);
+    }
+
+    /** @param weightStorage how executors store the base, the reference and (without LoRA) their policy copy */
+    public RunResources(String runId, byte[] modelConfigJson, byte[] tokenizerJson, byte[] tokenizerConfigJsonOrNull,
+                        PolicySnapshot referenceOrNull, int threadsPerTask, String basePathOrNull,
+                        LoraConfig loraOrNull, WeightStorage weightStorage) {
         if ((basePathOrNull == null) != (loraOrNull == null)) {
             throw new IllegalArgumentException("LoRA needs both the base's path and the adapters' settings");
         }
@@ -49,6 +60,7 @@ public final class RunResources {
         this.tokenizerConfigJson = tokenizerConfigJsonOrNull;
         this.reference = referenceOrNull;
         this.threadsPerTask = threadsPerTask;
+        this.weightStorage = Objects.requireNonNull(weightStorage, "weightStorage");
     }
 
     public String runId() { return runId; }
@@ -63,4 +75,5 @@ public final class RunResources {
     public String basePath() { return basePath; }
     /** The adapters' settings; null without LoRA. */
     public LoraConfig lora() { return lora; }
+    public WeightStorage weightStorage() { return weightStorage; }
 }

@@ -175,7 +175,7 @@ public final class SparkTraining {
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
                     companions.get(Tokenizer.TOKENIZER_FILE), companions.get(Tokenizer.CONFIG_FILE), reference,
                     ThreadBudget.perTask(sc.getConf(), config.partitions()),
-                    lora == null ? null : modelFs.makeQualified(modelPath).toString(), lora));
+                    lora == null ? null : modelFs.makeQualified(modelPath).toString(), lora, config.weightStorage()));
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), saliencyOn,
                     config.sampling().params(stop), config.saliency().maxRowsPerPass(), config.partitions());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());

@@ -16,6 +16,7 @@ import org.atmanrl.executor.data.EmbeddedData;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.SamplingParams;
+import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.io.SafetensorsDType;
@@ -99,6 +100,11 @@ public final class GrpoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed the run with N (default: ${DEFAULT-VALUE}).")
     private long seed;
 
+    @Option(names = "--weight-storage", defaultValue = "f32", paramLabel = "f32|bf16", converter = WeightStorageName.class,
+            description = "Store the reference model (--beta > 0) as f32 or bf16 (half the bytes, computed in fp32;"
+                    + " docs/design.md 3.4) (default: ${DEFAULT-VALUE}).")
+    private WeightStorage weightStorage;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     private boolean help;
 
@@ -125,7 +131,7 @@ public final class GrpoCommand implements Callable<Integer> {
         try (ModelDirectory.Loaded loaded = ModelDirectory.load(inFs, from, DataType.FLOAT);
              EmbeddedData data = new EmbeddedData(Tokenizer.load(inFs, from), ArithmeticDifficulty.DEFAULT,
                      0, evalSize);
-             LlamaWeights reference = beta > 0 ? loaded.weights().copy(DataType.FLOAT) : null) {
+             LlamaWeights reference = beta > 0 ? weightStorage.store(loaded.weights().copy(DataType.FLOAT)) : null) {
             new LocalGrpoRun(runConfig(grpo, saliency, data.encoder.stopToken()), data.encoder).train(loaded.weights(),
                     reference, data.train, data.test, line -> {
                         log.append(line).append('\n');
@@ -151,5 +157,13 @@ public final class GrpoCommand implements Callable<Integer> {
                 new RolloutScoring(grpo, saliency, alpha > 0 || saliencyMetrics, sampling, 256, 1),
                 LearningRateSchedule.constant(lr, 0), new AdamW.Config(0.9, 0.999, 1e-8, 0.0, AdamW.DecayScope.ALL),
                 1.0, TrainConfig.defaults().optimizer().maxSkippedSteps(), evalEvery, evalSize, maxNewTokens, seed);
+    }
+
+    /** Reads f32 or bf16 in any case, as train's weight_storage key does. */
+    static final class WeightStorageName implements picocli.CommandLine.ITypeConverter<WeightStorage> {
+        @Override
+        public WeightStorage convert(String value) {
+            return WeightStorage.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+        }
     }
 }

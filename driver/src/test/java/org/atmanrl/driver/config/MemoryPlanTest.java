@@ -108,6 +108,57 @@ class MemoryPlanTest {
     }
 
     /**
+     * weight_storage bf16 (docs/design.md 3.4, "bf16 storage"): the weights executors hold but do not
+     * train count 2 bytes per matrix entry and 4 per norm entry, each task adds the fp32 scratch of the
+     * largest matrix (the tied embedding, 128,256 x 2,048 for 1B), and the printed plan says bf16.
+     */
+    @Test
+    void bf16StorageCountsTwoBytesPerMatrixEntryAndTheWideningScratch() {
+        long norms = 2048L * (2 * 16 + 1);
+        long matrices = LlamaWeights.parameterCount(LLAMA_1B) - norms;
+        String[] lora = {"prompts_per_step=2", "partitions=1", "grpo.group_size=2", "sampling.max_new_tokens=64",
+            "lora.rank=16", "grpo.beta=0.04", "eval.samples=0"};
+        MemoryPlan f32 = MemoryPlan.of(config(lora), LLAMA_1B, 200, 1);
+        MemoryPlan bf16 = MemoryPlan.of(config(lora).with("weight_storage", "bf16"), LLAMA_1B, 200, 1);
+        assertEquals(2 * matrices + 4 * norms, term(bf16.executorShared(), "base weights").bytes());
+        assertEquals("2.5 GB", MemoryPlan.bytes(term(bf16.executorShared(), "base weights").bytes()));
+        assertEquals(128256L * 2048 * 4, term(bf16.perTask(), "bf16 widening scratch").bytes());
+        assertTrue(f32.perTask().stream().noneMatch(t -> t.name().contains("scratch")), "f32 widens nothing");
+        assertEquals(f32.driverBytes(), bf16.driverBytes(), "the driver's adapters and moments stay fp32");
+        assertTrue(bf16.toText().contains("base weights 2.5 GB (bf16 matrices and fp32 norms"), bf16.toText());
+        assertTrue(f32.toText().contains("base weights 4.9 GB (fp32, "), f32.toText());
+        // without LoRA the policy copy and the reference are both stored so; the driver's master stays fp32
+        String[] full = {"prompts_per_step=2", "partitions=1", "grpo.group_size=2", "sampling.max_new_tokens=64",
+            "grpo.beta=0.04", "weight_storage=bf16"};
+        MemoryPlan whole = MemoryPlan.of(config(full), LLAMA_1B, 200, 1);
+        assertEquals(2 * matrices + 4 * norms, term(whole.executorShared(), "weights").bytes());
+        assertEquals(2 * matrices + 4 * norms, term(whole.executorShared(), "reference weights").bytes());
+        assertEquals(LlamaWeights.parameterCount(LLAMA_1B) * 4, term(whole.driver(), "policy").bytes());
+    }
+
+    /**
+     * The worked example of docs/design.md 3.3 with LoRA rank 16 and a bf16 base: the 3B config's
+     * settings at lora.rank 16, weight_storage f32 and bf16, on both shapes.
+     */
+    @Test
+    void loraWithABf16BaseGivesTheDocumentedNumbers() {
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("lora.rank", "16");
+        String[][] expected = {
+            // shape, storage: base, executor total, driver (its fp32 base read once at the end for eval.samples)
+            {"1B", "f32", "4.9 GB", "17.5 GB", "5.6 GB"}, {"1B", "bf16", "2.5 GB", "16.1 GB", "5.6 GB"},
+            {"3B", "f32", "12.9 GB", "35.3 GB", "14.3 GB"}, {"3B", "bf16", "6.4 GB", "30.5 GB", "14.3 GB"}};
+        for (String[] e : expected) {
+            MemoryPlan plan = MemoryPlan.of(c.with("weight_storage", e[1]), e[0].equals("1B") ? LLAMA_1B : LLAMA_3B, 256, 1);
+            System.out.printf("%s %s: base %s, executor %s, driver %s%n%s", e[0], e[1],
+                    MemoryPlan.bytes(term(plan.executorShared(), "base weights").bytes()),
+                    MemoryPlan.bytes(plan.executorBytes()), MemoryPlan.bytes(plan.driverBytes()), plan.toText());
+            assertEquals(e[2], MemoryPlan.bytes(term(plan.executorShared(), "base weights").bytes()), e[0] + " " + e[1]);
+            assertEquals(e[3], MemoryPlan.bytes(plan.executorBytes()), e[0] + " " + e[1]);
+            assertEquals(e[4], MemoryPlan.bytes(plan.driverBytes()), e[0] + " " + e[1]);
+        }
+    }
+
+    /**
      * The demo's AtManRL run (DemoCommand's settings; the longest prompt 21 tokens + 48 new, 2 tasks at
      * once), measured 2026-12-03 by `train` under local[*] on 2 cores with -Xmx 8g: peak RSS 1.545 GB
      * (docs/design.md 3.3). The terms alone, all the plan had, were 75% under it; with the JVM's own

@@ -84,6 +84,7 @@ class TrainConfigRoundTripTest {
               min_lr_ratio: 0.0
               max_skipped_steps: 0
             lora: {rank: 8, alpha: 32, dropout: 0.05, target_modules: [v_proj, q_proj]}
+            weight_storage: BF16
             checkpoint: {every: 0, keep_last: 1}
             eval: {every: 5, size: 100, max_new_tokens: 64, samples: 2, faithfulness: false, policy_samples: 3}
             spark: {master: "spark://host:7077", task_max_failures: 2}

@@ -135,8 +135,9 @@ class KryoRegistrationTest {
         org.atmanrl.model.lora.LoraConfig lora = new org.atmanrl.model.lora.LoraConfig(8, 16, 0.05,
                 java.util.List.of("v_proj", "q_proj"));
         RunResources r = new RunResources("run-1", new byte[] {1, 2}, new byte[] {3}, null, null, 2,
-                "hdfs://nn:8020/models/base", lora);
+                "hdfs://nn:8020/models/base", lora, org.atmanrl.model.WeightStorage.BF16);
         RunResources back = kryo.readObject(new Input(write(kryo, r)), RunResources.class);
+        assertEquals(org.atmanrl.model.WeightStorage.BF16, back.weightStorage(), "weight_storage travels");
         assertEquals("hdfs://nn:8020/models/base", back.basePath());
         assertEquals(lora, back.lora());
         assertEquals(2, back.threadsPerTask());
@@ -144,6 +145,7 @@ class KryoRegistrationTest {
                 new byte[] {3}, null, null, 1))), RunResources.class);
         assertEquals(null, plain.lora());
         assertEquals(null, plain.basePath());
+        assertEquals(org.atmanrl.model.WeightStorage.F32, plain.weightStorage());
     }
 
     @Test

@@ -394,6 +394,30 @@ class SparkTrainingTest {
                 err.toString());
     }
 
+    /**
+     * weight_storage bf16 (docs/design.md 3.4, "bf16 storage"): executors that keep the LoRA base in
+     * bf16 (also the reference, beta > 0) train, bit for bit, the adapters that a run on an fp32 base
+     * of the same rounded values trains: widening bf16 to fp32 is exact. The default f32 run on the
+     * unrounded base trains other adapters, so the key does reach the executors.
+     */
+    @Test
+    void aBf16BaseTrainsTheAdaptersOfAnFp32BaseOfTheSameRoundedValues() throws Exception {
+        String rounded = out("bf16-rounded-model");
+        Path from = new Path(new File(model).toURI()), to = new Path(new File(rounded).toURI());
+        FileSystem fs = HadoopFiles.fileSystem(to, new Configuration());
+        try (ModelDirectory.Loaded m = ModelDirectory.load(fs, from, DataType.FLOAT);
+             LlamaWeights stored = m.weights().bf16Copy(); LlamaWeights widened = stored.copy(DataType.FLOAT)) {
+            ModelDirectory.save(fs, to, m.config(), widened, org.atmanrl.model.io.SaveOptions.of(SafetensorsDType.F32),
+                    ModelDirectory.companionFiles(fs, from));
+        }
+        String narrow = out("lora-bf16"), wide = out("lora-rounded-f32"), plain = out("lora-f32");
+        train(config(narrow, lora("weight_storage=bf16", "eval.samples=0", "steps=2")), false, -1);
+        train(config(wide, lora("model=" + rounded, "eval.samples=0", "steps=2")), false, -1);
+        train(config(plain, lora("eval.samples=0", "steps=2")), false, -1);
+        assertArrayEquals(adapterFile(wide), adapterFile(narrow), "a bf16 base against fp32 of its values");
+        assertFalse(Arrays.equals(adapterFile(plain), adapterFile(narrow)), "the rounding must show");
+    }
+
     /** A checkpoint trained with another lora setting is refused on resume, in one line naming the key. */
     @Test
     void aCheckpointWithAnotherLoraSettingIsRefusedInOneLine() throws Exception {

@@ -48,6 +48,12 @@ class TrainCommandsTest {
         assertEquals(0.0, grpoLog.get(0).path("eval").path("accuracy").asDouble(-1), 1.0, "step 0 is the evaluation before training");
         assertTrue(Files.exists(tmp.resolve("grpo/model.safetensors")));
         assertTrue(Files.exists(tmp.resolve("grpo/tokenizer.json")), "tokenizer carried over");
+        // the KL's reference model stored in bf16 (docs/design.md 3.4, "bf16 storage")
+        Outcome b = run("grpo", "--model", sft, "--out", tmp.resolve("grpo-bf16").toString(), "--steps", "1",
+                "--prompts", "2", "--group", "2", "--eval-every", "1", "--eval-size", "2", "--alpha", "0",
+                "--beta", "0.04", "--weight-storage", "bf16");
+        assertEquals(0, b.exitCode(), b.err());
+        assertEquals(2, jsonLines(tmp.resolve("grpo-bf16/grpo_log.jsonl")).size());
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.StoredWeights;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -52,7 +53,10 @@ public final class ModelDirectory {
         return HfConfig.parse(file.toString(), HadoopFiles.readSmall(fs, file, MAX_JSON_BYTES));
     }
 
-    /** Loads config.json and the weights, converted to {@code dtype} (FLOAT or DOUBLE). */
+    /**
+     * Loads config.json and the weights, converted to {@code dtype}: FLOAT or DOUBLE, or BFLOAT16
+     * for bf16-stored matrices with fp32 norms and compute ({@link LlamaWeights#bf16Copy}).
+     */
     public static Loaded load(FileSystem fs, Path dir, DataType dtype) throws IOException {
         HfConfig config = readConfig(fs, dir);
         return new Loaded(config, readWeights(fs, dir, config.model(), dtype));
@@ -60,8 +64,8 @@ public final class ModelDirectory {
 
     public static LlamaWeights readWeights(FileSystem fs, Path dir, LlamaConfig config, DataType dtype)
             throws IOException {
-        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
-            throw new IllegalArgumentException("compute type must be FLOAT or DOUBLE, got " + dtype);
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE && dtype != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("weights load as FLOAT, DOUBLE or BFLOAT16 (storage), got " + dtype);
         }
         List<SafetensorsReader> readers = openAll(fs, dir);
         Map<String, INDArray> tensors = new LinkedHashMap<>();
@@ -73,8 +77,9 @@ public final class ModelDirectory {
                         continue;
                     }
                     INDArray a = r.read(e);
-                    if (dtype == DataType.DOUBLE) {
-                        INDArray d = a.castTo(DataType.DOUBLE);
+                    if (dtype == DataType.DOUBLE || (dtype == DataType.BFLOAT16 && a.rank() == 2)) {
+                        // a tensor at a time, so loading needs one tensor's fp32 beyond the stored model
+                        INDArray d = dtype == DataType.DOUBLE ? a.castTo(DataType.DOUBLE) : StoredWeights.toBf16(a);
                         a.close();
                         a = d;
                     }
