@@ -138,11 +138,11 @@ public final class PolicySnapshot {
 
     /** Tensor {@code i} as a new fp32 array (bf16 values widen exactly). */
     private INDArray array(int i) {
-        return Nd4j.create(floats(i), shapes[i], 'c');
+        return Nd4j.create(widened(i), shapes[i], 'c');
     }
 
     /** Tensor {@code i}'s values as floats: the array itself, or its bf16 values widened (exactly). */
-    private float[] floats(int i) {
+    private float[] widened(int i) {
         if (floats[i] != null) return floats[i];
         short[] s = bf16[i];
         float[] f = new float[s.length];
@@ -183,7 +183,7 @@ public final class PolicySnapshot {
     /** Every tensor as floats (bf16 ones widened, exactly): the mask network's, or a test's view. */
     public NamedArrays tensors() {
         float[][] v = new float[names.length][];
-        for (int i = 0; i < names.length; i++) v[i] = floats(i);
+        for (int i = 0; i < names.length; i++) v[i] = widened(i);
         return new NamedArrays(names, shapes, v);
     }
 
