@@ -103,12 +103,16 @@ public final class LlamaWeights implements AutoCloseable {
         List<LayerWeights> cl = new ArrayList<>();
         for (LayerWeights l : layers) {
             INDArray[] a = l.all();
-            cl.add(new LayerWeights(a[0].dup(), StoredWeights.toBf16(a[1]), StoredWeights.toBf16(a[2]),
-                    StoredWeights.toBf16(a[3]), StoredWeights.toBf16(a[4]), a[5].dup(), StoredWeights.toBf16(a[6]),
-                    StoredWeights.toBf16(a[7]), StoredWeights.toBf16(a[8])));
+            cl.add(new LayerWeights(bf16Stored(a[0]), bf16Stored(a[1]), bf16Stored(a[2]), bf16Stored(a[3]),
+                    bf16Stored(a[4]), bf16Stored(a[5]), bf16Stored(a[6]), bf16Stored(a[7]), bf16Stored(a[8])));
         }
-        INDArray ce = StoredWeights.toBf16(embed);
-        return new LlamaWeights(config, ce, cl, norm.dup(), config.tieWordEmbeddings() ? ce : StoredWeights.toBf16(lmHead));
+        INDArray ce = bf16Stored(embed);
+        return new LlamaWeights(config, ce, cl, bf16Stored(norm), config.tieWordEmbeddings() ? ce : bf16Stored(lmHead));
+    }
+
+    /** A copy of one tensor as bf16 storage keeps it: rounded if {@link StoredWeights#narrows} it, else as is. */
+    private static INDArray bf16Stored(INDArray a) {
+        return StoredWeights.narrows(a) ? StoredWeights.toBf16(a) : a.dup();
     }
 
     /** A deep copy, converted to another data type (bf16-stored matrices widen exactly). */

@@ -53,12 +53,53 @@ public final class StoredWeights {
      * ({@link HalfFloats#floatToBf16}): a new BFLOAT16 array of the same shape.
      */
     public static INDArray toBf16(INDArray a) {
-        float[] v = a.dup('c').data().asFloat();
+        return fromBf16Bits(bf16Bits(a), a.shape());
+    }
+
+    /**
+     * Whether bf16 storage rounds this tensor of a model ({@link LlamaWeights#bf16Copy}): its
+     * matrices (embedding, projections, head), not its norms (vectors, a small share of the bytes
+     * that scales every activation). The driver's bf16 snapshots narrow the same tensors, so that an
+     * executor receives exactly the values it stores (docs/design.md 3.4, "bf16 storage").
+     */
+    public static boolean narrows(INDArray tensor) {
+        return tensor.rank() == 2;
+    }
+
+    /** {@code a}'s values, row-major, rounded to bf16 as {@link #toBf16} rounds them: the raw 16-bit values. */
+    public static short[] bf16Bits(INDArray a) {
+        float[] v;
+        try (INDArray c = a.castTo(DataType.FLOAT).dup('c')) {
+            v = c.data().asFloat();
+        }
         short[] s = new short[v.length];
         for (int i = 0; i < v.length; i++) s[i] = HalfFloats.floatToBf16(v[i]);
-        INDArray out = Nd4j.create(DataType.BFLOAT16, a.shape(), 'c');
-        bits(out).put(0, s);
+        return s;
+    }
+
+    /** A new c-order BFLOAT16 array of {@code shape} holding these raw 16-bit values. */
+    public static INDArray fromBf16Bits(short[] bits, long[] shape) {
+        INDArray out = Nd4j.create(DataType.BFLOAT16, shape, 'c');
+        bits(out).put(0, bits);
         return out;
+    }
+
+    /**
+     * Overwrites {@code target} (BFLOAT16, the shape of {@code bits}) with raw 16-bit values: into its
+     * buffer when it is dense and c-ordered, as the arrays of {@link #toBf16} are, else through a new array.
+     */
+    public static void copyBf16Bits(short[] bits, INDArray target) {
+        if (!isNarrow(target.dataType()) || target.length() != bits.length) {
+            throw new IllegalArgumentException(bits.length + " bf16 values for a " + target.dataType() + " array of "
+                    + target.length());
+        }
+        if (!target.isView() && target.ordering() == 'c' && target.data().length() == bits.length) {
+            bits(target).put(0, bits);
+            return;
+        }
+        try (INDArray source = fromBf16Bits(bits, target.shape())) {
+            target.assign(source);
+        }
     }
 
     /** The raw 16-bit values of a dense c-order bf16 array: a view of its buffer. */

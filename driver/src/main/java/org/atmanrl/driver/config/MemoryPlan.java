@@ -120,9 +120,12 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                 shared.add(new Term("reference weights", held, Place.OFF_HEAP, heldDetail + ", grpo.beta > 0", "grpo.beta"));
             }
         }
-        // what trains as float arrays (PolicySnapshot), kept by the executor's block manager
-        shared.add(new Term("broadcast snapshot", t, Place.HEAP, trained.lora() ? "the adapters as fp32 arrays"
-                : "fp32 arrays", trained.setting()));
+        // what trains as PolicySnapshot arrays, kept by the executor's block manager: the adapters as
+        // fp32, the whole model as the executors store it (bf16 matrices travel as bf16, docs/design.md 3.4)
+        long snapshot = trained.lora() ? t : held;
+        String snapshotDetail = trained.lora() ? "the adapters as fp32 arrays"
+                : storage == WeightStorage.F32 ? "fp32 arrays" : "bf16 matrices and fp32 norms as arrays";
+        shared.add(new Term("broadcast snapshot", snapshot, Place.HEAP, snapshotDetail, trained.setting()));
 
         List<Term> task = new ArrayList<>();
         // the backward's gradient (LlamaWeights.zerosLike, or the adapters') and, split, the running sum (design 6.1)
@@ -158,8 +161,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         // the broadcast value and Spark's serialised blocks of it (TorrentBroadcast keeps both on the
         // driver); a full run also broadcasts the reference, a LoRA run's reference is the executors' base
         boolean reference = c.grpo().needsReference() && !trained.lora();
-        drv.add(new Term("broadcast snapshots", (reference ? 4 : 2) * t, Place.HEAP,
-                reference ? "policy and reference, each as arrays and serialised blocks" : "as arrays and serialised blocks",
+        drv.add(new Term("broadcast snapshots", (reference ? 4 : 2) * snapshot, Place.HEAP,
+                (reference ? "policy and reference, each as arrays and serialised blocks" : "as arrays and serialised blocks")
+                        + (trained.lora() || storage == WeightStorage.F32 ? "" : ", bf16 matrices"),
                 trained.setting()));
         drv.add(new Term("task results", p * t, Place.HEAP, "partitions " + p + " x " + (trained.lora() ? "adapter"
                 : "fp32") + " gradient sums", "partitions"));

@@ -56,7 +56,8 @@ final class ExecutorModels {
         HfConfig config = HfConfig.parse("config.json of run " + runId, run.modelConfigJson());
         WeightStorage storage = run.weightStorage();
         if (run.lora() == null) {
-            // the policy copy is refreshed from each snapshot; bf16 storage rounds it (opt-in: the numerics change)
+            // the policy copy is refreshed from each snapshot; bf16 storage rounds it (opt-in: the numerics change),
+            // and a snapshot already rounded on the driver widens exactly and rounds back to the same bits
             this.weights = storage.store(first.toWeights(config.model(), DataType.FLOAT));
             this.adapters = null;
             this.trained = weights.named();

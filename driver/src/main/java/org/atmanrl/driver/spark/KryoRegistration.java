@@ -148,13 +148,47 @@ public final class KryoRegistration implements KryoRegistrator {
     static void writeTensors(Output out, NamedArrays t) {
         out.writeInt(t.size());
         for (int i = 0; i < t.size(); i++) {
-            writeString(out, t.name(i));
-            long[] shape = t.shape(i);
-            out.writeInt(shape.length);
-            for (long d : shape) out.writeLong(d);
+            writeHeader(out, t.name(i), t.shape(i));
             out.writeInt(t.values(i).length);
             out.writeFloats(t.values(i));
         }
+    }
+
+    /** A tensor's name and shape, before its values. */
+    static void writeHeader(Output out, String name, long[] shape) {
+        writeString(out, name);
+        out.writeInt(shape.length);
+        for (long d : shape) out.writeLong(d);
+    }
+
+    /** A tensor's name, shape and element count as {@link #readHeader} read and bounded them. */
+    record TensorHeader(String name, long[] shape, int elements) {
+        /** Reads the count of values that follows, which must be the shape's element count. */
+        int readValueCount(Input in) {
+            int length = checkedLength(in.readInt(), MAX_ELEMENTS, name + " values");
+            if (length != elements) {
+                throw new KryoException(name + ": " + length + " values for " + elements + " elements");
+            }
+            return length;
+        }
+    }
+
+    /** What {@link #writeHeader} wrote, the rank and every dimension bounded before anything is allocated. */
+    static TensorHeader readHeader(Input in, Budget budget) {
+        String name = readString(in, budget, "tensor name");
+        int rank = checkedLength(in.readInt(), MAX_RANK, name + " rank");
+        budget.charge(rank, Long.BYTES, name + " shape");
+        long[] shape = new long[rank];
+        long elements = 1;
+        for (int d = 0; d < shape.length; d++) {
+            shape[d] = in.readLong();
+            if (shape[d] < 0 || shape[d] > MAX_ELEMENTS) {
+                throw new KryoException(name + ": dimension " + shape[d] + " out of range");
+            }
+            elements *= shape[d];
+            if (elements > MAX_ELEMENTS) throw new KryoException(name + ": too many elements");
+        }
+        return new TensorHeader(name, shape, (int) elements);
     }
 
     /** What {@link #writeTensors} wrote, every count and dimension bounded before anything is allocated. */
@@ -165,25 +199,11 @@ public final class KryoRegistration implements KryoRegistrator {
         long[][] shapes = new long[n][];
         float[][] values = new float[n][];
         for (int i = 0; i < n; i++) {
-            names[i] = readString(in, budget, "tensor name");
-            int rank = checkedLength(in.readInt(), MAX_RANK, names[i] + " rank");
-            budget.charge(rank, Long.BYTES, names[i] + " shape");
-            long[] shape = new long[rank];
-            long elements = 1;
-            for (int d = 0; d < shape.length; d++) {
-                shape[d] = in.readLong();
-                if (shape[d] < 0 || shape[d] > MAX_ELEMENTS) {
-                    throw new KryoException(names[i] + ": dimension " + shape[d] + " out of range");
-                }
-                elements *= shape[d];
-                if (elements > MAX_ELEMENTS) throw new KryoException(names[i] + ": too many elements");
-            }
-            int length = checkedLength(in.readInt(), MAX_ELEMENTS, names[i] + " values");
-            if (length != elements) {
-                throw new KryoException(names[i] + ": " + length + " values for " + elements + " elements");
-            }
-            budget.charge(length, Float.BYTES, names[i] + " values");
-            shapes[i] = shape;
+            TensorHeader h = readHeader(in, budget);
+            int length = h.readValueCount(in);
+            budget.charge(length, Float.BYTES, h.name() + " values");
+            names[i] = h.name();
+            shapes[i] = h.shape();
             values[i] = in.readFloats(length);
         }
         try {
@@ -194,6 +214,8 @@ public final class KryoRegistration implements KryoRegistrator {
     }
 
     static final class PolicySnapshotSerializer extends Serializer<PolicySnapshot> {
+        /** How a tensor's values travel: floats, or bf16 (docs/design.md 3.4, "bf16 storage"). */
+        static final byte FLOAT = 0, BF16 = 1;
         private final long budget;
 
         PolicySnapshotSerializer() {
@@ -204,16 +226,59 @@ public final class KryoRegistration implements KryoRegistrator {
         PolicySnapshotSerializer(long budget) {
             this.budget = budget;
         }
+        /**
+         * The version, the tensor count, then per tensor its name and shape, one byte for how its
+         * values travel ({@link #FLOAT} or {@link #BF16}), their count and the values (4 or 2 bytes
+         * each): a bf16 tensor's bytes are half a float one's.
+         */
         @Override
         public void write(Kryo kryo, Output out, PolicySnapshot s) {
             out.writeLong(s.version());
-            writeTensors(out, s.tensors());
+            out.writeInt(s.size());
+            for (int i = 0; i < s.size(); i++) {
+                writeHeader(out, s.name(i), s.shape(i));
+                short[] bf16 = s.bf16Values(i);
+                out.writeByte(bf16 != null ? BF16 : FLOAT);
+                if (bf16 != null) {
+                    out.writeInt(bf16.length);
+                    out.writeShorts(bf16);
+                } else {
+                    out.writeInt(s.floatValues(i).length);
+                    out.writeFloats(s.floatValues(i));
+                }
+            }
         }
 
         @Override
         public PolicySnapshot read(Kryo kryo, Input in, Class<PolicySnapshot> type) {
             long version = in.readLong();
-            return new PolicySnapshot(version, readNamedArrays(in, new Budget("policy snapshot", budget)));
+            Budget b = new Budget("policy snapshot", budget);
+            int n = checkedLength(in.readInt(), MAX_TENSORS, "tensor count");
+            b.charge(n, 4 * 8, "tensor table"); // the four arrays of references below
+            String[] names = new String[n];
+            long[][] shapes = new long[n][];
+            float[][] floats = new float[n][];
+            short[][] bf16 = new short[n][];
+            for (int i = 0; i < n; i++) {
+                TensorHeader h = readHeader(in, b);
+                names[i] = h.name();
+                shapes[i] = h.shape();
+                byte kind = in.readByte();
+                if (kind != FLOAT && kind != BF16) throw new KryoException(h.name() + ": value type " + kind);
+                int length = h.readValueCount(in);
+                if (kind == BF16) {
+                    b.charge(length, Short.BYTES, h.name() + " values");
+                    bf16[i] = in.readShorts(length);
+                } else {
+                    b.charge(length, Float.BYTES, h.name() + " values");
+                    floats[i] = in.readFloats(length);
+                }
+            }
+            try {
+                return new PolicySnapshot(version, names, shapes, floats, bf16);
+            } catch (IllegalArgumentException e) {
+                throw new KryoException(e.getMessage());
+            }
         }
     }
 

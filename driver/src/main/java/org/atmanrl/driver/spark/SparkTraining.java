@@ -169,7 +169,8 @@ public final class SparkTraining {
                 firstStep = 0;
             }
             // with LoRA the reference is the executors' base with the adapters off: no snapshot of it travels
-            PolicySnapshot reference = config.grpo().needsReference() && lora == null ? PolicySnapshot.of(-1, start) : null;
+            PolicySnapshot reference = config.grpo().needsReference() && lora == null
+                    ? PolicySnapshot.of(-1, start, config.weightStorage()) : null;
             if (start != null) start.close();
             String runId = UUID.randomUUID().toString();
             Broadcast<RunResources> run = sc.broadcast(new RunResources(runId, modelConfig.toBytes(SafetensorsDType.F32),
@@ -265,13 +266,13 @@ public final class SparkTraining {
         }
         Long failStep = config.faults().failTaskStep();
         int failPartition = failStep != null && failStep == step ? config.faults().failTaskPartition() : -1;
-        Broadcast<PolicySnapshot> start = sc.broadcast(PolicySnapshot.of(step * mu, policy.trained()));
+        Broadcast<PolicySnapshot> start = sc.broadcast(snapshot(step * mu, policy));
         Broadcast<PolicySnapshot> head = maskHead == null ? null : sc.broadcast(maskHead.snapshot(step));
         double[] seconds = {(System.nanoTime() - t0) / 1e9, 0, 0}; // broadcast, job, reduction
         PolicyStep.Result updates = PolicyStep.run(mu, step, u -> {
             long b0 = System.nanoTime();
             Broadcast<PolicySnapshot> current = u == 0 ? start
-                    : sc.broadcast(PolicySnapshot.of(step * mu + u, policy.trained()));
+                    : sc.broadcast(snapshot(step * mu + u, policy));
             long t1 = System.nanoTime();
             sc.setJobDescription("AtManRL step " + (step + 1) + "/" + config.steps()
                     + (u == 0 ? ": rollouts, saliency masks, gradient sums" : ": update " + (u + 1) + "/" + mu));
@@ -302,6 +303,16 @@ public final class SparkTraining {
                 before.after(updates.skipped()), times, headUpdate);
     }
 
+    /**
+     * The policy at {@code version} as the executors receive it: the adapters as floats (they train),
+     * or the whole model with the matrices in bf16 when the executors store it so (weight_storage,
+     * docs/design.md 3.4), rounded here once so the broadcast carries half their bytes.
+     */
+    private PolicySnapshot snapshot(long version, DriverPolicy policy) {
+        return policy.adapters() != null ? PolicySnapshot.of(version, policy.trained())
+                : PolicySnapshot.of(version, policy.weights(), config.weightStorage());
+    }
+
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
     private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, DriverPolicy policy,
                                 Datasets.Dataset data, long step) {
@@ -313,7 +324,7 @@ public final class SparkTraining {
         List<Problem> problems = new ArrayList<>(n);
         for (int i = 0; i < n; i++) problems.add(data.test().get(i));
         // the version the next step would broadcast: these weights, so executors that hold them copy nothing
-        PolicySnapshot snapshot = PolicySnapshot.of(step * config.grpo().mu(), policy.trained());
+        PolicySnapshot snapshot = snapshot(step * config.grpo().mu(), policy);
         EvalReport r = SparkEvaluation.run(sc, run, snapshot, evaluation, data.encoder().stopToken(),
                 data.test().name(), problems, config.partitions());
         listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,

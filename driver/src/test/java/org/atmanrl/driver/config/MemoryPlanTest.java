@@ -134,6 +134,15 @@ class MemoryPlanTest {
         assertEquals(2 * matrices + 4 * norms, term(whole.executorShared(), "weights").bytes());
         assertEquals(2 * matrices + 4 * norms, term(whole.executorShared(), "reference weights").bytes());
         assertEquals(LlamaWeights.parameterCount(LLAMA_1B) * 4, term(whole.driver(), "policy").bytes());
+        // the snapshots travel as the executors store them: policy and reference, as arrays and as blocks
+        assertEquals(4 * (2 * matrices + 4 * norms), term(whole.driver(), "broadcast snapshots").bytes());
+        assertEquals(2 * matrices + 4 * norms, term(whole.executorShared(), "broadcast snapshot").bytes());
+        assertTrue(whole.toText().contains("serialised blocks, bf16 matrices"), whole.toText());
+        MemoryPlan wholeF32 = MemoryPlan.of(config(full).with("weight_storage", "f32"), LLAMA_1B, 200, 1);
+        assertEquals(4 * LlamaWeights.parameterCount(LLAMA_1B) * 4,
+                term(wholeF32.driver(), "broadcast snapshots").bytes());
+        // a LoRA run's snapshots are its fp32 adapters whatever the base's storage
+        assertEquals(term(f32.driver(), "broadcast snapshots").bytes(), term(bf16.driver(), "broadcast snapshots").bytes());
     }
 
     /**

@@ -180,7 +180,7 @@ class KryoRegistrationTest {
         Kryo kryo = kryo();
         PolicySnapshot s = new PolicySnapshot(7, new String[] {"w"}, new long[][] {{2, 2}}, new float[][] {{1, 2, 3, 4}});
         byte[] bytes = write(kryo, s);
-        // layout: version (8), tensor count (4), name, rank (4), dims (8 each), value count (4), values
+        // layout: version (8), tensor count (4), name, rank (4), dims (8 each), value type (1), value count (4), values
         ByteBuffer b = ByteBuffer.wrap(bytes);
         b.putInt(8, Integer.MAX_VALUE); // the tensor count
         KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), PolicySnapshot.class));
@@ -209,7 +209,7 @@ class KryoRegistrationTest {
     void theTensorsOfOneObjectShareOneBudget() {
         Kryo kryo = kryo();
         // two tensors of 12 floats (48 bytes each), each far within every per-tensor limit; with their
-        // names, shapes and the table of three references per tensor, 170 bytes in all
+        // names, shapes and the table of four references per tensor (float or bf16 values), 186 bytes in all
         PolicySnapshot s = new PolicySnapshot(1, new String[] {"a", "b"}, new long[][] {{12}, {3, 4}},
                 new float[][] {new float[12], new float[12]});
         byte[] bytes = write(kryo, s);
@@ -219,6 +219,63 @@ class KryoRegistrationTest {
         KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(bytes), PolicySnapshot.class));
         assertTrue(e.getMessage().contains("budget of 150 bytes"), e.getMessage());
         assertTrue(e.getMessage().contains("b values"), e.getMessage());
+    }
+
+    /**
+     * A snapshot for bf16-storing executors (docs/design.md 3.4, "bf16 storage") round-trips bit for
+     * bit, its matrices 2 bytes an entry on the wire; a hostile bf16 length or value type is refused
+     * before anything is allocated.
+     */
+    @Test
+    void bf16SnapshotsRoundTripExactlyAtAboutHalfTheBytes() {
+        Kryo kryo = kryo();
+        try (org.atmanrl.model.LlamaWeights w = PolicySnapshotTest.masters()) {
+            PolicySnapshot s = PolicySnapshot.of(9, w, org.atmanrl.model.WeightStorage.BF16);
+            PolicySnapshot f = PolicySnapshot.of(9, w);
+            byte[] bytes = write(kryo, s);
+            PolicySnapshot t = kryo.readObject(new Input(bytes), PolicySnapshot.class);
+            assertEquals(9, t.version());
+            assertEquals(s.names(), t.names());
+            // Kryo's reference marker (1, Spark tracks references), the version, the tensor count
+            long header = 1 + 8 + 4, matrices = 0, vectors = 0;
+            for (int i = 0; i < s.size(); i++) {
+                assertArrayEquals(s.shape(i), t.shape(i));
+                assertArrayEquals(s.bf16Values(i), t.bf16Values(i), s.name(i));
+                assertArrayEquals(s.floatValues(i), t.floatValues(i), s.name(i));
+                // name (length + UTF-8), rank, dims, value type, value count
+                header += 4 + s.name(i).length() + 4 + 8L * s.shape(i).length + 1 + 4;
+                long n = org.atmanrl.model.NamedArrays.elements(s.shape(i));
+                if (s.bf16Values(i) != null) matrices += n; else vectors += n;
+            }
+            assertEquals(header + 2 * matrices + 4 * vectors, bytes.length);
+            assertEquals(header + 4 * (matrices + vectors), write(kryo, f).length);
+            assertTrue(bytes.length < 0.52 * write(kryo, f).length, bytes.length + " of " + write(kryo, f).length);
+
+            // the first tensor (the embedding, bf16): its value count is the int before its values
+            int count = 1 + 8 + 4 + 4 + s.name(0).length() + 4 + 8 * 2 + 1;
+            assertEquals(s.bf16Values(0).length, ByteBuffer.wrap(bytes).getInt(count));
+            byte[] longer = bytes.clone();
+            ByteBuffer.wrap(longer).putInt(count, Integer.MAX_VALUE - 16);
+            KryoException e = assertThrows(KryoException.class, () -> kryo.readObject(new Input(longer), PolicySnapshot.class));
+            assertTrue(e.getMessage().contains("values for"), e.getMessage());
+            byte[] kind = bytes.clone();
+            kind[count - 1] = 7;
+            KryoException k = assertThrows(KryoException.class, () -> kryo.readObject(new Input(kind), PolicySnapshot.class));
+            assertTrue(k.getMessage().contains("value type 7"), k.getMessage());
+        }
+        // a claim of more bf16 values than the budget holds fails on the claim: nothing is sent
+        Output out = new Output(64, -1);
+        out.writeLong(1);
+        out.writeInt(1);
+        KryoRegistration.writeString(out, "w");
+        out.writeInt(1);
+        out.writeLong(KryoRegistration.MAX_ELEMENTS);
+        out.writeByte(KryoRegistration.PolicySnapshotSerializer.BF16);
+        out.writeInt(KryoRegistration.MAX_ELEMENTS); // 4 GB of bf16 claimed
+        KryoException e = assertThrows(KryoException.class, () -> new KryoRegistration.PolicySnapshotSerializer(1 << 20)
+                .read(kryo, new Input(out.toBytes()), PolicySnapshot.class));
+        assertTrue(e.getMessage().contains("w values") && e.getMessage().contains(2L * KryoRegistration.MAX_ELEMENTS
+                + " bytes"), e.getMessage());
     }
 
     /** A stream that claims a tensor larger than the budget fails on the claim, before any allocation. */
@@ -231,6 +288,7 @@ class KryoRegistrationTest {
         KryoRegistration.writeString(out, "w");
         out.writeInt(1); // rank
         out.writeLong(KryoRegistration.MAX_ELEMENTS);
+        out.writeByte(KryoRegistration.PolicySnapshotSerializer.FLOAT);
         out.writeInt(KryoRegistration.MAX_ELEMENTS); // 8 GB of floats claimed, none sent
         KryoException e = assertThrows(KryoException.class,
                 () -> new KryoRegistration.PolicySnapshotSerializer().read(kryo, new Input(out.toBytes()), PolicySnapshot.class));

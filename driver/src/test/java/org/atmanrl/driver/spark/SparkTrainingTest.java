@@ -403,20 +403,46 @@ class SparkTrainingTest {
      */
     @Test
     void aBf16BaseTrainsTheAdaptersOfAnFp32BaseOfTheSameRoundedValues() throws Exception {
-        String rounded = out("bf16-rounded-model");
-        Path from = new Path(new File(model).toURI()), to = new Path(new File(rounded).toURI());
-        FileSystem fs = HadoopFiles.fileSystem(to, new Configuration());
-        try (ModelDirectory.Loaded m = ModelDirectory.load(fs, from, DataType.FLOAT);
-             LlamaWeights stored = m.weights().bf16Copy(); LlamaWeights widened = stored.copy(DataType.FLOAT)) {
-            ModelDirectory.save(fs, to, m.config(), widened, org.atmanrl.model.io.SaveOptions.of(SafetensorsDType.F32),
-                    ModelDirectory.companionFiles(fs, from));
-        }
+        String rounded = roundedModel(out("bf16-rounded-model"));
         String narrow = out("lora-bf16"), wide = out("lora-rounded-f32"), plain = out("lora-f32");
         train(config(narrow, lora("weight_storage=bf16", "eval.samples=0", "steps=2")), false, -1);
         train(config(wide, lora("model=" + rounded, "eval.samples=0", "steps=2")), false, -1);
         train(config(plain, lora("eval.samples=0", "steps=2")), false, -1);
         assertArrayEquals(adapterFile(wide), adapterFile(narrow), "a bf16 base against fp32 of its values");
         assertFalse(Arrays.equals(adapterFile(plain), adapterFile(narrow)), "the rounding must show");
+    }
+
+    /** The test model with every matrix rounded to bf16 and widened back, saved as fp32 in {@code dir}. */
+    static String roundedModel(String dir) throws Exception {
+        Path from = new Path(new File(model).toURI()), to = new Path(new File(dir).toURI());
+        FileSystem fs = HadoopFiles.fileSystem(to, new Configuration());
+        try (ModelDirectory.Loaded m = ModelDirectory.load(fs, from, DataType.FLOAT);
+             LlamaWeights stored = m.weights().bf16Copy(); LlamaWeights widened = stored.copy(DataType.FLOAT)) {
+            ModelDirectory.save(fs, to, m.config(), widened, org.atmanrl.model.io.SaveOptions.of(SafetensorsDType.F32),
+                    ModelDirectory.companionFiles(fs, from));
+        }
+        return dir;
+    }
+
+    /**
+     * weight_storage bf16 without LoRA (docs/design.md 3.4, "bf16 storage"): the policy and the
+     * reference (beta > 0) travel as bf16 snapshots, rounded on the driver, through Spark's Kryo; the
+     * executors then hold exactly the values of an fp32 run from the model rounded to bf16, so the first
+     * step, computed on them, logs the same numbers to the last bit (after it the driver's fp32
+     * masters differ: the bf16 run steps the unrounded ones).
+     */
+    @Test
+    void aBf16BroadcastGivesTheExecutorsTheRoundedModelExactly() throws Exception {
+        String rounded = roundedModel(out("bf16-rounded-whole"));
+        String narrow = out("whole-bf16"), wide = out("whole-rounded-f32");
+        train(config(narrow, "weight_storage=bf16", "grpo.beta=0.04", "steps=1", "eval.samples=0"), false, -1);
+        train(config(wide, "model=" + rounded, "grpo.beta=0.04", "steps=1", "eval.samples=0"), false, -1);
+        com.fasterxml.jackson.databind.node.ObjectNode a = (com.fasterxml.jackson.databind.node.ObjectNode) metrics(narrow).get(0);
+        com.fasterxml.jackson.databind.node.ObjectNode b = (com.fasterxml.jackson.databind.node.ObjectNode) metrics(wide).get(0);
+        a.remove("seconds");
+        b.remove("seconds");
+        assertTrue(a.get("grad_norm").asDouble() > 0, a.toString());
+        assertEquals(b, a, "the first step on bf16 snapshots against fp32 of their values");
     }
 
     /** A checkpoint trained with another lora setting is refused on resume, in one line naming the key. */
