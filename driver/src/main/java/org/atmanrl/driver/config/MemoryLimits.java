@@ -3,9 +3,11 @@ package org.atmanrl.driver.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.network.util.JavaUtils;
+import org.atmanrl.driver.UserInputException;
 
 /**
  * The memory a {@link MemoryPlan} is checked against (docs/design.md 3.3): what this JVM can see and
@@ -14,7 +16,11 @@ import org.apache.spark.network.util.JavaUtils;
  * limit (JavaCPP's {@code maxbytes}, which defaults to the heap's size). On a cluster the driver is
  * this JVM, and an executor is checked only when {@code spark.executor.memory} is given: heap and
  * off-heap together against it plus {@code spark.executor.memoryOverhead} (Spark's default, the
- * larger of 384 MiB and a tenth, when not given), the container's size.
+ * larger of 384 MiB and a tenth, when not given), the container's size. When
+ * {@link #GPU_MEMORY} is given (spark-submit {@code --conf}; Spark has no setting for a GPU's
+ * memory, only for how many an executor gets), the off-heap terms of an executor (locally of the
+ * driver and executor) are also checked against it: with ND4J's CUDA backend the arrays live on
+ * the device.
  *
  * @param local            whether the master is {@code local[...]} (or none: {@code local[*]})
  * @param tasksPerExecutor tasks at once in one executor, at most the partitions
@@ -23,6 +29,8 @@ import org.apache.spark.network.util.JavaUtils;
 public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> bounds) {
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
     private static final long MIB = 1L << 20, MIN_OVERHEAD = 384 * MIB;
+    /** The memory of the one GPU each executor computes on, in Spark's byte-string form (e.g. {@code 80g}). */
+    public static final String GPU_MEMORY = "spark.atmanrl.executor.gpuMemory";
 
     /**
      * One comparison: {@code need} of a plan against {@code bytes}.
@@ -83,6 +91,7 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
             }
             bounds.add(new Bound("the driver and executor heap", heap, jvmHeap, "ATMANRL_HEAP",
                     new Scope(true, true, MemoryPlan.Place.HEAP)));
+            gpu(spark, new Scope(true, true, MemoryPlan.Place.OFF_HEAP)).ifPresent(bounds::add);
             return new MemoryLimits(true, tasks, bounds);
         }
         int tasks = 1;
@@ -108,6 +117,26 @@ public record MemoryLimits(boolean local, int tasksPerExecutor, List<Bound> boun
                     "spark.executor.memory + spark.executor.memoryOverhead", "spark.executor.memory",
                     new Scope(false, true, null)));
         }
+        gpu(spark, new Scope(false, true, MemoryPlan.Place.OFF_HEAP)).ifPresent(bounds::add);
         return new MemoryLimits(false, tasks, bounds);
+    }
+
+    /** The GPU's memory as a bound on {@code scope}'s device arrays, when {@link #GPU_MEMORY} is given. */
+    private static Optional<Bound> gpu(Map<String, String> spark, Scope scope) {
+        String text = spark.get(GPU_MEMORY);
+        if (text == null) {
+            return Optional.empty();
+        }
+        long bytes;
+        try {
+            bytes = JavaUtils.byteStringAsBytes(text);
+        } catch (NumberFormatException e) {
+            throw new UserInputException(GPU_MEMORY + " is '" + text + "'; expected a size such as 80g or 24576m");
+        }
+        if (bytes <= 0) {
+            throw new UserInputException(GPU_MEMORY + " is '" + text + "'; expected a size above 0, such as 80g");
+        }
+        String what = scope.driver() ? "the driver and executor GPU" : "an executor's GPU";
+        return Optional.of(new Bound(what, bytes, GPU_MEMORY, GPU_MEMORY, scope));
     }
 }

@@ -239,6 +239,33 @@ class MemoryPlanTest {
     }
 
     @Test
+    void aGivenGpuMemoryBoundsTheExecutorsDeviceArrays() {
+        TrainConfig c = config("prompts_per_step=32", "partitions=8", "grpo.group_size=8", "sampling.max_new_tokens=512",
+                "grpo.micro_batch_rows=4", "saliency.max_rows_per_pass=4");
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        Map<String, String> yarn = Map.of("spark.master", "yarn", "spark.executor.memory", "96g");
+        plan.check(MemoryLimits.of(yarn, 8, 1000 * GB, 0, 2)); // fits the container, and no GPU is named
+        long offHeap = plan.executorPeakTerms().stream().filter(t -> t.place() == MemoryPlan.Place.OFF_HEAP)
+                .mapToLong(MemoryPlan.Term::bytes).sum();
+        Map<String, String> a100 = new java.util.HashMap<>(yarn);
+        a100.put(MemoryLimits.GPU_MEMORY, (offHeap >> 20) + 1 + "m");
+        plan.check(MemoryLimits.of(a100, 8, 1000 * GB, 0, 2));
+        Map<String, String> small = new java.util.HashMap<>(yarn);
+        small.put(MemoryLimits.GPU_MEMORY, (offHeap >> 20) - 1 + "m");
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> plan.check(MemoryLimits.of(small, 8, 1000 * GB, 0, 2)));
+        assertTrue(e.getMessage().startsWith("memory plan: an executor's GPU needs "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("or raise " + MemoryLimits.GPU_MEMORY), e.getMessage());
+        // locally the driver's arrays share the device
+        Map<String, String> local = Map.of("spark.master", "local[1]", MemoryLimits.GPU_MEMORY, (offHeap >> 20) + 1 + "m");
+        assertTrue(assertThrows(UserInputException.class, () -> plan.check(MemoryLimits.of(local, 8, 1000 * GB, 0, 2)))
+                .getMessage().startsWith("memory plan: the driver and executor GPU needs "));
+        UserInputException bad = assertThrows(UserInputException.class,
+                () -> MemoryLimits.of(Map.of("spark.master", "yarn", MemoryLimits.GPU_MEMORY, "lots"), 8, GB, 0, 2));
+        assertEquals(MemoryLimits.GPU_MEMORY + " is 'lots'; expected a size such as 80g or 24576m", bad.getMessage());
+    }
+
+    @Test
     void theLlama3bConfigGivesTheDocumentedNumbers() {
         TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
