@@ -58,13 +58,10 @@ class GradientCheckTest {
         for (LlamaConfig c : TinyModels.all(0.3)) {
             LlamaWeights w = TinyModels.weights(c, 4, DataType.DOUBLE);
             LlamaModel model = new LlamaModel(w);
-            TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 6, 8, 6));
-            // CoT cells [1, 5) and [1, 3); the answer is the last two targets of each row.
-            INDArray span = span(tb, new int[][] {{1, 5}, {1, 3}});
-            double[] answer = new double[tb.tokens()];
-            answer[tb.length() - 2] = answer[tb.length() - 1] = 1;
-            answer[tb.length() + 3] = answer[tb.length() + 4] = 1;
-            INDArray theta = TinyModels.gaussian(DataType.DOUBLE, 12, 1.0, tb.batch(), tb.length());
+            ThetaCase tc = ThetaCase.of(c);
+            TokenBatch tb = tc.tokens();
+            INDArray span = tc.span(), theta = tc.theta();
+            double[] answer = tc.answer();
 
             INDArray analytic;
             try (ForwardPass fp = model.forward(tb, AttentionBias.fromTheta(theta, span))) {
@@ -78,6 +75,21 @@ class GradientCheckTest {
             assertTrue(worst.error() <= MAX_RELATIVE_ERROR, c + " theta: " + worst);
             // Off-span theta has no effect and gets no gradient.
             assertTrue(analytic.mul(span.rsub(1.0)).amaxNumber().doubleValue() == 0.0);
+        }
+    }
+
+    /**
+     * The mask-logit check's fixture, shared with the LoRA one: two rows of 6 scored cells with CoT
+     * cells [1, 5) and [1, 3), the answer the last two targets of each row, and seeded theta.
+     */
+    record ThetaCase(TokenBatch tokens, INDArray span, double[] answer, INDArray theta) {
+        static ThetaCase of(LlamaConfig c) {
+            TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 6, 8, 6));
+            double[] answer = new double[tb.tokens()];
+            answer[tb.length() - 2] = answer[tb.length() - 1] = 1;
+            answer[tb.length() + 3] = answer[tb.length() + 4] = 1;
+            return new ThetaCase(tb, GradientCheckTest.span(tb, new int[][] {{1, 5}, {1, 3}}), answer,
+                    TinyModels.gaussian(DataType.DOUBLE, 12, 1.0, tb.batch(), tb.length()));
         }
     }
 

@@ -74,12 +74,10 @@ class LoraGradientCheckTest {
         LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
         LlamaWeights w = TinyModels.weights(c, 4, DataType.DOUBLE);
         LlamaModel model = new LlamaModel(w, randomAdapters(c, new LoraConfig(3, 5.0, 0, ALL), 8, DataType.DOUBLE));
-        TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 6, 8, 6));
-        INDArray span = GradientCheckTest.span(tb, new int[][] {{1, 5}, {1, 3}});
-        double[] answer = new double[tb.tokens()];
-        answer[tb.length() - 2] = answer[tb.length() - 1] = 1;
-        answer[tb.length() + 3] = answer[tb.length() + 4] = 1;
-        INDArray theta = TinyModels.gaussian(DataType.DOUBLE, 12, 1.0, tb.batch(), tb.length());
+        GradientCheckTest.ThetaCase tc = GradientCheckTest.ThetaCase.of(c);
+        TokenBatch tb = tc.tokens();
+        INDArray span = tc.span(), theta = tc.theta();
+        double[] answer = tc.answer();
         INDArray analytic;
         try (ForwardPass fp = model.forward(tb, AttentionBias.fromTheta(theta, span))) {
             Gradients g = fp.backward(answer, false, true);
