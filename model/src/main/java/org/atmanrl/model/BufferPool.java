@@ -53,10 +53,6 @@ public final class BufferPool {
         enabled = on;
     }
 
-    public static boolean enabled() {
-        return enabled;
-    }
-
     /** An uninitialised c-order array of {@code shape}; give it back with {@link Arrays2#release}. */
     static INDArray take(DataType type, long... shape) {
         if (!enabled) {
@@ -72,7 +68,7 @@ public final class BufferPool {
 
     /**
      * Gives {@code a} back if this thread's pool handed it out; true also when its memory is the
-     * pool's anyway (released twice, or a view of a pooled array), so that the caller does not close it.
+     * pool's anyway (an array released twice), so that the caller does not close it.
      */
     static boolean giveBack(INDArray a) {
         BufferPool pool = POOLS.get();
@@ -80,7 +76,7 @@ public final class BufferPool {
     }
 
     /** Bytes of this thread's arrays taken and not yet given back (0 after every complete pass). */
-    public static long inUseBytes() {
+    static long inUseBytes() {
         return POOLS.get().inUseBytes;
     }
 
@@ -90,7 +86,7 @@ public final class BufferPool {
     }
 
     /** Bytes this thread's pool holds free for reuse. */
-    public static long freeBytes() {
+    static long freeBytes() {
         return POOLS.get().freeBytes;
     }
 
