@@ -1,0 +1,70 @@
+package org.atmanrl.driver.spark;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.serializer.SerializerInstance;
+import org.atmanrl.executor.collective.TcpTransport;
+import org.atmanrl.executor.task.TaskResult;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * What barrier mode's ranks exchange through Spark's {@link BarrierTaskContext} (docs/design.md
+ * 3.5): its {@code allGather} is a round trip through the driver, a rendezvous and not a data plane,
+ * so it carries only each rank's transport address and, each step, the small part of its
+ * {@link TaskResult} (counts, rewards, metrics, loss sums; no gradient), Kryo-written and bounded as
+ * every task result is. The gradients travel over the {@link TcpTransport}.
+ */
+final class BarrierRendezvous {
+    /**
+     * Setting up waits for every rank to connect; a read or write may wait this long without
+     * progress. Each step's exchanges start after the allGather of the small results, which
+     * every rank reaches only when its rollouts are done, so the I/O wait covers the transfer alone.
+     */
+    static final TcpTransport.Timeouts TIMEOUTS = new TcpTransport.Timeouts(Duration.ofMinutes(5),
+            Duration.ofMinutes(10));
+    private static final ClassTag<TaskResult> RESULT = ClassTag$.MODULE$.apply(TaskResult.class);
+
+    private BarrierRendezvous() {
+    }
+
+    /**
+     * Connects this rank to the others: listens on the executor's host, hands out "host:port"
+     * through the barrier context, and joins with the run's key (at least 32 bytes).
+     */
+    static TcpTransport connect(BarrierTaskContext context, String runId, byte[] key) throws IOException {
+        String host = SparkEnv.get().blockManager().blockManagerId().host();
+        TcpTransport.Listener listener = TcpTransport.listen(InetAddress.getByName(host));
+        try {
+            String[] all = context.allGather(host + ":" + listener.address().getPort());
+            List<InetSocketAddress> addresses = new ArrayList<>(all.length);
+            for (String a : all) {
+                int colon = a.lastIndexOf(':');
+                addresses.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
+            }
+            return listener.join(runId, context.partitionId(), addresses, key, TIMEOUTS);
+        } finally {
+            listener.close(); // join closes it too; this covers a failure before it
+        }
+    }
+
+    /** Every rank's {@code own}, in rank order (the barrier context orders them by partition). */
+    static List<TaskResult> allGather(BarrierTaskContext context, TaskResult own) {
+        SerializerInstance kryo = SparkEnv.get().serializer().newInstance();
+        ByteBuffer bytes = kryo.serialize(own, RESULT);
+        byte[] b = new byte[bytes.remaining()];
+        bytes.get(b);
+        String[] all = context.allGather(Base64.getEncoder().encodeToString(b));
+        List<TaskResult> results = new ArrayList<>(all.length);
+        for (String s : all) results.add(kryo.deserialize(ByteBuffer.wrap(Base64.getDecoder().decode(s)), RESULT));
+        return results;
+    }
+}

@@ -1,0 +1,191 @@
+package org.atmanrl.driver.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.checkpoint.Checkpoint;
+import org.atmanrl.driver.checkpoint.CheckpointStore;
+import org.atmanrl.driver.config.ConfigException;
+import org.atmanrl.driver.config.SparkConfig;
+import org.atmanrl.driver.config.TrainConfig;
+import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.ShardIndex;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Barrier mode (docs/design.md 3.5) on local Spark with three task slots: after 5 steps of the
+ * embedded model (the easy-task fixture) barrier mode at P = 2 and P = 3 holds exactly sync mode's
+ * weights and both AdamW moments at the same P (issue 16, acceptance 6, locally); a barrier run
+ * stopped after a checkpoint and resumed ends bit-identical to an uninterrupted one; what barrier
+ * mode does not do yet is refused in one line.
+ */
+class BarrierModeTest {
+    @TempDir
+    static File base;
+    static JavaSparkContext sc;
+    static String model;
+    /** Runs by name, so that a run two tests compare against is trained once. */
+    static final Map<String, String> runs = new HashMap<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = EasyTaskModel.directory();
+        sc = SparkSetup.start(new SparkConfig("local[3]", 1), "BarrierModeTest");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sc != null) sc.stop();
+    }
+
+    /** 5 steps of 6 prompts (a stage per checkpoint interval of 2), no evaluation; {@code sets} after these. */
+    static TrainConfig config(String out, String... sets) throws Exception {
+        List<String> all = new ArrayList<>(List.of("seed=11", "steps=5", "prompts_per_step=6", "checkpoint.every=2",
+                "checkpoint.keep_last=5", "eval.size=0", "eval.samples=0"));
+        all.addAll(Arrays.asList(sets));
+        return EasyTaskRuns.config(base, model, out, all.toArray(new String[0]));
+    }
+
+    static SparkTraining.Outcome train(TrainConfig c, boolean resume, long stopAfter) throws Exception {
+        return EasyTaskRuns.train(sc, c, resume, stopAfter, new ArrayList<>());
+    }
+
+    /** The run directory of {@code mode} at {@code partitions}, trained once per test class. */
+    static synchronized String run(String mode, int partitions) throws Exception {
+        String name = mode + "-p" + partitions;
+        if (!runs.containsKey(name)) {
+            String out = new File(base, name).getPath();
+            long t0 = System.nanoTime();
+            train(config(out, "mode=" + mode, "partitions=" + partitions), false, -1);
+            System.out.printf("BarrierModeTest: %s trained in %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+            runs.put(name, out);
+        }
+        return runs.get(name);
+    }
+
+    static Checkpoint checkpoint(String run, long step) throws Exception {
+        Path dir = new Path(new File(run, RunDirectory.CHECKPOINTS).toURI());
+        return new CheckpointStore(HadoopFiles.fileSystem(dir, new Configuration()), dir, 5).load(step, DataType.FLOAT);
+    }
+
+    /** Weights, first and second moments and the optimizer's step count: equal to the last bit. */
+    static void assertSameState(String expected, String actual, long step) throws Exception {
+        try (Checkpoint a = checkpoint(expected, step); Checkpoint b = checkpoint(actual, step)) {
+            Map<String, INDArray> wa = a.weights().named(), wb = b.weights().named();
+            assertEquals(wa.keySet(), wb.keySet());
+            for (String n : wa.keySet()) {
+                assertArrayEquals(wa.get(n).data().asFloat(), wb.get(n).data().asFloat(), 0f, n);
+            }
+            assertEquals(a.optimizer().step(), b.optimizer().step());
+            assertEquals(a.optimizer().names(), b.optimizer().names());
+            for (int i = 0; i < a.optimizer().names().size(); i++) {
+                String n = a.optimizer().names().get(i);
+                assertArrayEquals(a.optimizer().firstMoments().get(i), b.optimizer().firstMoments().get(i), 0f,
+                        "exp_avg." + n);
+                assertArrayEquals(a.optimizer().secondMoments().get(i), b.optimizer().secondMoments().get(i), 0f,
+                        "exp_avg_sq." + n);
+            }
+        }
+    }
+
+    /** metrics.jsonl without the time split, which differs between any two runs. */
+    static String metricsWithoutSeconds(String run) throws Exception {
+        return Files.readString(new File(run, RunDirectory.METRICS).toPath()).replaceAll("\"seconds\":\\{[^}]*}", "");
+    }
+
+    @Test
+    void barrierEqualsSyncBitForBitAtTwoAndThreePartitions() throws Exception {
+        for (int p : new int[] {2, 3}) {
+            String sync = run("sync", p), barrier = run("barrier", p);
+            assertSameState(sync, barrier, 5);
+            assertEquals(metricsWithoutSeconds(sync), metricsWithoutSeconds(barrier), "metrics at P = " + p);
+            // the run's model directory: the last checkpoint's shards, loading to the same weights as sync mode's file
+            assertTrue(new File(barrier, "model/" + ShardIndex.FILE).exists());
+            assertTrue(new File(barrier, "model/" + ModelDirectory.shardFile(p - 1, p)).exists());
+        }
+        // the steps moved the weights, so equality is not that of two idle runs
+        try (ModelDirectory.Loaded before = ModelDirectory.load(HadoopFiles.fileSystem(new Path(model), new Configuration()),
+                new Path(model), DataType.FLOAT); Checkpoint after = checkpoint(run("barrier", 2), 5)) {
+            int moved = 0;
+            for (Map.Entry<String, INDArray> t : before.weights().named().entrySet()) {
+                if (!Arrays.equals(t.getValue().data().asFloat(), after.weights().named().get(t.getKey()).data().asFloat())) {
+                    moved++;
+                }
+            }
+            assertEquals(before.weights().named().size(), moved, "tensors the run changed");
+        }
+    }
+
+    @Test
+    void aStoppedAndResumedBarrierRunEndsBitIdentical() throws Exception {
+        String whole = run("barrier", 2), parts = new File(base, "barrier-parts").getPath();
+        SparkTraining.Outcome first = train(config(parts, "mode=barrier"), false, 3);
+        assertFalse(first.finished());
+        assertFalse(new File(parts, "model").exists());
+        SparkTraining.Outcome second = train(config(parts, "mode=barrier"), true, -1);
+        assertEquals(3, second.firstStep());
+        assertTrue(second.finished());
+        assertSameState(whole, parts, 5);
+        assertEquals(metricsWithoutSeconds(whole), metricsWithoutSeconds(parts));
+    }
+
+    @Test
+    void aBarrierCheckpointResumedAtAnotherPartitionCountIsRefusedInOneLine() throws Exception {
+        String run = new File(base, "barrier-reshard").getPath();
+        train(config(run, "mode=barrier", "steps=1"), false, -1);
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> train(config(run, "mode=barrier", "partitions=3", "steps=2"), true, -1));
+        assertTrue(e.getMessage().contains("partitions (2 then, 3 now)"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void moreRanksThanTaskSlotsAreRefusedInOneLine() throws Exception {
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> train(config(new File(base, "barrier-slots").getPath(), "mode=barrier", "partitions=4"), false, -1));
+        assertTrue(e.getMessage().contains("has 3 task slots"), e.getMessage());
+    }
+
+    @Test
+    void whatBarrierModeDoesNotDoYetIsRefusedInOneLineNamingTheKey() throws Exception {
+        List<String[]> refused = new ArrayList<>();
+        refused.add(new String[] {"lora.rank=4", "lora.rank"});
+        refused.add(new String[] {"grpo.mu=2", "grpo.mu"});
+        refused.add(new String[] {"grpo.beta=0.04", "grpo.beta"});
+        refused.add(new String[] {"weight_storage=bf16", "weight_storage"});
+        refused.add(new String[] {"saliency.mask=network", "saliency.mask"});
+        refused.add(new String[] {"eval.size=4", "eval.size"});
+        refused.add(new String[] {"eval.samples=2", "eval.samples"});
+        refused.add(new String[] {"faults.nan_gradient_step=1", "faults.nan_gradient_step"});
+        for (String[] r : refused) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> config(new File(base, "refused").getPath(), "mode=barrier", r[0]));
+            assertTrue(e.getMessage().contains(r[1]) && e.getMessage().contains("mode barrier"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            config(new File(base, "allowed").getPath(), "mode=sync", r[0]); // sync mode takes each
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> config(new File(base, "refused").getPath(),
+                "mode=barrier", "faults.fail_task_step=1", "faults.fail_task_partition=0"));
+        assertTrue(e.getMessage().contains("faults.fail_task_step"), e.getMessage());
+    }
+}
