@@ -6,22 +6,23 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.serializer.SerializerInstance;
+import org.atmanrl.executor.collective.Collective;
 import org.atmanrl.executor.collective.TcpTransport;
 import org.atmanrl.executor.task.TaskResult;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 /**
- * What barrier mode's ranks exchange through Spark's {@link BarrierTaskContext} (docs/design.md
- * 3.5): its {@code allGather} is a round trip through the driver, a rendezvous and not a data plane,
- * so it carries only each rank's transport address and, each step, the small part of its
- * {@link TaskResult} (counts, rewards, metrics, loss sums; no gradient), Kryo-written and bounded as
- * every task result is. The gradients travel over the {@link TcpTransport}.
+ * How barrier mode's ranks find each other and share their small per-step results (docs/design.md
+ * 3.5): Spark's {@link BarrierTaskContext#allGather} is a round trip through the driver, a
+ * rendezvous and not a data plane, so it carries only each rank's transport address; each step's
+ * small part of every rank's {@link TaskResult} (counts, rewards, metrics, loss sums; no gradient),
+ * Kryo-written and bounded as every task result is, and the gradients travel over the
+ * {@link TcpTransport}.
  */
 final class BarrierRendezvous {
     /**
@@ -56,15 +57,19 @@ final class BarrierRendezvous {
         }
     }
 
-    /** Every rank's {@code own}, in rank order (the barrier context orders them by partition). */
-    static List<TaskResult> allGather(BarrierTaskContext context, TaskResult own) {
+    /**
+     * Every rank's {@code own}, in rank order, over the transport: Spark's barrier {@code allGather}
+     * waits in steps of a second for its answer, a second a step, where these few kilobytes take
+     * milliseconds (docs/design.md 3.5).
+     */
+    static List<TaskResult> allGather(Collective collective, TaskResult own) throws IOException {
         SerializerInstance kryo = SparkEnv.get().serializer().newInstance();
         ByteBuffer bytes = kryo.serialize(own, RESULT);
         byte[] b = new byte[bytes.remaining()];
         bytes.get(b);
-        String[] all = context.allGather(Base64.getEncoder().encodeToString(b));
+        byte[][] all = collective.allGatherBytes(b, (int) KryoRegistration.MAX_SMALL_OBJECT_BYTES);
         List<TaskResult> results = new ArrayList<>(all.length);
-        for (String s : all) results.add(kryo.deserialize(ByteBuffer.wrap(Base64.getDecoder().decode(s)), RESULT));
+        for (byte[] r : all) results.add(kryo.deserialize(ByteBuffer.wrap(r), RESULT));
         return results;
     }
 }

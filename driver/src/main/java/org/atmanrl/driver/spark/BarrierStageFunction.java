@@ -109,7 +109,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
                         ShardedCheckpoint.shard(shapes, shards, rank), plan.optimizerSteps()));
             }
             Collective collective = new Collective(transport, shards);
-            List<BarrierStepReport> reports = train(context, new LlamaModel(weights), tokenizer, collective, adam,
+            List<BarrierStepReport> reports = train(new LlamaModel(weights), tokenizer, collective, adam,
                     own, named, rank, ranks);
             Path temporary = new Path(plan.temporary());
             ShardedCheckpoint.writeRank(HadoopFiles.fileSystem(temporary, conf), temporary, rank, ranks, own,
@@ -123,7 +123,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
     }
 
     /** The stage's steps on this rank's replica; stops early when the skip streak is exceeded. */
-    private List<BarrierStepReport> train(BarrierTaskContext context, LlamaModel model, Tokenizer tokenizer,
+    private List<BarrierStepReport> train(LlamaModel model, Tokenizer tokenizer,
                                           Collective collective, AdamW adam, Map<String, INDArray> own,
                                           Map<String, INDArray> named, int rank, int ranks) throws IOException {
         PolicyUpdate update = new PolicyUpdate(adam, settings.schedule(), settings.clipNorm(), g -> {
@@ -143,7 +143,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             PartitionStep work = new PartitionStep(settings.scoring(), settings.stopToken(), settings.seed(), step);
             TaskResult result = work.gradient(model, work.prepare(model, null, null, tokenizer, mine), 0);
             long t1 = System.nanoTime();
-            TaskResult merged = TaskResult.sum(BarrierRendezvous.allGather(context, withoutGradient(result)));
+            TaskResult merged = TaskResult.sum(BarrierRendezvous.allGather(collective, withoutGradient(result)));
             NamedArrays shardSum = collective.reduceScatter(result.gradient().gradientSums());
             TaskResult shard = withGradient(merged, shardSum);
             long t2 = System.nanoTime();
