@@ -25,8 +25,8 @@ final class BarrierModeLimits {
         refuse(saliencyOn && saliency.network(), "saliency.mask", "network", "fitted");
         refuse(eval.size() > 0, "eval.size", eval.size(), "0 (evaluation needs the policy on the driver)");
         refuse(eval.samples() > 0, "eval.samples", eval.samples(), "0 (the samples need the policy on the driver)");
+        // a failed rank fails the whole barrier stage, which Spark reruns from its start: not this switch's drill
         refuse(faults.failTaskStep() != null, "faults.fail_task_step", faults.failTaskStep(), "null");
-        refuse(faults.nanGradientStep() != null, "faults.nan_gradient_step", faults.nanGradientStep(), "null");
     }
 
     private static void refuse(boolean unsupported, String key, Object value, String allowed) {

@@ -13,13 +13,16 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.broadcast.Broadcast;
+import java.util.function.Consumer;
 import org.atmanrl.driver.checkpoint.ShardedCheckpoint;
+import org.atmanrl.driver.config.FaultConfig;
 import org.atmanrl.driver.step.PolicyStep;
 import org.atmanrl.driver.step.SkipStreak;
 import org.atmanrl.executor.collective.Collective;
 import org.atmanrl.executor.collective.Shards;
 import org.atmanrl.executor.collective.TcpTransport;
 import org.atmanrl.executor.grpo.GradientContribution;
+import org.atmanrl.executor.grpo.NormalisedGradient;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.optim.PolicyUpdate;
@@ -66,7 +69,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
 
     /** The run's settings a rank needs besides the broadcast resources. */
     record Settings(RolloutScoring scoring, int stopToken, long seed, AdamW.Config adam, LearningRateSchedule schedule,
-                    double clipNorm) implements Serializable {
+                    double clipNorm, FaultConfig faults) implements Serializable {
     }
 
     private final Broadcast<RunResources> run;
@@ -110,7 +113,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             }
             Collective collective = new Collective(transport, shards);
             List<BarrierStepReport> reports = train(new LlamaModel(weights), tokenizer, collective, adam,
-                    own, named, rank, ranks);
+                    own, named, rank, ranks, shards.firstTensor(rank) == 0 && shards.endTensor(rank) > 0);
             Path temporary = new Path(plan.temporary());
             ShardedCheckpoint.writeRank(HadoopFiles.fileSystem(temporary, conf), temporary, rank, ranks, own,
                     adam.state());
@@ -125,7 +128,8 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
     /** The stage's steps on this rank's replica; stops early when the skip streak is exceeded. */
     private List<BarrierStepReport> train(LlamaModel model, Tokenizer tokenizer,
                                           Collective collective, AdamW adam, Map<String, INDArray> own,
-                                          Map<String, INDArray> named, int rank, int ranks) throws IOException {
+                                          Map<String, INDArray> named, int rank, int ranks, boolean holdsFirstTensor)
+            throws IOException {
         PolicyUpdate update = new PolicyUpdate(adam, settings.schedule(), settings.clipNorm(), g -> {
             try {
                 return collective.sumOfSquares(g.sumOfSquares(1)); // this rank's shard, then the ranks' in order
@@ -147,7 +151,7 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             NamedArrays shardSum = collective.reduceScatter(result.gradient().gradientSums());
             TaskResult shard = withGradient(merged, shardSum);
             long t2 = System.nanoTime();
-            PolicyStep.Result r = PolicyStep.run(1, step, u -> shard, null, update);
+            PolicyStep.Result r = PolicyStep.run(1, step, u -> shard, fault(step, holdsFirstTensor), update);
             if (!r.skipped()) gatherInto(collective, own, named);
             long t3 = System.nanoTime();
             streak = streak.after(r.skipped());
@@ -157,6 +161,15 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             if (streak.exceeded()) break; // the driver stops the run; this stage's checkpoint holds these weights
         }
         return reports;
+    }
+
+    /**
+     * The fault drill's poison (faults.nan_gradient_*), written where sync mode writes it: into the
+     * first value of the model's first tensor, so by the rank whose shard holds that tensor.
+     */
+    private Consumer<NormalisedGradient> fault(long step, boolean holdsFirstTensor) {
+        FaultConfig f = settings.faults();
+        return holdsFirstTensor && f.nanGradientAt(step) ? g -> g.gradients()[0][0] = f.poisonAt(step) : null;
     }
 
     /** The updated shards of every rank into this replica: its own are AdamW's live arrays already. */

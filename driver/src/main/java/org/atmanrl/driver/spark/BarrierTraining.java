@@ -105,7 +105,8 @@ final class BarrierTraining {
                 new RolloutScoring(config.grpo(), config.saliency(), saliencyOn, config.sampling().params(stop),
                         config.saliency().maxRowsPerPass(), config.partitions()),
                 stop, config.seed(), config.optimizer().adam(),
-                config.optimizer().schedule((long) config.steps() * config.grpo().mu()), config.optimizer().clipNorm());
+                config.optimizer().schedule((long) config.steps() * config.grpo().mu()), config.optimizer().clipNorm(),
+                config.faults());
         List<String> metrics = new ArrayList<>(out.metricLinesUpTo(start.step()));
         long last = start.step();
         try (RunSummaryFile summary = new RunSummaryFile(out, RunSummaryFile.keptBefore(out), start.step())) {

@@ -17,6 +17,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.config.ConfigException;
@@ -149,6 +150,31 @@ class BarrierModeTest {
         assertEquals(metricsWithoutSeconds(whole), metricsWithoutSeconds(parts));
     }
 
+    /**
+     * The fault drill's NaN and infinite gradients (steps 2 and 3, one skip allowed): barrier mode
+     * skips, stops and checkpoints exactly as sync mode does, inside one stage, whose checkpoint the
+     * driver completes as the one after the last good step.
+     */
+    @Test
+    void aStreakOfNonFiniteGradientsStopsBothModesAlike() throws Exception {
+        String sync = new File(base, "diverged-sync").getPath(), barrier = new File(base, "diverged-barrier").getPath();
+        String[] streak = {"checkpoint.every=0", "optimizer.max_skipped_steps=1", "faults.nan_gradient_step=1",
+            "faults.nan_gradient_count=2"};
+        List<String> s = new ArrayList<>(List.of(streak)), b = new ArrayList<>(List.of(streak));
+        s.add("mode=sync");
+        b.add("mode=barrier");
+        DivergedRunException e = assertThrows(DivergedRunException.class,
+                () -> train(config(sync, s.toArray(new String[0])), false, -1));
+        DivergedRunException f = assertThrows(DivergedRunException.class,
+                () -> train(config(barrier, b.toArray(new String[0])), false, -1));
+        assertEquals(e.getMessage().replace(sync, barrier), f.getMessage());
+        assertTrue(f.getMessage().contains("step-00000002"), f.getMessage());
+        assertEquals(metricsWithoutSeconds(sync), metricsWithoutSeconds(barrier));
+        assertTrue(metricsWithoutSeconds(barrier).contains("\"grad_norm\":\"NaN\""), metricsWithoutSeconds(barrier));
+        assertArrayEquals(new String[] {"step-00000002"}, new File(barrier, RunDirectory.CHECKPOINTS).list());
+        assertSameState(sync, barrier, 2);
+    }
+
     @Test
     void aBarrierCheckpointResumedAtAnotherPartitionCountIsRefusedInOneLine() throws Exception {
         String run = new File(base, "barrier-reshard").getPath();
@@ -176,7 +202,6 @@ class BarrierModeTest {
         refused.add(new String[] {"saliency.mask=network", "saliency.mask"});
         refused.add(new String[] {"eval.size=4", "eval.size"});
         refused.add(new String[] {"eval.samples=2", "eval.samples"});
-        refused.add(new String[] {"faults.nan_gradient_step=1", "faults.nan_gradient_step"});
         for (String[] r : refused) {
             ConfigException e = assertThrows(ConfigException.class,
                     () -> config(new File(base, "refused").getPath(), "mode=barrier", r[0]));
