@@ -74,7 +74,8 @@ final class Attention {
 
     /** {@code softmax(q4 keys^T + mask)}: {@code q4} holds q / sqrt(hd); mask {@code [B, 1, 1, T, Tk]}. */
     private static INDArray softmax(INDArray q4, INDArray keys, INDArray mask) {
-        INDArray scores = Nd4j.matmul(q4, keys, null, false, true, false); // [B, KV, G*T, Tk]
+        INDArray scores = BufferPool.take(q4.dataType(), q4.size(0), q4.size(1), q4.size(2), keys.size(2));
+        Nd4j.matmul(q4, keys, scores, false, true, false);                  // [B, KV, G*T, Tk]
         MaskedSoftmax.apply(scores, mask, (int) mask.size(3));
         return scores;
     }
@@ -109,16 +110,17 @@ final class Attention {
             values = Nd4j.concat(2, prefix.values(past), v4);
         }
         INDArray scores = softmax(q4, keys, mask);           // [B, KV, G*T, Tk]
-        INDArray out4 = Nd4j.matmul(scores, values);        // [B, KV, G*T, hd]
+        INDArray out4 = BufferPool.take(q4.dataType(), q4.shape()); // [B, KV, G*T, hd]
+        Nd4j.matmul(scores, values, out4, false, false, false);
 
         INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
-        out4.close();
+        Arrays2.release(out4);
         INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
             saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, mask, heads);
             if (!keepProbs) {
-                scores.close();
+                Arrays2.release(scores);
             }
         } else {
             Arrays2.release(q4, k4, v4, scores, heads);
@@ -134,7 +136,7 @@ final class Attention {
                                          LoraLayer lora, LoraTarget target) {
         INDArray flat = LoraLayer.forward(lora, target, x, w);
         INDArray out = HeadLayout.split(flat, d, nHeads, angles);
-        flat.close();
+        Arrays2.release(flat);
         return out;
     }
 
@@ -161,13 +163,14 @@ final class Attention {
         // dS = P * (dP - rowsum(dP * P)). FlashAttention's identity rowsum(dP * P) = rowsum(dO * O)
         // turns a pass over [.., Tk] into one over the saved head outputs [.., hd].
         INDArray prod = dHeads.muli(s.heads());
-        INDArray rowDot = Nd4j.createUninitialized(dt, b, kv, (long) g * t, 1);
+        INDArray rowDot = BufferPool.take(dt, b, kv, (long) g * t, 1);
         rowDot.reshape('c', b, kv, g, t).assign(prod.reshape('c', b, t, kv, g, hd).sum(4).permute(0, 2, 3, 1));
-        dHeads.close();
+        Arrays2.release(dHeads);
         INDArray p = probabilities(s);
-        INDArray dS = Nd4j.matmul(dOut4, s.values(), null, false, true, false);
+        INDArray dS = BufferPool.take(dt, b, kv, (long) g * t, s.values().size(2));
+        Nd4j.matmul(dOut4, s.values(), dS, false, true, false);
         dS.subi(rowDot).muli(p);
-        rowDot.close();
+        Arrays2.release(rowDot);
 
         if (biasGrad != null) {
             INDArray perKey = dS.sum(1, 2);
@@ -179,14 +182,15 @@ final class Attention {
             // keys and values of the batch's own cells get gradients; a prefix's are constants
             int past = (int) s.keys().size(2) - t;
             INDArray pOwn = ownKeys(p, past), dSOwn = ownKeys(dS, past);
-            INDArray dV = Nd4j.matmul(pOwn, dOut4, null, true, false, false);  // [B, KV, T, hd]
-            INDArray dQ4 = Nd4j.matmul(dS, s.keys()).muli(1.0 / Math.sqrt(hd));
-            INDArray dK4 = Nd4j.matmul(dSOwn, s.q4(), null, true, false, false); // q4 holds q / sqrt(hd)
+            INDArray dV = BufferPool.takeLike(s.v4()), dQ4 = BufferPool.takeLike(s.q4()), dK4 = BufferPool.takeLike(s.k4());
+            Nd4j.matmul(pOwn, dOut4, dV, true, false, false);                 // [B, KV, T, hd]
+            Nd4j.matmul(dS, s.keys(), dQ4, false, false, false).muli(1.0 / Math.sqrt(hd));
+            Nd4j.matmul(dSOwn, s.q4(), dK4, true, false, false);               // q4 holds q / sqrt(hd)
             if (past > 0) {
                 Arrays2.release(pOwn, dSOwn);
             }
             if (s.recomputes()) {
-                p.close(); // before the projections' gradients: one layer's probabilities at a time
+                Arrays2.release(p); // before the projections' gradients: one layer's probabilities at a time
             }
             INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
             INDArray dk = HeadLayout.merge(dK4, d, kv, angles);

@@ -126,7 +126,7 @@ final class DecodeStep {
         }
         rmsNorm(x, w.norm(), eps, b, d, s, xn);
         if (b > 1) {
-            return Linear.forward(s.xn, w.lmHead());
+            return Linear.output(s.xn, w.lmHead());
         }
         INDArray logits = Nd4j.createUninitialized(DataType.FLOAT, b, c.vocabSize());
         project(null, null, s.xn, s.xnVec, w.lmHead(), logits, logits.reshape(logits.length()));
@@ -166,10 +166,10 @@ final class DecodeStep {
         }
     }
 
-    /** Closes {@code a} unless it is the kept buffer {@code kept}. */
+    /** Releases {@code a} (a pooled array at larger batches) unless it is the kept buffer {@code kept}. */
     private static void release(INDArray a, INDArray kept) {
         if (a != kept) {
-            a.close();
+            Arrays2.release(a);
         }
     }
 

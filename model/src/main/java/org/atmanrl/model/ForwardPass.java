@@ -205,7 +205,7 @@ public final class ForwardPass implements AutoCloseable {
                     perLayer[i] = read.reshape('c', b, heads, t).permute(0, 2, 1).dup('c').reshape('c', (long) b * t, heads);
                 }
                 if (attn[i].recomputes()) {
-                    probs.close(); // one layer's probabilities at a time
+                    Arrays2.release(probs); // one layer's probabilities at a time
                 }
             }
         }
@@ -277,7 +277,7 @@ public final class ForwardPass implements AutoCloseable {
         logZ = null;
         Arrays2.release(hn);
         INDArray dx = RmsNorm.backward(dhn, xFinal, w.norm(), rFinal, g == null ? null : g.norm());
-        dhn.close();
+        Arrays2.release(dhn);
 
         Attention.Dims dims = new Attention.Dims(cells.batch(), cells.length(), c.numAttentionHeads(),
                 c.numKeyValueHeads(), c.headDim());
@@ -299,7 +299,7 @@ public final class ForwardPass implements AutoCloseable {
         if (g != null) {
             accumulateEmbeddingGradient(dx, g.embed());
         }
-        dx.close();
+        Arrays2.release(dx);
         if (biasGrad != null && offset > 0) {
             // the prefix's columns hold only the later queries' share; its bias is 0 and not fitted
             biasGrad.get(NDArrayIndex.all(), NDArrayIndex.interval(0, offset)).assign(0);

@@ -14,14 +14,14 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Written as one Java pass over the buffers because the ND4J equivalent, a permuted assign
  * plus six broadcast ops on half-width strided views, measured ~25 ms per 8 MB tensor against a
- * few ms here: about a second of a mid-size training step.
+ * few ms here: about a second of a mid-size training step. Outputs come from the {@link BufferPool}.
  */
 final class HeadLayout {
     private HeadLayout() {}
 
     /** {@code [N, heads*hd]} to {@code [B, KV, G*T, hd]}, rotating by RoPE when {@code angles} is given. */
     static INDArray split(INDArray flat, Attention.Dims d, int heads, Rope.Angles angles) {
-        INDArray out = Nd4j.createUninitialized(flat.dataType(), d.batch(), d.kvHeads(),
+        INDArray out = BufferPool.take(flat.dataType(), d.batch(), d.kvHeads(),
                 (long) heads / d.kvHeads() * d.length(), d.headDim());
         move(contiguous(flat), out, d, heads, angles, true);
         return out;
@@ -32,7 +32,7 @@ final class HeadLayout {
      * {@code angles} is given: the transpose of {@link #split}, which is what the backward pass needs.
      */
     static INDArray merge(INDArray h4, Attention.Dims d, int heads, Rope.Angles angles) {
-        INDArray out = Nd4j.createUninitialized(h4.dataType(), d.tokens(), (long) heads * d.headDim());
+        INDArray out = BufferPool.take(h4.dataType(), d.tokens(), (long) heads * d.headDim());
         move(out, contiguous(h4), d, heads, angles, false);
         return out;
     }

@@ -170,8 +170,8 @@ public final class LlamaModel {
     public INDArray logits(TokenBatch tb, INDArray bias) {
         try (ForwardPass fp = new ForwardPass(this, tb, tb, bias, false)) {
             INDArray hn = hidden(tb, bias, null, null, fp);
-            INDArray logits = Linear.forward(hn, weights.lmHead());
-            hn.close();
+            INDArray logits = Linear.output(hn, weights.lmHead());
+            Arrays2.release(hn);
             return logits;
         }
     }
@@ -203,8 +203,8 @@ public final class LlamaModel {
         int t = step.length();
         INDArray last = hn.reshape('c', step.batch(), t, config.hiddenSize())
                 .get(NDArrayIndex.all(), NDArrayIndex.point(t - 1), NDArrayIndex.all()).dup('c');
-        hn.close();
-        INDArray logits = Linear.forward(last, weights.lmHead());
+        Arrays2.release(hn);
+        INDArray logits = Linear.output(last, weights.lmHead());
         last.close();
         return logits;
     }
@@ -266,13 +266,13 @@ public final class LlamaModel {
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
             INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
                     prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, keepProbs, lora);
-            INDArray x1 = keep ? x.add(attn) : x.addi(attn);
-            attn.close();
+            INDArray x1 = keep ? BufferPool.takeLike(x).assign(x).addi(attn) : x.addi(attn);
+            Arrays2.release(attn);
             INDArray r1 = RmsNorm.inverseRms(x1, eps);
             INDArray xn1 = RmsNorm.forward(x1, lw.postNorm(), r1);
             INDArray mlp = Mlp.forward(xn1, lw, keep ? ms : null, lora);
-            INDArray x2 = keep ? x1.add(mlp) : x1.addi(mlp);
-            mlp.close();
+            INDArray x2 = keep ? BufferPool.takeLike(x1).assign(x1).addi(mlp) : x1.addi(mlp);
+            Arrays2.release(mlp);
             if (keep) {
                 fp.saveLayer(i, x, r0, as[0], x1, r1, ms[0]);
             } else {

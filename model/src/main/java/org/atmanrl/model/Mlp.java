@@ -20,7 +20,9 @@ final class Mlp {
     static INDArray forward(INDArray x, LayerWeights w, Saved[] saved, LoraLayer lora) {
         INDArray g = LoraLayer.forward(lora, LoraTarget.GATE_PROJ, x, w.gate());
         INDArray u = LoraLayer.forward(lora, LoraTarget.UP_PROJ, x, w.up());
-        INDArray h = Nd4j.exec(new Swish(g, g.ulike())).muli(u);
+        INDArray h = BufferPool.takeLike(g);
+        Nd4j.exec(new Swish(g, h));
+        h.muli(u);
         INDArray out = LoraLayer.forward(lora, LoraTarget.DOWN_PROJ, h, w.down());
         if (saved != null) {
             saved[0] = new Saved(x, g, u, h);
@@ -42,9 +44,12 @@ final class Mlp {
         INDArray dh = Linear.inputGradient(dOut, w.down(), null);
         LoraLayer.backward(lora, LoraTarget.DOWN_PROJ, dOut, s.hidden(), loraGrad, dh);
         // du = dh * silu(g);  dg = dh * u * silu'(g)
-        INDArray du = Nd4j.exec(new Swish(s.gate(), s.gate().ulike())).muli(dh);
-        INDArray dg = Nd4j.exec(new SwishDerivative(s.gate(), s.gate().ulike())).muli(s.up()).muli(dh);
-        dh.close();
+        INDArray du = BufferPool.takeLike(s.gate()), dg = BufferPool.takeLike(s.gate());
+        Nd4j.exec(new Swish(s.gate(), du));
+        du.muli(dh);
+        Nd4j.exec(new SwishDerivative(s.gate(), dg));
+        dg.muli(s.up()).muli(dh);
+        Arrays2.release(dh);
         if (grad != null) {
             Linear.accumulateWeightGradient(dg, s.x(), grad.gate());
             Linear.accumulateWeightGradient(du, s.x(), grad.up());

@@ -64,14 +64,26 @@ class RecomputedProbabilitiesTest {
         }
     }
 
+    /** Random fp32 weights, LoRA adapters on every projection, a batch of {@link #LENGTHS} and a bias. */
+    record AdapterCase(LlamaWeights w, LoraAdapters ad, TokenBatch tb, INDArray bias) {
+        /** From seeds {@code seed} (weights) to {@code seed + 3} (bias). */
+        static AdapterCase of(long seed) {
+            LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+            TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), seed + 2, LENGTHS));
+            return new AdapterCase(TinyModels.weights(c, seed, DataType.FLOAT),
+                    LoraGradientCheckTest.randomAdapters(c, new LoraConfig(3, 6, 0, LoraGradientCheckTest.ALL), seed + 1,
+                            DataType.FLOAT),
+                    tb, TinyModels.gaussian(DataType.FLOAT, seed + 3, 1.5, tb.batch(), tb.length()));
+        }
+    }
+
     @Test
     void recomputingGivesTheKeptAdapterGradientBitForBit() {
-        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
-        LlamaWeights w = TinyModels.weights(c, 36, DataType.FLOAT);
-        LoraAdapters ad = LoraGradientCheckTest.randomAdapters(c, new LoraConfig(3, 6, 0, LoraGradientCheckTest.ALL), 37,
-                DataType.FLOAT);
-        TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 38, LENGTHS));
-        INDArray bias = TinyModels.gaussian(DataType.FLOAT, 39, 1.5, tb.batch(), tb.length());
+        AdapterCase a = AdapterCase.of(36);
+        LlamaWeights w = a.w();
+        LoraAdapters ad = a.ad();
+        TokenBatch tb = a.tb();
+        INDArray bias = a.bias();
         double[] weights = cellWeights(tb);
         Map<String, double[]> kept = gradients(model(w, ad, Attention.Kept.ALL), tb, bias, null, weights, true);
         assertSameBits(kept, gradients(model(w, ad, Attention.Kept.NONE), tb, bias, null, weights, true), "LoRA");
@@ -118,12 +130,12 @@ class RecomputedProbabilitiesTest {
         }
     }
 
-    private static LlamaModel model(LlamaWeights w, LoraAdapters ad, Attention.Kept kept) {
+    static LlamaModel model(LlamaWeights w, LoraAdapters ad, Attention.Kept kept) {
         return new LlamaModel(w, LmHead.chunkCells(w.config().vocabSize(), w.dataType()), ad, kept);
     }
 
     /** Distinct weights on every cell that has a target. */
-    private static double[] cellWeights(TokenBatch tb) {
+    static double[] cellWeights(TokenBatch tb) {
         double[] out = new double[tb.tokens()];
         for (int r = 0; r < tb.batch(); r++) {
             for (int t = 0; t < tb.length(); t++) {
@@ -134,7 +146,7 @@ class RecomputedProbabilitiesTest {
     }
 
     /** Log-probabilities and every gradient of one kept pass and its backward, by name. */
-    private static Map<String, double[]> gradients(LlamaModel model, TokenBatch tb, INDArray bias, PromptPrefix prefix,
+    static Map<String, double[]> gradients(LlamaModel model, TokenBatch tb, INDArray bias, PromptPrefix prefix,
                                                    double[] weights, boolean weightGradients) {
         Map<String, double[]> out = new TreeMap<>();
         try (ForwardPass fp = model.forward(tb, bias, prefix); Gradients g = fp.backward(weights, weightGradients, true)) {
@@ -147,7 +159,7 @@ class RecomputedProbabilitiesTest {
     }
 
     /** Equal as bits: JUnit compares doubles by {@link Double#doubleToLongBits}, fp32 widens exactly. */
-    private static void assertSameBits(Map<String, double[]> expected, Map<String, double[]> actual, String what) {
+    static void assertSameBits(Map<String, double[]> expected, Map<String, double[]> actual, String what) {
         assertEquals(expected.keySet(), actual.keySet(), what);
         expected.forEach((k, v) -> assertArrayEquals(v, actual.get(k), what + ": " + k));
     }

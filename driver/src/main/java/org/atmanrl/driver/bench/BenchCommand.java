@@ -1,6 +1,7 @@
 package org.atmanrl.driver.bench;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,6 +28,8 @@ import picocli.CommandLine.Spec;
             "              tokens: generated tokens / wall time, prefill included",
             "  *_bf16      (with --bf16) train_step, forward and decode with the same",
             "              weights stored in bf16, alternating with fp32 run by run",
+            "  *_no_pool   (with --no-pool) the same three with every array allocated",
+            "              afresh instead of reused, alternating with the pooled runs",
             "  load_bf16   (with --io) load the weights saved as a BF16 safetensors",
             "              directory to fp32: MB/s and peak Java heap",
             "  mask_fit_*  (with --mask-fit) one saliency mask fit (K = 8, then the three",
@@ -96,6 +99,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " with the fp32 runs run by run, as metrics ending in _bf16.")
     private boolean bf16;
 
+    @Option(names = "--no-pool",
+            description = "Time the training step, the forward pass and decoding also with the passes' buffers"
+                    + " allocated afresh instead of reused (docs/design.md 6.1, \"Reused buffers\"), alternating"
+                    + " run by run, as metrics ending in _no_pool.")
+    private boolean noPool;
+
     @Option(names = "--mask-fit",
             description = "Also time one saliency mask fit on GSM8K-length rows with and without computing the"
                     + " prompt once (prefix reuse), and the mask network's scoring of the same rows, and report"
@@ -132,10 +141,14 @@ public final class BenchCommand implements Callable<Integer> {
         BenchPlan plan = new BenchPlan(selection.shapes(), modelRuns, modelRuns.atLeast(GemmReference.MIN_WARMUP, GemmReference.MIN_REPEATS),
                 BenchPlan.DECODE_BATCHES, quick ? BenchPlan.QUICK_DECODE_NEW_TOKENS : BenchPlan.DECODE_NEW_TOKENS);
         BenchReport report = json ? new JsonLinesReport(out) : new TableReport(out);
+        if (bf16 && noPool) {
+            throw new ParameterException(spec.commandLine(), "--bf16 and --no-pool each alternate with the plain runs;"
+                    + " give one of them");
+        }
         if (microBatch && !ResidentPeak.available()) {
             throw new ParameterException(spec.commandLine(), "--micro-batch needs Linux's /proc/self/clear_refs");
         }
-        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch, bf16);
+        run(plan, report, progress, autodiff, io, maskFit, taskStep, microBatch, bf16, noPool);
         return 0;
     }
 
@@ -150,15 +163,19 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void run(BenchPlan plan, BenchReport report, PrintWriter progress, boolean autodiff,
-                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch, boolean bf16) {
+                            boolean io, boolean maskFit, boolean taskStep, boolean microBatch, boolean bf16,
+                            boolean noPool) {
         report.header(BenchEnvironment.capture(), plan);
         Measurement gemm = GemmReference.measure(plan.gemmRuns());
         report.measurement(gemm, gemm);
         for (BenchShape shape : plan.shapes()) {
             progress.println("bench: " + shape.label() + " making random weights");
             try (ModelBench bench = new ModelBench(shape)) {
-                if (bf16) {
-                    for (Measurement m : bench.againstBf16(plan.modelRuns(), plan.decodeBatches(), plan.decodeNewTokens())) {
+                if (bf16 || noPool) {
+                    List<Measurement> both = bf16
+                            ? bench.againstBf16(plan.modelRuns(), plan.decodeBatches(), plan.decodeNewTokens())
+                            : bench.againstNoPool(plan.modelRuns(), plan.decodeBatches(), plan.decodeNewTokens());
+                    for (Measurement m : both) {
                         report.measurement(m, gemm);
                     }
                 } else {

@@ -3,6 +3,7 @@ package org.atmanrl.driver.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.SplittableRandom;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,6 +12,7 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.ForwardPass;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
@@ -86,27 +88,51 @@ final class ModelBench implements AutoCloseable {
      * the bf16 ones, whose metrics end in {@code _bf16}.
      */
     List<Measurement> againstBf16(RepeatedRun runs, List<Integer> decodeBatches, int newTokens) {
-        List<Measurement> out = new ArrayList<>();
         try (LlamaWeights stored = weights.bf16Copy()) {
-            LlamaModel narrow = new LlamaModel(stored);
-            String label = shape.label() + " ";
-            List<Timings> train = runs.alternate(List.of(label + Measurement.TRAIN_STEP, label + "train_step_bf16"),
-                    List.of(trainingStepWork(model), trainingStepWork(narrow)));
-            double flops = Flops.trainingStep(shape.config(), shape.batch(), shape.seq());
-            out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(0)));
-            out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(1)).withMetricSuffix("_bf16"));
-            List<Timings> forward = runs.alternate(List.of(label + Measurement.FORWARD, label + "forward_bf16"),
-                    List.of(() -> model.logProbs(grid, null), () -> narrow.logProbs(grid, null)));
-            flops = Flops.forward(shape.config(), shape.batch(), shape.seq());
-            out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(0)));
-            out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(1)).withMetricSuffix("_bf16"));
-            for (int batch : decodeBatches) {
-                List<Timings> decode = runs.alternate(
-                        List.of(label + Measurement.DECODE + " batch " + batch, label + "decode_bf16 batch " + batch),
-                        List.of(decodeWork(model, batch, newTokens), decodeWork(narrow, batch, newTokens)));
-                out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(0)));
-                out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(1)).withMetricSuffix("_bf16"));
+            return alternating(runs, decodeBatches, newTokens, "_bf16", new LlamaModel(stored), work -> work);
+        }
+    }
+
+    /**
+     * The same figures with the passes' buffers reused ({@link BufferPool}, docs/design.md 6.1) and
+     * allocated afresh, alternating run by run; the second set's metrics end in {@code _no_pool}.
+     */
+    List<Measurement> againstNoPool(RepeatedRun runs, List<Integer> decodeBatches, int newTokens) {
+        return alternating(runs, decodeBatches, newTokens, "_no_pool", model, work -> () -> {
+            BufferPool.setEnabled(false);
+            try {
+                work.run();
+            } finally {
+                BufferPool.setEnabled(true);
             }
+        });
+    }
+
+    /**
+     * This model's figures and {@code other}'s, each of {@code other}'s runs wrapped by {@code wrap},
+     * alternating run by run; the other's metrics end in {@code suffix}.
+     */
+    private List<Measurement> alternating(RepeatedRun runs, List<Integer> decodeBatches, int newTokens, String suffix,
+                                          LlamaModel other, UnaryOperator<Runnable> wrap) {
+        List<Measurement> out = new ArrayList<>();
+        String label = shape.label() + " ";
+        String tag = suffix.substring(1);
+        List<Timings> train = runs.alternate(List.of(label + Measurement.TRAIN_STEP, label + "train_step_" + tag),
+                List.of(trainingStepWork(model), wrap.apply(trainingStepWork(other))));
+        double flops = Flops.trainingStep(shape.config(), shape.batch(), shape.seq());
+        out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(0)));
+        out.add(Measurement.grid(shape, Measurement.TRAIN_STEP, flops, train.get(1)).withMetricSuffix(suffix));
+        List<Timings> forward = runs.alternate(List.of(label + Measurement.FORWARD, label + "forward_" + tag),
+                List.of(() -> model.logProbs(grid, null), wrap.apply(() -> other.logProbs(grid, null))));
+        flops = Flops.forward(shape.config(), shape.batch(), shape.seq());
+        out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(0)));
+        out.add(Measurement.grid(shape, Measurement.FORWARD, flops, forward.get(1)).withMetricSuffix(suffix));
+        for (int batch : decodeBatches) {
+            List<Timings> decode = runs.alternate(
+                    List.of(label + Measurement.DECODE + " batch " + batch, label + "decode_" + tag + " batch " + batch),
+                    List.of(decodeWork(model, batch, newTokens), wrap.apply(decodeWork(other, batch, newTokens))));
+            out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(0)));
+            out.add(Measurement.decode(shape, batch, PROMPT_TOKENS, newTokens, decode.get(1)).withMetricSuffix(suffix));
         }
         return out;
     }

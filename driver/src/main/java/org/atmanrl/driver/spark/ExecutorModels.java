@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.WeightStorage;
@@ -142,8 +143,14 @@ final class ExecutorModels {
         return env == null ? 1 : Math.max(1, env.conf().getInt(CAPACITY_KEY, 1));
     }
 
+    /**
+     * Lets go of the models after a task's passes, and returns the thread's reused buffers to the
+     * system: Spark's task threads are pooled and any of them may run the next task, so buffers
+     * kept by an idle thread would add to the memory plan's peak (docs/design.md 6.1, "Reused buffers").
+     */
     void release() {
         lock.readLock().unlock();
+        BufferPool.trim();
     }
 
     private void close() {

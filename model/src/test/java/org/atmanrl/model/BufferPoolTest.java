@@ -1,0 +1,202 @@
+package org.atmanrl.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Reused buffers (docs/design.md 6.1, "Reused buffers") change no bit of any pass, even when every
+ * array a pass takes holds the previous pass's values; every pass gives back all it took; and the
+ * pool holds no more memory than the passes had in use at once.
+ */
+class BufferPoolTest {
+    @BeforeEach
+    void freshPool() {
+        BufferPool.setEnabled(true);
+        BufferPool.trim();
+    }
+
+    @AfterEach
+    void restore() {
+        BufferPool.setEnabled(true);
+        BufferPool.trim();
+    }
+
+    @Test
+    void aGivenBackBufferIsHandedOutAgainAndNeverClosedTwice() throws Exception {
+        inFreshThread(BufferPoolTest::reuse);
+    }
+
+    private static void reuse() {
+        INDArray a = BufferPool.take(DataType.FLOAT, 3, 4);
+        assertEquals('c', a.ordering());
+        assertEquals(48, BufferPool.inUseBytes());
+        Arrays2.release(a);
+        Arrays2.release(a); // a second release must not close memory the pool now holds
+        assertEquals(0, BufferPool.inUseBytes());
+        assertEquals(48, BufferPool.freeBytes());
+        INDArray b = BufferPool.take(DataType.FLOAT, 4, 3); // same type and length, another shape
+        assertSame(a.data(), b.data(), "the freed buffer is reused");
+        assertFalse(b.wasClosed());
+        assertArrayEquals(new long[] {4, 3}, b.shape());
+        INDArray c = BufferPool.take(DataType.DOUBLE, 3, 2); // same bytes, another type: a new buffer
+        assertNotSame(b.data(), c.data());
+        Arrays2.release(b, c);
+    }
+
+    @Test
+    void aMissClosesTheOldestFreeBuffersSoThatThePoolNeverExceedsItsPeakInUse() throws Exception {
+        inFreshThread(BufferPoolTest::eviction);
+    }
+
+    private static void eviction() {
+        INDArray big = BufferPool.take(DataType.FLOAT, 1000);
+        INDArray small = BufferPool.take(DataType.FLOAT, 10);
+        Arrays2.release(big, small); // peak in use 4,040 bytes; now all free
+        INDArray other = BufferPool.take(DataType.FLOAT, 600); // a miss: 2,400 new bytes need room
+        assertEquals(2400, BufferPool.inUseBytes());
+        assertEquals(40, BufferPool.freeBytes(), "the oldest free buffer (4,000 bytes) went, the small one fits");
+        assertTrue(big.wasClosed(), "an evicted buffer's memory is released");
+        assertFalse(small.wasClosed());
+        Arrays2.release(other);
+        INDArray again = BufferPool.take(DataType.FLOAT, 600);
+        assertSame(other.data(), again.data());
+        Arrays2.release(again);
+    }
+
+    @Test
+    void trainingPassesAreTheSameBitsWithoutThePoolAndOnReusedBuffers() {
+        for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (LlamaConfig c : TinyModels.all(0.3)) {
+                LlamaWeights w = TinyModels.weights(c, 61, dt);
+                TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 62, RecomputedProbabilitiesTest.LENGTHS));
+                INDArray bias = TinyModels.gaussian(dt, 63, 1.5, tb.batch(), tb.length());
+                double[] weights = RecomputedProbabilitiesTest.cellWeights(tb);
+                for (Attention.Kept kept : new Attention.Kept[] {Attention.Kept.ALL, Attention.Kept.NONE}) {
+                    LlamaModel model = RecomputedProbabilitiesTest.model(w, null, kept);
+                    String what = c + " " + dt + " " + kept;
+                    assertSameWithoutAndAgain(() -> RecomputedProbabilitiesTest.gradients(model, tb, bias, null, weights,
+                            true), what);
+                }
+            }
+        }
+    }
+
+    /** A pass's shapes repeat: the second of two identical training passes allocates nothing. */
+    @Test
+    void aRepeatedTrainingPassTakesEveryArrayFromThePool() {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaWeights w = TinyModels.weights(c, 72, DataType.FLOAT);
+        TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 73, RecomputedProbabilitiesTest.LENGTHS));
+        double[] weights = RecomputedProbabilitiesTest.cellWeights(tb);
+        for (Attention.Kept kept : new Attention.Kept[] {Attention.Kept.ALL, Attention.Kept.NONE}) {
+            LlamaModel model = RecomputedProbabilitiesTest.model(w, null, kept);
+            RecomputedProbabilitiesTest.gradients(model, tb, null, null, weights, true);
+            long first = BufferPool.allocations();
+            RecomputedProbabilitiesTest.gradients(model, tb, null, null, weights, true);
+            assertEquals(first, BufferPool.allocations(), kept + ": the second pass allocated new buffers");
+            model.logProbs(tb, null);
+            assertEquals(first, BufferPool.allocations(), kept + ": a forward pass after it allocated new buffers");
+        }
+    }
+
+    @Test
+    void adapterPassesAndPrefixedPassesAreTheSameBits() {
+        RecomputedProbabilitiesTest.AdapterCase a = RecomputedProbabilitiesTest.AdapterCase.of(64);
+        LlamaWeights w = a.w();
+        TokenBatch tb = a.tb();
+        INDArray bias = a.bias();
+        double[] weights = RecomputedProbabilitiesTest.cellWeights(tb);
+        LlamaModel adapted = RecomputedProbabilitiesTest.model(w, a.ad(), Attention.Kept.BY_SIZE);
+        assertSameWithoutAndAgain(() -> RecomputedProbabilitiesTest.gradients(adapted, tb, bias, null, weights, true), "LoRA");
+
+        LlamaModel model = new LlamaModel(w);
+        INDArray prefixBias = PromptPrefixTest.biasAfterPrefix(tb);
+        double[] prefixWeights = PromptPrefixTest.weightsAfterPrefix(tb);
+        assertSameWithoutAndAgain(() -> {
+            try (PromptPrefix prefix = model.prefix(tb, PromptPrefixTest.PREFIX)) {
+                Map<String, double[]> out = RecomputedProbabilitiesTest.gradients(model, tb, prefixBias, prefix,
+                        prefixWeights, false);
+                out.put("prefixedLogProbs", model.logProbs(tb, prefixBias, prefix));
+                return out;
+            }
+        }, "after a prefix");
+    }
+
+    @Test
+    void samplingAndScoringAreTheSameBits() {
+        for (LlamaConfig c : TinyModels.all(0.3)) {
+            LlamaModel model = new LlamaModel(TinyModels.weights(c, 68, DataType.FLOAT));
+            List<int[]> prompts = TinyModels.sequences(c.vocabSize(), 69, 5, 3, 7);
+            TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 70, RecomputedProbabilitiesTest.LENGTHS));
+            assertSameWithoutAndAgain(() -> {
+                Map<String, double[]> out = new TreeMap<>();
+                for (int batch : new int[] {1, 3}) { // batch 1 decodes through DecodeStep, 3 through the pass
+                    List<int[]> rows = new ArrayList<>(prompts.subList(0, batch));
+                    long[] keys = new long[batch];
+                    for (int i = 0; i < batch; i++) keys[i] = i;
+                    List<int[]> got = Sampler.generate(model, rows, keys, 71, new SamplingParams(1.0, 0.9, 20, 9, null));
+                    for (int i = 0; i < batch; i++) {
+                        out.put("generated " + batch + "/" + i, java.util.Arrays.stream(got.get(i)).asDoubleStream().toArray());
+                    }
+                }
+                out.put("logProbs", model.logProbs(tb, null));
+                try (INDArray logits = model.logits(tb, null)) {
+                    out.put("logits", logits.data().asDouble());
+                }
+                return out;
+            }, c.toString());
+        }
+    }
+
+    /** Runs {@code check} on a new thread, whose pool is new: no peak or buffers from other tests. */
+    private static void inFreshThread(Runnable check) throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                check.run();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] instanceof Error e) throw e;
+        if (failure[0] != null) throw new AssertionError(failure[0]);
+    }
+
+    private interface Run {
+        Map<String, double[]> values();
+    }
+
+    /**
+     * {@code run} without the pool, then twice with it: the second time every array it takes held the
+     * first time's values. All three must agree bit for bit, and each pooled run give back all it took.
+     */
+    private static void assertSameWithoutAndAgain(Run run, String what) {
+        BufferPool.setEnabled(false);
+        Map<String, double[]> fresh = run.values();
+        BufferPool.setEnabled(true);
+        BufferPool.trim();
+        Map<String, double[]> first = run.values();
+        assertEquals(0, BufferPool.inUseBytes(), what + ": the pass gave back every array it took");
+        assertTrue(BufferPool.freeBytes() > 0, what + ": the pass took arrays from the pool");
+        Map<String, double[]> reused = run.values();
+        assertEquals(0, BufferPool.inUseBytes(), what + ": the second pass gave back every array it took");
+        RecomputedProbabilitiesTest.assertSameBits(fresh, first, what + ", pooled");
+        RecomputedProbabilitiesTest.assertSameBits(fresh, reused, what + ", on reused buffers");
+    }
+}
