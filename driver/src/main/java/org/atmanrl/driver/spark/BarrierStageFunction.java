@@ -28,6 +28,7 @@ import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.optim.PolicyUpdate;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
+import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.NamedArrays;
@@ -122,6 +123,10 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
         } catch (IOException e) {
             throw new UncheckedIOException("barrier rank " + rank + " of steps " + (plan.first() + 1) + "-"
                     + plan.end() + ": " + e.getMessage(), e);
+        } finally {
+            // Spark's task threads are pooled: an idle one's reused buffers would add to the next task's
+            // peak (docs/design.md 6.1, "Reused buffers")
+            BufferPool.trim();
         }
     }
 
