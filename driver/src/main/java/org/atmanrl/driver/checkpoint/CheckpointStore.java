@@ -135,11 +135,15 @@ public final class CheckpointStore {
         Path stepDir = stepDirectory(step);
         CheckpointReader.verify(fs, stepDir, step);
         return new SavedState(step, stepDir, CheckpointReader.runState(fs, stepDir),
-                HadoopFiles.readSmall(fs, new Path(stepDir, CheckpointLayout.CONFIG), CheckpointLayout.SMALL_FILE_LIMIT));
+                HadoopFiles.readSmall(fs, new Path(stepDir, CheckpointLayout.CONFIG), CheckpointLayout.SMALL_FILE_LIMIT),
+                CheckpointManifest.read(fs, stepDir).optimizerShards(stepDir.toString()));
     }
 
-    /** A checkpoint's run_state.json and config.yaml, and where it is. */
-    public record SavedState(long step, Path directory, byte[] runState, byte[] config) {
+    /**
+     * A checkpoint's run_state.json and config.yaml, where it is, and how many ranks wrote its
+     * optimizer state (0 for the one file of sync mode).
+     */
+    public record SavedState(long step, Path directory, byte[] runState, byte[] config, int optimizerShards) {
     }
 
     /** Steps of the checkpoints that verify cheaply (manifest present, every file with its size), ascending. */

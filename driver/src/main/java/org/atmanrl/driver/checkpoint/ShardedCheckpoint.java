@@ -56,14 +56,32 @@ public final class ShardedCheckpoint {
     }
 
     /**
-     * Rank {@code rank}'s AdamW state from the checkpoint in {@code stepDir}, written by as many ranks
-     * ({@code shardShapes} its shard's tensors); a rank with an empty shard gets {@code optimizerSteps}
-     * and no moments.
+     * One rank's AdamW state from the checkpoint in {@code stepDir}, which {@code savedRanks} ranks
+     * wrote: the moments of {@code shardShapes}' tensors (the rank's shard at the current rank count,
+     * of the model's {@code shapes}), from whichever files hold them. Shards are whole tensors, so
+     * at another rank count each tensor is still in exactly one file: resuming at another P
+     * reshards by reading. A rank with an empty shard gets {@code optimizerSteps} and no moments.
      */
-    public static AdamW.State readRank(FileSystem fs, Path stepDir, int rank, int ranks,
+    public static AdamW.State readRank(FileSystem fs, Path stepDir, int savedRanks, Map<String, long[]> shapes,
                                        Map<String, long[]> shardShapes, long optimizerSteps) throws IOException {
-        if (shardShapes.isEmpty()) return new AdamW.State(optimizerSteps, List.of(), List.of(), List.of());
-        return OptimizerStateFile.read(fs, new Path(stepDir, CheckpointLayout.optimizerShard(rank, ranks)), shardShapes);
+        Shards saved = Shards.split(shapes, savedRanks);
+        List<String> names = new ArrayList<>();
+        List<float[]> first = new ArrayList<>(), second = new ArrayList<>();
+        long step = optimizerSteps;
+        for (int k = 0; k < savedRanks; k++) {
+            Map<String, long[]> part = shard(shapes, saved, k);
+            if (part.isEmpty() || java.util.Collections.disjoint(part.keySet(), shardShapes.keySet())) continue;
+            Path file = new Path(stepDir, CheckpointLayout.optimizerShard(k, savedRanks));
+            AdamW.State s = OptimizerStateFile.read(fs, file, part, shardShapes.keySet());
+            if (s.step() != optimizerSteps) {
+                throw new ModelFormatException(file.toString(), "is at optimizer step " + s.step()
+                        + " where the checkpoint's run_state.json says " + optimizerSteps);
+            }
+            names.addAll(s.names());
+            first.addAll(s.firstMoments());
+            second.addAll(s.secondMoments());
+        }
+        return new AdamW.State(step, names, first, second);
     }
 
     /** Every shard's state as one, in the model's order: the optimizer of a whole checkpoint. */

@@ -61,11 +61,12 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
 
     /**
      * The stage's plan: steps {@code [first, end)}; the weights to start from ({@code startModel}, a
-     * model directory) and the AdamW state ({@code resumeFrom}, a checkpoint directory, or null for
-     * fresh moments at {@code optimizerSteps} 0); where the checkpoint's shards go.
+     * model directory) and the AdamW state ({@code resumeFrom}, a checkpoint directory that
+     * {@code resumeRanks} ranks wrote, or null for fresh moments at {@code optimizerSteps} 0); where
+     * the checkpoint's shards go.
      */
-    record Plan(long first, long end, int promptsPerStep, String startModel, String resumeFrom, long optimizerSteps,
-                int skippedInARow, int maxSkipped, String temporary) implements Serializable {
+    record Plan(long first, long end, int promptsPerStep, String startModel, String resumeFrom, int resumeRanks,
+                long optimizerSteps, int skippedInARow, int maxSkipped, String temporary) implements Serializable {
     }
 
     /** The run's settings a rank needs besides the broadcast resources. */
@@ -109,8 +110,8 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             AdamW adam = new AdamW(settings.adam(), own);
             if (plan.resumeFrom() != null) {
                 Path dir = new Path(plan.resumeFrom());
-                adam.restore(ShardedCheckpoint.readRank(HadoopFiles.fileSystem(dir, conf), dir, rank, ranks,
-                        ShardedCheckpoint.shard(shapes, shards, rank), plan.optimizerSteps()));
+                adam.restore(ShardedCheckpoint.readRank(HadoopFiles.fileSystem(dir, conf), dir, plan.resumeRanks(),
+                        shapes, ShardedCheckpoint.shard(shapes, shards, rank), plan.optimizerSteps()));
             }
             Collective collective = new Collective(transport, shards);
             List<BarrierStepReport> reports = train(new LlamaModel(weights), tokenizer, collective, adam,

@@ -61,7 +61,7 @@ final class BarrierTraining {
     }
 
     /** Where a resumed stage starts: the checkpoint's step, its run state and directory. */
-    private record Start(long step, int skippedInARow, long optimizerSteps, Path checkpoint) {
+    private record Start(long step, int skippedInARow, long optimizerSteps, Path checkpoint, int ranks) {
     }
 
     /** What SparkTraining opened and read before it chose the mode: the run directory and the model's small files. */
@@ -77,7 +77,7 @@ final class BarrierTraining {
         HfConfig modelConfig = opened.modelConfig();
         Map<String, byte[]> companions = opened.companions();
         Configuration hadoop = sc.hadoopConfiguration();
-        Start start = resume && out.holdsRun() ? restored(out, store) : new Start(0, 0, 0, null);
+        Start start = resume && out.holdsRun() ? restored(out, store) : new Start(0, 0, 0, null, 0);
         // the prompts are encoded as they are drawn: the tokenizer stays open for the run
         try (Tokenizer tokenizer = Tokenizer.fromJson(modelPath.toString(), companions.get(Tokenizer.TOKENIZER_FILE),
                 companions.get(Tokenizer.CONFIG_FILE))) {
@@ -113,12 +113,14 @@ final class BarrierTraining {
             SkipStreak streak = new SkipStreak(start.skippedInARow(), config.optimizer().maxSkippedSteps());
             long optimizerSteps = start.optimizerSteps();
             Path checkpoint = start.checkpoint();
+            int ranks = start.ranks(); // who wrote the checkpoint the next stage starts from
+
             while (last < config.steps() && (stopAfter < 0 || last < stopAfter)) {
                 long end = stageEnd(last, stopAfter);
                 Path temporary = store.temporaryFor(end);
                 BarrierStageFunction.Plan plan = new BarrierStageFunction.Plan(last, end, config.promptsPerStep(),
                         qualified(checkpoint == null ? modelPath : new Path(checkpoint, "model")),
-                        checkpoint == null ? null : qualified(checkpoint), optimizerSteps, streak.inARow(),
+                        checkpoint == null ? null : qualified(checkpoint), ranks, optimizerSteps, streak.inARow(),
                         config.optimizer().maxSkippedSteps(), qualified(temporary));
                 List<BarrierStepReport> reports = stage(run, order, plan, settings, key);
                 for (BarrierStepReport r : reports) {
@@ -138,6 +140,7 @@ final class BarrierTraining {
                     summary.stepDone(last);
                 }
                 checkpoint = complete(store, temporary, end, modelConfig, companions, optimizerSteps, streak.inARow());
+                ranks = config.partitions();
             }
             boolean finished = last == config.steps();
             if (finished && !out.fs().exists(out.model())) {
@@ -229,12 +232,18 @@ final class BarrierTraining {
         if (newest.isEmpty()) ResumeCheck.requireNothingToLose(out, out.metricLinesUpTo(Long.MAX_VALUE).size());
         int stale = store.removeStaleTemporaries();
         if (stale > 0) listener.message("removed " + stale + " unfinished checkpoint(s) of an interrupted run");
-        if (newest.isEmpty()) return new Start(0, 0, 0, null);
+        if (newest.isEmpty()) return new Start(0, 0, 0, null, 0);
         CheckpointStore.SavedState s = store.loadState(newest.getAsLong());
-        SparkTraining.requireSameRun(s.step(), s.config(), resolvedYaml);
-        listener.message("resuming after step " + s.step() + " from its checkpoint in " + out.checkpoints());
+        // a barrier checkpoint's shards are whole tensors, read at any P: the ranks reshard it (docs/design.md 3.5)
+        SparkTraining.requireSameRun(s.step(), s.config(), resolvedYaml,
+                s.optimizerShards() > 0 ? java.util.Set.of("partitions") : java.util.Set.of());
+        listener.message("resuming after step " + s.step() + " from its checkpoint in " + out.checkpoints()
+                + (s.optimizerShards() > 0 && s.optimizerShards() != config.partitions()
+                ? ", resharding its " + s.optimizerShards() + " optimizer shards onto " + config.partitions() + " ranks"
+                : ""));
         return new Start(s.step(), SparkTraining.skippedInARow(s.step(), s.runState()),
-                JsonFiles.MAPPER.readTree(s.runState()).path("optimizer_steps").asLong(0), s.directory());
+                JsonFiles.MAPPER.readTree(s.runState()).path("optimizer_steps").asLong(0), s.directory(),
+                s.optimizerShards());
     }
 
     /** The run's model directory: the last checkpoint's, copied whole (the driver never holds the weights). */

@@ -431,7 +431,13 @@ public final class SparkTraining {
     }
 
     static void requireSameRun(long step, byte[] savedConfig, String resolvedYaml) {
-        List<String> differ = TrainConfigDiff.trainingKeys(new String(savedConfig, StandardCharsets.UTF_8), resolvedYaml);
+        requireSameRun(step, savedConfig, resolvedYaml, java.util.Set.of());
+    }
+
+    /** As above, where {@code alsoMayChange} may differ too (barrier mode's partitions, docs/design.md 3.5). */
+    static void requireSameRun(long step, byte[] savedConfig, String resolvedYaml, java.util.Set<String> alsoMayChange) {
+        List<String> differ = TrainConfigDiff.trainingKeys(new String(savedConfig, StandardCharsets.UTF_8), resolvedYaml,
+                alsoMayChange);
         if (!differ.isEmpty()) {
             throw new UserInputException("cannot resume: the checkpoint at step " + step + " was trained with a"
                     + " different " + String.join(", ", differ) + "; use a new output directory for a new config");

@@ -20,6 +20,10 @@ import org.atmanrl.driver.UserInputException;
 import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
+import org.atmanrl.driver.checkpoint.ShardedCheckpoint;
+import org.atmanrl.executor.collective.Shards;
+import org.atmanrl.executor.optim.AdamW;
+import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.driver.config.ConfigException;
 import org.atmanrl.driver.config.SparkConfig;
 import org.atmanrl.driver.config.TrainConfig;
@@ -175,13 +179,59 @@ class BarrierModeTest {
         assertSameState(sync, barrier, 2);
     }
 
+    /**
+     * Resharding (issue 16, acceptance 10, locally): a P = 2 checkpoint read by P = 3 ranks holds,
+     * gathered, exactly the P = 2 moments (the weights are read whole at any P), the run continues
+     * at P = 3, and two copies of it resumed so end bit-identical.
+     */
     @Test
-    void aBarrierCheckpointResumedAtAnotherPartitionCountIsRefusedInOneLine() throws Exception {
-        String run = new File(base, "barrier-reshard").getPath();
-        train(config(run, "mode=barrier", "steps=1"), false, -1);
+    void aBarrierCheckpointResumesAtAnotherPartitionCountAndEndsTheSameTwice() throws Exception {
+        String a = new File(base, "reshard-a").getPath(), b = new File(base, "reshard-b").getPath();
+        train(config(a, "mode=barrier"), false, 3);
+        copy(new File(a).toPath(), new File(b).toPath());
+        try (Checkpoint saved = checkpoint(a, 3)) {
+            Map<String, long[]> shapes = LlamaWeights.shapes(saved.modelConfig().model());
+            Shards three = Shards.split(shapes, 3);
+            Path dir = new Path(new File(a, RunDirectory.CHECKPOINTS + "/step-00000003").toURI());
+            List<String> names = new ArrayList<>();
+            List<float[]> first = new ArrayList<>(), second = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                AdamW.State s = ShardedCheckpoint.readRank(HadoopFiles.fileSystem(dir, new Configuration()), dir, 2,
+                        shapes, ShardedCheckpoint.shard(shapes, three, r), saved.optimizer().step());
+                assertEquals(saved.optimizer().step(), s.step());
+                names.addAll(s.names());
+                first.addAll(s.firstMoments());
+                second.addAll(s.secondMoments());
+            }
+            assertEquals(saved.optimizer().names(), names);
+            for (int i = 0; i < names.size(); i++) {
+                assertArrayEquals(saved.optimizer().firstMoments().get(i), first.get(i), 0f, names.get(i));
+                assertArrayEquals(saved.optimizer().secondMoments().get(i), second.get(i), 0f, names.get(i));
+            }
+        }
+        assertTrue(train(config(a, "mode=barrier", "partitions=3"), true, -1).finished());
+        assertTrue(train(config(b, "mode=barrier", "partitions=3"), true, -1).finished());
+        assertTrue(new File(a, RunDirectory.CHECKPOINTS + "/step-00000005/" + ModelDirectory.shardFile(2, 3)
+                .replace("model-", "model/model-")).exists(), "the checkpoints after the resume are P = 3's");
+        assertSameState(a, b, 5);
+        assertEquals(metricsWithoutSeconds(a), metricsWithoutSeconds(b));
+    }
+
+    private static void copy(java.nio.file.Path from, java.nio.file.Path to) throws Exception {
+        try (var paths = Files.walk(from)) {
+            for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) paths::iterator) {
+                Files.copy(p, to.resolve(from.relativize(p)));
+            }
+        }
+    }
+
+    @Test
+    void changingTheModeOnResumeIsRefusedInOneLine() throws Exception {
+        String run = new File(base, "mode-change").getPath();
+        train(config(run, "mode=sync", "steps=1"), false, -1);
         UserInputException e = assertThrows(UserInputException.class,
-                () -> train(config(run, "mode=barrier", "partitions=3", "steps=2"), true, -1));
-        assertTrue(e.getMessage().contains("partitions (2 then, 3 now)"), e.getMessage());
+                () -> train(config(run, "mode=barrier", "steps=2"), true, -1));
+        assertTrue(e.getMessage().contains("different mode (\"sync\" then, \"barrier\" now)"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
