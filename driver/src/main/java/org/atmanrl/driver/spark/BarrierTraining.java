@@ -159,7 +159,14 @@ final class BarrierTraining {
                                           BarrierStageFunction.Plan plan, BarrierStageFunction.Settings settings,
                                           byte[] key) {
         int b = config.promptsPerStep();
-        Problem[] prompts = new Problem[(int) ((plan.end() - plan.first()) * b)];
+        long count = (plan.end() - plan.first()) * b; // at most 99,999,999 x 65,536: no overflow in a long
+        if (count > KryoRegistration.MAX_ARRAY_LENGTH) {
+            // the broadcast's reader bounds an array's length (KryoRegistration): refused here, not on the executors
+            throw new UserInputException("a barrier stage of steps " + (plan.first() + 1) + "-" + plan.end() + " holds "
+                    + count + " prompts, more than " + KryoRegistration.MAX_ARRAY_LENGTH
+                    + "; lower checkpoint.every (one stage per checkpoint interval)");
+        }
+        Problem[] prompts = new Problem[(int) count];
         for (int i = 0; i < prompts.length; i++) prompts[i] = order.at(plan.first() * b + i);
         Broadcast<Problem[]> shared = sc.broadcast(prompts);
         try {
