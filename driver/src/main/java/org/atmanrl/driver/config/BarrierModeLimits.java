@@ -16,7 +16,7 @@ final class BarrierModeLimits {
 
     /** The record's fields are not assigned yet in its compact constructor: they come as arguments. */
     static void require(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyMetrics,
-                        LoraTrainingConfig lora, WeightStorage weightStorage, EvalConfig eval, FaultConfig faults) {
+                        LoraTrainingConfig lora, WeightStorage weightStorage, EvalConfig eval) {
         refuse(lora.rank() > 0, "lora.rank", lora.rank(), "0 (a full fine-tune)");
         refuse(grpo.mu() > 1, "grpo.mu", grpo.mu(), "1");
         refuse(grpo.needsReference(), "grpo.beta", grpo.beta(), "0 (no reference model)");
@@ -25,8 +25,6 @@ final class BarrierModeLimits {
         refuse(saliencyOn && saliency.network(), "saliency.mask", "network", "fitted");
         refuse(eval.size() > 0, "eval.size", eval.size(), "0 (evaluation needs the policy on the driver)");
         refuse(eval.samples() > 0, "eval.samples", eval.samples(), "0 (the samples need the policy on the driver)");
-        // a failed rank fails the whole barrier stage, which Spark reruns from its start: not this switch's drill
-        refuse(faults.failTaskStep() != null, "faults.fail_task_step", faults.failTaskStep(), "null");
     }
 
     private static void refuse(boolean unsupported, String key, Object value, String allowed) {

@@ -114,7 +114,7 @@ final class TrainConfigSchema {
                     "sync: the driver adds the P tasks' gradients, steps AdamW and broadcasts the policy | barrier: P"
                             + " replicas per checkpoint interval reduce their gradients, each steps AdamW on its shard"
                             + " (docs/design.md 3.5): sync's bytes at the same P, needs P task slots; not yet with"
-                            + " lora, mu > 1, beta > 0, bf16, the mask network, evaluation or faults.fail_task_*", TrainConfig::mode),
+                            + " lora, mu > 1, beta > 0, bf16, the mask network or evaluation", TrainConfig::mode),
             new Key("weight_storage", oneOf(WeightStorage.class), WeightStorage.F32,
                     "how executors store the weights they hold but do not train: the LoRA base, the reference model"
                             + " (grpo.beta > 0) and, without LoRA, their copy of the policy; bf16 halves those bytes"
@@ -313,11 +313,13 @@ final class TrainConfigSchema {
             new Key("spark.master", optionalName("a Spark master URL"), null,
                     "Spark master URL; null = spark-submit's, or local[*] without one", c -> c.spark().master()),
             new Key("spark.task_max_failures", integer(closed(1, MAX_TASK_FAILURES)), 4,
-                    "attempts per task before the step fails (Spark's spark.task.maxFailures)",
+                    "attempts per task before the step fails (Spark's spark.task.maxFailures); in mode barrier, runs of"
+                            + " a barrier stage, each from its start",
                     c -> c.spark().taskMaxFailures()),
 
             new Key("faults.fail_task_step", optionalLong(closed(0, MAX_STEPS)), null,
-                    "with fail_task_partition: that task of this step throws on its first attempt",
+                    "with fail_task_partition: that task of this step throws on its first attempt (in mode barrier,"
+                            + " that rank at this step, in its stage's first run)",
                     c -> c.faults().failTaskStep()),
             new Key("faults.fail_task_partition", optionalInteger(closed(0, MAX_PROMPTS)), null,
                     "the partition whose task fails; set both or neither", c -> c.faults().failTaskPartition()),

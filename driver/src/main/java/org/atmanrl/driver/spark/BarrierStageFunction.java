@@ -63,10 +63,15 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
      * The stage's plan: steps {@code [first, end)}; the weights to start from ({@code startModel}, a
      * model directory) and the AdamW state ({@code resumeFrom}, a checkpoint directory that
      * {@code resumeRanks} ranks wrote, or null for fresh moments at {@code optimizerSteps} 0); where
-     * the checkpoint's shards go.
+     * the checkpoint's shards go; which attempt at the stage this is (the driver reruns a failed one).
      */
     record Plan(long first, long end, int promptsPerStep, String startModel, String resumeFrom, int resumeRanks,
-                long optimizerSteps, int skippedInARow, int maxSkipped, String temporary) implements Serializable {
+                long optimizerSteps, int skippedInARow, int maxSkipped, String temporary, int attempt)
+            implements Serializable {
+        Plan withAttempt(int n) {
+            return new Plan(first, end, promptsPerStep, startModel, resumeFrom, resumeRanks, optimizerSteps,
+                    skippedInARow, maxSkipped, temporary, n);
+        }
     }
 
     /** The run's settings a rank needs besides the broadcast resources. */
@@ -147,6 +152,10 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
         SkipStreak streak = new SkipStreak(plan.skippedInARow(), plan.maxSkipped());
         List<BarrierStepReport> reports = new ArrayList<>();
         for (long step = plan.first(); step < plan.end(); step++) {
+            if (plan.attempt() == 0 && settings.faults().failsTask(step, rank)) {
+                throw new StepTaskFunction.InjectedFault("injected fault: rank " + rank + " fails at step " + step
+                        + " (0-based) of its stage's first attempt (faults.fail_task_*)");
+            }
             long t0 = System.nanoTime();
             int offset = (int) ((step - plan.first()) * plan.promptsPerStep());
             List<Problem> mine = SyncPartitions.slice(all.subList(offset, offset + plan.promptsPerStep()), ranks, rank);

@@ -121,7 +121,7 @@ final class BarrierTraining {
                 BarrierStageFunction.Plan plan = new BarrierStageFunction.Plan(last, end, config.promptsPerStep(),
                         qualified(checkpoint == null ? modelPath : new Path(checkpoint, "model")),
                         checkpoint == null ? null : qualified(checkpoint), ranks, optimizerSteps, streak.inARow(),
-                        config.optimizer().maxSkippedSteps(), qualified(temporary));
+                        config.optimizer().maxSkippedSteps(), qualified(temporary), 0);
                 List<BarrierStepReport> reports = stage(run, order, plan, settings, key);
                 for (BarrierStepReport r : reports) {
                     streak = streak.after(!Double.isFinite(r.gradNorm()));
@@ -174,11 +174,24 @@ final class BarrierTraining {
                     + config.steps());
             List<Integer> ranks = new ArrayList<>();
             for (int r = 0; r < config.partitions(); r++) ranks.add(r);
-            Object collected = sc.parallelize(ranks, config.partitions()).rdd().barrier()
-                    .mapPartitions(new BarrierStageFunction(run, shared, plan, settings, key), false,
-                            ClassTag$.MODULE$.apply(BarrierStepReport.class))
-                    .collect();
-            return Arrays.asList((BarrierStepReport[]) collected);
+            int attempts = config.spark().taskMaxFailures();
+            for (int attempt = 0; ; attempt++) {
+                BarrierStageFunction.Plan p = plan.withAttempt(attempt);
+                try {
+                    Object collected = sc.parallelize(ranks, config.partitions()).rdd().barrier()
+                            .mapPartitions(new BarrierStageFunction(run, shared, p, settings, key), false,
+                                    ClassTag$.MODULE$.apply(BarrierStepReport.class))
+                            .collect();
+                    return Arrays.asList((BarrierStepReport[]) collected);
+                } catch (Exception e) { // SparkException is checked in Java, though collect does not declare it
+                    // Spark does not rerun a failed barrier stage whose results are collected (a result
+                    // stage): the run does, from the stage's start, which gives the same bytes (3.1)
+                    if (!(e instanceof org.apache.spark.SparkException) || attempt + 1 >= attempts) throw e;
+                    listener.message("barrier stage of steps " + (plan.first() + 1) + "-" + plan.end() + " failed"
+                            + " (attempt " + (attempt + 1) + " of " + attempts + "): "
+                            + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + "; running it again");
+                }
+            }
         } finally {
             shared.destroy();
         }
