@@ -18,6 +18,12 @@ final class CheckpointLayout {
      */
     static final String ADAPTER = "adapter";
     static final String OPTIMIZER = "optimizer.safetensors";
+    /**
+     * Barrier mode (docs/design.md 3.5): rank k's AdamW state, {@code optimizer-%05d-of-%05d.safetensors}
+     * (1-based, as HF numbers weight shards), in place of {@link #OPTIMIZER}; a rank whose shard is empty
+     * writes none.
+     */
+    private static final Pattern OPTIMIZER_SHARD = Pattern.compile("optimizer-(\\d{5})-of-(\\d{5})\\.safetensors");
     static final String RUN_STATE = "run_state.json";
     static final String CONFIG = "config.yaml";
     /** Written last: a directory without it was never finished. */
@@ -59,6 +65,17 @@ final class CheckpointLayout {
         }
         long step = Long.parseLong(m.group(1));
         return stepName(step).equals(name) ? OptionalLong.of(step) : OptionalLong.empty();
+    }
+
+    /** Rank {@code rank}'s (0-based) optimizer file of a checkpoint written by {@code ranks} ranks. */
+    static String optimizerShard(int rank, int ranks) {
+        return String.format("optimizer-%05d-of-%05d.safetensors", rank + 1, ranks);
+    }
+
+    /** The rank count an optimizer shard's file name says, or 0 for any other name. */
+    static int optimizerShards(String name) {
+        Matcher m = OPTIMIZER_SHARD.matcher(name);
+        return m.matches() ? Integer.parseInt(m.group(2)) : 0;
     }
 
     static boolean isPlainName(String name) {

@@ -38,7 +38,7 @@ record CheckpointManifest(long step, Map<String, FileEntry> files) {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     /** What a load reads besides what ModelDirectory finds in model/ (which the listing check covers). */
     private static final List<String> REQUIRED = List.of(CheckpointLayout.MODEL + "/" + HfConfig.FILE,
-            CheckpointLayout.OPTIMIZER, CheckpointLayout.RUN_STATE, CheckpointLayout.CONFIG);
+            CheckpointLayout.RUN_STATE, CheckpointLayout.CONFIG);
     private static final Set<String> FIELDS = Set.of("format", "version", "step", "files");
 
     record FileEntry(String path, long size, String sha256) {
@@ -152,6 +152,27 @@ record CheckpointManifest(long step, Map<String, FileEntry> files) {
                 throw new ModelFormatException(file, "does not list " + path);
             }
         }
+        if (!files.containsKey(CheckpointLayout.OPTIMIZER) && optimizerShards(file) == 0) {
+            throw new ModelFormatException(file, "does not list " + CheckpointLayout.OPTIMIZER
+                    + " (nor a barrier run's optimizer shards)");
+        }
+    }
+
+    /**
+     * The rank count of a barrier run's optimizer shards (docs/design.md 3.5), 0 when the state is
+     * the one {@link CheckpointLayout#OPTIMIZER}; shards of different counts, or both forms, are refused.
+     */
+    int optimizerShards(String file) {
+        int ranks = 0;
+        for (String path : files.keySet()) {
+            int p = CheckpointLayout.optimizerShards(path);
+            if (p == 0) continue;
+            if (ranks != 0 && p != ranks || files.containsKey(CheckpointLayout.OPTIMIZER)) {
+                throw new ModelFormatException(file, "lists optimizer states of different layouts (" + path + ")");
+            }
+            ranks = p;
+        }
+        return ranks;
     }
 
     byte[] toBytes() {

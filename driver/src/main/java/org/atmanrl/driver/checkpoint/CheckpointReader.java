@@ -43,8 +43,10 @@ final class CheckpointReader {
             for (String name : manifest.modelCompanionFiles()) {
                 modelFiles.put(name, readSmall(fs, new Path(modelDir, name)));
             }
-            AdamW.State optimizer = OptimizerStateFile.read(fs, new Path(dir, CheckpointLayout.OPTIMIZER),
-                    trainedShapes(hf, adapters));
+            int ranks = manifest.optimizerShards(dir.toString());
+            AdamW.State optimizer = ranks > 0
+                    ? ShardedCheckpoint.readAll(fs, dir, ranks, trainedShapes(hf, adapters))
+                    : OptimizerStateFile.read(fs, new Path(dir, CheckpointLayout.OPTIMIZER), trainedShapes(hf, adapters));
             byte[] runState = runState(fs, dir);
             byte[] config = readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
             Checkpoint.MaskHeadState head = null;
@@ -84,7 +86,9 @@ final class CheckpointReader {
             }
         } else {
             ModelDirectory.checkWeights(fs, modelDir, config);
-            OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER), LlamaWeights.shapes(config));
+            int ranks = manifest.optimizerShards(dir.toString());
+            if (ranks > 0) ShardedCheckpoint.checkAll(fs, dir, ranks, LlamaWeights.shapes(config));
+            else OptimizerStateFile.check(fs, new Path(dir, CheckpointLayout.OPTIMIZER), LlamaWeights.shapes(config));
         }
         runState(fs, dir);
         readSmall(fs, new Path(dir, CheckpointLayout.CONFIG));
@@ -107,7 +111,7 @@ final class CheckpointReader {
     }
 
     /** run_state.json, which must be one JSON object: a fault names the file, line and column. */
-    private static byte[] runState(FileSystem fs, Path dir) throws IOException {
+    static byte[] runState(FileSystem fs, Path dir) throws IOException {
         Path file = new Path(dir, CheckpointLayout.RUN_STATE);
         byte[] bytes = readSmall(fs, file);
         JsonFiles.parseObject(file.toString(), bytes);

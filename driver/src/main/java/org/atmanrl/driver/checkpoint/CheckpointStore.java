@@ -12,7 +12,12 @@ import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import java.util.Map;
 import org.atmanrl.model.io.HadoopFiles;
+import org.atmanrl.model.io.HfConfig;
+import org.atmanrl.model.io.ModelDirectory;
+import org.atmanrl.model.io.SafetensorsDType;
+import org.atmanrl.model.io.ShardIndex;
 import org.atmanrl.model.io.ModelFormatException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
@@ -70,6 +75,75 @@ public final class CheckpointStore {
         LOG.info("saved checkpoint {}", target);
         prune(c.step());
         return target;
+    }
+
+    /**
+     * Where a barrier run's ranks write the checkpoint of {@code step} shard by shard
+     * ({@link ShardedCheckpoint}) before {@link #complete} renames it; a name
+     * {@link #removeStaleTemporaries} removes if the run dies first.
+     */
+    public Path temporaryFor(long step) {
+        return HadoopFiles.temporarySibling(stepDirectory(step));
+    }
+
+    /**
+     * Completes a checkpoint whose ranks have written their shards into {@code temporary}
+     * (docs/design.md 3.5): config.json, the tokenizer files and HF's shard index in model/, the run
+     * state and config, the manifest last, then one rename to the directory of {@code step} and the
+     * pruning of {@link #save}. {@code weightMap} maps each tensor to its shard's file.
+     */
+    public Path complete(Path temporary, long step, HfConfig modelConfig, Map<String, byte[]> modelFiles,
+                         Map<String, String> weightMap, long totalBytes, byte[] runState, byte[] config)
+            throws IOException {
+        Path target = stepDirectory(step);
+        try {
+            Path model = new Path(temporary, CheckpointLayout.MODEL);
+            fs.mkdirs(model);
+            ModelDirectory.writeSmall(fs, new Path(model, HfConfig.FILE), modelConfig.toBytes(SafetensorsDType.F32));
+            for (Map.Entry<String, byte[]> f : modelFiles.entrySet()) {
+                ModelDirectory.writeSmall(fs, new Path(model, f.getKey()), f.getValue());
+            }
+            ModelDirectory.writeSmall(fs, new Path(model, ShardIndex.FILE), new ShardIndex(weightMap, totalBytes).toBytes());
+            ModelDirectory.writeSmall(fs, new Path(temporary, CheckpointLayout.RUN_STATE), runState);
+            ModelDirectory.writeSmall(fs, new Path(temporary, CheckpointLayout.CONFIG), config);
+            CheckpointManifest manifest = CheckpointManifest.describe(fs, temporary, step);
+            ModelDirectory.writeSmall(fs, new Path(temporary, CheckpointLayout.MANIFEST), manifest.toBytes());
+            HadoopFiles.commit(fs, temporary, target);
+        } catch (IOException | RuntimeException e) {
+            if (fs.exists(temporary)) fs.delete(temporary, true);
+            throw e;
+        }
+        LOG.info("saved checkpoint {}", target);
+        prune(step);
+        return target;
+    }
+
+    /** Removes a temporary checkpoint directory that will not be completed. */
+    public void discard(Path temporary) throws IOException {
+        if (!CheckpointLayout.isTemporary(temporary.getName())) {
+            throw new IllegalArgumentException(temporary + " is not a temporary checkpoint directory");
+        }
+        fs.delete(temporary, true);
+    }
+
+    /**
+     * The run state and config of the checkpoint of {@code step}, after verifying it as
+     * {@link #newestVerified} does, reading no weight: what a driver that holds no model (barrier
+     * mode) resumes from.
+     */
+    public SavedState loadState(long step) throws IOException {
+        Path stepDir = stepDirectory(step);
+        CheckpointReader.verify(fs, stepDir, step);
+        return new SavedState(step, stepDir, CheckpointReader.runState(fs, stepDir),
+                HadoopFiles.readSmall(fs, new Path(stepDir, CheckpointLayout.CONFIG), CheckpointLayout.SMALL_FILE_LIMIT),
+                CheckpointManifest.read(fs, stepDir).optimizerShards(stepDir.toString()));
+    }
+
+    /**
+     * A checkpoint's run_state.json and config.yaml, where it is, and how many ranks wrote its
+     * optimizer state (0 for the one file of sync mode).
+     */
+    public record SavedState(long step, Path directory, byte[] runState, byte[] config, int optimizerShards) {
     }
 
     /** Steps of the checkpoints that verify cheaply (manifest present, every file with its size), ascending. */

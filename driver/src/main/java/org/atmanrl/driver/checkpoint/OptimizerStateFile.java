@@ -64,11 +64,21 @@ final class OptimizerStateFile {
      * name, type and shape is checked before any tensor is read.
      */
     static AdamW.State read(FileSystem fs, Path file, Map<String, long[]> weightShapes) throws IOException {
+        return read(fs, file, weightShapes, weightShapes.keySet());
+    }
+
+    /**
+     * {@link #read}, checking the whole file but reading the moments of the tensors in {@code only}:
+     * a barrier rank's share of a file written at another rank count (docs/design.md 3.5).
+     */
+    static AdamW.State read(FileSystem fs, Path file, Map<String, long[]> weightShapes, Set<String> only)
+            throws IOException {
         try (SafetensorsReader reader = SafetensorsReader.open(fs, file)) {
             SafetensorsHeader header = reader.header();
             String where = reader.file();
             long step = step(where, header.metadata());
-            List<String> names = names(where, header, weightShapes);
+            List<String> names = new ArrayList<>(names(where, header, weightShapes));
+            names.retainAll(only);
             List<float[]> first = new ArrayList<>(), second = new ArrayList<>();
             for (String name : names) {
                 first.add(floats(reader, header.tensors().get(FIRST + name)));

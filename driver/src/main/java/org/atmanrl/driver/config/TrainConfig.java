@@ -19,6 +19,7 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param steps           GRPO steps
  * @param promptsPerStep  {@code B}, prompts per step
  * @param partitions      {@code P}, Spark tasks per step, each holding whole prompt groups
+ * @param mode            sync (the driver reduces and steps) or barrier (the tasks do, docs/design.md 3.5)
  * @param data            which task and data files
  * @param sampling        rollout sampling; its {@code maxNewTokens} is GRPO's {@code maxCompletionLength}
  * @param grpo            advantages, clipping, KL and loss aggregation (docs/design.md 2.3)
@@ -34,14 +35,14 @@ import org.atmanrl.reward.saliency.SaliencyConfig;
  * @param faults          fault injection for tests; off by default
  */
 public record TrainConfig(String model, String output, long seed, int steps, int promptsPerStep, int partitions,
-                          DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
+                          TrainingMode mode, DataSpec data, SamplingConfig sampling, GrpoConfig grpo, SaliencyConfig saliency,
                           boolean saliencyMetrics, OptimizerConfig optimizer, LoraTrainingConfig lora,
                           WeightStorage weightStorage, CheckpointConfig checkpoint,
                           EvalConfig eval, SparkConfig spark, FaultConfig faults) {
 
     public TrainConfig {
         if (data == null || sampling == null || grpo == null || saliency == null || optimizer == null
-                || lora == null || weightStorage == null || checkpoint == null || eval == null || spark == null || faults == null) {
+                || lora == null || weightStorage == null || mode == null || checkpoint == null || eval == null || spark == null || faults == null) {
             throw new IllegalArgumentException("every section (data, sampling, grpo, saliency, optimizer, lora, checkpoint,"
                     + " eval, spark, faults) is required");
         }
@@ -81,6 +82,9 @@ public record TrainConfig(String model, String output, long seed, int steps, int
             throw new Conflict("nan_gradient_step " + faults.nanGradientStep() + " plus nan_gradient_count "
                     + faults.nanGradientCount() + " must be <= steps " + steps,
                     "faults.nan_gradient_step", "faults.nan_gradient_count", "steps");
+        }
+        if (mode == TrainingMode.BARRIER) {
+            BarrierModeLimits.require(grpo, saliency, saliencyMetrics, lora, weightStorage, eval);
         }
     }
 

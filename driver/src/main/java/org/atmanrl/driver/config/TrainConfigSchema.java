@@ -110,6 +110,11 @@ final class TrainConfigSchema {
                     "B: prompts drawn per step (seeded shuffle, docs/design.md 3.1)", TrainConfig::promptsPerStep),
             new Key("partitions", integer(closed(1, MAX_PROMPTS)), 2,
                     "P: Spark tasks per step, each with whole prompt groups; at most B", TrainConfig::partitions),
+            new Key("mode", oneOf(TrainingMode.class), TrainingMode.SYNC,
+                    "sync: the driver adds the P tasks' gradients, steps AdamW and broadcasts the policy | barrier: P"
+                            + " replicas per checkpoint interval reduce their gradients, each steps AdamW on its shard"
+                            + " (docs/design.md 3.5): sync's bytes at the same P, needs P task slots; not yet with"
+                            + " lora, mu > 1, beta > 0, bf16, the mask network or evaluation", TrainConfig::mode),
             new Key("weight_storage", oneOf(WeightStorage.class), WeightStorage.F32,
                     "how executors store the weights they hold but do not train: the LoRA base, the reference model"
                             + " (grpo.beta > 0) and, without LoRA, their copy of the policy; bf16 halves those bytes"
@@ -288,7 +293,8 @@ final class TrainConfigSchema {
 
             new Key("eval.every", integer(closed(0, MAX_STEPS)), 0,
                     "steps between evaluations; 0 = before the first and after the last step only", c -> c.eval().every()),
-            new Key("eval.size", integer(DataSpec.TEST_SIZE), 200, "test problems per evaluation; at most data.test_size",
+            new Key("eval.size", integer(closed(0, DataSpec.MAX_TEST_SIZE)), 200,
+                    "test problems per evaluation; at most data.test_size; 0 = no evaluation",
                     c -> c.eval().size()),
             new Key("eval.max_new_tokens", integer(SamplingParams.MAX_NEW_TOKENS), 48, "greedy completion budget",
                     c -> c.eval().maxNewTokens()),
@@ -307,11 +313,13 @@ final class TrainConfigSchema {
             new Key("spark.master", optionalName("a Spark master URL"), null,
                     "Spark master URL; null = spark-submit's, or local[*] without one", c -> c.spark().master()),
             new Key("spark.task_max_failures", integer(closed(1, MAX_TASK_FAILURES)), 4,
-                    "attempts per task before the step fails (Spark's spark.task.maxFailures)",
+                    "attempts per task before the step fails (Spark's spark.task.maxFailures); in mode barrier, runs of"
+                            + " a barrier stage, each from its start",
                     c -> c.spark().taskMaxFailures()),
 
             new Key("faults.fail_task_step", optionalLong(closed(0, MAX_STEPS)), null,
-                    "with fail_task_partition: that task of this step throws on its first attempt",
+                    "with fail_task_partition: that task of this step throws on its first attempt (in mode barrier,"
+                            + " that rank at this step, in its stage's first run)",
                     c -> c.faults().failTaskStep()),
             new Key("faults.fail_task_partition", optionalInteger(closed(0, MAX_PROMPTS)), null,
                     "the partition whose task fails; set both or neither", c -> c.faults().failTaskPartition()),
@@ -403,7 +411,7 @@ final class TrainConfigSchema {
                 x.int64("optimizer.warmup_steps"), (LearningRateSchedule.Decay) v.apply("optimizer.schedule"),
                 x.real("optimizer.min_lr_ratio"), x.int32("optimizer.max_skipped_steps"));
         return new TrainConfig(x.text("model"), x.text("output"), x.int64("seed"), x.int32("steps"),
-                x.int32("prompts_per_step"), x.int32("partitions"), data, sampling, grpo, saliency,
+                x.int32("prompts_per_step"), x.int32("partitions"), (TrainingMode) v.apply("mode"), data, sampling, grpo, saliency,
                 x.bool("saliency.metrics_when_off"), optimizer,
                 new LoraTrainingConfig(x.int32("lora.rank"), x.real("lora.alpha"), x.real("lora.dropout"),
                         x.names("lora.target_modules")),

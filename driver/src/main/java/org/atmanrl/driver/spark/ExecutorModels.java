@@ -123,15 +123,19 @@ final class ExecutorModels {
     /** The base model of a LoRA run, from its directory through the executor's Hadoop configuration. */
     private static LlamaWeights readBase(String dir, HfConfig config, WeightStorage storage) {
         Path path = new Path(dir);
-        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        Configuration conf = env == null ? new Configuration()
-                : org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(env.conf());
         try {
-            return ModelDirectory.readWeights(HadoopFiles.fileSystem(path, conf), path, config.model(),
+            return ModelDirectory.readWeights(HadoopFiles.fileSystem(path, hadoopConfiguration()), path, config.model(),
                     storage.loadType());
         } catch (IOException e) {
             throw new UncheckedIOException("reading the LoRA base " + dir + " on an executor: " + e.getMessage(), e);
         }
+    }
+
+    /** The executor's Hadoop configuration, as Spark hands it to tasks (a plain one outside Spark). */
+    static Configuration hadoopConfiguration() {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return env == null ? new Configuration()
+                : org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(env.conf());
     }
 
     private static int capacity() {

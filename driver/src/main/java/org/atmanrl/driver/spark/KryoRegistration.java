@@ -78,6 +78,8 @@ public final class KryoRegistration implements KryoRegistrator {
         kryo.register(TaskResult[].class, new BoundedArraySerializer());
         kryo.register(Problem[].class, new BoundedArraySerializer());
         kryo.register(Object[].class, new BoundedArraySerializer());
+        kryo.register(BarrierStepReport.class, new BarrierStepReportSerializer());
+        kryo.register(BarrierStepReport[].class, new BoundedArraySerializer());
     }
 
     /**
@@ -446,6 +448,30 @@ public final class KryoRegistration implements KryoRegistrator {
             } catch (IllegalArgumentException e) {
                 throw new KryoException("task result: " + e.getMessage());
             }
+        }
+    }
+
+    /** A barrier step's report: the step, its results without gradient arrays (a task result's bounds), numbers. */
+    static final class BarrierStepReportSerializer extends Serializer<BarrierStepReport> {
+        @Override
+        public void write(Kryo kryo, Output out, BarrierStepReport r) {
+            out.writeLong(r.step());
+            kryo.writeObject(out, r.rollouts());
+            out.writeDouble(r.gradNorm());
+            out.writeDouble(r.clipScale());
+            out.writeDouble(r.lr());
+            out.writeLong(r.optimizerSteps());
+            out.writeDouble(r.compute());
+            out.writeDouble(r.exchange());
+            out.writeDouble(r.update());
+            out.writeDouble(r.total());
+        }
+
+        @Override
+        public BarrierStepReport read(Kryo kryo, Input in, Class<BarrierStepReport> type) {
+            return new BarrierStepReport(in.readLong(), kryo.readObject(in, TaskResult.class), in.readDouble(),
+                    in.readDouble(), in.readDouble(), in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(),
+                    in.readDouble());
         }
     }
 

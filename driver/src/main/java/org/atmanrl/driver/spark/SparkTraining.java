@@ -19,6 +19,7 @@ import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.driver.config.TrainConfig;
+import org.atmanrl.driver.config.TrainingMode;
 import org.atmanrl.driver.step.DivergedRunException;
 import org.atmanrl.driver.step.DriverTimes;
 import org.atmanrl.driver.step.HeadUpdate;
@@ -112,6 +113,11 @@ public final class SparkTraining {
         HfConfig modelConfig = ModelDirectory.readConfig(modelFs, modelPath);
         Map<String, byte[]> companions = ModelDirectory.companionFiles(modelFs, modelPath);
         TrainInputs.requireTokenizer(modelPath, companions);
+        if (config.mode() == TrainingMode.BARRIER) {
+            return new BarrierTraining(sc, config, resolvedYaml, listener).run(
+                    new BarrierTraining.Opened(out, store, modelPath, modelFs, modelConfig, companions), resume,
+                    stopAfter, started);
+        }
 
         Optional<Checkpoint> restored = Optional.empty();
         if (resume && out.holdsRun()) {
@@ -214,7 +220,7 @@ public final class SparkTraining {
                     }
                     last = outcome.step();
                     boolean end = last == config.steps();
-                    if (config.eval().every() > 0 && last % config.eval().every() == 0 && !end) {
+                    if (config.eval().every() > 0 && config.eval().size() > 0 && last % config.eval().every() == 0 && !end) {
                         line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
                     }
                     metrics.add(line.toString());
@@ -355,11 +361,7 @@ public final class SparkTraining {
                                 Map<String, byte[]> companions, AdamW adam, MaskHeadTraining maskHead,
                                 int skippedInARow) throws IOException {
         if (store.completeSteps().contains(step)) return;
-        ObjectNode state = JsonFiles.MAPPER.createObjectNode();
-        state.put("step", step).put("seed", config.seed())
-                .put("data_position", step * config.promptsPerStep())
-                .put("optimizer_steps", adam.steps())
-                .put("skipped_in_a_row", skippedInARow);
+        ObjectNode state = runState(config, step, adam.steps(), skippedInARow);
         // with LoRA the adapters and their optimizer state only: the base is the model directory's
         Checkpoint c = new Checkpoint(step, modelConfig, policy.adapters() == null ? policy.weights() : null,
                 companions, adam.state(), JsonFiles.MAPPER.writeValueAsBytes(state),
@@ -369,18 +371,32 @@ public final class SparkTraining {
         listener.message("checkpoint " + dir);
     }
 
+    /** A checkpoint's run_state.json, in every mode: where the run is, to resume it (docs/design.md 3.1). */
+    static ObjectNode runState(TrainConfig config, long step, long optimizerSteps, int skippedInARow) {
+        ObjectNode state = JsonFiles.MAPPER.createObjectNode();
+        state.put("step", step).put("seed", config.seed())
+                .put("data_position", step * config.promptsPerStep())
+                .put("optimizer_steps", optimizerSteps)
+                .put("skipped_in_a_row", skippedInARow);
+        return state;
+    }
+
     /** The streak of skipped updates a checkpoint ended in (0 for checkpoints written before it was kept). */
     private static int skippedInARow(Checkpoint c) {
+        return skippedInARow(c.step(), c.runState());
+    }
+
+    static int skippedInARow(long step, byte[] runState) {
         try {
-            return JsonFiles.MAPPER.readTree(c.runState()).path("skipped_in_a_row").asInt(0);
+            return JsonFiles.MAPPER.readTree(runState).path("skipped_in_a_row").asInt(0);
         } catch (IOException e) {
-            throw new UserInputException("checkpoint at step " + c.step() + ": run_state.json does not parse: "
+            throw new UserInputException("checkpoint at step " + step + ": run_state.json does not parse: "
                     + e.getMessage());
         }
     }
 
     /** The one-line stop of a run whose skip streak was exceeded at 0-based {@code step}. */
-    private DivergedRunException diverged(long step, SkipStreak streak, CheckpointStore store) {
+    static DivergedRunException diverged(long step, SkipStreak streak, CheckpointStore store) {
         return new DivergedRunException(streak.stopMessage(step) + ", checkpointed in " + store.stepDirectory(step)
                 + " (--resume retries step " + (step + 1) + ")");
     }
@@ -411,9 +427,19 @@ public final class SparkTraining {
 
     /** A resumed run must be the same run: everything but the step count, schedule of saves and Spark settings. */
     private void requireSameRun(Checkpoint c) {
-        List<String> differ = TrainConfigDiff.trainingKeys(new String(c.config(), StandardCharsets.UTF_8), resolvedYaml);
+        requireSameRun(c.step(), c.config(), resolvedYaml);
+    }
+
+    static void requireSameRun(long step, byte[] savedConfig, String resolvedYaml) {
+        requireSameRun(step, savedConfig, resolvedYaml, java.util.Set.of());
+    }
+
+    /** As above, where {@code alsoMayChange} may differ too (barrier mode's partitions, docs/design.md 3.5). */
+    static void requireSameRun(long step, byte[] savedConfig, String resolvedYaml, java.util.Set<String> alsoMayChange) {
+        List<String> differ = TrainConfigDiff.trainingKeys(new String(savedConfig, StandardCharsets.UTF_8), resolvedYaml,
+                alsoMayChange);
         if (!differ.isEmpty()) {
-            throw new UserInputException("cannot resume: the checkpoint at step " + c.step() + " was trained with a"
+            throw new UserInputException("cannot resume: the checkpoint at step " + step + " was trained with a"
                     + " different " + String.join(", ", differ) + "; use a new output directory for a new config");
         }
     }

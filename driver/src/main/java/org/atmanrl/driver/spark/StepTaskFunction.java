@@ -9,10 +9,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.executor.task.TaskStep;
-import org.atmanrl.model.LlamaModel;
-import org.atmanrl.reward.saliency.MaskHead;
 import org.atmanrl.reward.data.Problem;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One Spark task of a training step's update: its partition's prompts in, one {@link TaskResult}
@@ -67,28 +64,21 @@ final class StepTaskFunction implements Function2<Integer, Iterator<Problem>, It
         RunResources resources = run.value();
         ThreadBudget.apply(resources.threadsPerTask());
         boolean keep = scoring.grpo().mu() > 1;
+        PartitionStep work = new PartitionStep(scoring, stopToken, seed, step);
         TaskStep.Prepared prepared = update == 0 ? null : PreparedShards.get(resources.runId(), step, partition);
         if (prepared == null) {
             ExecutorModels models = ExecutorModels.acquire(resources, start.value());
-            MaskHead maskHead = head == null ? null
-                    : MaskHead.of(head.value().tensors(), scoring.saliency().theta0(), DataType.FLOAT);
             try {
-                // with LoRA the executor always has the base at hand; it is the reference only when beta > 0
-                LlamaModel reference = scoring.grpo().needsReference() ? models.reference : null;
-                prepared = TaskStep.prepare(models.policy, maskHead, reference, models.tokenizer, stopToken,
-                        scoring, problems, seed, step);
+                prepared = work.prepare(models.policy, models.reference, head == null ? null : head.value(),
+                        models.tokenizer, problems);
             } finally {
                 models.release();
-                if (maskHead != null) maskHead.close();
             }
             if (keep) PreparedShards.put(resources.runId(), step, partition, prepared);
         }
         ExecutorModels models = ExecutorModels.acquire(resources, current.value());
         try {
-            // LoRA dropout's draws: keyed by the run seed and the optimizer update, then each row's stable key
-            long dropoutSeed = TaskStep.dropoutSeed(seed, step * scoring.grpo().mu() + update);
-            return List.of(TaskStep.gradient(models.policy, scoring.grpo(), prepared, update == 0, dropoutSeed))
-                    .iterator();
+            return List.of(work.gradient(models.policy, prepared, update)).iterator();
         } finally {
             models.release();
         }

@@ -31,9 +31,14 @@ final class TrainConfigDiff {
 
     /** The dotted keys that differ, outside {@link #MAY_CHANGE}. */
     static List<String> trainingKeys(String savedYaml, String currentYaml) {
+        return trainingKeys(savedYaml, currentYaml, Set.of());
+    }
+
+    /** As above, with {@code alsoMayChange} (dotted keys) left out too: barrier mode's partitions (docs/design.md 3.5). */
+    static List<String> trainingKeys(String savedYaml, String currentYaml, Set<String> alsoMayChange) {
         try {
             List<String> differ = new ArrayList<>();
-            compare("", withDefaults(YAML.readTree(savedYaml)), YAML.readTree(currentYaml), differ);
+            compare("", withDefaults(YAML.readTree(savedYaml)), YAML.readTree(currentYaml), differ, alsoMayChange);
             return differ;
         } catch (java.io.IOException e) {
             throw new IllegalStateException("a resolved config did not parse: " + e.getMessage(), e);
@@ -55,15 +60,15 @@ final class TrainConfigDiff {
         return filled;
     }
 
-    private static void compare(String prefix, JsonNode a, JsonNode b, List<String> differ) {
+    private static void compare(String prefix, JsonNode a, JsonNode b, List<String> differ, Set<String> alsoMayChange) {
         if (a.isObject() && b.isObject()) {
             Set<String> keys = new java.util.LinkedHashSet<>();
             a.fieldNames().forEachRemaining(keys::add);
             b.fieldNames().forEachRemaining(keys::add);
             for (String k : keys) {
                 String key = prefix.isEmpty() ? k : prefix + "." + k;
-                if (MAY_CHANGE.contains(key)) continue;
-                compare(key, a.path(k), b.path(k), differ);
+                if (MAY_CHANGE.contains(key) || alsoMayChange.contains(key)) continue;
+                compare(key, a.path(k), b.path(k), differ, alsoMayChange);
             }
         } else if (!a.equals(b)) {
             differ.add(prefix + " (" + a + " then, " + b + " now)");

@@ -54,7 +54,7 @@ class TrainConfigRejectionsTest {
     @Test
     void unknownTopLevelKeyListsTheTopLevel() {
         assertEquals(source() + "unknown key 'modle' (the top level has: model, output, seed, steps, prompts_per_step,"
-                + " partitions, weight_storage, data, sampling, grpo, saliency, optimizer, lora, checkpoint, eval, spark,"
+                + " partitions, mode, weight_storage, data, sampling, grpo, saliency, optimizer, lora, checkpoint, eval, spark,"
                 + " faults)",
                 rejectedYaml("modle: x\n"));
     }

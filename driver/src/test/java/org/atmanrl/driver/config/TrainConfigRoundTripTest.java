@@ -107,6 +107,13 @@ class TrainConfigRoundTripTest {
     }
 
     @Test
+    void aBarrierConfigRoundTrips() {
+        TrainConfig c = ConfigFiles.load(new ConfigFiles(tmp).write("barrier.yaml",
+                "model: m\noutput: o\nmode: barrier\neval: {size: 0, samples: 0}\n"));
+        assertEquals(TrainingMode.BARRIER, roundTrip(c).mode());
+    }
+
+    @Test
     void aConfigWithEveryKeyChangedRoundTrips() {
         TrainConfig c = ConfigFiles.load(new ConfigFiles(tmp).write("all.yaml", EVERY_KEY_CHANGED));
         TrainConfig defaults = TrainConfig.defaults();
@@ -114,6 +121,8 @@ class TrainConfigRoundTripTest {
         for (TrainConfigSchema.Key k : TrainConfigSchema.KEYS) {
             if (Objects.equals(k.get().apply(c), k.get().apply(defaults))) unchanged.add(k.name());
         }
+        // barrier mode refuses the fixture's LoRA, bf16, mask network and faults: aBarrierConfigRoundTrips changes it
+        unchanged.remove("mode");
         assertEquals(List.of(), unchanged, "the fixture must change every key, or the round trip misses one");
         assertEquals(new ArithmeticDifficulty(1, 3, 0, 99, "+-*"), c.data().difficulty());
         assertEquals(256, c.grpo().maxCompletionLength(), "GRPO's budget is sampling.max_new_tokens");

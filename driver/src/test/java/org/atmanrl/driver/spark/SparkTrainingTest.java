@@ -40,7 +40,6 @@ import org.atmanrl.driver.checkpoint.Checkpoint;
 import org.atmanrl.driver.checkpoint.CheckpointStore;
 import org.atmanrl.driver.checkpoint.MaskHeadFiles;
 import org.atmanrl.driver.config.TrainConfig;
-import org.atmanrl.driver.config.TrainConfigLoader;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.io.HadoopFiles;
 import org.atmanrl.model.io.JsonFiles;
@@ -87,37 +86,13 @@ class SparkTrainingTest {
     }
 
     static TrainConfig config(String out, String... sets) throws Exception {
-        File yaml = new File(base, "config-" + System.nanoTime() + ".yaml");
-        Files.writeString(yaml.toPath(), String.join("\n",
-                "model: " + model,
-                "output: " + out,
-                "seed: 7",
-                "steps: 3",
-                "prompts_per_step: 4",
-                "partitions: 2",
-                "data: {task: arithmetic, test_size: 8, difficulty: " + EasyTaskModel.DIFFICULTY_YAML + "}",
-                "sampling: {max_new_tokens: 16}",
-                "grpo: {group_size: 4}",
-                "saliency: {steps: 2}",
-                "optimizer: {lr: 1.0e-3}",
-                "checkpoint: {every: 1, keep_last: 2}",
-                "eval: {size: 8, max_new_tokens: 16}", ""));
-        return TrainConfigLoader.load(new Configuration(), yaml.getPath(), Arrays.asList(sets));
+        return EasyTaskRuns.config(base, model, out, sets);
     }
 
     static final List<String> messages = new ArrayList<>();
 
     static SparkTraining.Outcome train(TrainConfig c, boolean resume, long stopAfter) throws Exception {
-        return new SparkTraining(sc, c, new SparkTraining.Listener() {
-            @Override
-            public void message(String line) {
-                messages.add(line);
-            }
-
-            @Override
-            public void step(SparkTraining.StepReport report) {
-            }
-        }).run(resume, stopAfter);
+        return EasyTaskRuns.train(sc, c, resume, stopAfter, messages);
     }
 
     static String out(String name) {

@@ -120,6 +120,34 @@ public final class Collective {
         return Shards.combine(all);
     }
 
+    /**
+     * Every rank's {@code own} bytes, in rank order: a small exchange (barrier mode's per-step counts
+     * and metrics) that needs no round trip through Spark's driver. Each length travels first, as a
+     * 4-byte frame, and one above {@code maxBytes} is refused before anything is allocated for it.
+     */
+    public byte[][] allGatherBytes(byte[] own, int maxBytes) throws IOException {
+        byte[][] all = new byte[size][];
+        all[rank] = own;
+        ByteBuffer out = ByteBuffer.allocate(4), in = ByteBuffer.allocate(4);
+        for (int r = 1; r < size; r++) {
+            int to = (rank + r) % size, from = (rank - r + size) % size;
+            out.clear();
+            out.putInt(own.length).flip();
+            in.clear();
+            transport.exchange(to, out, from, in);
+            int n = in.flip().getInt();
+            if (n < 0 || n > maxBytes) {
+                transport.close(); // as any fault: the other ranks fail fast
+                throw new PeerException(from, "rank " + rank + ": rank " + from + " announced " + n
+                        + " bytes, outside 0.." + maxBytes);
+            }
+            all[from] = new byte[n];
+            transport.exchange(to, own.length == 0 ? null : ByteBuffer.wrap(own), from,
+                    n == 0 ? null : ByteBuffer.wrap(all[from]));
+        }
+        return all;
+    }
+
     /** Sends {@code sendValues} (sendBytes in all) to {@code to} while receiving into {@code receiveValues}. */
     private void exchange(int to, float[][] sendValues, long sendBytes, int from, float[][] receiveValues,
             long receiveBytes) throws IOException {

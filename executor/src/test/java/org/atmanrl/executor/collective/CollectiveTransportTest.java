@@ -133,6 +133,32 @@ class CollectiveTransportTest {
         }
     }
 
+    /** Barrier mode's per-step small results: every rank's bytes in rank order; a length over the bound refused. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void allGatherBytesGivesEveryRankEveryRanksBytesInRankOrder(int p) throws Exception {
+        List<TcpTransport> ts = Ranks.connect(p, RUN, Ranks.key(), Ranks.timeouts(20_000, 20_000));
+        try {
+            Map<String, long[]> one = Map.of("t", new long[] {1});
+            List<byte[][]> got = Ranks.parallel(p, r -> () -> new Collective(ts.get(r), Shards.split(one, p))
+                    .allGatherBytes(new byte[r * 3], 16));
+            for (byte[][] all : got) {
+                assertEquals(p, all.length);
+                for (int k = 0; k < p; k++) assertEquals(k * 3, all[k].length);
+            }
+            if (p > 1) {
+                List<java.util.concurrent.Future<byte[][]>> f = Ranks.submit(p, r -> () -> new Collective(ts.get(r),
+                        Shards.split(one, p)).allGatherBytes(new byte[r == 0 ? 17 : 1], 16));
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> f.get(1).get(60, java.util.concurrent.TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("announced 17 bytes, outside 0..16"),
+                        e.getCause().getMessage());
+            }
+        } finally {
+            Ranks.closeAll(ts);
+        }
+    }
+
     @Test
     void shardsAreContiguousRunsOfWholeTensorsSplitAtTheirMidpoints() {
         Map<String, long[]> even = new LinkedHashMap<>();

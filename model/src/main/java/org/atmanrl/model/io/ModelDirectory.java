@@ -256,7 +256,7 @@ public final class ModelDirectory {
             } else {
                 Map<String, String> weightMap = new LinkedHashMap<>();
                 for (int i = 0; i < shards.size(); i++) {
-                    String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    String name = shardFile(i, shards.size());
                     SafetensorsWriter.write(fs, new Path(tmp, name), shards.get(i), options.dtype(), Map.of("format", "pt"));
                     shards.get(i).keySet().forEach(t -> weightMap.put(t, name));
                 }
@@ -293,7 +293,7 @@ public final class ModelDirectory {
                 Map<String, String> weightMap = new LinkedHashMap<>();
                 long total = 0;
                 for (int i = 0; i < shards.size(); i++) {
-                    String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    String name = shardFile(i, shards.size());
                     SafetensorsWriter.write(fs, new Path(tmp, name), shards.get(i), source, options.dtype(),
                             Map.of("format", "pt"));
                     for (Map.Entry<String, long[]> t : shards.get(i).entrySet()) {
@@ -308,6 +308,11 @@ public final class ModelDirectory {
             }
         });
         LOG.info("saved {} ({} weights, {}, streamed)", dir, options.dtype(), LlamaWeights.parameterCount(config.model()));
+    }
+
+    /** HF's name of weight shard {@code index} (0-based) of {@code count}: {@code model-00001-of-00003.safetensors}. */
+    public static String shardFile(int index, int count) {
+        return String.format("model-%05d-of-%05d.safetensors", index + 1, count);
     }
 
     private static long elements(long[] shape) {
