@@ -266,12 +266,12 @@ public final class LlamaModel {
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
             INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
                     prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, keepProbs, lora);
-            INDArray x1 = keep ? BufferPool.takeLike(x).assign(x).addi(attn) : x.addi(attn);
+            INDArray x1 = keep ? x.add(attn, BufferPool.takeLike(x)) : x.addi(attn);
             Arrays2.release(attn);
             INDArray r1 = RmsNorm.inverseRms(x1, eps);
             INDArray xn1 = RmsNorm.forward(x1, lw.postNorm(), r1);
             INDArray mlp = Mlp.forward(xn1, lw, keep ? ms : null, lora);
-            INDArray x2 = keep ? BufferPool.takeLike(x1).assign(x1).addi(mlp) : x1.addi(mlp);
+            INDArray x2 = keep ? x1.add(mlp, BufferPool.takeLike(x1)) : x1.addi(mlp);
             Arrays2.release(mlp);
             if (keep) {
                 fp.saveLayer(i, x, r0, as[0], x1, r1, ms[0]);
