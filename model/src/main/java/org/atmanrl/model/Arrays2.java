@@ -1,6 +1,8 @@
 package org.atmanrl.model;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Frees off-heap buffers as soon as they are dead. ND4J otherwise releases them only when the
@@ -17,5 +19,14 @@ final class Arrays2 {
                 a.close();
             }
         }
+    }
+
+    /**
+     * Whether {@code a}'s elements are its buffer's first {@code a.length()} elements in row-major
+     * order, so that loops may read and write the buffer by flat index. True of an array from
+     * {@link BufferPool}, whose buffer may be longer than the array (ND4J then calls it a view).
+     */
+    static boolean flatFromStart(INDArray a) {
+        return a.ordering() == 'c' && a.offset() == 0 && Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'));
     }
 }

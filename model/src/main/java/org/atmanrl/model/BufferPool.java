@@ -1,9 +1,10 @@
 package org.atmanrl.model;
 
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,33 +15,52 @@ import org.nd4j.linalg.factory.Nd4j;
  * "Reused buffers"). ND4J zero-fills every new array, and the kernel maps a large one page by page
  * and unmaps it when it is freed: measured on the mid bench shape, over half of a training step
  * (docs/measurements.md, "Where the mid training step's time goes"). A pass asks for the same
- * shapes layer after layer and step after step, so a freed buffer of the same type and length is
- * handed out again, uninitialised and already mapped.
+ * shapes layer after layer and step after step, so a freed buffer is handed out again,
+ * uninitialised and already mapped.
  *
- * <p>Per thread, as the models are (one model per thread). {@link #take} gives a c-order array that
- * the caller must give back through {@link Arrays2#release}, never {@code close()}; an array that
- * leaves the model (a result a caller owns) must not come from here. Memory: what the pool holds,
- * in use and free, never exceeds the most this thread has had in use at once, because a miss first
- * closes the longest-unused free buffers; so the pool moves no peak, it only keeps the peak's
- * memory mapped between passes. Hand-written: ND4J's workspaces reset a whole scope at once and
- * would hold every intermediate of a pass until its end, which the passes' early frees avoid.
+ * <p>Best fit: a request takes the smallest free buffer of its type that holds it, as an array over
+ * the buffer's first elements (c order, offset 0; {@link Arrays2#flatFromStart}). Exact lengths
+ * alone made the mid training step miss 92 buffers (1.3 GB) every step: the shapes whose counts
+ * peak in the backward evicted those the forward keeps, and the other way round (simulated from a
+ * trace of the pool, docs/measurements.md, "Reused buffers").
+ *
+ * <p>Per thread, as the models are (one model per thread). {@link #take} gives an array that the
+ * caller must give back through {@link Arrays2#release}, never {@code close()}; an array that
+ * leaves the model (a result a caller owns) must not come from here. Memory: what the pool holds, in
+ * use and free, never exceeds {@code (1 + SLACK)} times the most this thread has asked for at once.
+ * A miss first closes the longest-unused free buffers, and a larger buffer serves a request only
+ * while the bytes its arrays in use leave unused stay within {@code SLACK} of that peak. The memory
+ * plan counts the slack (docs/design.md 3.3). Hand-written: ND4J's workspaces reset a whole scope at
+ * once and would hold every intermediate of a pass until its end, which the passes' early frees
+ * avoid.
  */
 public final class BufferPool {
+    /**
+     * The pool's memory beyond the peak asked for, as a fraction of it. A sixteenth already removed
+     * every steady-state miss of the mid training step in the simulation; an eighth leaves room
+     * for rows whose lengths change from step to step.
+     */
+    public static final double SLACK = 1.0 / 8;
+
     private static final ThreadLocal<BufferPool> POOLS = ThreadLocal.withInitial(BufferPool::new);
     private static volatile boolean enabled = true;
 
-    private record Key(DataType type, long length) {}
-
     /** A pooled buffer and the array that owns its memory (closed when the buffer is evicted). */
-    private record Block(Key key, INDArray owner, long bytes) {}
+    private record Block(DataType type, long length, INDArray owner, long bytes) {}
 
-    private final Map<INDArray, Block> inUse = new IdentityHashMap<>();
+    /** An array handed out: its block and the bytes it asked for (at most the block's). */
+    private record Lent(Block block, long bytes) {}
+
+    private final Map<INDArray, Lent> inUse = new IdentityHashMap<>();
     /** Every block's buffer, in use or free: such memory is the pool's, never closed by a release. */
     private final Map<DataBuffer, Block> owned = new IdentityHashMap<>();
-    private final Map<Key, ArrayDeque<Block>> free = new HashMap<>();
+    /** Free blocks by type, then length; per length the most recently given back last. */
+    private final Map<DataType, TreeMap<Long, ArrayDeque<Block>>> free = new EnumMap<>(DataType.class);
     /** Free blocks, least recently given back first: the eviction order. */
     private final ArrayDeque<Block> freeOrder = new ArrayDeque<>();
-    private long inUseBytes, freeBytes, peakInUseBytes, allocations;
+    /** Block bytes in use, the bytes asked for of them, and the most ever asked for at once. */
+    private long blockBytesInUse, askedBytesInUse, peakAskedBytes;
+    private long freeBytes, allocations;
 
     private BufferPool() {}
 
@@ -75,9 +95,9 @@ public final class BufferPool {
         return !pool.owned.isEmpty() && pool.giveBackHere(a);
     }
 
-    /** Bytes of this thread's arrays taken and not yet given back (0 after every complete pass). */
+    /** Bytes of the blocks of this thread's arrays taken and not yet given back (0 after every complete pass). */
     static long inUseBytes() {
-        return POOLS.get().inUseBytes;
+        return POOLS.get().blockBytesInUse;
     }
 
     /** How many new buffers this thread's pool has allocated: its misses. */
@@ -88,6 +108,11 @@ public final class BufferPool {
     /** Bytes this thread's pool holds free for reuse. */
     static long freeBytes() {
         return POOLS.get().freeBytes;
+    }
+
+    /** The most bytes this thread's arrays have asked for at once: what the bound is relative to. */
+    static long peakAskedBytes() {
+        return POOLS.get().peakAskedBytes;
     }
 
     /** Closes this thread's free buffers: memory back to the system (arrays in use are not touched). */
@@ -101,40 +126,60 @@ public final class BufferPool {
     private INDArray takeHere(DataType type, long[] shape) {
         long length = 1;
         for (long s : shape) length *= s;
-        Key key = new Key(type, length);
-        ArrayDeque<Block> same = free.get(key);
-        Block block = same == null ? null : same.pollLast(); // the most recently given back: warmest in cache
+        long bytes = length * type.width();
+        peakAskedBytes = Math.max(peakAskedBytes, askedBytesInUse + bytes);
+        long slack = (long) (SLACK * peakAskedBytes);
+        Block block = bestFit(type, length, slack - (blockBytesInUse - askedBytesInUse));
         if (block != null) {
             freeOrder.removeLastOccurrence(block);
             freeBytes -= block.bytes();
         } else {
-            long bytes = length * type.width();
-            peakInUseBytes = Math.max(peakInUseBytes, inUseBytes + bytes);
-            while (!freeOrder.isEmpty() && inUseBytes + bytes + freeBytes > peakInUseBytes) {
+            while (!freeOrder.isEmpty() && blockBytesInUse + bytes + freeBytes > peakAskedBytes + slack) {
                 evictOldest();
             }
-            block = new Block(key, Nd4j.createUninitialized(type, length), bytes);
+            block = new Block(type, length, Nd4j.createUninitialized(type, length), bytes);
             allocations++;
             owned.put(block.owner().data(), block);
         }
-        DataBuffer data = block.owner().data();
-        INDArray a = Nd4j.create(data, shape);
-        inUse.put(a, block);
-        inUseBytes += block.bytes();
+        INDArray a = Nd4j.create(block.owner().data(), shape); // over the buffer's first `length` elements
+        inUse.put(a, new Lent(block, bytes));
+        blockBytesInUse += block.bytes();
+        askedBytesInUse += bytes;
         return a;
     }
 
+    /**
+     * Removes and returns the smallest free block of {@code type} with at least {@code length}
+     * elements, if the bytes it leaves unused fit in {@code unusedAllowed}; else null (a larger block
+     * would leave more).
+     */
+    private Block bestFit(DataType type, long length, long unusedAllowed) {
+        TreeMap<Long, ArrayDeque<Block>> byLength = free.get(type);
+        Map.Entry<Long, ArrayDeque<Block>> fit = byLength == null ? null : byLength.ceilingEntry(length);
+        if (fit == null || (fit.getKey() - length) * type.width() > unusedAllowed) {
+            return null;
+        }
+        Block block = fit.getValue().pollLast(); // the most recently given back: warmest in cache
+        if (fit.getValue().isEmpty()) {
+            byLength.remove(fit.getKey());
+        }
+        return block;
+    }
+
     private boolean giveBackHere(INDArray a) {
-        Block block = inUse.remove(a);
-        if (block == null) {
+        Lent lent = inUse.remove(a);
+        if (lent == null) {
             return !a.wasClosed() && owned.containsKey(a.data());
         }
-        inUseBytes -= block.bytes();
+        Block block = lent.block();
+        blockBytesInUse -= block.bytes();
+        askedBytesInUse -= lent.bytes();
         if (block.owner().wasClosed()) {
             owned.remove(block.owner().data()); // closed directly, against the rule above: never hand it out
             return true;
         }
-        free.computeIfAbsent(block.key(), k -> new ArrayDeque<>()).addLast(block);
+        free.computeIfAbsent(block.type(), t -> new TreeMap<>())
+                .computeIfAbsent(block.length(), n -> new ArrayDeque<>()).addLast(block);
         freeOrder.addLast(block);
         freeBytes += block.bytes();
         return true;
@@ -142,10 +187,11 @@ public final class BufferPool {
 
     private void evictOldest() {
         Block oldest = freeOrder.pollFirst();
-        ArrayDeque<Block> same = free.get(oldest.key());
+        TreeMap<Long, ArrayDeque<Block>> byLength = free.get(oldest.type());
+        ArrayDeque<Block> same = byLength.get(oldest.length());
         same.removeFirstOccurrence(oldest);
         if (same.isEmpty()) {
-            free.remove(oldest.key());
+            byLength.remove(oldest.length());
         }
         freeBytes -= oldest.bytes();
         owned.remove(oldest.owner().data());

@@ -45,21 +45,17 @@ final class DecodeStep {
             return false;
         }
         LlamaWeights w = model.weights();
-        if (!plain(w.embed()) || !plain(w.norm())) {
+        if (!Arrays2.flatFromStart(w.embed()) || !Arrays2.flatFromStart(w.norm())) {
             return false;
         }
         for (LayerWeights lw : w.layers()) {
-            if (!plain(lw.inputNorm()) || !plain(lw.postNorm())) {
+            if (!Arrays2.flatFromStart(lw.inputNorm()) || !Arrays2.flatFromStart(lw.postNorm())) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Row-major with its data at the start of its own buffer, so the buffer can be read as is. */
-    private static boolean plain(INDArray a) {
-        return a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length();
-    }
 
     /**
      * Appends {@code step}'s cells to {@code cache} and returns the logits {@code [B, vocab]}, as

@@ -164,7 +164,7 @@ public final class ForwardPass implements AutoCloseable {
     /** Rows {@code rows} of {@code [B, KV, T, hd]}: a new {@code [R, KV, T, hd]} array. */
     private static INDArray pickRows(INDArray a, int[] rows) {
         long[] shape = a.shape();
-        boolean dense = a.ordering() == 'c' && !a.isView();
+        boolean dense = Arrays2.flatFromStart(a);
         INDArray source = dense ? a : a.dup('c');
         // a reshape of a dense array is a view of its buffer: not closed here, the pass owns it
         INDArray picked = Nd4j.pullRows(source.reshape('c', shape[0], shape[1] * shape[2] * shape[3]), 1, rows);
@@ -333,7 +333,9 @@ public final class ForwardPass implements AutoCloseable {
     private void accumulateEmbeddingGradient(INDArray dx, INDArray dEmbed) {
         int[] ids = cells.ids();
         int d = (int) dx.size(1);
-        double[] rows = dx.data().asDouble();
+        INDArray flat = Arrays2.flatFromStart(dx) ? dx : dx.dup('c');
+        double[] rows = flat.data().getDoublesAt(0, (int) dx.length()); // a pooled buffer may be longer than dx
+        if (flat != dx) flat.close();
         TreeMap<Integer, double[]> sums = new TreeMap<>();
         for (int i = 0; i < ids.length; i++) {
             double[] s = sums.computeIfAbsent(ids[i], k -> new double[d]);

@@ -38,7 +38,7 @@ final class HeadLayout {
     }
 
     private static INDArray contiguous(INDArray a) {
-        return a.isView() || a.ordering() != 'c' || a.offset() != 0 ? a.dup('c') : a;
+        return Arrays2.flatFromStart(a) ? a : a.dup('c');
     }
 
     /**

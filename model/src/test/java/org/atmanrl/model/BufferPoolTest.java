@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +76,93 @@ class BufferPoolTest {
         INDArray again = BufferPool.take(DataType.FLOAT, 600);
         assertSame(other.data(), again.data());
         Arrays2.release(again);
+    }
+
+    @Test
+    void aRequestTakesTheSmallestFreeBufferThatHoldsItWithinTheSlack() throws Exception {
+        inFreshThread(BufferPoolTest::bestFit);
+    }
+
+    private static void bestFit() {
+        INDArray large = BufferPool.take(DataType.FLOAT, 1000);
+        INDArray medium = BufferPool.take(DataType.FLOAT, 990);
+        Arrays2.release(large, medium); // peak asked 7,960 bytes: slack 995
+        INDArray a = BufferPool.take(DataType.FLOAT, 7, 140); // 980: both hold it, the smaller is taken
+        assertTrue(medium.data() == a.data(), "the smallest free buffer that holds 980 floats");
+        assertArrayEquals(new long[] {7, 140}, a.shape());
+        assertTrue(Arrays2.flatFromStart(a), "an array over the start of a longer buffer");
+        INDArray b = BufferPool.take(DataType.FLOAT, 985); // 60 bytes more unused: 100 within 995
+        assertTrue(large.data() == b.data(), "the larger buffer, within the slack");
+        Arrays2.release(a, b);
+        long allocations = BufferPool.allocations();
+        INDArray c = BufferPool.take(DataType.FLOAT, 700); // would leave 1,160 bytes unused: a new buffer
+        assertEquals(allocations + 1, BufferPool.allocations());
+        assertTrue(medium.data() != c.data() && large.data() != c.data(), "a new buffer");
+        Arrays2.release(c);
+    }
+
+    /** The bound, over random takes and releases: in use plus free never above (1 + SLACK) x the peak asked. */
+    @Test
+    void thePoolNeverHoldsMoreThanItsSlackAboveThePeakAsked() throws Exception {
+        inFreshThread(() -> {
+            SplittableRandom random = new SplittableRandom(5);
+            List<INDArray> held = new ArrayList<>();
+            long asked = 0, peak = 0;
+            for (int i = 0; i < 2000; i++) {
+                if (held.isEmpty() || random.nextInt(3) > 0 && held.size() < 12) {
+                    long n = 1 + random.nextInt(random.nextBoolean() ? 64 : 4096);
+                    held.add(BufferPool.take(DataType.FLOAT, n));
+                    asked += 4 * n;
+                    peak = Math.max(peak, asked);
+                } else {
+                    INDArray gone = held.remove(random.nextInt(held.size()));
+                    asked -= 4 * gone.length();
+                    Arrays2.release(gone);
+                }
+                assertEquals(peak, BufferPool.peakAskedBytes());
+                long held0 = BufferPool.inUseBytes() + BufferPool.freeBytes();
+                assertTrue(held0 <= (1 + BufferPool.SLACK) * peak, "step " + i + ": the pool holds " + held0
+                        + " bytes, peak asked " + peak);
+            }
+            held.forEach(Arrays2::release);
+            assertTrue(BufferPool.allocations() < 1000, "the pool reused buffers: " + BufferPool.allocations()
+                    + " allocations for about 1,300 takes");
+        });
+    }
+
+    /**
+     * Rows whose lengths change from pass to pass: the shorter pass runs on the longer one's buffers
+     * (arrays over the start of longer buffers) and gives the same bits as without the pool.
+     */
+    @Test
+    void aShorterPassOnALongerPassesBuffersIsTheSameBits() throws Exception {
+        inFreshThread(() -> {
+            for (LlamaConfig c : TinyModels.all(0.3)) {
+                LlamaWeights w = TinyModels.weights(c, 74, DataType.FLOAT);
+                int[] longer = RecomputedProbabilitiesTest.LENGTHS.clone();
+                for (int i = 0; i < longer.length; i++) longer[i] += 1;
+                TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 75, RecomputedProbabilitiesTest.LENGTHS));
+                TokenBatch tbLonger = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 76, longer));
+                for (Attention.Kept kept : new Attention.Kept[] {Attention.Kept.ALL, Attention.Kept.NONE}) {
+                    LlamaModel model = RecomputedProbabilitiesTest.model(w, null, kept);
+                    String what = c + " " + kept;
+                    BufferPool.setEnabled(false);
+                    Map<String, double[]> fresh = RecomputedProbabilitiesTest.gradients(model, tb, null, null,
+                            RecomputedProbabilitiesTest.cellWeights(tb), true);
+                    BufferPool.setEnabled(true);
+                    BufferPool.trim();
+                    RecomputedProbabilitiesTest.gradients(model, tbLonger, null, null,
+                            RecomputedProbabilitiesTest.cellWeights(tbLonger), true);
+                    long allocations = BufferPool.allocations();
+                    Map<String, double[]> pooled = RecomputedProbabilitiesTest.gradients(model, tb, null, null,
+                            RecomputedProbabilitiesTest.cellWeights(tb), true);
+                    assertEquals(0, BufferPool.inUseBytes(), what + ": the pass gave back every array it took");
+                    assertTrue(BufferPool.allocations() - allocations < 3, what + ": the shorter pass allocated "
+                            + (BufferPool.allocations() - allocations) + " buffers instead of reusing the longer one's");
+                    RecomputedProbabilitiesTest.assertSameBits(fresh, pooled, what + ", on longer buffers");
+                }
+            }
+        });
     }
 
     @Test
