@@ -1,6 +1,7 @@
 package org.atmanrl.driver.spark;
 
 import org.apache.spark.SparkConf;
+import org.atmanrl.model.BlasThreads;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -41,7 +42,7 @@ public final class ThreadBudget {
         if (threads <= 0 || threads == applied) return;
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
+        BlasThreads.setBudget(threads, true); // tasks may run side by side: no per-product switching
         applied = threads;
     }
 }

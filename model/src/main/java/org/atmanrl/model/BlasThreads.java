@@ -1,0 +1,72 @@
+package org.atmanrl.model;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * How many threads OpenBLAS runs a product on, one setting per process (docs/design.md 6.2,
+ * "Threads"). A Spark process sets a budget per task ({@code ThreadBudget}). In a process that runs
+ * one model thread (bench, the one-process commands) a matrix-vector product smaller than
+ * {@link #ONE_THREAD_BELOW} entries runs on one thread: OpenBLAS splits a GEMV over its threads
+ * from 9,216 entries on, and waking and joining them then costs more than the product (decoding at
+ * batch 1 spent more of its time in the kernel's scheduler than in the GEMV; docs/measurements.md,
+ * "Decoding at batch 1").
+ *
+ * <p>Not in a Spark process: OpenBLAS 0.3.19 (ND4J's) has no per-call or per-thread count, so the
+ * switch would reach the products of tasks running beside it, and a product's bits depend on the
+ * thread count it ran on (measured: a training pass's log-probabilities and gradients differed on 1
+ * and 2 threads; docs/measurements.md, "Decoding at batch 1"), so a retried task could differ.
+ */
+public final class BlasThreads {
+    /** Matrix entries (16 MB of fp32) from which a GEMV is left to the budget's threads. */
+    public static final long ONE_THREAD_BELOW = 1L << 22;
+
+    private static int budget = -1; // -1: whatever OpenBLAS started with
+    private static boolean shared;
+    private static int singles;
+
+    private BlasThreads() {}
+
+    /**
+     * Sets the process's BLAS threads (applied at once, or when the last small product ends).
+     * {@code sharedByTasks}: other threads may run products meanwhile, so small ones keep the budget too.
+     */
+    public static synchronized void setBudget(int threads, boolean sharedByTasks) {
+        if (threads < 1) throw new IllegalArgumentException("BLAS threads must be >= 1, got " + threads);
+        budget = threads;
+        shared = sharedByTasks;
+        if (singles == 0) {
+            Nd4j.factory().blas().setMaxThreads(threads);
+        }
+    }
+
+    /** Runs {@code product} on one BLAS thread if its matrix has fewer than {@link #ONE_THREAD_BELOW} entries. */
+    static void gemv(long matrixEntries, Runnable product) {
+        if (matrixEntries >= ONE_THREAD_BELOW || sharedNow()) {
+            product.run();
+            return;
+        }
+        enterOne();
+        try {
+            product.run();
+        } finally {
+            leaveOne();
+        }
+    }
+
+    private static synchronized boolean sharedNow() {
+        return shared;
+    }
+
+    private static synchronized void enterOne() {
+        if (singles++ == 0) {
+            if (budget < 0) budget = Nd4j.factory().blas().getMaxThreads();
+            if (budget > 1) Nd4j.factory().blas().setMaxThreads(1);
+        }
+    }
+
+    private static synchronized void leaveOne() {
+        if (--singles == 0 && budget > 1) {
+            Nd4j.factory().blas().setMaxThreads(budget);
+        }
+    }
+}
