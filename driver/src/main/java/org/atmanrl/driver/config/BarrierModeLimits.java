@@ -23,7 +23,6 @@ final class BarrierModeLimits {
         refuse(weightStorage != WeightStorage.F32, "weight_storage", "bf16", "f32");
         boolean saliencyOn = saliency.alpha() > 0 || saliencyMetrics;
         refuse(saliencyOn && saliency.network(), "saliency.mask", "network", "fitted");
-        refuse(eval.size() > 0, "eval.size", eval.size(), "0 (evaluation needs the policy on the driver)");
         refuse(eval.samples() > 0, "eval.samples", eval.samples(), "0 (the samples need the policy on the driver)");
     }
 
