@@ -230,7 +230,7 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         }
         for (long s : sizes) tensor = Math.max(tensor, s);
         String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
-        String ofShard = String.format(Locale.ROOT, "the largest shard (rank %d of %d: %d tensors, %s)", largest, p,
+        String ofShard = String.format(Locale.ROOT, "the largest shard: rank %d of %d, %d tensors, %s", largest, p,
                 shards.endTensor(largest) - shards.firstTensor(largest), bytes(shard));
         boolean split = c.grpo().splits(taskRows);
 
@@ -246,10 +246,10 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         task.addAll(passes(c, m, cells, taskRows, Trained.whole(params)));
         task.add(new Term("AdamW step", step, Place.OFF_HEAP,
                 "a shard's gradient as arrays and two arrays of its largest tensor", "partitions", true));
-        task.add(new Term("all-gather copy", tensor, Place.OFF_HEAP, "one received tensor as an array (the largest)",
+        task.add(new Term("all-gather copy", tensor, Place.OFF_HEAP, "the largest received tensor as an array",
                 null, true));
         task.add(new Term("reduce-scatter buffers", p * shard, Place.HEAP,
-                "the P - 1 received copies of " + ofShard + " and their sum", "partitions", true));
+                "the largest shard's P - 1 received copies and their sum", "partitions", true));
         task.add(new Term("all-gather buffers", copy + shard, Place.HEAP,
                 "the other ranks' shards as received, the shard's sum and its normalised copy", "partitions", true));
         task.add(new Term("checkpoint moments", 2 * shard, Place.HEAP, "the shard's moments as arrays, written or read",

@@ -151,7 +151,8 @@ class MemoryPlanTest {
      */
     @Test
     void loraWithABf16BaseGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("lora.rank", "16");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync")
+                .with("lora.rank", "16").with("eval.samples", "4");
         String[][] expected = {
             // shape, storage: base, executor total, driver (its fp32 base read once at the end for eval.samples)
             {"1B", "f32", "4.9 GB", "17.5 GB", "5.6 GB"}, {"1B", "bf16", "2.5 GB", "16.1 GB", "5.6 GB"},
@@ -265,9 +266,10 @@ class MemoryPlanTest {
         assertEquals(MemoryLimits.GPU_MEMORY + " is 'lots'; expected a size such as 80g or 24576m", bad.getMessage());
     }
 
+    /** docs/design.md 3.3's worked example: the 3B config's settings in sync mode. */
     @Test
     void theLlama3bConfigGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync");
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
         assertEquals(3_212_749_824L, plan.parameters());
         assertEquals(768, plan.cells());
@@ -283,7 +285,7 @@ class MemoryPlanTest {
 
     @Test
     void llama1bAtThe3bConfigsSettingsGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync");
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_1B, 256, 1);
         assertEquals(1_235_814_400L, plan.parameters());
         assertEquals("4.9 GB", MemoryPlan.bytes(term(plan.executorShared(), "weights").bytes()));
@@ -293,10 +295,19 @@ class MemoryPlanTest {
         assertEquals("74.1 GB", MemoryPlan.bytes(plan.driverBytes()));
     }
 
-    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote. */
+    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote, in barrier mode and in sync mode. */
     @Test
     void theMmluConfigGivesTheNumbersItsCommentsQuote() {
-        MemoryPlan plan = MemoryPlan.of(ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml"), LLAMA_3B, 256, 1);
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml");
+        assertEquals(TrainingMode.BARRIER, c.mode());
+        MemoryPlan barrier = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        System.out.print(barrier.toText());
+        assertEquals("26.4 GB", MemoryPlan.bytes(term(barrier.perTask(), "GRPO activations").bytes()));
+        assertEquals("68.2 GB", MemoryPlan.bytes(barrier.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("95.5 GB", MemoryPlan.bytes(barrier.executorBytes()));
+        submitDefaultsHold(barrier);
+        assertEquals(0, barrier.driverBytes());
+        MemoryPlan plan = MemoryPlan.of(c.with("mode", "sync"), LLAMA_3B, 256, 1);
         assertEquals(512, plan.cells());
         assertEquals("26.4 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
         assertEquals("940 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
@@ -351,8 +362,8 @@ class MemoryPlanTest {
      */
     @Test
     void theLlama3bShapeInBarrierModeHoldsAReplicaAndAnEighthOfTheMoments() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("eval.size", "0")
-                .with("eval.samples", "0").with("mode", "barrier");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        assertEquals(TrainingMode.BARRIER, c.mode());
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
         long copy = 4 * 3_212_749_824L, shard = 4 * 403_442_688L, embedding = 4 * 394_002_432L;
         assertEquals(copy, term(plan.perTask(), "replica").bytes());
@@ -371,6 +382,20 @@ class MemoryPlanTest {
         System.out.print(plan.toText());
         assertEquals("63.7 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
         assertEquals("91.1 GB", MemoryPlan.bytes(plan.executorBytes()));
+        submitDefaultsHold(plan);
+    }
+
+    /**
+     * What the 3B configs' comments say of a barrier plan: the submit scripts' executors (64g heap,
+     * 32g overhead) hold a rank with the JVM's own memory, its off-heap terms fit an 80 GB GPU, and a
+     * 2 GB driver heap passes (the driver has no terms).
+     */
+    private static void submitDefaultsHold(MemoryPlan plan) {
+        Map<String, String> spark = Map.of("spark.master", "yarn", "spark.executor.memory", "64g",
+                "spark.executor.memoryOverhead", "32g", MemoryLimits.GPU_MEMORY, "80g");
+        plan.check(MemoryLimits.of(spark, 8, 2L << 30, 0, 2));
+        assertTrue(plan.executorResidentEstimate(64L << 30) <= 96L << 30, MemoryPlan.bytes(plan.executorBytes()));
+        assertTrue(plan.executorBytes(MemoryPlan.Place.HEAP) + MemoryPlan.HEAP_RUNTIME <= 64L << 30);
     }
 
     /**
