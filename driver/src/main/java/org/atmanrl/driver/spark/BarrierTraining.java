@@ -169,6 +169,7 @@ final class BarrierTraining {
             Path lastCheckpoint = checkpoint == null ? store.stepDirectory(last) : checkpoint;
             EvalReport after = finished && evaluation.on()
                     ? evaluation.fromDirectory(last, qualified(new Path(lastCheckpoint, "model"))) : null;
+            if (finished) writeSamples(out, run, data, qualified(new Path(lastCheckpoint, "model")));
             if (finished && !out.fs().exists(out.model())) {
                 copyModel(out, lastCheckpoint);
             }
@@ -178,6 +179,24 @@ final class BarrierTraining {
             return new SparkTraining.Outcome(start.step(), last, finished, before, after,
                     (System.nanoTime() - started) / 1e9, out.root(), status);
         }
+    }
+
+    /**
+     * saliency_samples.json of the finished run: sync mode's driver computes it with its policy; here
+     * one Spark task computes it from {@code modelDirectory}, the last checkpoint's.
+     */
+    private void writeSamples(RunDirectory out, Broadcast<RunResources> run, Datasets.Dataset data,
+                              String modelDirectory) throws IOException {
+        int k = Math.min(config.eval().samples(), data.test().size());
+        if (k == 0) return;
+        listener.message(SparkTraining.samplesMessage(k));
+        List<Problem> problems = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) problems.add(data.test().get(i));
+        sc.setJobDescription("AtManRL saliency samples");
+        List<String> json = sc.parallelize(problems, 1).mapPartitions(new DirectorySamplesFunction(run, modelDirectory,
+                config.saliency(), data.encoder().stopToken(), config.eval().maxNewTokens(),
+                config.saliency().maxRowsPerPass())).collect();
+        out.write(RunDirectory.SALIENCY_SAMPLES, json.get(0).getBytes(StandardCharsets.UTF_8));
     }
 
     /** A step's metrics line, written and shown. */

@@ -329,7 +329,7 @@ public final class SparkTraining {
         if (ThreadBudget.localSlots(sc.master()) > 0) {
             ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
         }
-        listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
+        listener.message(samplesMessage(k));
         SaliencySamples samples;
         // a LoRA run's base, read for these passes only (the driver keeps none while it trains)
         try (LlamaWeights base = policy.weights() != null ? null
@@ -338,6 +338,11 @@ public final class SparkTraining {
                     data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
         }
         out.write(RunDirectory.SALIENCY_SAMPLES, samples.toJson().toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The console's line before the saliency samples, in both modes. */
+    static String samplesMessage(int k) {
+        return "saliency samples: masks and AtMan reference on " + k + " test problems";
     }
 
     private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, DriverPolicy policy,

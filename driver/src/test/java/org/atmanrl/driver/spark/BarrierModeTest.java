@@ -269,7 +269,6 @@ class BarrierModeTest {
         refused.add(new String[] {"grpo.beta=0.04", "grpo.beta"});
         refused.add(new String[] {"weight_storage=bf16", "weight_storage"});
         refused.add(new String[] {"saliency.mask=network", "saliency.mask"});
-        refused.add(new String[] {"eval.samples=2", "eval.samples"});
         for (String[] r : refused) {
             ConfigException e = assertThrows(ConfigException.class,
                     () -> config(new File(base, "refused").getPath(), "mode=barrier", r[0]));
@@ -277,7 +276,7 @@ class BarrierModeTest {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             config(new File(base, "allowed").getPath(), "mode=sync", r[0]); // sync mode takes each
         }
-        config(new File(base, "allowed").getPath(), "mode=barrier", "eval.size=4"); // evaluation is built
+        config(new File(base, "allowed").getPath(), "mode=barrier", "eval.size=4", "eval.samples=2"); // built
     }
 
     /**
@@ -285,12 +284,13 @@ class BarrierModeTest {
      * every 3 steps, the barrier run evaluates before training, after steps 2 and 4 and after the
      * last, each task reading the policy from the model directory or the checkpoint just completed
      * (so its stages also end at steps 2 and 4); every report equals sync mode's at the same step to
-     * the bit, but its wall time, and so do the summary's before and after.
+     * the bit, but its wall time, and so do the summary's before and after; the saliency samples,
+     * computed by one task from the last checkpoint, are sync mode's driver's bytes.
      */
     @Test
     void evaluationBetweenStagesEqualsSyncModesBitForBit() throws Exception {
         String sync = new File(base, "eval-sync").getPath(), barrier = new File(base, "eval-barrier").getPath();
-        String[] eval = {"eval.size=4", "eval.every=2", "checkpoint.every=3", "partitions=2"};
+        String[] eval = {"eval.size=4", "eval.every=2", "checkpoint.every=3", "partitions=2", "eval.samples=2"};
         List<String> s = new ArrayList<>(List.of(eval)), b = new ArrayList<>(List.of(eval));
         s.add("mode=sync");
         b.add("mode=barrier");
@@ -305,6 +305,10 @@ class BarrierModeTest {
         Arrays.sort(checkpoints);
         assertArrayEquals(new String[] {"step-00000002", "step-00000003", "step-00000004", "step-00000005"}, checkpoints);
         assertSameState(sync, barrier, 5);
+        // the saliency samples, from the last checkpoint on an executor: sync mode's driver's bytes
+        String samples = Files.readString(new File(barrier, RunDirectory.SALIENCY_SAMPLES).toPath());
+        assertEquals(Files.readString(new File(sync, RunDirectory.SALIENCY_SAMPLES).toPath()), samples);
+        assertTrue(samples.length() > 100, samples);
     }
 
     /** An evaluation report's wall time, the one field that differs between two runs. */
