@@ -135,8 +135,7 @@ final class BarrierTraining {
                         checkpoint == null ? null : qualified(checkpoint), ranks, optimizerSteps, streak.inARow(),
                         config.optimizer().maxSkippedSteps(), qualified(temporary), 0);
                 List<BarrierStepReport> reports = stage(run, order, plan, settings, key);
-                ObjectNode evaluated = null; // the stage's last line, which waits for its evaluation
-                BarrierStepReport evaluatedReport = null;
+                ObjectNode lastLine = null; // the stage's last metrics line, which an evaluation after it joins
                 for (BarrierStepReport r : reports) {
                     streak = streak.after(!Double.isFinite(r.gradNorm()));
                     ObjectNode line = StepMetrics.line(outcome(r, streak), config.grpo().needsReference());
@@ -149,20 +148,18 @@ final class BarrierTraining {
                         throw SparkTraining.diverged(at, streak, store);
                     }
                     last = r.step();
-                    if (last == end && evaluation.dueAfter(last)) {
-                        evaluated = line;
-                        evaluatedReport = r;
-                        continue;
-                    }
                     record(out, metrics, line, r);
                     summary.stepDone(last);
+                    lastLine = line;
                 }
                 checkpoint = complete(store, temporary, end, modelConfig, companions, optimizerSteps, streak.inARow());
                 ranks = config.partitions();
-                if (evaluated != null) {
-                    evaluated.set("eval", evaluation.fromDirectory(end, qualified(new Path(checkpoint, "model"))).toJson());
-                    record(out, metrics, evaluated, evaluatedReport);
-                    summary.stepDone(end);
+                if (last == end && evaluation.dueAfter(end)) {
+                    // the line was written before the checkpoint: a run stopped during the evaluation still
+                    // has it when it resumes from that checkpoint; the evaluation is added to it now
+                    lastLine.set("eval", evaluation.fromDirectory(end, qualified(new Path(checkpoint, "model"))).toJson());
+                    metrics.set(metrics.size() - 1, lastLine.toString());
+                    out.writeMetrics(metrics);
                 }
             }
             boolean finished = last == config.steps();
