@@ -234,26 +234,28 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
                 shards.endTensor(largest) - shards.firstTensor(largest), bytes(shard));
         boolean split = c.grpo().splits(taskRows);
 
+        // no key lowers the shard's terms: more partitions shrink the moments but not the P received
+        // copies or the gathered model, and the refusal's advice is to lower a key (check)
         List<Term> task = new ArrayList<>();
         task.add(new Term("replica", copy, Place.OFF_HEAP, fp32 + ", read from the model or the last checkpoint", null));
         task.add(new Term("gradients", (split ? 2 : 1) * copy, Place.OFF_HEAP,
                 "fp32" + (split ? ", a pass's and the running sum" : ", one pass"), null));
         task.add(new Term("task result", copy, Place.HEAP, "fp32 gradient sums, held until the step's end", null));
-        task.add(new Term("AdamW moments", 2 * shard, Place.OFF_HEAP, "m and v of " + ofShard, "partitions"));
+        task.add(new Term("AdamW moments", 2 * shard, Place.OFF_HEAP, "m and v of " + ofShard, null));
         // Collective.buffer: one direct buffer to send and one to receive, a frame at most, 64 KiB at least
         long frame = p == 1 ? 0 : Math.max(64 << 10, Math.min(Collective.DEFAULT_MAX_FRAME_BYTES, shard));
         task.add(new Term("frame buffers", 2 * frame, Place.OFF_HEAP, "Collective's send and receive staging", null));
         task.addAll(passes(c, m, cells, taskRows, Trained.whole(params)));
         task.add(new Term("AdamW step", step, Place.OFF_HEAP,
-                "a shard's gradient as arrays and two arrays of its largest tensor", "partitions", true));
+                "a shard's gradient as arrays and two arrays of its largest tensor", null, true));
         task.add(new Term("all-gather copy", tensor, Place.OFF_HEAP, "the largest received tensor as an array",
                 null, true));
         task.add(new Term("reduce-scatter buffers", p * shard, Place.HEAP,
-                "the largest shard's P - 1 received copies and their sum", "partitions", true));
+                "the largest shard's P - 1 received copies and their sum", null, true));
         task.add(new Term("all-gather buffers", copy + shard, Place.HEAP,
-                "the other ranks' shards as received, the shard's sum and its normalised copy", "partitions", true));
+                "the other ranks' shards as received, the shard's sum and its normalised copy", null, true));
         task.add(new Term("checkpoint moments", 2 * shard, Place.HEAP, "the shard's moments as arrays, written or read",
-                "partitions", true));
+                null, true));
         return new MemoryPlan(params, cells, tasksPerExecutor, List.of(), task, List.of(), true);
     }
 

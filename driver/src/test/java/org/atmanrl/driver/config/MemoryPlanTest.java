@@ -383,6 +383,14 @@ class MemoryPlanTest {
         assertEquals("63.7 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
         assertEquals("91.1 GB", MemoryPlan.bytes(plan.executorBytes()));
         submitDefaultsHold(plan);
+        // over the executor's limit the refusal names a key that lowers a term, never the shard's terms
+        MemoryPlan onePass = MemoryPlan.of(c.with("grpo.micro_batch_rows", "0"), LLAMA_3B, 256, 1);
+        UserInputException e = assertThrows(UserInputException.class, () -> onePass.check(MemoryLimits.of(
+                Map.of("spark.master", "yarn", "spark.executor.memory", "64g", "spark.executor.memoryOverhead", "32g"),
+                8, 2L << 30, 0, 2)));
+        assertTrue(e.getMessage().startsWith("memory plan: an executor needs ") && e.getMessage().endsWith(
+                "the largest term is GRPO activations 175.4 GB: lower grpo.micro_batch_rows or raise spark.executor.memory"),
+                e.getMessage());
     }
 
     /**
