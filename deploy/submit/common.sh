@@ -13,7 +13,8 @@
 #   EXECUTOR_MEMORY     executor heap (default 64g; see the example configs' sizing notes)
 #   EXECUTOR_OVERHEAD   off-heap room per executor: ND4J's host arrays and CUDA's pinned buffers
 #                       live outside the heap (default 32g)
-#   DRIVER_MEMORY       driver heap (default 96g: the policy, AdamW's moments, the P results)
+#   DRIVER_MEMORY       driver heap (default 96g: sync mode's policy, AdamW's moments, the P results;
+#                       barrier mode's driver holds no model and needs far less)
 #   GPU_DISCOVERY       path of deploy/gpu/discover-gpus.sh on the executor hosts / in the image
 #                       (default /opt/atmanrl/discover-gpus.sh, where deploy/docker/Dockerfile puts it)
 #   ATMANRL_DRY_RUN=1   print the spark-submit command instead of running it

@@ -16,15 +16,13 @@ final class BarrierModeLimits {
 
     /** The record's fields are not assigned yet in its compact constructor: they come as arguments. */
     static void require(GrpoConfig grpo, SaliencyConfig saliency, boolean saliencyMetrics,
-                        LoraTrainingConfig lora, WeightStorage weightStorage, EvalConfig eval) {
+                        LoraTrainingConfig lora, WeightStorage weightStorage) {
         refuse(lora.rank() > 0, "lora.rank", lora.rank(), "0 (a full fine-tune)");
         refuse(grpo.mu() > 1, "grpo.mu", grpo.mu(), "1");
         refuse(grpo.needsReference(), "grpo.beta", grpo.beta(), "0 (no reference model)");
         refuse(weightStorage != WeightStorage.F32, "weight_storage", "bf16", "f32");
         boolean saliencyOn = saliency.alpha() > 0 || saliencyMetrics;
         refuse(saliencyOn && saliency.network(), "saliency.mask", "network", "fitted");
-        refuse(eval.size() > 0, "eval.size", eval.size(), "0 (evaluation needs the policy on the driver)");
-        refuse(eval.samples() > 0, "eval.samples", eval.samples(), "0 (the samples need the policy on the driver)");
     }
 
     private static void refuse(boolean unsupported, String key, Object value, String allowed) {

@@ -6,9 +6,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.atmanrl.driver.UserInputException;
+import org.atmanrl.executor.collective.Collective;
+import org.atmanrl.executor.collective.Shards;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
+import org.atmanrl.model.NamedArrays;
 import org.atmanrl.model.WeightStorage;
 import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraConfig;
@@ -31,10 +34,12 @@ import org.atmanrl.model.lora.LoraConfig;
  *                        else 1)
  * @param executorShared  per executor, whatever its tasks: the model(s) and the broadcast snapshot
  * @param perTask         per running task: gradients, the task result and its peak passes
- * @param driver          the driver's copies (sync mode)
+ * @param driver          the driver's copies (sync mode; none in barrier mode)
+ * @param barrier         a barrier-mode plan: each task is a rank with its own replica, and the driver
+ *                        holds only the run's control (docs/design.md 3.5)
  */
 public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<Term> executorShared,
-                         List<Term> perTask, List<Term> driver) {
+                         List<Term> perTask, List<Term> driver, boolean barrier) {
     /** Bytes per stored number: fp32 everywhere. */
     static final int FLOAT_BYTES = 4;
     /**
@@ -75,6 +80,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     }
 
     public MemoryPlan {
+        if (barrier && (!executorShared.isEmpty() || !driver.isEmpty())) {
+            throw new IllegalArgumentException("a barrier plan has no shared executor terms and no driver terms");
+        }
         if (cells < 1 || tasksPerExecutor < 1) {
             throw new IllegalArgumentException("cells and tasks per executor must be >= 1, got " + cells + " and "
                     + tasksPerExecutor);
@@ -100,13 +108,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         int cells = promptTokens + c.sampling().maxNewTokens();
         // a task holds whole prompt groups: ceil(B / P) prompts x G completions (docs/design.md 3)
         int taskRows = ceilDiv(c.promptsPerStep(), c.partitions()) * c.grpo().groupSize();
-        int gradientRows = c.grpo().rowsPerPass(taskRows);
-        boolean saliencyOn = c.saliency().alpha() > 0 || c.saliencyMetrics();
-        // the mask fit's passes and the rollouts' decoding both take saliency.max_rows_per_pass rows at once
-        // (RolloutScoring hands it to Rollouts.generate)
-        int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
         Trained trained = c.lora().on() ? Trained.adapters(m, c.lora().adapters()) : Trained.whole(params);
         long t = trained.bytes();
+        if (c.mode() == TrainingMode.BARRIER) return barrier(c, m, cells, taskRows, tasksPerExecutor);
 
         List<Term> shared = new ArrayList<>();
         if (trained.lora()) {
@@ -140,19 +144,7 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
             task.add(new Term("bf16 widening scratch", largestMatrix(m) * FLOAT_BYTES, Place.OFF_HEAP,
                     "fp32, the largest matrix", "weight_storage"));
         }
-        // a kept pass holds every layer's activations until its backward (design 6.1); the gradient's
-        // passes, the mask fit's and generation run one after another, so only the largest counts
-        Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
-                c.grpo().microBatchRows());
-        task.add(trained.lora() ? new Term(grpo.name(), grpo.bytes() + gradientRows * trained.branchBytesPerCell() * cells,
-                grpo.place(), grpo.detail() + ", with the LoRA branches", grpo.setting(), true) : grpo);
-        if (saliencyOn) {
-            task.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
-                    c.saliency().maxRowsPerPass()));
-        }
-        task.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
-                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
-                true));
+        task.addAll(passes(c, m, cells, taskRows, trained));
 
         int p = c.partitions();
         List<Term> drv = new ArrayList<>();
@@ -175,7 +167,96 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
             drv.add(new Term("base weights (at the end)", copy, Place.OFF_HEAP, fp32 + ", read once for the saliency samples",
                     "eval.samples"));
         }
-        return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv);
+        return new MemoryPlan(params, cells, tasksPerExecutor, shared, task, drv, false);
+    }
+
+    /**
+     * The phases of a task's passes, the same in both modes: a kept pass holds every layer's
+     * activations until its backward (design 6.1); the gradient's passes, the mask fit's and
+     * generation run one after another, so only the largest counts.
+     */
+    private static List<Term> passes(TrainConfig c, LlamaConfig m, int cells, int taskRows, Trained trained) {
+        int gradientRows = c.grpo().rowsPerPass(taskRows);
+        boolean saliencyOn = c.saliency().alpha() > 0 || c.saliencyMetrics();
+        // the mask fit's passes and the rollouts' decoding both take saliency.max_rows_per_pass rows at once
+        // (RolloutScoring hands it to Rollouts.generate)
+        int passRows = Math.min(taskRows, c.saliency().maxRowsPerPass());
+        List<Term> out = new ArrayList<>();
+        Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
+                c.grpo().microBatchRows());
+        out.add(trained.lora() ? new Term(grpo.name(), grpo.bytes() + gradientRows * trained.branchBytesPerCell() * cells,
+                grpo.place(), grpo.detail() + ", with the LoRA branches", grpo.setting(), true) : grpo);
+        if (saliencyOn) {
+            out.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
+                    c.saliency().maxRowsPerPass()));
+        }
+        out.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
+                String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
+                true));
+        return out;
+    }
+
+    /**
+     * Barrier mode (docs/design.md 3.3 and 3.5; BarrierStageFunction): every task is a rank that reads
+     * its own fp32 replica for the stage, so an executor shares nothing between its ranks and the
+     * driver holds only the run's control (BarrierModeLimits refuses LoRA, a reference model and bf16
+     * storage here). A rank's shard terms are those of the rank that counts most, over the split
+     * {@link Shards#split} makes at P = partitions: shards are whole tensors, so they are uneven.
+     * Per step a rank holds, besides the passes and the gradient and task result a sync task holds
+     * (the task result stays reachable until the step's end): during the reduce-scatter the P − 1
+     * received copies of its shard and their sum; then the sum and its normalised copy, and during
+     * the all-gather the other ranks' shards as received besides them; during the AdamW step the
+     * shard's gradient as ND4J arrays and two transient arrays of its largest tensor (AdamW.step's
+     * denominator and update); the moments of its shard throughout, and their copies as arrays when
+     * the checkpoint is written or read; and Collective's two staging buffers of a frame.
+     */
+    private static MemoryPlan barrier(TrainConfig c, LlamaConfig m, int cells, int taskRows, int tasksPerExecutor) {
+        long params = LlamaWeights.parameterCount(m);
+        long copy = params * FLOAT_BYTES;
+        int p = c.partitions();
+        Map<String, long[]> shapes = LlamaWeights.shapes(m);
+        Shards shards = Shards.split(shapes, p);
+        long[] sizes = shapes.values().stream().mapToLong(s -> NamedArrays.elements(s) * FLOAT_BYTES).toArray();
+        long shard = 0, step = 0, tensor = 0;
+        int largest = 0;
+        for (int k = 0; k < p; k++) {
+            long inShard = 0;
+            for (int i = shards.firstTensor(k); i < shards.endTensor(k); i++) inShard = Math.max(inShard, sizes[i]);
+            if (shards.bytes(k) > shard) {
+                shard = shards.bytes(k);
+                largest = k;
+            }
+            step = Math.max(step, shards.bytes(k) + 2 * inShard);
+        }
+        for (long s : sizes) tensor = Math.max(tensor, s);
+        String fp32 = String.format(Locale.ROOT, "fp32, %.3g params", (double) params);
+        String ofShard = String.format(Locale.ROOT, "the largest shard: rank %d of %d, %d tensors, %s", largest, p,
+                shards.endTensor(largest) - shards.firstTensor(largest), bytes(shard));
+        boolean split = c.grpo().splits(taskRows);
+
+        // no key lowers the shard's terms: more partitions shrink the moments but not the P received
+        // copies or the gathered model, and the refusal's advice is to lower a key (check)
+        List<Term> task = new ArrayList<>();
+        task.add(new Term("replica", copy, Place.OFF_HEAP, fp32 + ", read from the model or the last checkpoint", null));
+        task.add(new Term("gradients", (split ? 2 : 1) * copy, Place.OFF_HEAP,
+                "fp32" + (split ? ", a pass's and the running sum" : ", one pass"), null));
+        task.add(new Term("task result", copy, Place.HEAP, "fp32 gradient sums, held until the step's end", null));
+        task.add(new Term("AdamW moments", 2 * shard, Place.OFF_HEAP, "m and v of " + ofShard, null));
+        // Collective.buffer: one direct buffer to send and one to receive, a frame at most, 64 KiB at least
+        long frame = p == 1 ? 0 : Math.max(64 << 10, Math.min(Collective.DEFAULT_MAX_FRAME_BYTES, shard));
+        task.add(new Term("frame buffers", 2 * frame, Place.OFF_HEAP, "Collective's send and receive staging", null));
+        task.addAll(passes(c, m, cells, taskRows, Trained.whole(params)));
+        task.add(new Term("AdamW step", step, Place.OFF_HEAP,
+                "a shard's gradient as arrays and two arrays of its largest tensor", null, true));
+        task.add(new Term("all-gather copy", tensor, Place.OFF_HEAP, "the largest received tensor as an array",
+                null, true));
+        task.add(new Term("reduce-scatter buffers", p * shard, Place.HEAP,
+                "the largest shard's P - 1 received copies and their sum", null, true));
+        task.add(new Term("all-gather buffers", copy + shard, Place.HEAP,
+                "the other ranks' shards as received, the shard's sum and its normalised copy", null, true));
+        task.add(new Term("checkpoint moments", 2 * shard, Place.HEAP, "the shard's moments as arrays, written or read",
+                null, true));
+        return new MemoryPlan(params, cells, tasksPerExecutor, List.of(), task, List.of(), true);
     }
 
     /**
@@ -367,14 +448,18 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "memory plan (fp32 but where a term says bf16, %.3g parameters, rows of"
                 + " %,d cells):%n", (double) parameters, cells));
-        s.append("executor, shared by its tasks: ").append(line(executorShared)).append('\n');
+        s.append("executor, shared by its tasks: ").append(barrier ? "nothing (barrier mode: each task is a rank that"
+                + " reads its own replica)" : line(executorShared)).append('\n');
         s.append("executor per task: ").append(line(perTask))
-                .append(String.format(Locale.ROOT, "; peak %s (the largest of the phases: passes and generation run one after another)%n",
-                        bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP))));
+                .append(String.format(Locale.ROOT, "; peak %s (the largest of the phases: passes and generation%s run one"
+                                + " after another)%n", bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP)),
+                        barrier ? ", the AdamW step, the collectives and the checkpoint" : ""));
         s.append(String.format(Locale.ROOT, "executor total at %d task%s at once: %s (off-heap %s, heap %s)%n",
                 tasksPerExecutor, tasksPerExecutor == 1 ? "" : "s", bytes(executorBytes()),
                 bytes(executorBytes(Place.OFF_HEAP)), bytes(executorBytes(Place.HEAP))));
-        s.append("driver: ").append(line(driver)).append(String.format(Locale.ROOT,
+        s.append("driver: ").append(barrier ? "the run's control only: prompts, metrics, progress, the completion of"
+                + " checkpoints (barrier mode: no policy, no AdamW moments, no task results)" : line(driver))
+                .append(String.format(Locale.ROOT,
                 "; total %s (off-heap %s, heap %s)%n", bytes(driverBytes()), bytes(driverBytes(Place.OFF_HEAP)),
                 bytes(driverBytes(Place.HEAP))));
         return s.toString();

@@ -84,7 +84,7 @@ public record TrainConfig(String model, String output, long seed, int steps, int
                     "faults.nan_gradient_step", "faults.nan_gradient_count", "steps");
         }
         if (mode == TrainingMode.BARRIER) {
-            BarrierModeLimits.require(grpo, saliency, saliencyMetrics, lora, weightStorage, eval);
+            BarrierModeLimits.require(grpo, saliency, saliencyMetrics, lora, weightStorage);
         }
     }
 

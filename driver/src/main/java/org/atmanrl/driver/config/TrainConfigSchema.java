@@ -114,7 +114,7 @@ final class TrainConfigSchema {
                     "sync: the driver adds the P tasks' gradients, steps AdamW and broadcasts the policy | barrier: P"
                             + " replicas per checkpoint interval reduce their gradients, each steps AdamW on its shard"
                             + " (docs/design.md 3.5): sync's bytes at the same P, needs P task slots; not yet with"
-                            + " lora, mu > 1, beta > 0, bf16, the mask network or evaluation", TrainConfig::mode),
+                            + " lora, mu > 1, beta > 0, bf16 or the mask network", TrainConfig::mode),
             new Key("weight_storage", oneOf(WeightStorage.class), WeightStorage.F32,
                     "how executors store the weights they hold but do not train: the LoRA base, the reference model"
                             + " (grpo.beta > 0) and, without LoRA, their copy of the policy; bf16 halves those bytes"

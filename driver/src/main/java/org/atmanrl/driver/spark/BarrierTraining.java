@@ -1,5 +1,6 @@
 package org.atmanrl.driver.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ import org.atmanrl.driver.step.StepMetrics;
 import org.atmanrl.driver.step.StepOutcome;
 import org.atmanrl.executor.collective.Shards;
 import org.atmanrl.executor.data.Datasets;
+import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.optim.GradientClipping;
 import org.atmanrl.executor.optim.PolicyUpdate;
 import org.atmanrl.executor.task.RolloutScoring;
@@ -87,14 +89,15 @@ final class BarrierTraining {
             ModelDirectory.checkWeights(opened.modelFs(), modelPath, modelConfig.model()); // the ranks read it; refuse it here
             out.writeIfChanged(RunDirectory.CONFIG, resolvedYaml.getBytes(StandardCharsets.UTF_8));
             DataFilesRecord.write(out, data.files(), listener::message);
-            return train(out, store, start, modelPath, modelConfig, companions, data.encoder().stopToken(),
-                    new PromptOrder(data.train(), config.seed()), stopAfter, started);
+            return train(out, store, start, modelPath, modelConfig, companions, data, stopAfter, started);
         }
     }
 
     private SparkTraining.Outcome train(RunDirectory out, CheckpointStore store, Start start, Path modelPath,
-                                        HfConfig modelConfig, Map<String, byte[]> companions, int stop,
-                                        PromptOrder order, long stopAfter, long started) throws IOException {
+                                        HfConfig modelConfig, Map<String, byte[]> companions, Datasets.Dataset data,
+                                        long stopAfter, long started) throws IOException {
+        int stop = data.encoder().stopToken();
+        PromptOrder order = new PromptOrder(data.train(), config.seed());
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         Broadcast<RunResources> run = sc.broadcast(new RunResources(UUID.randomUUID().toString(),
@@ -109,7 +112,16 @@ final class BarrierTraining {
                 config.faults());
         List<String> metrics = new ArrayList<>(out.metricLinesUpTo(start.step()));
         long last = start.step();
-        try (RunSummaryFile summary = new RunSummaryFile(out, RunSummaryFile.keptBefore(out), start.step())) {
+        // evaluations as sync mode runs them, each task reading the policy from the model directory or the
+        // checkpoint just completed: the driver never holds it (docs/design.md 3.5, "Evaluation")
+        RunEvaluation evaluation = new RunEvaluation(sc, config, listener, run, data);
+        EvalReport before = null;
+        JsonNode keptBefore = RunSummaryFile.keptBefore(out);
+        if (start.step() == 0) {
+            before = evaluation.on() ? evaluation.fromDirectory(0, qualified(modelPath)) : null;
+            keptBefore = before == null ? null : before.toJson();
+        }
+        try (RunSummaryFile summary = new RunSummaryFile(out, keptBefore, start.step())) {
             SkipStreak streak = new SkipStreak(start.skippedInARow(), config.optimizer().maxSkippedSteps());
             long optimizerSteps = start.optimizerSteps();
             Path checkpoint = start.checkpoint();
@@ -123,35 +135,72 @@ final class BarrierTraining {
                         checkpoint == null ? null : qualified(checkpoint), ranks, optimizerSteps, streak.inARow(),
                         config.optimizer().maxSkippedSteps(), qualified(temporary), 0);
                 List<BarrierStepReport> reports = stage(run, order, plan, settings, key);
+                ObjectNode lastLine = null; // the stage's last metrics line, which an evaluation after it joins
                 for (BarrierStepReport r : reports) {
                     streak = streak.after(!Double.isFinite(r.gradNorm()));
                     ObjectNode line = StepMetrics.line(outcome(r, streak), config.grpo().needsReference());
-                    metrics.add(line.toString());
-                    out.writeMetrics(metrics);
                     optimizerSteps = r.optimizerSteps();
-                    listener.step(new SparkTraining.StepReport(r.step(), config.steps(), line, r.total()));
                     if (streak.exceeded()) {
+                        record(out, metrics, line, r);
                         long at = r.step() - 1; // after the step before: resuming retries this step's batch
                         complete(store, temporary, at, modelConfig, companions, optimizerSteps, streak.inARow() - 1);
                         summary.end(RunStatus.DIVERGED, null);
                         throw SparkTraining.diverged(at, streak, store);
                     }
                     last = r.step();
+                    record(out, metrics, line, r);
                     summary.stepDone(last);
+                    lastLine = line;
                 }
                 checkpoint = complete(store, temporary, end, modelConfig, companions, optimizerSteps, streak.inARow());
                 ranks = config.partitions();
+                if (last == end && evaluation.dueAfter(end)) {
+                    // the line was written before the checkpoint: a run stopped during the evaluation still
+                    // has it when it resumes from that checkpoint; the evaluation is added to it now
+                    lastLine.set("eval", evaluation.fromDirectory(end, qualified(new Path(checkpoint, "model"))).toJson());
+                    metrics.set(metrics.size() - 1, lastLine.toString());
+                    out.writeMetrics(metrics);
+                }
             }
             boolean finished = last == config.steps();
+            Path lastCheckpoint = checkpoint == null ? store.stepDirectory(last) : checkpoint;
+            EvalReport after = finished && evaluation.on()
+                    ? evaluation.fromDirectory(last, qualified(new Path(lastCheckpoint, "model"))) : null;
+            if (finished) writeSamples(out, run, data, qualified(new Path(lastCheckpoint, "model")));
             if (finished && !out.fs().exists(out.model())) {
-                copyModel(out, checkpoint == null ? store.stepDirectory(last) : checkpoint);
+                copyModel(out, lastCheckpoint);
             }
             run.destroy();
             RunStatus status = finished ? RunStatus.DONE : RunStatus.STOPPED;
-            summary.end(status, null);
-            return new SparkTraining.Outcome(start.step(), last, finished, null, null,
+            summary.end(status, after);
+            return new SparkTraining.Outcome(start.step(), last, finished, before, after,
                     (System.nanoTime() - started) / 1e9, out.root(), status);
         }
+    }
+
+    /**
+     * saliency_samples.json of the finished run: sync mode's driver computes it with its policy; here
+     * one Spark task computes it from {@code modelDirectory}, the last checkpoint's.
+     */
+    private void writeSamples(RunDirectory out, Broadcast<RunResources> run, Datasets.Dataset data,
+                              String modelDirectory) throws IOException {
+        int k = Math.min(config.eval().samples(), data.test().size());
+        if (k == 0) return;
+        listener.message(SparkTraining.samplesMessage(k));
+        List<Problem> problems = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) problems.add(data.test().get(i));
+        sc.setJobDescription("AtManRL saliency samples");
+        List<String> json = sc.parallelize(problems, 1).mapPartitions(new DirectorySamplesFunction(run, modelDirectory,
+                config.saliency(), data.encoder().stopToken(), config.eval().maxNewTokens(),
+                config.saliency().maxRowsPerPass())).collect();
+        out.write(RunDirectory.SALIENCY_SAMPLES, json.get(0).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A step's metrics line, written and shown. */
+    private void record(RunDirectory out, List<String> metrics, ObjectNode line, BarrierStepReport r) throws IOException {
+        metrics.add(line.toString());
+        out.writeMetrics(metrics);
+        listener.step(new SparkTraining.StepReport(r.step(), config.steps(), line, r.total()));
     }
 
     /** One barrier stage of P ranks over the plan's steps; rank 0's reports, in step order. */
@@ -199,12 +248,16 @@ final class BarrierTraining {
 
     /**
      * The end of the stage that starts after {@code step} steps: the next step sync mode would
-     * checkpoint after (a multiple of checkpoint.every, the planned stop, the last step).
+     * checkpoint after (a multiple of checkpoint.every, the planned stop, the last step) or evaluate
+     * after (a multiple of eval.every when eval.size > 0): evaluation reads the policy from the
+     * stage's checkpoint, so such a step also gets one.
      */
     private long stageEnd(long step, long stopAfter) {
         long end = config.steps();
         int every = config.checkpoint().every();
         if (every > 0) end = Math.min(end, (step / every + 1) * every);
+        int evalEvery = config.eval().every();
+        if (config.eval().size() > 0 && evalEvery > 0) end = Math.min(end, (step / evalEvery + 1) * evalEvery);
         if (stopAfter >= 0) end = Math.min(end, stopAfter);
         return end;
     }

@@ -2,12 +2,14 @@ package org.atmanrl.driver.spark;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.driver.config.TrainConfig;
@@ -57,21 +59,37 @@ public final class SparkEvaluation {
     public static EvalReport run(JavaSparkContext sc, Broadcast<RunResources> run, PolicySnapshot policy,
                                  Evaluation evaluation, int stopToken, String dataSet, List<Problem> problems,
                                  int partitions) {
-        if (problems.isEmpty()) {
-            throw new IllegalArgumentException("no test problems to evaluate");
-        }
         long t0 = System.nanoTime();
         Broadcast<PolicySnapshot> snapshot = sc.broadcast(policy);
         try {
-            List<EvalReport> shards = sc.parallelize(problems, Math.min(partitions, problems.size()))
-                    .mapPartitionsWithIndex(new EvalTaskFunction(run, snapshot, evaluation, stopToken, dataSet), true)
-                    .collect();
-            EvalReport m = EvalReport.merge(shards);
-            return new EvalReport(m.dataSet(), m.problems(), m.correct(), m.unparsed(), m.fitted(), m.meanNecessity(),
-                    m.meanCoverage(), m.meanSufficiency(), m.meanSaliency(), m.meanSaliencyOfCorrect(),
-                    m.masksCollapsed(), (System.nanoTime() - t0) / 1e9, m.faithfulness());
+            return run(sc, new EvalTaskFunction(run, snapshot, evaluation, stopToken, dataSet), problems, partitions, t0);
         } finally {
             snapshot.destroy();
         }
+    }
+
+    /**
+     * As above, with the policy read by each task from {@code modelDirectory} (a qualified path):
+     * barrier mode's evaluation, whose driver holds no model (docs/design.md 3.5).
+     */
+    public static EvalReport fromDirectory(JavaSparkContext sc, Broadcast<RunResources> run, String modelDirectory,
+                                           Evaluation evaluation, int stopToken, String dataSet, List<Problem> problems,
+                                           int partitions) {
+        return run(sc, new DirectoryEvalFunction(run, modelDirectory, evaluation, stopToken, dataSet), problems,
+                partitions, System.nanoTime());
+    }
+
+    /** The problems in contiguous shards, one task each, the shard reports merged in partition order. */
+    private static EvalReport run(JavaSparkContext sc, Function2<Integer, Iterator<Problem>, Iterator<EvalReport>> task,
+                                  List<Problem> problems, int partitions, long t0) {
+        if (problems.isEmpty()) {
+            throw new IllegalArgumentException("no test problems to evaluate");
+        }
+        List<EvalReport> shards = sc.parallelize(problems, Math.min(partitions, problems.size()))
+                .mapPartitionsWithIndex(task, true).collect();
+        EvalReport m = EvalReport.merge(shards);
+        return new EvalReport(m.dataSet(), m.problems(), m.correct(), m.unparsed(), m.fitted(), m.meanNecessity(),
+                m.meanCoverage(), m.meanSufficiency(), m.meanSaliency(), m.meanSaliencyOfCorrect(),
+                m.masksCollapsed(), (System.nanoTime() - t0) / 1e9, m.faithfulness());
     }
 }

@@ -28,8 +28,6 @@ import org.atmanrl.driver.step.SkipStreak;
 import org.atmanrl.driver.step.StepMetrics;
 import org.atmanrl.driver.step.StepOutcome;
 import org.atmanrl.executor.eval.EvalReport;
-import org.atmanrl.executor.eval.Evaluation;
-import org.atmanrl.executor.eval.FaithfulnessConfig;
 import org.atmanrl.executor.eval.SaliencySamples;
 import org.atmanrl.executor.optim.AdamW;
 import org.atmanrl.executor.optim.PolicyUpdate;
@@ -186,17 +184,14 @@ public final class SparkTraining {
             RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), saliencyOn,
                     config.sampling().params(stop), config.saliency().maxRowsPerPass(), config.partitions());
             LearningRateSchedule schedule = config.optimizer().schedule((long) config.steps() * config.grpo().mu());
-            int rows = config.saliency().maxRowsPerPass();
-            Evaluation evaluation = new Evaluation(config.saliency(), config.eval().maxNewTokens(), rows,
-                    config.eval().faithfulness() ? FaithfulnessConfig.defaults(config.eval().maxNewTokens(), rows)
-                            .withPolicySamples(config.eval().policySamples(), config.sampling().probeTemperature()) : null);
+            RunEvaluation evaluation = new RunEvaluation(sc, config, listener, run, data);
             List<String> metrics = new ArrayList<>(out.metricLinesUpTo(firstStep));
             PromptOrder order = new PromptOrder(data.train(), config.seed());
 
             EvalReport before = null, after = null;
             JsonNode keptBefore = RunSummaryFile.keptBefore(out);
             if (firstStep == 0) {
-                before = evaluate(run, evaluation, policy, data, 0);
+                before = evaluate(evaluation, policy, 0);
                 keptBefore = before == null ? null : before.toJson();
             }
             try (RunSummaryFile summary = new RunSummaryFile(out, keptBefore, firstStep)) {
@@ -220,8 +215,8 @@ public final class SparkTraining {
                     }
                     last = outcome.step();
                     boolean end = last == config.steps();
-                    if (config.eval().every() > 0 && config.eval().size() > 0 && last % config.eval().every() == 0 && !end) {
-                        line.set("eval", evaluate(run, evaluation, policy, data, last).toJson());
+                    if (evaluation.dueAfter(last)) {
+                        line.set("eval", evaluate(evaluation, policy, last).toJson());
                     }
                     metrics.add(line.toString());
                     out.writeMetrics(metrics);
@@ -234,7 +229,7 @@ public final class SparkTraining {
                 }
                 boolean finished = last == config.steps();
                 if (finished) {
-                    after = evaluate(run, evaluation, policy, data, last);
+                    after = evaluate(evaluation, policy, last);
                     writeSamples(out, policy, data, modelFs, modelPath, modelConfig);
                     if (!out.fs().exists(out.model()) && lora != null) {
                         // the PEFT adapter directory where a full run's model directory would be (docs/design.md 3.4)
@@ -320,22 +315,10 @@ public final class SparkTraining {
     }
 
     /** The evaluation after {@code step} steps, sharded over {@code partitions} Spark tasks like a training step. */
-    private EvalReport evaluate(Broadcast<RunResources> run, Evaluation evaluation, DriverPolicy policy,
-                                Datasets.Dataset data, long step) {
-        if (config.eval().size() == 0) return null;
-        sc.setJobDescription("AtManRL evaluation after step " + step);
-        int n = Math.min(config.eval().size(), data.test().size());
-        listener.message("evaluating on " + n + " test problems" + (step == 0 ? " before training" : " after step " + step)
-                + (config.eval().faithfulness() ? ", with the faithfulness probes" : ""));
-        List<Problem> problems = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) problems.add(data.test().get(i));
+    private EvalReport evaluate(RunEvaluation evaluation, DriverPolicy policy, long step) {
+        if (!evaluation.on()) return null;
         // the version the next step would broadcast: these weights, so executors that hold them copy nothing
-        PolicySnapshot snapshot = snapshot(step * config.grpo().mu(), policy);
-        EvalReport r = SparkEvaluation.run(sc, run, snapshot, evaluation, data.encoder().stopToken(),
-                data.test().name(), problems, config.partitions());
-        listener.message(String.format("after step %d: test accuracy %.3f, N %.3f, C %.3f, r_sal %.4f (%.0f s)", step,
-                r.accuracy(), r.meanNecessity(), r.meanCoverage(), r.meanSaliency(), r.seconds()));
-        return r;
+        return evaluation.withSnapshot(step, snapshot(step * config.grpo().mu(), policy));
     }
 
     /** The heat maps' input for {@code atmanrl report}: a few test completions with their masks and AtMan reference. */
@@ -346,7 +329,7 @@ public final class SparkTraining {
         if (ThreadBudget.localSlots(sc.master()) > 0) {
             ThreadBudget.apply(Runtime.getRuntime().availableProcessors()); // the driver's work: every core
         }
-        listener.message("saliency samples: masks and AtMan reference on " + k + " test problems");
+        listener.message(samplesMessage(k));
         SaliencySamples samples;
         // a LoRA run's base, read for these passes only (the driver keeps none while it trains)
         try (LlamaWeights base = policy.weights() != null ? null
@@ -355,6 +338,11 @@ public final class SparkTraining {
                     data.test(), k, config.eval().maxNewTokens(), config.saliency().maxRowsPerPass());
         }
         out.write(RunDirectory.SALIENCY_SAMPLES, samples.toJson().toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The console's line before the saliency samples, in both modes. */
+    static String samplesMessage(int k) {
+        return "saliency samples: masks and AtMan reference on " + k + " test problems";
     }
 
     private void saveCheckpoint(CheckpointStore store, long step, HfConfig modelConfig, DriverPolicy policy,

@@ -151,7 +151,8 @@ class MemoryPlanTest {
      */
     @Test
     void loraWithABf16BaseGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("lora.rank", "16");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync")
+                .with("lora.rank", "16").with("eval.samples", "4");
         String[][] expected = {
             // shape, storage: base, executor total, driver (its fp32 base read once at the end for eval.samples)
             {"1B", "f32", "4.9 GB", "17.5 GB", "5.6 GB"}, {"1B", "bf16", "2.5 GB", "16.1 GB", "5.6 GB"},
@@ -265,9 +266,10 @@ class MemoryPlanTest {
         assertEquals(MemoryLimits.GPU_MEMORY + " is 'lots'; expected a size such as 80g or 24576m", bad.getMessage());
     }
 
+    /** docs/design.md 3.3's worked example: the 3B config's settings in sync mode. */
     @Test
     void theLlama3bConfigGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync");
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
         assertEquals(3_212_749_824L, plan.parameters());
         assertEquals(768, plan.cells());
@@ -283,7 +285,7 @@ class MemoryPlanTest {
 
     @Test
     void llama1bAtThe3bConfigsSettingsGivesTheDocumentedNumbers() {
-        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml").with("mode", "sync");
         MemoryPlan plan = MemoryPlan.of(c, LLAMA_1B, 256, 1);
         assertEquals(1_235_814_400L, plan.parameters());
         assertEquals("4.9 GB", MemoryPlan.bytes(term(plan.executorShared(), "weights").bytes()));
@@ -293,14 +295,136 @@ class MemoryPlanTest {
         assertEquals("74.1 GB", MemoryPlan.bytes(plan.driverBytes()));
     }
 
-    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote. */
+    /** The numbers deploy/configs/llama-3.2-3b-mmlu.yaml's comments quote, in barrier mode and in sync mode. */
     @Test
     void theMmluConfigGivesTheNumbersItsCommentsQuote() {
-        MemoryPlan plan = MemoryPlan.of(ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml"), LLAMA_3B, 256, 1);
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-mmlu.yaml");
+        assertEquals(TrainingMode.BARRIER, c.mode());
+        MemoryPlan barrier = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        System.out.print(barrier.toText());
+        assertEquals("26.4 GB", MemoryPlan.bytes(term(barrier.perTask(), "GRPO activations").bytes()));
+        assertEquals("68.2 GB", MemoryPlan.bytes(barrier.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("95.5 GB", MemoryPlan.bytes(barrier.executorBytes()));
+        submitDefaultsHold(barrier);
+        assertEquals(0, barrier.driverBytes());
+        MemoryPlan plan = MemoryPlan.of(c.with("mode", "sync"), LLAMA_3B, 256, 1);
         assertEquals(512, plan.cells());
         assertEquals("26.4 GB", MemoryPlan.bytes(term(plan.perTask(), "GRPO activations").bytes()));
         assertEquals("940 MB", MemoryPlan.bytes(term(plan.perTask(), "KV cache").bytes()));
         assertEquals("65.0 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
         assertEquals("90.7 GB", MemoryPlan.bytes(plan.executorBytes()));
+    }
+
+    /**
+     * Barrier mode (docs/design.md 3.3): every term of a rank by hand for SMALL at P = 2. Its tensors
+     * in order: the embedding 1,600; per layer the norm 16, q 256, k 128, v 128, o 256, the norm 16,
+     * gate, up, down 640 each (2,720); the final norm 16; the head 1,600: 8,656 in all. A tensor goes
+     * to the shard its midpoint falls in: layer 0 ends at 4,320 and layer 1's first norm's midpoint
+     * is 4,328, exactly half, so shard 0 holds 4,320 values and shard 1 the other 4,336 (largest
+     * tensor of each: 1,600). The driver holds no model.
+     */
+    @Test
+    void aBarrierRankCountsItsReplicaItsShardAndTheCollectivesBuffers() {
+        long params = 8656, copy = 4 * params, shard = 4 * 4336, tensor = 4 * 1600;
+        TrainConfig c = config("prompts_per_step=4", "partitions=2", "grpo.group_size=4", "sampling.max_new_tokens=20",
+                "grpo.micro_batch_rows=0", "saliency.alpha=0", "saliency.metrics_when_off=false", "eval.size=0",
+                "eval.samples=0", "mode=barrier");
+        MemoryPlan plan = MemoryPlan.of(c, SMALL, 12, 2);
+        MemoryPlan sync = MemoryPlan.of(c.with("mode", "sync"), SMALL, 12, 2);
+        assertEquals(params, plan.parameters());
+        assertTrue(plan.barrier() && plan.executorShared().isEmpty() && plan.driver().isEmpty(), plan.toText());
+        assertEquals(0, plan.driverBytes());
+        assertEquals(copy, term(plan.perTask(), "replica").bytes());
+        assertEquals(copy, term(plan.perTask(), "gradients").bytes()); // one pass: micro_batch_rows 0
+        assertEquals(copy, term(plan.perTask(), "task result").bytes());
+        assertEquals(2 * shard, term(plan.perTask(), "AdamW moments").bytes());
+        assertEquals(2 * 65536, term(plan.perTask(), "frame buffers").bytes()); // shards under the 64 KiB floor
+        // off-heap phases: the passes (as in sync mode), the AdamW step, a gathered tensor's copy
+        long activations = term(sync.perTask(), "GRPO activations").bytes();
+        assertEquals(activations, term(plan.perTask(), "GRPO activations").bytes());
+        assertEquals(shard + 2 * tensor, term(plan.perTask(), "AdamW step").bytes());
+        assertEquals(tensor, term(plan.perTask(), "all-gather copy").bytes());
+        // heap phases: P received copies and their sum; the others' shards with the sum and its normalised copy
+        assertEquals(2 * shard, term(plan.perTask(), "reduce-scatter buffers").bytes());
+        assertEquals(copy - shard + 2 * shard, term(plan.perTask(), "all-gather buffers").bytes());
+        assertEquals(2 * shard, term(plan.perTask(), "checkpoint moments").bytes());
+        long offHeapPhase = Math.max(activations, Math.max(term(plan.perTask(), "KV cache").bytes(), shard + 2 * tensor));
+        long perRank = copy + copy + 2 * shard + 2 * 65536 + offHeapPhase + copy + (copy + shard);
+        assertEquals(2 * perRank, plan.executorBytes()); // two ranks in this executor, each with its replica
+        assertTrue(plan.toText().contains("driver: the run's control only"), plan.toText());
+    }
+
+    /**
+     * The Llama-3.2-3B shape at the 3B config's settings in barrier mode, P = 8 (docs/design.md 3.3):
+     * the embedding (394,002,432 values) with layer 0's first norm and q (3,072 + 9,437,184) is the
+     * largest shard, 403,442,688 values (k's midpoint, 405,015,552, is past T/P = 401,593,728); the
+     * largest AdamW step is that shard's with two arrays of the embedding.
+     */
+    @Test
+    void theLlama3bShapeInBarrierModeHoldsAReplicaAndAnEighthOfTheMoments() {
+        TrainConfig c = ConfigFiles.load("../deploy/configs/llama-3.2-3b-gsm8k.yaml");
+        assertEquals(TrainingMode.BARRIER, c.mode());
+        MemoryPlan plan = MemoryPlan.of(c, LLAMA_3B, 256, 1);
+        long copy = 4 * 3_212_749_824L, shard = 4 * 403_442_688L, embedding = 4 * 394_002_432L;
+        assertEquals(copy, term(plan.perTask(), "replica").bytes());
+        assertEquals(2 * copy, term(plan.perTask(), "gradients").bytes()); // 32 rows in passes of 4
+        assertEquals(2 * shard, term(plan.perTask(), "AdamW moments").bytes());
+        assertEquals(2L * (16 << 20), term(plan.perTask(), "frame buffers").bytes());
+        assertEquals(shard + 2 * embedding, term(plan.perTask(), "AdamW step").bytes());
+        assertEquals(8 * shard, term(plan.perTask(), "reduce-scatter buffers").bytes());
+        assertEquals(copy + shard, term(plan.perTask(), "all-gather buffers").bytes());
+        long activations = term(plan.perTask(), "GRPO activations").bytes();
+        assertEquals("21.9 GB", MemoryPlan.bytes(activations));
+        assertEquals(copy + 2 * copy + 2 * shard + 2L * (16 << 20) + activations,
+                plan.executorBytes(MemoryPlan.Place.OFF_HEAP));
+        assertEquals(copy + copy + shard, plan.executorBytes(MemoryPlan.Place.HEAP));
+        assertEquals(0, plan.driverBytes());
+        System.out.print(plan.toText());
+        assertEquals("63.7 GB", MemoryPlan.bytes(plan.executorBytes(MemoryPlan.Place.OFF_HEAP)));
+        assertEquals("91.1 GB", MemoryPlan.bytes(plan.executorBytes()));
+        submitDefaultsHold(plan);
+        // over the executor's limit the refusal names a key that lowers a term, never the shard's terms
+        MemoryPlan onePass = MemoryPlan.of(c.with("grpo.micro_batch_rows", "0"), LLAMA_3B, 256, 1);
+        UserInputException e = assertThrows(UserInputException.class, () -> onePass.check(MemoryLimits.of(
+                Map.of("spark.master", "yarn", "spark.executor.memory", "64g", "spark.executor.memoryOverhead", "32g"),
+                8, 2L << 30, 0, 2)));
+        assertTrue(e.getMessage().startsWith("memory plan: an executor needs ") && e.getMessage().endsWith(
+                "the largest term is GRPO activations 175.4 GB: lower grpo.micro_batch_rows or raise spark.executor.memory"),
+                e.getMessage());
+    }
+
+    /**
+     * What the 3B configs' comments say of a barrier plan: the submit scripts' executors (64g heap,
+     * 32g overhead) hold a rank with the JVM's own memory, its off-heap terms fit an 80 GB GPU, and a
+     * 2 GB driver heap passes (the driver has no terms).
+     */
+    private static void submitDefaultsHold(MemoryPlan plan) {
+        Map<String, String> spark = Map.of("spark.master", "yarn", "spark.executor.memory", "64g",
+                "spark.executor.memoryOverhead", "32g", MemoryLimits.GPU_MEMORY, "80g");
+        plan.check(MemoryLimits.of(spark, 8, 2L << 30, 0, 2));
+        assertTrue(plan.executorResidentEstimate(64L << 30) <= 96L << 30, MemoryPlan.bytes(plan.executorBytes()));
+        assertTrue(plan.executorBytes(MemoryPlan.Place.HEAP) + MemoryPlan.HEAP_RUNTIME <= 64L << 30);
+    }
+
+    /**
+     * Issue 16's model whose fp32 gradient is over 2 GiB: vocab 262,144 x hidden 2,048 tied (536,870,912
+     * values), one small layer. With a 1 GB driver heap on a cluster, sync mode is refused in one line
+     * naming spark.driver.memory; barrier mode's driver holds nothing of the model and passes.
+     */
+    @Test
+    void aModelWithAGradientOver2GiBIsRefusedInSyncModeAndAcceptedInBarrierModeOnA1GbDriver() {
+        LlamaConfig big = LlamaConfig.of(262144, 2048, 64, 1, 16, 8, 8, null, true);
+        assertEquals(538_056_704L, LlamaWeights.parameterCount(big));
+        assertTrue(LlamaWeights.parameterCount(big) * 4 > (2L << 30));
+        TrainConfig c = config("prompts_per_step=2", "partitions=2", "grpo.group_size=2", "sampling.max_new_tokens=8",
+                "saliency.alpha=0", "saliency.metrics_when_off=false", "eval.size=0", "eval.samples=0");
+        MemoryLimits cluster = MemoryLimits.of(Map.of("spark.master", "spark://127.0.0.1:7077"), 2, 1L << 30, 0, 2);
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> MemoryPlan.of(c, big, 16, cluster.tasksPerExecutor()).check(cluster));
+        assertEquals("memory plan: the driver heap needs 12.9 GB but the JVM's heap (-Xmx) allows 1.1 GB; the largest"
+                + " term is task results 4.3 GB: lower partitions or raise spark.driver.memory", e.getMessage());
+        MemoryPlan barrier = MemoryPlan.of(c.with("mode", "barrier"), big, 16, cluster.tasksPerExecutor());
+        barrier.check(cluster);
+        assertEquals(0, barrier.driverBytes());
     }
 }

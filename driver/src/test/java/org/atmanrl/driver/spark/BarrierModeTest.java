@@ -41,8 +41,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Barrier mode (docs/design.md 3.5) on local Spark with three task slots: after 5 steps of the
  * embedded model (the easy-task fixture) barrier mode at P = 2 and P = 3 holds exactly sync mode's
  * weights and both AdamW moments at the same P (issue 16, acceptance 6, locally); a barrier run
- * stopped after a checkpoint and resumed ends bit-identical to an uninterrupted one; what barrier
- * mode does not do yet is refused in one line.
+ * stopped after a checkpoint and resumed ends bit-identical to an uninterrupted one; its evaluations
+ * equal sync mode's; what barrier mode does not do yet is refused in one line.
  */
 class BarrierModeTest {
     @TempDir
@@ -269,8 +269,6 @@ class BarrierModeTest {
         refused.add(new String[] {"grpo.beta=0.04", "grpo.beta"});
         refused.add(new String[] {"weight_storage=bf16", "weight_storage"});
         refused.add(new String[] {"saliency.mask=network", "saliency.mask"});
-        refused.add(new String[] {"eval.size=4", "eval.size"});
-        refused.add(new String[] {"eval.samples=2", "eval.samples"});
         for (String[] r : refused) {
             ConfigException e = assertThrows(ConfigException.class,
                     () -> config(new File(base, "refused").getPath(), "mode=barrier", r[0]));
@@ -278,5 +276,43 @@ class BarrierModeTest {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             config(new File(base, "allowed").getPath(), "mode=sync", r[0]); // sync mode takes each
         }
+        config(new File(base, "allowed").getPath(), "mode=barrier", "eval.size=4", "eval.samples=2"); // built
+    }
+
+    /**
+     * Evaluation between stages (docs/design.md 3.5, "Evaluation"): with eval.every 2 and checkpoints
+     * every 3 steps, the barrier run evaluates before training, after steps 2 and 4 and after the
+     * last, each task reading the policy from the model directory or the checkpoint just completed
+     * (so its stages also end at steps 2 and 4); every report equals sync mode's at the same step to
+     * the bit, but its wall time, and so do the summary's before and after; the saliency samples,
+     * computed by one task from the last checkpoint, are sync mode's driver's bytes.
+     */
+    @Test
+    void evaluationBetweenStagesEqualsSyncModesBitForBit() throws Exception {
+        String sync = new File(base, "eval-sync").getPath(), barrier = new File(base, "eval-barrier").getPath();
+        String[] eval = {"eval.size=4", "eval.every=2", "checkpoint.every=3", "partitions=2", "eval.samples=2"};
+        List<String> s = new ArrayList<>(List.of(eval)), b = new ArrayList<>(List.of(eval));
+        s.add("mode=sync");
+        b.add("mode=barrier");
+        SparkTraining.Outcome so = train(config(sync, s.toArray(new String[0])), false, -1);
+        SparkTraining.Outcome bo = train(config(barrier, b.toArray(new String[0])), false, -1);
+        String metrics = withoutEvalSeconds(metricsWithoutSeconds(barrier));
+        assertEquals(withoutEvalSeconds(metricsWithoutSeconds(sync)), metrics);
+        assertEquals(2, metrics.split("\"eval\":", -1).length - 1, metrics); // after steps 2 and 4
+        assertEquals(withoutEvalSeconds(so.before().toJson().toString()), withoutEvalSeconds(bo.before().toJson().toString()));
+        assertEquals(withoutEvalSeconds(so.after().toJson().toString()), withoutEvalSeconds(bo.after().toJson().toString()));
+        String[] checkpoints = new File(barrier, RunDirectory.CHECKPOINTS).list();
+        Arrays.sort(checkpoints);
+        assertArrayEquals(new String[] {"step-00000002", "step-00000003", "step-00000004", "step-00000005"}, checkpoints);
+        assertSameState(sync, barrier, 5);
+        // the saliency samples, from the last checkpoint on an executor: sync mode's driver's bytes
+        String samples = Files.readString(new File(barrier, RunDirectory.SALIENCY_SAMPLES).toPath());
+        assertEquals(Files.readString(new File(sync, RunDirectory.SALIENCY_SAMPLES).toPath()), samples);
+        assertTrue(samples.length() > 100, samples);
+    }
+
+    /** An evaluation report's wall time, the one field that differs between two runs. */
+    private static String withoutEvalSeconds(String json) {
+        return json.replaceAll("\"seconds\":[-0-9.Ee]+", "");
     }
 }

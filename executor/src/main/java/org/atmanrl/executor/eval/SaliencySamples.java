@@ -107,16 +107,23 @@ public record SaliencySamples(List<Sample> samples) {
     public static SaliencySamples compute(LlamaModel model, SaliencyConfig saliency, PromptEncoder encoder,
                                           ProblemSet set, int k, int maxNewTokens, int maxRowsPerPass) {
         SAMPLES.check("samples", k);
-        SaliencyConfig config = saliency.withMaxRowsPerPass(maxRowsPerPass);
         List<Problem> problems = new ArrayList<>();
-        for (int i = 0; i < Math.min(k, set.size()); i++) {
-            Problem p = set.get(i);
-            Evaluation.requireFits(p, maxNewTokens, model.config().maxPositionEmbeddings());
-            problems.add(p);
-        }
+        for (int i = 0; i < Math.min(k, set.size()); i++) problems.add(set.get(i));
+        return compute(model, saliency, encoder.tokenizer(), encoder.stopToken(), problems, maxNewTokens,
+                maxRowsPerPass);
+    }
+
+    /**
+     * As above, for {@code problems} encoded by {@code tokenizer} with stop token {@code stop}: what a
+     * Spark task runs, which has the tokenizer and the problems but not the data set (barrier mode,
+     * docs/design.md 3.5).
+     */
+    public static SaliencySamples compute(LlamaModel model, SaliencyConfig saliency, Tokenizer tokenizer, int stop,
+                                          List<Problem> problems, int maxNewTokens, int maxRowsPerPass) {
+        SAMPLES.check("samples", problems.size());
+        SaliencyConfig config = saliency.withMaxRowsPerPass(maxRowsPerPass);
+        for (Problem p : problems) Evaluation.requireFits(p, maxNewTokens, model.config().maxPositionEmbeddings());
         if (problems.isEmpty()) return new SaliencySamples(List.of());
-        Tokenizer tokenizer = encoder.tokenizer();
-        int stop = encoder.stopToken();
         List<int[]> completions = Rollouts.generate(model, problems, 1, 0L, SamplingParams.greedy(maxNewTokens, stop),
                 maxRowsPerPass);
         List<Verdict> verdicts = new ArrayList<>();
