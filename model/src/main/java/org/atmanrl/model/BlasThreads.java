@@ -1,15 +1,17 @@
 package org.atmanrl.model;
 
+import java.util.function.Supplier;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * How many threads OpenBLAS runs a product on, one setting per process (docs/design.md 6.2,
  * "Threads"). A Spark process sets a budget per task ({@code ThreadBudget}). In a process that runs
- * one model thread (bench, the one-process commands) a matrix-vector product smaller than
- * {@link #ONE_THREAD_BELOW} entries runs on one thread: OpenBLAS splits a GEMV over its threads
- * from 9,216 entries on, and waking and joining them then costs more than the product (decoding at
- * batch 1 spent more of its time in the kernel's scheduler than in the GEMV; docs/measurements.md,
- * "Decoding at batch 1").
+ * one model thread (bench, the one-process commands), decoding a single row of a model whose
+ * matrices all have fewer than {@link #ONE_THREAD_BELOW} entries runs on one thread: OpenBLAS
+ * splits a GEMV over its threads from 9,216 entries on, and at such sizes waking and joining them
+ * costs more than the product (docs/measurements.md, "Decoding at batch 1"). The switch is made once
+ * per generation, not per product: setting OpenBLAS's thread count costs 0.4-1 ms a pair.
  *
  * <p>Not in a Spark process: OpenBLAS 0.3.19 (ND4J's) has no per-call or per-thread count, so the
  * switch would reach the products of tasks running beside it, and a product's bits depend on the
@@ -17,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * and 2 threads; docs/measurements.md, "Decoding at batch 1"), so a retried task could differ.
  */
 public final class BlasThreads {
-    /** Matrix entries (16 MB of fp32) from which a GEMV is left to the budget's threads. */
+    /** Matrix entries (16 MB of fp32) from which a model's decoding is left to the budget's threads. */
     public static final long ONE_THREAD_BELOW = 1L << 22;
 
     private static int budget = -1; // -1: whatever OpenBLAS started with
@@ -39,18 +41,28 @@ public final class BlasThreads {
         }
     }
 
-    /** Runs {@code product} on one BLAS thread if its matrix has fewer than {@link #ONE_THREAD_BELOW} entries. */
-    static void gemv(long matrixEntries, Runnable product) {
-        if (matrixEntries >= ONE_THREAD_BELOW || sharedNow()) {
-            product.run();
-            return;
+    /**
+     * Runs {@code generation} of one row on one BLAS thread if every matrix of {@code model} has
+     * fewer than {@link #ONE_THREAD_BELOW} entries and no Spark budget is set.
+     */
+    static <T> T oneRow(LlamaModel model, Supplier<T> generation) {
+        if (sharedNow() || largestMatrix(model.weights()) >= ONE_THREAD_BELOW) {
+            return generation.get();
         }
         enterOne();
         try {
-            product.run();
+            return generation.get();
         } finally {
             leaveOne();
         }
+    }
+
+    private static long largestMatrix(LlamaWeights w) {
+        long largest = 0;
+        for (INDArray a : w.named().values()) {
+            if (a.rank() == 2) largest = Math.max(largest, a.length());
+        }
+        return largest;
     }
 
     private static synchronized boolean sharedNow() {

@@ -140,8 +140,7 @@ final class DecodeStep {
         if (xv == null) {
             return LoraLayer.forward(lora, target, x, w);
         }
-        INDArray wide = StoredWeights.fp32(w);
-        BlasThreads.gemv(wide.length(), () -> Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, wide, xv, 0.0, yv));
+        Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, StoredWeights.fp32(w), xv, 0.0, yv);
         LoraLayer.addBranch(lora, target, x, y);
         return y;
     }

@@ -18,6 +18,14 @@ public final class Sampler {
     /** Generated tokens per row (a stop token, when hit, is the last one). */
     public static List<int[]> generate(LlamaModel model, List<int[]> prompts, long[] rowKeys, long seed,
                                        SamplingParams p) {
+        if (prompts.size() == 1) { // one row's GEMVs are too small to split over threads (BlasThreads)
+            return BlasThreads.oneRow(model, () -> generateRows(model, prompts, rowKeys, seed, p));
+        }
+        return generateRows(model, prompts, rowKeys, seed, p);
+    }
+
+    private static List<int[]> generateRows(LlamaModel model, List<int[]> prompts, long[] rowKeys, long seed,
+                                            SamplingParams p) {
         int b = prompts.size();
         if (rowKeys.length != b) {
             throw new IllegalArgumentException(b + " prompts but " + rowKeys.length + " row keys");

@@ -4,12 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** {@link BlasThreads}: the one-thread rule for small GEMVs, and where it does not apply. */
+/** {@link BlasThreads}: one BLAS thread for one row of a small model's decoding, and where not. */
 class BlasThreadsTest {
     private final int started = Nd4j.factory().blas().getMaxThreads();
+    private LlamaModel small;
+
+    @BeforeEach
+    void twoCores() {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 cores to tell 1 BLAS thread from 2");
+        small = new LlamaModel(TinyModels.weights(TinyModels.all(0.3).get(0), 91, DataType.FLOAT));
+    }
 
     @AfterEach
     void restore() {
@@ -17,28 +26,41 @@ class BlasThreadsTest {
     }
 
     @Test
-    void aSmallProductRunsOnOneThreadAndTheBudgetComesBack() {
-        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 cores to tell 1 BLAS thread from 2");
+    void oneRowOfASmallModelRunsOnOneThreadAndTheBudgetComesBack() {
         BlasThreads.setBudget(2, false);
         assertEquals(2, threads());
-        BlasThreads.gemv(BlasThreads.ONE_THREAD_BELOW - 1, () -> {
-            assertEquals(1, threads(), "a small GEMV");
-            BlasThreads.gemv(10, () -> assertEquals(1, threads(), "nested"));
+        BlasThreads.oneRow(small, () -> {
+            assertEquals(1, threads(), "one row of a small model");
+            BlasThreads.oneRow(small, () -> threadsNow(1, "nested"));
             assertEquals(1, threads(), "after a nested one");
-            BlasThreads.setBudget(2, false); // a task starting meanwhile: applied when the small product ends
-            assertEquals(1, threads(), "a budget set during a small product waits for its end");
+            BlasThreads.setBudget(2, false); // a budget set meanwhile: applied when the generation ends
+            assertEquals(1, threads(), "a budget set during a generation waits for its end");
+            return null;
         });
-        assertEquals(2, threads(), "the budget is back after the small product");
-        BlasThreads.gemv(BlasThreads.ONE_THREAD_BELOW, () -> assertEquals(2, threads(), "a large GEMV keeps the budget"));
+        assertEquals(2, threads(), "the budget is back after the generation");
     }
 
-    /** In a Spark process, where tasks may run side by side, a small product keeps the budget too. */
+    @Test
+    void aModelWithALargeMatrixKeepsTheBudget() {
+        BlasThreads.setBudget(2, false);
+        // the embedding, 4,096 x 1,024 = 2^22 entries
+        LlamaModel large = new LlamaModel(LlamaWeights.random(LlamaConfig.of(4096, 1024, 16, 1, 1, 1, null, null, false),
+                92, DataType.FLOAT));
+        BlasThreads.oneRow(large, () -> threadsNow(2, "a model with a 2^22-entry matrix"));
+        large.weights().close();
+    }
+
+    /** In a Spark process, where tasks may run side by side, one row keeps the budget too. */
     @Test
     void aProcessSharedByTasksNeverSwitches() {
-        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 cores to tell 1 BLAS thread from 2");
         BlasThreads.setBudget(2, true);
-        BlasThreads.gemv(10, () -> assertEquals(2, threads(), "a small GEMV in a shared process"));
+        BlasThreads.oneRow(small, () -> threadsNow(2, "one row in a shared process"));
         assertEquals(2, threads());
+    }
+
+    private static Void threadsNow(int expected, String what) {
+        assertEquals(expected, threads(), what);
+        return null;
     }
 
     private static int threads() {
