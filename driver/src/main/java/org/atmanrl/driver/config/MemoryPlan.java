@@ -8,6 +8,7 @@ import java.util.Map;
 import org.atmanrl.driver.UserInputException;
 import org.atmanrl.executor.collective.Collective;
 import org.atmanrl.executor.collective.Shards;
+import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
@@ -63,19 +64,35 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     public enum Place { OFF_HEAP, HEAP }
 
     /**
+     * How long a task holds a term. A pass's intermediate arrays come from the thread's
+     * {@link BufferPool}, which keeps them until the task ends (docs/design.md 6.1, "Reused
+     * buffers"): from the first pass on, the largest pass's are held besides whatever phase follows
+     * (a barrier task's next step, its AdamW step). Sync mode decodes before its passes, so counting
+     * the KV cache besides them overstates its peak by at most the cache (docs/design.md 3.3).
+     */
+    public enum Held {
+        /** Throughout the task. */
+        ALWAYS,
+        /** A pass's reused buffers: the largest such term counts, held from the first pass on. */
+        POOLED,
+        /** One phase (generation's cache, an optimizer step, a collective): the largest such term counts. */
+        PHASE
+    }
+
+    /**
      * One named byte count.
      *
      * @param setting the key or setting that lowers it, or null when only more memory helps
-     * @param phase   held only during one phase of a task (a kept pass, generation): a task's peak counts
-     *                the largest phase term, not their sum
+     * @param held    how long the task holds it: a task's peak counts every {@link Held#ALWAYS} term, the
+     *                largest {@link Held#POOLED} one and the largest {@link Held#PHASE} one
      */
-    public record Term(String name, long bytes, Place place, String detail, String setting, boolean phase) {
+    public record Term(String name, long bytes, Place place, String detail, String setting, Held held) {
         public Term {
             if (bytes < 0) throw new IllegalArgumentException(name + " must be >= 0 bytes, got " + bytes);
         }
 
         Term(String name, long bytes, Place place, String detail, String setting) {
-            this(name, bytes, place, detail, setting, false);
+            this(name, bytes, place, detail, setting, Held.ALWAYS);
         }
     }
 
@@ -171,9 +188,10 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     }
 
     /**
-     * The phases of a task's passes, the same in both modes: a kept pass holds every layer's
-     * activations until its backward (design 6.1); the gradient's passes, the mask fit's and
-     * generation run one after another, so only the largest counts.
+     * A task's passes and its generation, the same in both modes: a kept pass holds every layer's
+     * activations until its backward (design 6.1); the gradient's passes and the mask fit's run one
+     * after another, so only the largest counts, and the pool keeps its buffers (with the slack) while
+     * generation's KV cache is held besides them.
      */
     private static List<Term> passes(TrainConfig c, LlamaConfig m, int cells, int taskRows, Trained trained) {
         int gradientRows = c.grpo().rowsPerPass(taskRows);
@@ -185,14 +203,19 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         Term grpo = activations("GRPO activations", gradientRows, cells, m, "grpo.micro_batch_rows",
                 c.grpo().microBatchRows());
         out.add(trained.lora() ? new Term(grpo.name(), grpo.bytes() + gradientRows * trained.branchBytesPerCell() * cells,
-                grpo.place(), grpo.detail() + ", with the LoRA branches", grpo.setting(), true) : grpo);
+                grpo.place(), grpo.detail() + ", with the LoRA branches", grpo.setting(), Held.POOLED) : grpo);
         if (saliencyOn) {
             out.add(activations("mask-fit activations", passRows, cells, m, "saliency.max_rows_per_pass",
                     c.saliency().maxRowsPerPass()));
         }
         out.add(new Term("KV cache", kvCacheBytes(m, passRows, cells), Place.OFF_HEAP,
                 String.format(Locale.ROOT, "%d rows x %,d cells", passRows, cells), "saliency.max_rows_per_pass",
-                true));
+                Held.PHASE));
+        // the pool holds up to SLACK of the most a pass asked for beyond it, so that buffers fit across
+        // shapes (BufferPool, docs/design.md 6.1, "Reused buffers"); the largest pass bounds that most
+        long largestPass = out.stream().filter(t -> t.held() == Held.POOLED).mapToLong(Term::bytes).max().orElse(0);
+        out.add(new Term("reused-buffer slack", (long) (BufferPool.SLACK * largestPass), Place.OFF_HEAP,
+                "1/8 of the largest pass", null));
         return out;
     }
 
@@ -247,15 +270,15 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         task.add(new Term("frame buffers", 2 * frame, Place.OFF_HEAP, "Collective's send and receive staging", null));
         task.addAll(passes(c, m, cells, taskRows, Trained.whole(params)));
         task.add(new Term("AdamW step", step, Place.OFF_HEAP,
-                "a shard's gradient as arrays and two arrays of its largest tensor", null, true));
+                "a shard's gradient as arrays and two arrays of its largest tensor", null, Held.PHASE));
         task.add(new Term("all-gather copy", tensor, Place.OFF_HEAP, "the largest received tensor as an array",
-                null, true));
+                null, Held.PHASE));
         task.add(new Term("reduce-scatter buffers", p * shard, Place.HEAP,
-                "the largest shard's P - 1 received copies and their sum", null, true));
+                "the largest shard's P - 1 received copies and their sum", null, Held.PHASE));
         task.add(new Term("all-gather buffers", copy + shard, Place.HEAP,
-                "the other ranks' shards as received, the shard's sum and its normalised copy", null, true));
+                "the other ranks' shards as received, the shard's sum and its normalised copy", null, Held.PHASE));
         task.add(new Term("checkpoint moments", 2 * shard, Place.HEAP, "the shard's moments as arrays, written or read",
-                null, true));
+                null, Held.PHASE));
         return new MemoryPlan(params, cells, tasksPerExecutor, List.of(), task, List.of(), true);
     }
 
@@ -335,23 +358,27 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     /** A kept pass of {@code rows} rows, which {@code setting} (now {@code value}) bounds. */
     private static Term activations(String name, int rows, int cells, LlamaConfig m, String setting, int value) {
         return new Term(name, rows * activationBytesPerRow(m, cells), Place.OFF_HEAP,
-                String.format(Locale.ROOT, "%d rows x %,d cells, %s %d", rows, cells, setting, value), setting, true);
+                String.format(Locale.ROOT, "%d rows x %,d cells, %s %d", rows, cells, setting, value), setting, Held.POOLED);
     }
 
     /**
-     * One task's terms at its peak: all but the phases, and per place the largest phase (passes and
-     * generation run one after another).
+     * One task's terms at its peak: per place every {@link Held#ALWAYS} term, the largest pass (the
+     * passes run one after another, the pool keeps the largest's buffers) and the largest other phase.
      */
     List<Term> perTaskPeakTerms() {
         List<Term> out = new ArrayList<>();
         for (Place place : Place.values()) {
-            Term largestPhase = perTask.stream().filter(t -> t.place() == place && t.phase())
-                    .max(Comparator.comparingLong(Term::bytes)).orElse(null);
+            Term largestPass = largest(place, Held.POOLED), largestPhase = largest(place, Held.PHASE);
             for (Term t : perTask) {
-                if (t.place() == place && (!t.phase() || t == largestPhase)) out.add(t);
+                if (t.place() == place && (t.held() == Held.ALWAYS || t == largestPass || t == largestPhase)) out.add(t);
             }
         }
         return out;
+    }
+
+    private Term largest(Place place, Held held) {
+        return perTask.stream().filter(t -> t.place() == place && t.held() == held)
+                .max(Comparator.comparingLong(Term::bytes)).orElse(null);
     }
 
     long perTaskBytes(Place place) {
@@ -381,13 +408,13 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
 
     /**
      * The terms of one executor at its peak: the shared ones, and each per-task term times the tasks at
-     * once, the phases but the largest left out (they run one after another). Their sum is
+     * once, the passes and phases but the largest left out (they run one after another). Their sum is
      * {@link #executorBytes()}.
      */
     public List<Term> executorPeakTerms() {
         List<Term> out = new ArrayList<>(executorShared);
         for (Term t : perTaskPeakTerms()) {
-            out.add(new Term(t.name(), t.bytes() * tasksPerExecutor, t.place(), t.detail(), t.setting(), t.phase()));
+            out.add(new Term(t.name(), t.bytes() * tasksPerExecutor, t.place(), t.detail(), t.setting(), t.held()));
         }
         return out;
     }
@@ -451,8 +478,8 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         s.append("executor, shared by its tasks: ").append(barrier ? "nothing (barrier mode: each task is a rank that"
                 + " reads its own replica)" : line(executorShared)).append('\n');
         s.append("executor per task: ").append(line(perTask))
-                .append(String.format(Locale.ROOT, "; peak %s (the largest of the phases: passes and generation%s run one"
-                                + " after another)%n", bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP)),
+                .append(String.format(Locale.ROOT, "; peak %s (the largest pass, whose reused buffers"
+                                + " stay, and the largest of the phases besides it: generation%s, one after another)%n", bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP)),
                         barrier ? ", the AdamW step, the collectives and the checkpoint" : ""));
         s.append(String.format(Locale.ROOT, "executor total at %d task%s at once: %s (off-heap %s, heap %s)%n",
                 tasksPerExecutor, tasksPerExecutor == 1 ? "" : "s", bytes(executorBytes()),
