@@ -1,10 +1,12 @@
 package org.atmanrl.model;
 
 import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * peak in the backward evicted those the forward keeps, and the other way round (simulated from a
  * trace of the pool, docs/measurements.md, "Reused buffers").
  *
- * <p>Per thread, as the models are (one model per thread). {@link #take} gives an array that the
+ * <p>Per thread, as the models are (one model per thread); at a task's end {@link #park} keeps the
+ * pool for the next task on any thread. {@link #take} gives an array that the
  * caller must give back through {@link Arrays2#release}, never {@code close()}; an array that
  * leaves the model (a result a caller owns) must not come from here. Memory: what the pool holds, in
  * use and free, never exceeds {@code (1 + SLACK)} times the most this thread has asked for at once.
@@ -42,7 +45,9 @@ public final class BufferPool {
      */
     public static final double SLACK = 1.0 / 8;
 
-    private static final ThreadLocal<BufferPool> POOLS = ThreadLocal.withInitial(BufferPool::new);
+    /** Pools whose task ended, free buffers and all, for the next thread that needs one; warmest first. */
+    private static final Deque<BufferPool> PARKED = new ConcurrentLinkedDeque<>();
+    private static final ThreadLocal<BufferPool> POOLS = ThreadLocal.withInitial(BufferPool::parkedOrNew);
     private static volatile boolean enabled = true;
 
     /** A pooled buffer and the array that owns its memory (closed when the buffer is evicted). */
@@ -115,11 +120,45 @@ public final class BufferPool {
         return POOLS.get().peakAskedBytes;
     }
 
+    private static BufferPool parkedOrNew() {
+        BufferPool parked = PARKED.pollFirst();
+        return parked != null ? parked : new BufferPool();
+    }
+
+    /**
+     * Ends this thread's use of its pool at a task's end and keeps the pool, free buffers and all, for
+     * the next task, on whichever thread runs it: Spark's task threads are pooled, so a buffer kept
+     * per thread would sit idle on a thread that runs no task, while the next task on another thread
+     * allocated (and zero-filled and mapped) every array again. So an executor holds at most as many
+     * pools as it ran tasks at once, each within its bound, as the memory plan counts per task
+     * (docs/design.md 3.3 and 6.1). A pool that still lends arrays (a task that failed mid-pass) is
+     * not kept: its free buffers are closed and it is dropped.
+     */
+    public static void park() {
+        BufferPool pool = POOLS.get();
+        POOLS.remove();
+        if (pool.inUse.isEmpty()) {
+            PARKED.addFirst(pool);
+        } else {
+            pool.closeFree();
+        }
+    }
+
+    /** Closes the free buffers of every parked pool and forgets them (tests; memory back to the system). */
+    static void discardParked() {
+        for (BufferPool p; (p = PARKED.pollFirst()) != null; ) {
+            p.closeFree();
+        }
+    }
+
     /** Closes this thread's free buffers: memory back to the system (arrays in use are not touched). */
     public static void trim() {
-        BufferPool pool = POOLS.get();
-        while (!pool.freeOrder.isEmpty()) {
-            pool.evictOldest();
+        POOLS.get().closeFree();
+    }
+
+    private void closeFree() {
+        while (!freeOrder.isEmpty()) {
+            evictOldest();
         }
     }
 

@@ -27,12 +27,14 @@ class BufferPoolTest {
     @BeforeEach
     void freshPool() {
         BufferPool.setEnabled(true);
+        BufferPool.discardParked();
         BufferPool.trim();
     }
 
     @AfterEach
     void restore() {
         BufferPool.setEnabled(true);
+        BufferPool.discardParked();
         BufferPool.trim();
     }
 
@@ -199,6 +201,40 @@ class BufferPoolTest {
             model.logProbs(tb, null);
             assertEquals(first, BufferPool.allocations(), kept + ": a forward pass after it allocated new buffers");
         }
+    }
+
+    /**
+     * Spark runs each task on any of its pooled threads: a pool parked at one task's end serves the
+     * next task on another thread, which then allocates nothing; a pool that still lends an array is
+     * not parked.
+     */
+    @Test
+    void aParkedPoolServesTheNextTaskOnAnotherThread() throws Exception {
+        LlamaConfig c = TinyModels.gqaUntiedScaled(0.3);
+        LlamaWeights w = TinyModels.weights(c, 72, DataType.FLOAT);
+        TokenBatch tb = TokenBatch.forScoring(TinyModels.sequences(c.vocabSize(), 73, RecomputedProbabilitiesTest.LENGTHS));
+        double[] weights = RecomputedProbabilitiesTest.cellWeights(tb);
+        LlamaModel model = RecomputedProbabilitiesTest.model(w, null, Attention.Kept.ALL);
+        long[] allocated = new long[2];
+        Map<String, double[]>[] values = new Map[2];
+        for (int task = 0; task < 2; task++) {
+            int k = task;
+            inFreshThread(() -> {
+                long before = BufferPool.allocations(); // of the pool this thread was given
+                values[k] = RecomputedProbabilitiesTest.gradients(model, tb, null, null, weights, true);
+                allocated[k] = BufferPool.allocations() - before;
+                BufferPool.park();
+            });
+        }
+        assertTrue(allocated[0] > 0, "the first task filled its pool");
+        assertEquals(0, allocated[1], "the second task, on another thread, allocated new buffers");
+        RecomputedProbabilitiesTest.assertSameBits(values[0], values[1], "the second task on the first's buffers");
+        BufferPool.discardParked();
+        inFreshThread(() -> {
+            BufferPool.take(DataType.FLOAT, 10);
+            BufferPool.park(); // a task that failed mid-pass, its array never given back: the pool is dropped
+            assertEquals(0, BufferPool.allocations(), "a new, empty pool");
+        });
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.StepTimings;
 import org.atmanrl.executor.task.TaskResult;
 import org.atmanrl.executor.task.TaskStep;
+import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.LlamaConfig;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.io.HadoopFiles;
@@ -108,7 +109,13 @@ final class TaskStepBench {
         try {
             List<Future<TaskResult>> tasks = new ArrayList<>();
             for (List<Problem> shard : shards) {
-                tasks.add(pool.submit(() -> TaskStep.run(policy, head, null, tokenizer, stop, scoring, shard, SEED, STEP)));
+                tasks.add(pool.submit(() -> {
+                    try {
+                        return TaskStep.run(policy, head, null, tokenizer, stop, scoring, shard, SEED, STEP);
+                    } finally {
+                        BufferPool.park(); // as ExecutorModels.release does at a Spark task's end
+                    }
+                }));
             }
             StepTimings sum = new StepTimings(0, 0, 0);
             for (Future<TaskResult> f : tasks) sum = sum.plus(f.get().timings());

@@ -64,11 +64,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
     public enum Place { OFF_HEAP, HEAP }
 
     /**
-     * How long a task holds a term. A pass's intermediate arrays come from the thread's
-     * {@link BufferPool}, which keeps them until the task ends (docs/design.md 6.1, "Reused
-     * buffers"): from the first pass on, the largest pass's are held besides whatever phase follows
-     * (a barrier task's next step, its AdamW step). Sync mode decodes before its passes, so counting
-     * the KV cache besides them overstates its peak by at most the cache (docs/design.md 3.3).
+     * How long a task holds a term. A pass's intermediate arrays come from a {@link BufferPool},
+     * which keeps them for the next pass, step and task (docs/design.md 6.1, "Reused buffers"): the
+     * largest pass's are held besides whatever phase follows (the next step's decoding, an AdamW step).
      */
     public enum Held {
         /** Throughout the task. */

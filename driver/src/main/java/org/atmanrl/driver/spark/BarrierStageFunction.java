@@ -130,9 +130,9 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
             throw new UncheckedIOException("barrier rank " + rank + " of steps " + (plan.first() + 1) + "-"
                     + plan.end() + ": " + e.getMessage(), e);
         } finally {
-            // Spark's task threads are pooled: an idle one's reused buffers would add to the next task's
-            // peak (docs/design.md 6.1, "Reused buffers")
-            BufferPool.trim();
+            // Spark's task threads are pooled: the reused buffers go to the next task, whichever thread
+            // runs it (docs/design.md 6.1, "Reused buffers")
+            BufferPool.park();
         }
     }
 

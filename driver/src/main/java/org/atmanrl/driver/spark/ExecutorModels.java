@@ -144,13 +144,13 @@ final class ExecutorModels {
     }
 
     /**
-     * Lets go of the models after a task's passes, and returns the thread's reused buffers to the
-     * system: Spark's task threads are pooled and any of them may run the next task, so buffers
-     * kept by an idle thread would add to the memory plan's peak (docs/design.md 6.1, "Reused buffers").
+     * Lets go of the models after a task's passes, and parks the thread's reused buffers for the next
+     * task: Spark's task threads are pooled and any of them may run it (docs/design.md 6.1, "Reused
+     * buffers").
      */
     void release() {
         lock.readLock().unlock();
-        BufferPool.trim();
+        BufferPool.park();
     }
 
     private void close() {
