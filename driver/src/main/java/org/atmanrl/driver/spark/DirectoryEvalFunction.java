@@ -1,25 +1,14 @@
 package org.atmanrl.driver.spark;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
-import org.atmanrl.model.BufferPool;
-import org.atmanrl.model.LlamaModel;
-import org.atmanrl.model.LlamaWeights;
-import org.atmanrl.model.io.HadoopFiles;
-import org.atmanrl.model.io.HfConfig;
-import org.atmanrl.model.io.ModelDirectory;
-import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.data.Problem;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One Spark task of a barrier run's evaluation (docs/design.md 3.5, "Evaluation"): as
@@ -51,19 +40,8 @@ final class DirectoryEvalFunction implements Function2<Integer, Iterator<Problem
         List<Problem> problems = new ArrayList<>();
         shard.forEachRemaining(problems::add);
         if (problems.isEmpty()) return Collections.emptyIterator();
-        RunResources resources = run.value();
-        ThreadBudget.apply(resources.threadsPerTask());
-        HfConfig hf = HfConfig.parse("config.json of run " + resources.runId(), resources.modelConfigJson());
-        Path dir = new Path(modelDirectory);
-        try (LlamaWeights weights = ModelDirectory.readWeights(
-                HadoopFiles.fileSystem(dir, ExecutorModels.hadoopConfiguration()), dir, hf.model(), DataType.FLOAT);
-             Tokenizer tokenizer = Tokenizer.fromJson("run " + resources.runId(), resources.tokenizerJson(),
-                     resources.tokenizerConfigJson())) {
-            return List.of(evaluation.run(new LlamaModel(weights), tokenizer, stopToken, dataSet, problems)).iterator();
-        } catch (IOException e) {
-            throw new UncheckedIOException("evaluating " + modelDirectory + " on an executor: " + e.getMessage(), e);
-        } finally {
-            BufferPool.trim(); // as after a rank's stage: a pooled thread keeps no buffers (docs/design.md 6.1)
-        }
+        EvalReport report = DirectoryModel.apply(run.value(), modelDirectory, "evaluating", (model, tokenizer) ->
+                evaluation.run(model, tokenizer, stopToken, dataSet, problems));
+        return List.of(report).iterator();
     }
 }
