@@ -51,7 +51,8 @@ final class BarrierRendezvous {
                 int colon = a.lastIndexOf(':');
                 addresses.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
             }
-            return listener.join(runId, context.partitionId(), addresses, key, TIMEOUTS);
+            // a rank of a failed stage is marked killed, not interrupted: its waits end on the mark
+            return listener.join(runId, context.partitionId(), addresses, key, TIMEOUTS, context::isInterrupted);
         } finally {
             listener.close(); // join closes it too; this covers a failure before it
         }

@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedByInterruptException;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * The CPU transport of barrier mode (docs/design.md 3.5): one TCP connection per pair of ranks,
@@ -43,6 +45,10 @@ import java.util.Objects;
  * handshake, until all P − 1 peers are in or the connect timeout has passed.
  */
 public final class TcpTransport implements Transport {
+    /** The longest a wait goes without checking for an interrupt or a cancellation. */
+    public static final long POLL_MILLIS = 200;
+    /** The longest one connection attempt may take; attempts repeat until the connect timeout. */
+    private static final long CONNECT_ATTEMPT_MILLIS = 5_000;
     /** "ATMF": the first four bytes of every frame header. */
     public static final int FRAME_MAGIC = 0x41544D46;
     /** A frame header: the magic (4 bytes) and the payload's length (8 bytes), big-endian. */
@@ -89,8 +95,19 @@ public final class TcpTransport implements Transport {
          */
         public TcpTransport join(String runId, int rank, List<InetSocketAddress> addresses, byte[] key,
                 Timeouts timeouts) throws IOException {
+            return join(runId, rank, addresses, key, timeouts, () -> false);
+        }
+
+        /**
+         * As {@link #join(String, int, List, byte[], Timeouts)}, and every wait, then and later, also
+         * ends within {@link #POLL_MILLIS} once {@code cancelled} says so: Spark marks a task it
+         * kills (a failed barrier stage's other ranks) without interrupting its thread, so a rank
+         * waiting for a dead peer to connect would otherwise wait out the whole connect timeout.
+         */
+        public TcpTransport join(String runId, int rank, List<InetSocketAddress> addresses, byte[] key,
+                Timeouts timeouts, BooleanSupplier cancelled) throws IOException {
             try {
-                return new TcpTransport(server, runId, rank, List.copyOf(addresses), key, timeouts);
+                return new TcpTransport(server, runId, rank, List.copyOf(addresses), key, timeouts, cancelled);
             } finally {
                 close();
             }
@@ -123,6 +140,7 @@ public final class TcpTransport implements Transport {
     private final int size;
     private final Handshake handshake;
     private final Timeouts timeouts;
+    private final BooleanSupplier cancelled;
     private final long ioNanos;
     private final Selector selector;
     private final Conn[] peers;
@@ -132,8 +150,9 @@ public final class TcpTransport implements Transport {
     private int refused;
 
     private TcpTransport(ServerSocketChannel server, String runId, int rank, List<InetSocketAddress> addresses,
-            byte[] key, Timeouts timeouts) throws IOException {
+            byte[] key, Timeouts timeouts, BooleanSupplier cancelled) throws IOException {
         Objects.requireNonNull(runId, "runId");
+        this.cancelled = Objects.requireNonNull(cancelled, "cancelled");
         this.size = addresses.size();
         if (size < 1 || rank < 0 || rank >= size) {
             throw new IllegalArgumentException("rank " + rank + " of " + size + " addresses");
@@ -170,10 +189,12 @@ public final class TcpTransport implements Transport {
             SocketChannel ch = SocketChannel.open();
             Conn c = new Conn(peer, ch, address.toString());
             try {
-                ch.socket().connect(address, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
-            } catch (ConnectException e) { // not listening yet: try again until the deadline
+                // attempts of a few seconds at most, so that a cancellation is seen between them
+                ch.socket().connect(address, (int) Math.max(1, Math.min(CONNECT_ATTEMPT_MILLIS, left / 1_000_000)));
+            } catch (ConnectException | SocketTimeoutException e) { // not listening yet: try again until the deadline
                 closeQuietly(ch);
                 sleepUntil(Math.min(deadline, System.nanoTime() + 50_000_000L));
+                checkInterrupt();
                 continue;
             } catch (IOException e) {
                 closeQuietly(ch);
@@ -245,7 +266,7 @@ public final class TcpTransport implements Transport {
                             + absent + " did not connect within " + timeouts.connect().toMillis() + " ms"
                             + (refused > 0 ? " (" + refused + " connection(s) refused)" : ""));
                 }
-                selector.select(Math.max(1, left / 1_000_000));
+                selector.select(Math.max(1, Math.min(left / 1_000_000, POLL_MILLIS)));
                 checkInterrupt();
                 selector.selectedKeys().clear();
                 SocketChannel ch;
@@ -432,7 +453,7 @@ public final class TcpTransport implements Transport {
             if (left <= 0) throw stalled(out, writing, in, target != null, what, pastDeadline);
             try {
                 setInterest(out, writing, in, target != null);
-                selector.select(Math.max(1, left / 1_000_000));
+                selector.select(Math.max(1, Math.min(left / 1_000_000, POLL_MILLIS)));
                 selector.selectedKeys().clear();
                 if (out != null) out.key.interestOps(0);
                 if (in != null) in.key.interestOps(0);
@@ -514,6 +535,10 @@ public final class TcpTransport implements Transport {
         if (Thread.interrupted()) {
             close();
             throw new InterruptedIOException(who() + ": interrupted");
+        }
+        if (cancelled.getAsBoolean()) {
+            close();
+            throw new InterruptedIOException(who() + ": cancelled (its task was killed)");
         }
     }
 

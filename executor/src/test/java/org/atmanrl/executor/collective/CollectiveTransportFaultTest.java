@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.atmanrl.model.NamedArrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,31 @@ class CollectiveTransportFaultTest {
         return out;
     }
 
+    private static List<TcpTransport.Listener> listeners(int p) throws IOException {
+        List<TcpTransport.Listener> out = new ArrayList<>();
+        for (int r = 0; r < p; r++) out.add(TcpTransport.listen(Ranks.LOOPBACK));
+        return out;
+    }
+
+    private static List<InetSocketAddress> addresses(List<TcpTransport.Listener> listeners) throws IOException {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (TcpTransport.Listener l : listeners) out.add(l.address());
+        return out;
+    }
+
+    /** Rank 0 of {@code ts} receiving from rank 1, which sends nothing: what it ends with. */
+    private static Future<Throwable> receiveFromSilentPeer(List<TcpTransport> ts, Thread[] blocked) {
+        return Ranks.<Throwable>submit(1, r -> () -> {
+            blocked[0] = Thread.currentThread();
+            try {
+                ts.get(0).receive(1, ByteBuffer.allocate(8));
+                return null;
+            } catch (IOException e) {
+                return e;
+            }
+        }).get(0);
+    }
+
     private static void assertNothingLeft(List<TcpTransport> ts, Set<Thread> threadsBefore, int socketsBefore)
             throws Exception {
         Ranks.closeAll(ts);
@@ -112,12 +138,8 @@ class CollectiveTransportFaultTest {
     void aRankThatNeverJoinsTimesOutTheSetupNamingIt() throws Exception {
         Set<Thread> threads = Ranks.threads();
         int sockets = Ranks.openSocketFds();
-        List<TcpTransport.Listener> listeners = new ArrayList<>();
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (int r = 0; r < 3; r++) {
-            listeners.add(TcpTransport.listen(Ranks.LOOPBACK));
-            addresses.add(listeners.get(r).address());
-        }
+        List<TcpTransport.Listener> listeners = listeners(3);
+        List<InetSocketAddress> addresses = addresses(listeners);
         listeners.get(2).close(); // rank 2 never comes
         byte[] key = Ranks.key();
         List<Future<TcpTransport>> joins = Ranks.submit(2,
@@ -135,6 +157,45 @@ class CollectiveTransportFaultTest {
         assertNothingLeft(List.of(), threads, sockets);
     }
 
+    /**
+     * What a failed barrier stage leaves: Spark marks the surviving rank's task killed without
+     * interrupting it, while it waits for a dead rank to connect. The mark ends the wait within a
+     * poll, long before the connect timeout; then, connected, a receive from a silent peer too.
+     */
+    @Test
+    void aRankWaitingForADeadPeerIsReleasedByItsTasksKillMark() throws Exception {
+        Set<Thread> threads = Ranks.threads();
+        int sockets = Ranks.openSocketFds();
+        List<TcpTransport.Listener> listeners = listeners(2);
+        List<InetSocketAddress> addresses = addresses(listeners);
+        listeners.get(0).close(); // rank 0's executor is gone: rank 1's connections are refused
+        AtomicBoolean killed = new AtomicBoolean();
+        Future<TcpTransport> join = Ranks.<TcpTransport>submit(1, r -> () -> listeners.get(1).join(RUN, 1, addresses,
+                Ranks.key(), Ranks.timeouts(60_000, 60_000), killed::get)).get(0);
+        Thread.sleep(300);
+        long start = System.nanoTime();
+        killed.set(true);
+        ExecutionException x = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> join.get(SLACK_MS, TimeUnit.MILLISECONDS));
+        assertEquals("rank 1: cancelled (its task was killed)",
+                assertInstanceOf(InterruptedIOException.class, x.getCause()).getMessage());
+        assertTrue((System.nanoTime() - start) / 1_000_000 < TcpTransport.POLL_MILLIS + SLACK_MS);
+        assertNothingLeft(List.of(), threads, sockets);
+
+        AtomicBoolean receiverKilled = new AtomicBoolean();
+        List<TcpTransport.Listener> pair = listeners(2);
+        List<InetSocketAddress> both = addresses(pair);
+        byte[] key = Ranks.key();
+        List<Future<TcpTransport>> joins = Ranks.submit(2, r -> () -> pair.get(r).join(RUN, r, both, key,
+                Ranks.timeouts(30_000, 60_000), r == 0 ? receiverKilled::get : () -> false));
+        List<TcpTransport> ts = List.of(joins.get(0).get(), joins.get(1).get());
+        Future<Throwable> f = receiveFromSilentPeer(ts, new Thread[1]);
+        Thread.sleep(300);
+        receiverKilled.set(true);
+        assertInstanceOf(InterruptedIOException.class, f.get(SLACK_MS, TimeUnit.MILLISECONDS));
+        assertNothingLeft(ts, threads, sockets);
+    }
+
     @Test
     void aRankBlockedOnASilentPeerIsReleasedByAnInterrupt() throws Exception {
         releasedBy(true);
@@ -150,15 +211,7 @@ class CollectiveTransportFaultTest {
         int sockets = Ranks.openSocketFds();
         List<TcpTransport> ts = Ranks.connect(2, RUN, Ranks.key(), Ranks.timeouts(30_000, 60_000));
         Thread[] blocked = new Thread[1];
-        Future<Throwable> f = Ranks.<Throwable>submit(1, r -> () -> {
-            blocked[0] = Thread.currentThread();
-            try {
-                ts.get(0).receive(1, ByteBuffer.allocate(8));
-                return null;
-            } catch (IOException e) {
-                return e;
-            }
-        }).get(0);
+        Future<Throwable> f = receiveFromSilentPeer(ts, blocked);
         while (blocked[0] == null) Thread.sleep(10);
         Thread.sleep(200);
         long start = System.nanoTime();
