@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # loopback.sh: a real Spark standalone cluster on 127.0.0.1 (one Master, two Workers with one core
-# each), a short AtManRL training run submitted to it with the shaded application jar through
+# each, or --workers N), a short AtManRL training run submitted to it with the shaded application jar through
 # Spark's own SparkSubmit (client mode), a check of its output, and then every process it started
 # is stopped, by process id, on success, failure and Ctrl-C alike.
 #
-#   deploy/cluster/loopback.sh [--model DIR] [--steps N] [--work DIR] [--keep]
+#   deploy/cluster/loopback.sh [--model DIR] [--steps N] [--workers N] [--work DIR] [--keep]
 #                              [--config FILE] [--set KEY=VALUE ...] [--conf SPARK_KEY=VALUE ...]
 #                              [--jar FILE]
 #
 #   --model DIR     starting model (Hugging Face directory); default: a fresh one from
 #                   `atmanrl init-model`, run from the shaded jar
 #   --steps N       training steps (default 3)
+#   --workers N     Workers, one core and one executor each (default 2, at most 8): a barrier run
+#                   needs one per partition at once (e.g. --workers 3 --set partitions=3)
 #   --work DIR      work directory: Spark home, logs, run output; must be empty or absent.
 #                   Default: a new temporary directory, removed after a successful run unless
 #                   --keep (a failed run always keeps it, for its logs). A given --work is kept.
@@ -23,8 +25,10 @@
 #   --jar FILE      the application jar; default driver/target/atmanrl-driver-*-shaded.jar, built
 #                   (mvn -Pshaded package) when missing or older than a pom or main source
 #   --drill NAME    instead of one run, a fault drill against an undisturbed run of the same config
-#                   (checkpoint every step), compared byte for byte (model.safetensors):
-#                   executor-loss: kill -9 one Worker's executor during step 2; the run must finish
+#                   (checkpoint every step), compared byte for byte (model.safetensors, or a
+#                   barrier run's shards and their index):
+#                   executor-loss: kill -9 one Worker's executor while it runs a task after checkpoint
+#                   1 (step 2, or a later one when it misses step 2's tasks); the run must finish
 #                   bit-identical. driver-loss: kill -9 the driver once checkpoint 2 exists, then
 #                   resubmit with --resume; it must finish bit-identical. checkpoint-crash: kill -9
 #                   the driver while checkpoint 3 is being written (its temporary directory exists,
@@ -51,6 +55,7 @@ source "$root/deploy/submit/security.sh"
 
 model=""
 steps=3
+workers=2
 work=""
 keep=0
 config="$root/deploy/cluster/loopback.yaml"
@@ -62,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --model)  [[ $# -ge 2 ]] || die "--model needs a directory"; model="$2"; shift 2 ;;
         --steps)  [[ $# -ge 2 ]] || die "--steps needs a number"; steps="$2"; shift 2 ;;
+        --workers) [[ $# -ge 2 ]] || die "--workers needs a number"; workers="$2"; shift 2 ;;
         --work)   [[ $# -ge 2 ]] || die "--work needs a directory"; work="$2"; shift 2 ;;
         --keep)   keep=1; shift ;;
         --config) [[ $# -ge 2 ]] || die "--config needs a file"; config="$2"; shift 2 ;;
@@ -80,6 +86,7 @@ case "$drill" in
 esac
 [[ -z "$drill" || -n "$model" ]] || die "--drill needs --model: a trained model (an untrained one has no reward variance, so no gradient, and every run would trivially end equal)"
 [[ "$steps" =~ ^[1-9][0-9]*$ ]] || die "--steps must be a positive whole number, got '$steps'"
+[[ "$workers" =~ ^[2-8]$ ]] || die "--workers must be a whole number from 2 to 8, got '$workers'"
 [[ -f "$config" ]] || die "config file not found: $config"
 config="$(readlink -f "$config")"
 if [[ -n "$model" ]]; then
@@ -326,7 +333,7 @@ ui_url="${ui_url%/}"
 say "Master $master_url (pid $master_pid), UI $ui_url"
 
 worker_pids=()
-for w in 1 2; do
+for w in $(seq 1 "$workers"); do
     mkdir -p "$work/worker-$w"
     "$java" "${opens[@]}" -Xmx512m -cp "$cp_spark" org.apache.spark.deploy.worker.Worker \
         --host 127.0.0.1 --cores 1 --memory 2g --webui-port 0 --work-dir "$work/worker-$w" \
@@ -335,19 +342,20 @@ for w in 1 2; do
     worker_pids+=("$!")
 done
 
-# Both Workers registered: the Master's JSON page counts them.
+# Every Worker registered: the Master's JSON page counts them.
 registered=0
 for _ in $(seq 1 120); do
-    for w in 1 2; do
+    for w in $(seq 1 "$workers"); do
         alive "${worker_pids[w-1]}" || fail_with_log "Worker $w exited" "$logs/worker-$w.log"
     done
     registered="$(curl -sf "$ui_url/json/" 2>/dev/null | sed -n 's/.*"aliveworkers" *: *\([0-9]*\).*/\1/p' | head -n 1)"
-    [[ "${registered:-0}" -ge 2 ]] && break
+    [[ "${registered:-0}" -ge "$workers" ]] && break
     sleep 0.5
 done
-[[ "${registered:-0}" -ge 2 ]] || fail_with_log "only ${registered:-0} of 2 Workers registered within 60 s" "$logs/worker-2.log"
+[[ "${registered:-0}" -ge "$workers" ]] \
+    || fail_with_log "only ${registered:-0} of $workers Workers registered within 60 s" "$logs/worker-$workers.log"
 t_cluster=$((SECONDS - t0))
-say "2 Workers registered (pids ${worker_pids[*]}), $((t_cluster - t_build)) s after the build"
+say "$workers Workers registered (pids ${worker_pids[*]}), $((t_cluster - t_build)) s after the build"
 
 # ---- the starting model -------------------------------------------------------------------------
 if [[ -z "$model" ]]; then
@@ -360,9 +368,9 @@ if [[ -z "$model" ]]; then
 fi
 
 # ---- the training run ------------------------------------------------------------------------
-# Client mode: the SparkSubmit JVM is the driver. Each Worker has one core, so spark.cores.max=2 with
-# one core per executor gives one executor per Worker; the scheduler waits for both before the first
-# step, so both take part. The driver listens on loopback only. Starts in the background: sets
+# Client mode: the SparkSubmit JVM is the driver. Each Worker has one core, so spark.cores.max=workers
+# with one core per executor gives one executor per Worker; the scheduler waits for all of them
+# before the first step, so all take part. The driver listens on loopback only. Starts in the background: sets
 # driver_pid. Arguments: the log file, then extra `train` arguments.
 submit() {
     local log="$1"; shift
@@ -373,7 +381,7 @@ submit() {
         --properties-file "$secrets" \
         --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
         --conf spark.executor.cores=1 --conf spark.executor.memory=1g \
-        --conf spark.cores.max=2 --conf spark.task.cpus=1 \
+        --conf spark.cores.max="$workers" --conf spark.task.cpus=1 \
         --conf spark.scheduler.minRegisteredResourcesRatio=1.0 \
         --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s \
         ${confs[@]+"${confs[@]}"} \
@@ -401,6 +409,17 @@ await_file() {
     fail_with_log "$file did not appear within 10 minutes" "$log"
 }
 
+# Whether two model directories hold the same weight files byte for byte: model.safetensors, or a
+# barrier run's shards (model-0000k-of-0000n.safetensors) and their index.
+same_weights() {
+    local a="$1" b="$2" names f
+    names="$(cd "$a" && ls model*.safetensors* 2>/dev/null)" || return 1
+    [[ -n "$names" && "$names" == "$(cd "$b" && ls model*.safetensors* 2>/dev/null)" ]] || return 1
+    for f in $names; do
+        cmp -s "$a/$f" "$b/$f" || return 1
+    done
+}
+
 driver_log="$logs/driver.log"
 t_submit=$SECONDS
 if [[ -z "$drill" ]]; then
@@ -413,10 +432,26 @@ else
     finish "$logs/driver-undisturbed.log"
     if [[ "$drill" == executor-loss ]]; then
         submit "$driver_log" --set checkpoint.every=1
-        await_file "$output/metrics.jsonl" "$driver_log"   # step 1 is done: step 2 is running
+        # Step 1 and its checkpoint are done; then wait until Worker 1's executor is running a task
+        # (its log's last task line starts one), so that the kill lands mid-task: in barrier mode
+        # a step's stage starts only after the previous checkpoint.
+        await_file "$output/checkpoints/step-00000001/manifest.json" "$driver_log"
         victim="$(pgrep -P "${worker_pids[0]}" -f CoarseGrainedExecutorBackend | head -n 1 || true)"
         [[ -n "$victim" ]] || fail_with_log "Worker 1 has no executor to kill" "$logs/worker-1.log"
-        say "killing Worker 1's executor (pid $victim) with SIGKILL during step 2"
+        shopt -s nullglob
+        running=0
+        for _ in $(seq 1 1200); do
+            stderrs=("$work"/worker-1/app-*/*/stderr)
+            if [[ ${#stderrs[@]} -gt 0 ]] \
+                && grep -h "Executor: Running task\|Executor: Finished task" "${stderrs[@]}" | tail -n 1 | grep -q "Running task"; then
+                running=1
+                break
+            fi
+            sleep 0.05
+        done
+        shopt -u nullglob
+        [[ $running -eq 1 ]] || fail_with_log "Worker 1's executor started no task after checkpoint 1" "$driver_log"
+        say "killing Worker 1's executor (pid $victim) with SIGKILL while it runs a task of step 2 or later"
         kill -KILL "$victim"
         finish "$driver_log"
         grep -q "Lost executor\|ExecutorLostFailure\|lost executor" "$driver_log" \
@@ -453,7 +488,7 @@ else
         finish "$logs/driver-resumed.log"
         grep -q "resuming after step" "$logs/driver-resumed.log" || die "the resumed run did not resume from a checkpoint"
     fi
-    if cmp -s "$work/undisturbed/model/model.safetensors" "$output/model/model.safetensors"; then
+    if same_weights "$work/undisturbed/model" "$output/model"; then
         say "drill $drill: final weights bit-identical to the undisturbed run"
     else
         die "drill $drill: final weights differ from the undisturbed run"
@@ -465,10 +500,12 @@ t_train=$((SECONDS - t_submit))
 lines=0
 [[ -f "$output/metrics.jsonl" ]] && lines="$(wc -l < "$output/metrics.jsonl")"
 [[ "$lines" -eq "$steps" ]] || die "metrics.jsonl has $lines lines, expected $steps"
-[[ -f "$output/model/model.safetensors" && -f "$output/model/config.json" ]] || die "the run saved no model/ in $output"
+# one file, or a barrier run's shards with their index
+[[ ( -f "$output/model/model.safetensors" || -f "$output/model/model.safetensors.index.json" ) \
+    && -f "$output/model/config.json" ]] || die "the run saved no model/ in $output"
 [[ -f "$output/summary.json" ]] || die "the run wrote no summary.json"
 # The work ran on the cluster: each Worker launched an executor, and each executor ran tasks.
-for w in 1 2; do
+for w in $(seq 1 "$workers"); do
     shopt -s nullglob
     stderrs=("$work/worker-$w"/app-*/*/stderr)
     shopt -u nullglob

@@ -80,6 +80,70 @@ class DeployScriptsTest {
     }
 
     /**
+     * Barrier mode's drills on the loopback cluster (docs/deployment.md): loopback.sh's --workers and
+     * barrier-equals-sync.sh refuse bad input in one line before anything starts, and write nothing
+     * over an existing directory; same-tensors.py finds one file and two shards holding the same
+     * tensors the same, names a tensor whose bytes differ, and refuses a header that claims more
+     * bytes than its bound before reading them.
+     */
+    @Test
+    void barrierDrillsRefuseBadInputAndCompareTensorsAcrossLayouts() throws Exception {
+        refused(run(Map.of(), "deploy/cluster/loopback.sh", "--workers", "9"),
+                "--workers must be a whole number from 2 to 8, got '9'");
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        refused(run(Map.of(), "deploy/drills/barrier-equals-sync.sh", tmp.resolve("none").toString(), work.toString()),
+                "no config.json there");
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        Files.writeString(model.resolve("config.json"), "{}");
+        refused(run(Map.of(), "deploy/drills/barrier-equals-sync.sh", model.toString(), work.toString()),
+                "exists: give a new WORK_DIR");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("python3", "--version").start().waitFor() == 0,
+                "python3 is not installed: same-tensors.py not run");
+        byte[] a = {1, 2, 3, 4, 5, 6, 7, 8}, b = {9, 10, 11, 12};
+        Path one = Files.createDirectories(tmp.resolve("one")), two = Files.createDirectories(tmp.resolve("two"));
+        safetensors(one.resolve("model.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", concat(a, b));
+        safetensors(two.resolve("model-00001-of-00002.safetensors"),
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", a);
+        Path second = two.resolve("model-00002-of-00002.safetensors");
+        safetensors(second, "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", b);
+        Run same = sameTensors(one, two);
+        assertEquals(0, same.exit(), same.err());
+        assertEquals("model: 2 tensors, 12 bytes, the same (1 file(s) against 2)", same.out().strip());
+        safetensors(second, "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[] {9, 10, 11, 13});
+        Run differ = sameTensors(one, two);
+        assertEquals(1, differ.exit(), differ.err());
+        assertTrue(differ.out().startsWith("model: 1 of 2 tensors differ, e.g. b"), differ.out());
+        Path huge = tmp.resolve("model.safetensors");
+        Files.write(huge, new byte[] {0, 0, 0, 0, 0, 1, 0, 0}); // 2^40 header bytes claimed
+        Run bad = sameTensors(tmp, one);
+        assertEquals(2, bad.exit(), bad.out());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("header of 1099511627776 bytes, more than 100000000"), bad.err());
+    }
+
+    private Run sameTensors(Path a, Path b) throws Exception {
+        Path out = tmp.resolve("py-out.txt"), err = tmp.resolve("py-err.txt");
+        Process p = new ProcessBuilder("python3", ROOT.resolve("deploy/drills/same-tensors.py").toString(), a.toString(),
+                b.toString(), "model").redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "same-tensors.py did not finish");
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /** A safetensors file: the header's length (8 bytes, little-endian), the header, the data. */
+    private static void safetensors(Path file, String header, byte[] data) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 + h.length + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Files.write(file, buf.putLong(h.length).put(h).put(data).array());
+    }
+
+    private static byte[] concat(byte[] x, byte[] y) {
+        byte[] out = java.util.Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, out, x.length, y.length);
+        return out;
+    }
+
+    /**
      * The paper-size drill (docs/models.md) refuses a size it has no preset for and missing shared
      * data in one line each, before any JVM starts.
      */
