@@ -476,8 +476,9 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         s.append("executor, shared by its tasks: ").append(barrier ? "nothing (barrier mode: each task is a rank that"
                 + " reads its own replica)" : line(executorShared)).append('\n');
         s.append("executor per task: ").append(line(perTask))
-                .append(String.format(Locale.ROOT, "; peak %s (the largest pass, whose reused buffers"
-                                + " stay, and the largest of the phases besides it: generation%s, one after another)%n", bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP)),
+                .append(String.format(Locale.ROOT, "; peak %s (the largest pass, whose reused buffers stay, and the"
+                                + " largest of the phases besides it: generation%s, one after another)%n",
+                        bytes(perTaskBytes(Place.OFF_HEAP) + perTaskBytes(Place.HEAP)),
                         barrier ? ", the AdamW step, the collectives and the checkpoint" : ""));
         s.append(String.format(Locale.ROOT, "executor total at %d task%s at once: %s (off-heap %s, heap %s)%n",
                 tasksPerExecutor, tasksPerExecutor == 1 ? "" : "s", bytes(executorBytes()),
