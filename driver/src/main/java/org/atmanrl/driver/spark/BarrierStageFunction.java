@@ -28,16 +28,12 @@ import org.atmanrl.executor.optim.LearningRateSchedule;
 import org.atmanrl.executor.optim.PolicyUpdate;
 import org.atmanrl.executor.task.RolloutScoring;
 import org.atmanrl.executor.task.TaskResult;
-import org.atmanrl.model.BufferPool;
 import org.atmanrl.model.LlamaModel;
 import org.atmanrl.model.LlamaWeights;
 import org.atmanrl.model.NamedArrays;
 import org.atmanrl.model.io.HadoopFiles;
-import org.atmanrl.model.io.HfConfig;
-import org.atmanrl.model.io.ModelDirectory;
 import org.atmanrl.model.text.Tokenizer;
 import org.atmanrl.reward.data.Problem;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import scala.collection.Iterator;
@@ -100,40 +96,31 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
         BarrierTaskContext context = BarrierTaskContext.get();
         int rank = context.partitionId(), ranks = context.getTaskInfos().length;
         RunResources resources = run.value();
-        ThreadBudget.apply(resources.threadsPerTask());
-        HfConfig hf = HfConfig.parse("config.json of run " + resources.runId(), resources.modelConfigJson());
         Configuration conf = ExecutorModels.hadoopConfiguration();
-        try (LlamaWeights weights = read(new Path(plan.startModel()), conf, hf);
-             Tokenizer tokenizer = Tokenizer.fromJson("run " + resources.runId(), resources.tokenizerJson(),
-                     resources.tokenizerConfigJson());
-             TcpTransport transport = BarrierRendezvous.connect(context, resources.runId() + "/" + plan.first(), key)) {
-            Map<String, INDArray> named = weights.named();
-            Map<String, long[]> shapes = LlamaWeights.shapes(hf.model());
-            Shards shards = Shards.split(shapes, ranks);
-            Map<String, INDArray> own = new LinkedHashMap<>();
-            for (String n : ShardedCheckpoint.shard(shapes, shards, rank).keySet()) own.put(n, named.get(n));
-            AdamW adam = new AdamW(settings.adam(), own);
-            if (plan.resumeFrom() != null) {
-                Path dir = new Path(plan.resumeFrom());
-                adam.restore(ShardedCheckpoint.readRank(HadoopFiles.fileSystem(dir, conf), dir, plan.resumeRanks(),
-                        shapes, ShardedCheckpoint.shard(shapes, shards, rank), plan.optimizerSteps()));
+        return DirectoryModel.apply(resources, plan.startModel(), "barrier rank " + rank + " of steps "
+                + (plan.first() + 1) + "-" + plan.end(), (weights, hf, tokenizer) -> {
+            try (TcpTransport transport = BarrierRendezvous.connect(context, resources.runId() + "/" + plan.first(), key)) {
+                Map<String, INDArray> named = weights.named();
+                Map<String, long[]> shapes = LlamaWeights.shapes(hf.model());
+                Shards shards = Shards.split(shapes, ranks);
+                Map<String, INDArray> own = new LinkedHashMap<>();
+                for (String n : ShardedCheckpoint.shard(shapes, shards, rank).keySet()) own.put(n, named.get(n));
+                AdamW adam = new AdamW(settings.adam(), own);
+                if (plan.resumeFrom() != null) {
+                    Path dir = new Path(plan.resumeFrom());
+                    adam.restore(ShardedCheckpoint.readRank(HadoopFiles.fileSystem(dir, conf), dir, plan.resumeRanks(),
+                            shapes, ShardedCheckpoint.shard(shapes, shards, rank), plan.optimizerSteps()));
+                }
+                Collective collective = new Collective(transport, shards);
+                List<BarrierStepReport> reports = train(new LlamaModel(weights), tokenizer, collective, adam,
+                        own, named, rank, ranks, shards.firstTensor(rank) == 0 && shards.endTensor(rank) > 0);
+                Path temporary = new Path(plan.temporary());
+                ShardedCheckpoint.writeRank(HadoopFiles.fileSystem(temporary, conf), temporary, rank, ranks, own,
+                        adam.state());
+                return JavaConverters.asScalaIteratorConverter(rank == 0 ? reports.iterator()
+                        : List.<BarrierStepReport>of().iterator()).asScala();
             }
-            Collective collective = new Collective(transport, shards);
-            List<BarrierStepReport> reports = train(new LlamaModel(weights), tokenizer, collective, adam,
-                    own, named, rank, ranks, shards.firstTensor(rank) == 0 && shards.endTensor(rank) > 0);
-            Path temporary = new Path(plan.temporary());
-            ShardedCheckpoint.writeRank(HadoopFiles.fileSystem(temporary, conf), temporary, rank, ranks, own,
-                    adam.state());
-            return JavaConverters.asScalaIteratorConverter(rank == 0 ? reports.iterator()
-                    : List.<BarrierStepReport>of().iterator()).asScala();
-        } catch (IOException e) {
-            throw new UncheckedIOException("barrier rank " + rank + " of steps " + (plan.first() + 1) + "-"
-                    + plan.end() + ": " + e.getMessage(), e);
-        } finally {
-            // Spark's task threads are pooled: the reused buffers go to the next task, whichever thread
-            // runs it (docs/design.md 6.1, "Reused buffers")
-            BufferPool.park();
-        }
+        });
     }
 
     /** The stage's steps on this rank's replica; stops early when the skip streak is exceeded. */
@@ -209,10 +196,5 @@ final class BarrierStageFunction extends AbstractFunction1<Iterator<Integer>, It
         GradientContribution g = new GradientContribution(r.gradient().aggregation(), gradientSums, r.gradient().sums());
         return new TaskResult(g, r.metrics(), r.timings(), r.slowestTask(), r.tasks(), r.masksCollapsed(), r.head(),
                 r.audit());
-    }
-
-    private static LlamaWeights read(Path dir, Configuration conf, HfConfig hf) throws IOException {
-        FileSystem fs = HadoopFiles.fileSystem(dir, conf);
-        return ModelDirectory.readWeights(fs, dir, hf.model(), DataType.FLOAT);
     }
 }

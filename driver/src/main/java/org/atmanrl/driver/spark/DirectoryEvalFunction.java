@@ -8,6 +8,7 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.EvalReport;
 import org.atmanrl.executor.eval.Evaluation;
+import org.atmanrl.model.LlamaModel;
 import org.atmanrl.reward.data.Problem;
 
 /**
@@ -40,8 +41,9 @@ final class DirectoryEvalFunction implements Function2<Integer, Iterator<Problem
         List<Problem> problems = new ArrayList<>();
         shard.forEachRemaining(problems::add);
         if (problems.isEmpty()) return Collections.emptyIterator();
-        EvalReport report = DirectoryModel.apply(run.value(), modelDirectory, "evaluating", (model, tokenizer) ->
-                evaluation.run(model, tokenizer, stopToken, dataSet, problems));
+        EvalReport report = DirectoryModel.apply(run.value(), modelDirectory,
+                "evaluating " + modelDirectory + " on an executor", (weights, hf, tokenizer) ->
+                        evaluation.run(new LlamaModel(weights), tokenizer, stopToken, dataSet, problems));
         return List.of(report).iterator();
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.atmanrl.executor.eval.SaliencySamples;
+import org.atmanrl.model.LlamaModel;
 import org.atmanrl.reward.data.Problem;
 import org.atmanrl.reward.saliency.SaliencyConfig;
 
@@ -37,9 +38,10 @@ final class DirectorySamplesFunction implements FlatMapFunction<Iterator<Problem
     public Iterator<String> call(Iterator<Problem> shard) {
         List<Problem> problems = new ArrayList<>();
         shard.forEachRemaining(problems::add);
-        String json = DirectoryModel.apply(run.value(), modelDirectory, "saliency samples of", (model, tokenizer) ->
-                SaliencySamples.compute(model, saliency, tokenizer, stopToken, problems, maxNewTokens, maxRowsPerPass)
-                        .toJson().toString());
+        String json = DirectoryModel.apply(run.value(), modelDirectory,
+                "saliency samples of " + modelDirectory + " on an executor", (weights, hf, tokenizer) ->
+                        SaliencySamples.compute(new LlamaModel(weights), saliency, tokenizer, stopToken, problems,
+                                maxNewTokens, maxRowsPerPass).toJson().toString());
         return List.of(json).iterator();
     }
 }
