@@ -55,8 +55,11 @@ final class Attention {
      * scaled queries, the keys and {@code mask} (the pass's, owned by it, not closed here).
      */
     record Saved(INDArray x, INDArray q4, INDArray k4, INDArray v4, INDArray keys, INDArray values,
-                 INDArray probs, INDArray mask, INDArray heads) implements AutoCloseable {
+                 INDArray probs, INDArray mask, INDArray heads, Queries queries) implements AutoCloseable {
         @Override public void close() { Arrays2.release(q4, k4, v4, keys, values, probs, heads); }
+
+        /** The queries' normed input: {@code x}, or {@link Queries#x} when the queries are some cells only. */
+        INDArray xq() { return queries == null ? x : queries.x(); }
 
         /** Whether {@link #probabilities} computes a new array, the caller's to close. */
         boolean recomputes() { return probs == null; }
@@ -81,7 +84,25 @@ final class Attention {
     }
 
     /**
+     * Queries at some of the cells only ({@link TargetCells}): the last layer of a pass that needs
+     * log-probabilities at its target cells alone. {@code x} {@code [Nq, D]} is the normed input of
+     * those cells, {@code dims} their layout {@code [B, Tq]}, {@code angles} their RoPE angles and
+     * {@code mask} {@code [B, 1, 1, Tq, Tk]} their visibility plus bias; the pass owns all of them.
+     */
+    record Queries(INDArray x, Dims dims, Rope.Angles angles, INDArray mask, TargetCells cells) {
+    }
+
+    /** {@link #forward} with queries at every cell. */
+    static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
+                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
+                            LoraLayer lora) {
+        return forward(x, null, w, d, angles, mask, cache, prefix, past, saved, keepProbs, lora);
+    }
+
+    /**
      * @param x      normed input {@code [N, D]}
+     * @param queries the cells whose queries attend, when only some do, else null (every cell's);
+     *               the output then has their rows {@code [Nq, D]}
      * @param mask   {@code [B, 1, 1, T, Tk]}: visibility plus bias for every (row, query, key)
      * @param cache  this layer's decoding cache (keys/values are appended at {@code past}), or null
      * @param prefix this layer's keys/values of the {@code past} cells before the batch's, read
@@ -90,12 +111,15 @@ final class Attention {
      * @param keepProbs with {@code saved}: whether to keep the probabilities, or leave them to
      *               {@link #probabilities} to recompute
      */
-    static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
+    static INDArray forward(INDArray x, Queries queries, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
                             KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
                             LoraLayer lora) {
         int t = d.length(), kv = d.kvHeads();
+        Dims dq = queries == null ? d : queries.dims();
 
-        INDArray q4 = projectHeads(x, w.q(), d, d.heads(), angles, lora, LoraTarget.Q_PROJ);
+        INDArray q4 = queries == null
+                ? projectHeads(x, w.q(), d, d.heads(), angles, lora, LoraTarget.Q_PROJ)
+                : projectHeads(queries.x(), w.q(), dq, d.heads(), queries.angles(), lora, LoraTarget.Q_PROJ);
         q4.muli(1.0 / Math.sqrt(d.headDim()));
         INDArray k4 = projectHeads(x, w.k(), d, kv, angles, lora, LoraTarget.K_PROJ);
         INDArray v4 = projectHeads(x, w.v(), d, kv, null, lora, LoraTarget.V_PROJ);
@@ -109,16 +133,17 @@ final class Attention {
             keys = Nd4j.concat(2, prefix.keys(past), k4);
             values = Nd4j.concat(2, prefix.values(past), v4);
         }
-        INDArray scores = softmax(q4, keys, mask);           // [B, KV, G*T, Tk]
-        INDArray out4 = BufferPool.take(q4.dataType(), q4.shape()); // [B, KV, G*T, hd]
+        INDArray qMask = queries == null ? mask : queries.mask();
+        INDArray scores = softmax(q4, keys, qMask);          // [B, KV, G*Tq, Tk]
+        INDArray out4 = BufferPool.take(q4.dataType(), q4.shape()); // [B, KV, G*Tq, hd]
         Nd4j.matmul(scores, values, out4, false, false, false);
 
-        INDArray heads = HeadLayout.merge(out4, d, d.heads(), null);
+        INDArray heads = HeadLayout.merge(out4, dq, d.heads(), null);
         Arrays2.release(out4);
         INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
-            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, mask, heads);
+            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, qMask, heads, queries);
             if (!keepProbs) {
                 Arrays2.release(scores);
             }
@@ -151,14 +176,16 @@ final class Attention {
     static INDArray backward(INDArray dOut, Saved s, LayerWeights w, Dims d, Rope.Angles angles,
                              LayerWeights grad, INDArray biasGrad, boolean needInputGradient,
                              LoraLayer lora, LoraAdapters loraGrad) {
-        int b = d.batch(), t = d.length(), kv = d.kvHeads(), g = d.group(), hd = d.headDim();
+        Queries queries = s.queries();
+        Dims qd = queries == null ? d : queries.dims();
+        int b = d.batch(), t = qd.length(), kv = d.kvHeads(), g = d.group(), hd = d.headDim();
         DataType dt = dOut.dataType();
         if (grad != null) {
             Linear.accumulateWeightGradient(dOut, s.heads(), grad.o());
         }
         INDArray dHeads = Linear.inputGradient(dOut, w.o(), null);
         LoraLayer.backward(lora, LoraTarget.O_PROJ, dOut, s.heads(), loraGrad, dHeads);
-        INDArray dOut4 = HeadLayout.split(dHeads, d, d.heads(), null);
+        INDArray dOut4 = HeadLayout.split(dHeads, qd, d.heads(), null);
 
         // dS = P * (dP - rowsum(dP * P)). FlashAttention's identity rowsum(dP * P) = rowsum(dO * O)
         // turns a pass over [.., Tk] into one over the saved head outputs [.., hd].
@@ -180,7 +207,7 @@ final class Attention {
         INDArray dx = null;
         if (grad != null || loraGrad != null || needInputGradient) {
             // keys and values of the batch's own cells get gradients; a prefix's are constants
-            int past = (int) s.keys().size(2) - t;
+            int past = (int) s.keys().size(2) - d.length();
             INDArray pOwn = ownKeys(p, past), dSOwn = ownKeys(dS, past);
             INDArray dV = BufferPool.takeLike(s.v4()), dQ4 = BufferPool.takeLike(s.q4()), dK4 = BufferPool.takeLike(s.k4());
             Nd4j.matmul(pOwn, dOut4, dV, true, false, false);                 // [B, KV, T, hd]
@@ -192,23 +219,40 @@ final class Attention {
             if (s.recomputes()) {
                 Arrays2.release(p); // before the projections' gradients: one layer's probabilities at a time
             }
-            INDArray dq = HeadLayout.merge(dQ4, d, d.heads(), angles);
+            INDArray dq = queries == null ? HeadLayout.merge(dQ4, d, d.heads(), angles)
+                    : HeadLayout.merge(dQ4, qd, d.heads(), queries.angles());
             INDArray dk = HeadLayout.merge(dK4, d, kv, angles);
             INDArray dv = HeadLayout.merge(dV, d, kv, null);
             Arrays2.release(dQ4, dK4, dV);
             if (grad != null) {
-                Linear.accumulateWeightGradient(dq, s.x(), grad.q());
+                Linear.accumulateWeightGradient(dq, s.xq(), grad.q());
                 Linear.accumulateWeightGradient(dk, s.x(), grad.k());
                 Linear.accumulateWeightGradient(dv, s.x(), grad.v());
             }
-            if (needInputGradient) {
-                dx = Linear.inputGradient(dq, w.q(), null);
-                Linear.inputGradient(dk, w.k(), dx);
-                Linear.inputGradient(dv, w.v(), dx);
+            if (queries == null) {
+                if (needInputGradient) {
+                    dx = Linear.inputGradient(dq, w.q(), null);
+                    Linear.inputGradient(dk, w.k(), dx);
+                    Linear.inputGradient(dv, w.v(), dx);
+                }
+                LoraLayer.backward(lora, LoraTarget.Q_PROJ, dq, s.x(), loraGrad, dx);
+                LoraLayer.backward(lora, LoraTarget.K_PROJ, dk, s.x(), loraGrad, dx);
+                LoraLayer.backward(lora, LoraTarget.V_PROJ, dv, s.x(), loraGrad, dx);
+            } else {
+                // the queries' rows get the query path's share, every cell the keys' and values'
+                INDArray dxq = needInputGradient ? Linear.inputGradient(dq, w.q(), null) : null;
+                if (needInputGradient) {
+                    dx = Linear.inputGradient(dk, w.k(), null);
+                    Linear.inputGradient(dv, w.v(), dx);
+                }
+                LoraLayer.backward(lora, LoraTarget.Q_PROJ, dq, s.xq(), loraGrad, dxq);
+                LoraLayer.backward(lora, LoraTarget.K_PROJ, dk, s.x(), loraGrad, dx);
+                LoraLayer.backward(lora, LoraTarget.V_PROJ, dv, s.x(), loraGrad, dx);
+                if (dxq != null) {
+                    queries.cells().addTo(dx, dxq);
+                    Arrays2.release(dxq);
+                }
             }
-            LoraLayer.backward(lora, LoraTarget.Q_PROJ, dq, s.x(), loraGrad, dx);
-            LoraLayer.backward(lora, LoraTarget.K_PROJ, dk, s.x(), loraGrad, dx);
-            LoraLayer.backward(lora, LoraTarget.V_PROJ, dv, s.x(), loraGrad, dx);
             Arrays2.release(dq, dk, dv);
         }
         Arrays2.release(dOut4, dS, s.recomputes() ? p : null); // p: when no branch above closed it

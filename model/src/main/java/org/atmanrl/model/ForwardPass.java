@@ -35,12 +35,17 @@ public final class ForwardPass implements AutoCloseable {
     /** Each layer's LoRA branches, null entries for a model without adapters. */
     private final LoraLayer[] lora;
     private LoraDropout dropout;
+    /** The cells the last layer computes when only those with a target are (null: every cell). */
+    private final TargetCells targets;
+    /** That last layer's queries: their input, mask and angles, owned by this pass. */
+    private Attention.Queries queries;
     private INDArray xFinal, rFinal, hn;
     private LmHead.LogZ logZ; // kept for backward
     private double[] logProbs;
 
-    ForwardPass(LlamaModel model, TokenBatch tb, TokenBatch cells, INDArray bias, boolean keep) {
+    ForwardPass(LlamaModel model, TokenBatch tb, TokenBatch cells, INDArray bias, boolean keep, TargetCells targets) {
         this.model = model;
+        this.targets = targets;
         this.tb = tb;
         this.cells = cells;
         this.offset = tb.length() - cells.length();
@@ -84,6 +89,15 @@ public final class ForwardPass implements AutoCloseable {
         this.mlp[i] = m;
     }
 
+    /** The cells with a target when the last layer computes only those, else null. */
+    TargetCells targetCells() { return targets; }
+
+    /** Keeps the last layer's queries until {@link #close}; returns them. */
+    Attention.Queries saveQueries(Attention.Queries q) {
+        this.queries = q;
+        return q;
+    }
+
     void saveLora(int i, LoraLayer l) {
         this.lora[i] = l;
     }
@@ -99,14 +113,19 @@ public final class ForwardPass implements AutoCloseable {
      * log-probabilities out and, when activations are kept, keeps log Z per cell for the backward.
      */
     void head(INDArray hn) {
-        LmHead.Forward f = LmHead.forward(hn, model.weights().lmHead(), cells.targets(), model.headChunkCells());
-        logProbs = toBatchLayout(f.logProbs());
+        LmHead.Forward f = LmHead.forward(hn, model.weights().lmHead(), headTargets(), model.headChunkCells());
+        logProbs = toBatchLayout(targets == null ? f.logProbs() : targets.toCells(f.logProbs()));
         if (keep) {
             logZ = f.logZ();
         } else {
             f.logZ().release();
             Arrays2.release(hn);
         }
+    }
+
+    /** The targets of the cells the LM head reads: every computed cell's, or the target cells'. */
+    private int[] headTargets() {
+        return targets == null ? cells.targets() : targets.queries().targets();
     }
 
     /** {@code log p(target)} per cell, {@code [B * T]} row-major; 0 where there is no target or inside a prefix. */
@@ -126,7 +145,7 @@ public final class ForwardPass implements AutoCloseable {
      * closes the result.
      */
     public PromptPrefix prefix(TokenBatch rows, int[] batchRows, int length) {
-        if (!keep || offset != 0 || bias != null) {
+        if (!keep || offset != 0 || bias != null || targets != null) {
             throw new IllegalStateException("a prompt prefix is read from a kept, unbiased pass over whole rows");
         }
         if (length < 1 || length >= rows.length() || length > tb.length() || batchRows.length != rows.batch()) {
@@ -187,8 +206,8 @@ public final class ForwardPass implements AutoCloseable {
      * @param queryWeights {@code [B, T]}: per row, the weight of each query cell (0 for most)
      */
     public INDArray attentionFrom(INDArray queryWeights) {
-        if (!keep || offset != 0) {
-            throw new IllegalStateException("attention features need a kept pass without a prompt prefix");
+        if (!keep || offset != 0 || targets != null) {
+            throw new IllegalStateException("attention features need a kept pass of every cell without a prompt prefix");
         }
         int b = tb.batch(), t = tb.length(), heads = model.config().numAttentionHeads();
         if (queryWeights.rank() != 2 || queryWeights.size(0) != b || queryWeights.size(1) != t) {
@@ -222,8 +241,8 @@ public final class ForwardPass implements AutoCloseable {
      * the live array, valid until {@link #backward} or {@link #close}; only kept passes have it.
      */
     public INDArray hidden() {
-        if (!keep || hn == null) {
-            throw new IllegalStateException("this forward pass kept no hidden states");
+        if (!keep || hn == null || targets != null) {
+            throw new IllegalStateException("this forward pass kept no hidden states of every cell");
         }
         return hn;
     }
@@ -271,8 +290,8 @@ public final class ForwardPass implements AutoCloseable {
         LoraAdapters ag = weightGradients && adapters != null ? adapters.zerosLike() : null;
         INDArray biasGrad = biasGradient ? Nd4j.zeros(dt, tb.batch(), tb.length()) : null;
 
-        INDArray dhn = LmHead.backward(hn, w.lmHead(), logZ, cells.targets(), weights, g == null ? null : g.lmHead(),
-                model.headChunkCells());
+        INDArray dhn = LmHead.backward(hn, w.lmHead(), logZ, headTargets(), targets == null ? weights
+                : targets.toSlots(weights), g == null ? null : g.lmHead(), model.headChunkCells());
         logZ.release();
         logZ = null;
         Arrays2.release(hn);
@@ -290,6 +309,13 @@ public final class ForwardPass implements AutoCloseable {
             Arrays2.release(dxn1, dPost);
             boolean needInput = g != null || i > 0;
             INDArray dxn0 = Attention.backward(dx, attn[i], lw, dims, angles, lg, biasGrad, needInput, lora[i], ag);
+            if (attn[i].queries() != null) {
+                // above this layer only the target cells were computed: their residual gradient to every cell's
+                INDArray all = BufferPool.take(dx.dataType(), cells.tokens(), dx.size(1)).assign(0);
+                targets.addTo(all, dx);
+                Arrays2.release(dx);
+                dx = all;
+            }
             if (dxn0 != null) {
                 INDArray dPre = RmsNorm.backward(dxn0, x0[i], lw.inputNorm(), r0[i], lg == null ? null : lg.inputNorm());
                 dx.addi(dPre);
@@ -373,6 +399,10 @@ public final class ForwardPass implements AutoCloseable {
             }
         }
         Arrays2.release(xFinal, rFinal, hn, mask);
+        if (queries != null) {
+            Arrays2.release(queries.x(), queries.mask());
+            queries = null;
+        }
         if (logZ != null) {
             logZ.release();
             logZ = null;

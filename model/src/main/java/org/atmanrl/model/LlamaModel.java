@@ -110,7 +110,19 @@ public final class LlamaModel {
      * @param prefix {@link #prefix} of this batch's first cells, or null for the full pass
      */
     public double[] logProbs(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
-        try (ForwardPass fp = run(tb, bias, prefix, false, null)) {
+        try (ForwardPass fp = run(tb, bias, prefix, false, null, false)) {
+            return fp.logProbs();
+        }
+    }
+
+    /**
+     * {@link #logProbs(TokenBatch, INDArray, PromptPrefix)} where the last layer computes only the
+     * cells with a target (docs/design.md 2.2, "Target cells only"): for passes that read a few
+     * cells' log-probabilities, as the saliency likelihoods read the answer's. Those cells equal the
+     * full pass's up to rounding; every other cell reads 0.
+     */
+    public double[] logProbsAtTargets(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
+        try (ForwardPass fp = run(tb, bias, prefix, false, null, true)) {
             return fp.logProbs();
         }
     }
@@ -127,7 +139,16 @@ public final class LlamaModel {
      * after the prefix and 0 on the prefix's; cell weights must be 0 inside the prefix.
      */
     public ForwardPass forward(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
-        return run(tb, bias, prefix, true, null);
+        return run(tb, bias, prefix, true, null, false);
+    }
+
+    /**
+     * {@link #forward(TokenBatch, INDArray, PromptPrefix)} with the last layer at the cells with a
+     * target only (see {@link #logProbsAtTargets}); its backward's cell weights must be 0 elsewhere,
+     * and it has no {@link ForwardPass#hidden} or {@link ForwardPass#attentionFrom}.
+     */
+    public ForwardPass forwardAtTargets(TokenBatch tb, INDArray bias, PromptPrefix prefix) {
+        return run(tb, bias, prefix, true, null, true);
     }
 
     /**
@@ -143,7 +164,7 @@ public final class LlamaModel {
             throw new IllegalArgumentException("lora dropout has " + dropout.rows() + " row keys for a batch of "
                     + tb.batch() + " rows");
         }
-        return run(tb, bias, null, true, dropout);
+        return run(tb, bias, null, true, dropout, false);
     }
 
     /**
@@ -157,7 +178,7 @@ public final class LlamaModel {
         }
         TokenBatch cells = tb.columns(0, length);
         KvCache cache = newCache(tb.batch(), length);
-        try (ForwardPass fp = new ForwardPass(this, cells, cells, null, false)) {
+        try (ForwardPass fp = new ForwardPass(this, cells, cells, null, false, null)) {
             Arrays2.release(hidden(cells, null, cache, null, fp));
         } catch (RuntimeException e) {
             cache.close();
@@ -168,7 +189,7 @@ public final class LlamaModel {
 
     /** Logits of every cell, {@code [B * T, vocab]}. */
     public INDArray logits(TokenBatch tb, INDArray bias) {
-        try (ForwardPass fp = new ForwardPass(this, tb, tb, bias, false)) {
+        try (ForwardPass fp = new ForwardPass(this, tb, tb, bias, false, null)) {
             INDArray hn = hidden(tb, bias, null, null, fp);
             INDArray logits = Linear.output(hn, weights.lmHead());
             Arrays2.release(hn);
@@ -197,7 +218,7 @@ public final class LlamaModel {
             return DecodeStep.run(this, step, cache, rope);
         }
         INDArray hn;
-        try (ForwardPass fp = new ForwardPass(this, step, step, null, false)) {
+        try (ForwardPass fp = new ForwardPass(this, step, step, null, false, null)) {
             hn = hidden(step, null, cache, null, fp);
         }
         int t = step.length();
@@ -215,10 +236,11 @@ public final class LlamaModel {
         }
     }
 
-    private ForwardPass run(TokenBatch tb, INDArray bias, PromptPrefix prefix, boolean keep, LoraDropout dropout) {
+    private ForwardPass run(TokenBatch tb, INDArray bias, PromptPrefix prefix, boolean keep, LoraDropout dropout,
+                            boolean atTargets) {
         requireTargets(tb);
         TokenBatch cells = prefix == null ? tb : prefix.suffixOf(this, tb, bias);
-        ForwardPass fp = new ForwardPass(this, tb, cells, bias, keep);
+        ForwardPass fp = new ForwardPass(this, tb, cells, bias, keep, atTargets ? TargetCells.of(cells) : null);
         fp.setDropout(dropout);
         try {
             fp.head(hidden(cells, bias, null, prefix, fp));
@@ -247,8 +269,9 @@ public final class LlamaModel {
         Attention.Dims dims = new Attention.Dims(tb.batch(), tb.length(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.headDim());
         Rope.Angles angles = rope.angles(tb);
-        INDArray mask = keyMask(tb, earlier, past, bias, dt);
+        INDArray mask = keyMask(tb, earlier, past, bias, dt, null);
         fp.setInputs(angles, mask);
+        TargetCells targets = fp.targetCells();
 
         INDArray x = embedRows(tb.ids());
         double eps = config.rmsNormEps();
@@ -264,9 +287,18 @@ public final class LlamaModel {
             }
             INDArray r0 = RmsNorm.inverseRms(x, eps);
             INDArray xn0 = RmsNorm.forward(x, lw.inputNorm(), r0);
-            INDArray attn = Attention.forward(xn0, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
+            // the last layer of a pass at its target cells: queries there only (TargetCells)
+            Attention.Queries queries = targets != null && i == config.numHiddenLayers() - 1
+                    ? fp.saveQueries(queries(targets, tb, xn0, earlier, past, bias, dt)) : null;
+            INDArray attn = Attention.forward(xn0, queries, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
                     prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, keepProbs, lora);
-            INDArray x1 = keep ? x.add(attn, BufferPool.takeLike(x)) : x.addi(attn);
+            INDArray x1;
+            if (queries != null) {
+                x1 = targets.gather(x).addi(attn); // [Nq, D] from here to the LM head
+                if (!keep) Arrays2.release(x);
+            } else {
+                x1 = keep ? x.add(attn, BufferPool.takeLike(x)) : x.addi(attn);
+            }
             Arrays2.release(attn);
             INDArray r1 = RmsNorm.inverseRms(x1, eps);
             INDArray xn1 = RmsNorm.forward(x1, lw.postNorm(), r1);
@@ -288,6 +320,16 @@ public final class LlamaModel {
             Arrays2.release(x, r);
         }
         return hn;
+    }
+
+    /** The last layer's queries at {@code targets}' cells, from that layer's normed input {@code xn0 [N, D]}. */
+    private Attention.Queries queries(TargetCells targets, TokenBatch tb, INDArray xn0, KvCache earlier, int past,
+                                      INDArray bias, DataType dt) {
+        TokenBatch q = targets.queries();
+        Attention.Dims dims = new Attention.Dims(q.batch(), q.length(), config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.headDim());
+        return new Attention.Queries(targets.gather(xn0), dims, rope.angles(q),
+                keyMask(tb, earlier, past, bias, dt, targets), targets);
     }
 
     /**
@@ -317,16 +359,19 @@ public final class LlamaModel {
      * {@code [B, 1, 1, T, Tk]}: 0 where query cell t may see key cell k (causal in cell order, key
      * not padding), {@link Attention#HIDDEN} elsewhere, plus the bias of key k. Keys {@code k <
      * past} are earlier cells, whose validity {@code earlier} holds (with a decoding cache, it
-     * holds this batch's too).
+     * holds this batch's too). With {@code queries}, the rows are those cells' only: {@code [B, 1,
+     * 1, Tq, Tk]}.
      */
-    private static INDArray keyMask(TokenBatch tb, KvCache earlier, int past, INDArray bias, DataType dt) {
-        int b = tb.batch(), t = tb.length(), tk = past + t;
+    private static INDArray keyMask(TokenBatch tb, KvCache earlier, int past, INDArray bias, DataType dt,
+                                    TargetCells queries) {
+        int b = tb.batch(), t = tb.length(), tk = past + t, tq = queries == null ? t : queries.perRow();
         int cached = earlier == null ? 0 : earlier.length();
-        float[] m = new float[b * t * tk];
+        float[] m = new float[b * tq * tk];
         float hidden = (float) Attention.HIDDEN;
         for (int r = 0; r < b; r++) {
-            for (int q = 0; q < t; q++) {
-                int base = (r * t + q) * tk;
+            for (int s = 0; s < tq; s++) {
+                int base = (r * tq + s) * tk;
+                int q = queries == null ? s : queries.column(r * tq + s);
                 for (int k = 0; k < tk; k++) {
                     boolean keyValid = k < cached ? earlier.valid(r, k) : tb.valid(r, k - past);
                     m[base + k] = (k <= past + q && keyValid) ? 0f : hidden;
@@ -334,7 +379,7 @@ public final class LlamaModel {
             }
         }
         // Created in its final shape: a reshaped view could not be closed, and its base would leak.
-        INDArray mask = Nd4j.create(m, new long[] {b, 1, 1, t, tk}, 'c');
+        INDArray mask = Nd4j.create(m, new long[] {b, 1, 1, tq, tk}, 'c');
         if (dt != DataType.FLOAT) {
             INDArray cast = mask.castTo(dt);
             mask.close();

@@ -36,7 +36,7 @@ public final class AtmanPerturbation {
         for (int from = 0; from < sequences.size(); from += maxRowsPerPass) {
             int to = Math.min(sequences.size(), from + maxRowsPerPass);
             ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
-            double[] l = rows.answerLogLikelihood(model.logProbs(rows.batch, null));
+            double[] l = rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, null, null));
             System.arraycopy(l, 0, lFull, from, l.length);
         }
         double logF = Math.log(factor);
@@ -49,7 +49,7 @@ public final class AtmanPerturbation {
                 b[r * rows.length + spans.get(o[0]).cotStart() + o[1]] = logF;
             }
             try (INDArray bias = Nd4j.create(b, new long[] {rows.rows, rows.length}, 'c').castTo(model.dataType())) {
-                double[] l = rows.answerLogLikelihood(model.logProbs(rows.batch, bias));
+                double[] l = rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, bias, null));
                 for (int r = 0; r < rows.rows; r++) {
                     int[] o = owner.get(from + r);
                     out.get(o[0])[o[1]] = lFull[o[0]] - l[r];

@@ -31,7 +31,7 @@ public final class GradientAttribution {
         for (int from = 0; from < sequences.size(); from += maxRowsPerPass) {
             int to = Math.min(sequences.size(), from + maxRowsPerPass);
             ScoringRows rows = new ScoringRows(sequences.subList(from, to), spans.subList(from, to));
-            try (ForwardPass fp = model.forward(rows.batch, null);
+            try (ForwardPass fp = model.forwardAtTargets(rows.answers, null, null);
                  Gradients g = fp.backward(rows.answerSumWeights(), false, true)) {
                 for (int r = 0; r < rows.rows; r++) out.add(rows.onCot(g.bias(), r));
             }

@@ -106,7 +106,7 @@ public final class MaskFitter {
                 bias = cast;
             }
             try (INDArray used = bias) {
-                l = rows.answerLogLikelihood(model.logProbs(rows.batch, used));
+                l = rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, used, null));
             }
             for (int r = 0; r < rows.rows; r++) {
                 out[from + r] = SaliencyTerms.objective(config.objective(), l[r], rows.spans.get(r).answerLength(),
@@ -136,11 +136,11 @@ public final class MaskFitter {
         DataType dt = model.dataType();
         try (PromptPrefix prefix = promptPrefix(rows); INDArray cot = rows.cotMask(dt);
              INDArray theta = fit(rows, cot, prefix)) {
-            double[] lFull = rows.answerLogLikelihood(model.logProbs(rows.batch, null, prefix));
+            double[] lFull = rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, null, prefix));
             double[] lNone = suppressedLogLikelihood(rows, cot, prefix);
             double[] lMask;
             try (INDArray keep = AttentionBias.fromTheta(theta, cot)) {
-                lMask = rows.answerLogLikelihood(model.logProbs(rows.batch, keep, prefix));
+                lMask = rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, keep, prefix));
             }
             return scores(rows, theta, lFull, lNone, lMask);
         }
@@ -154,10 +154,10 @@ public final class MaskFitter {
     double[] suppressedLogLikelihood(ScoringRows rows, INDArray cot, PromptPrefix prefix) {
         if (config.epsilon() == 0) {
             TokenBatch cut = rows.withoutCot();
-            return rows.answerLogLikelihoodWithoutCot(model.logProbs(cut, null, prefix), cut.length());
+            return rows.answerLogLikelihoodWithoutCot(model.logProbsAtTargets(cut, null, prefix), cut.length());
         }
         try (INDArray suppressAll = cot.mul(Math.log(config.epsilon()))) {
-            return rows.answerLogLikelihood(model.logProbs(rows.batch, suppressAll, prefix));
+            return rows.answerLogLikelihood(model.logProbsAtTargets(rows.answers, suppressAll, prefix));
         }
     }
 
@@ -217,7 +217,7 @@ public final class MaskFitter {
         INDArray bias = AttentionBias.fromTheta(thetaForBias, cot);
         INDArray g;
         double[] logProbs;
-        try (ForwardPass fp = model.forward(rows.batch, bias, prefix);
+        try (ForwardPass fp = model.forwardAtTargets(rows.answers, bias, prefix);
              Gradients grads = fp.backward(rows.answerMeanWeights(deletion ? 1 : -1), false, true)) {
             logProbs = fp.logProbs();
             g = AttentionBias.thetaGradient(grads.bias(), thetaForBias, cot);

@@ -211,7 +211,7 @@ public final class MaskNetworkScorer {
     /** Each row's answer log-likelihood under {@code b = log sigmoid(t)} on its CoT; closes {@code t}. */
     private double[] biasedLogLikelihood(ScoringRows rows, INDArray t, INDArray cot, PromptPrefix prefix) {
         try (t; INDArray bias = AttentionBias.fromTheta(t, cot)) {
-            return rows.answerLogLikelihood(passes.model.logProbs(rows.batch, bias, prefix));
+            return rows.answerLogLikelihood(passes.model.logProbsAtTargets(rows.answers, bias, prefix));
         }
     }
 }

@@ -14,6 +14,12 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ScoringRows {
     final TokenBatch batch;
+    /**
+     * {@link #batch} with targets on the answer cells only: the passes that read nothing but the
+     * answer's log-likelihood run on it, and their last layer computes those cells alone
+     * ({@code LlamaModel.forwardAtTargets}, docs/design.md 2.2, "Target cells only").
+     */
+    final TokenBatch answers;
     final List<int[]> sequences;
     final List<CompletionSpans> spans;
     final int rows;
@@ -30,6 +36,7 @@ final class ScoringRows {
             }
         }
         this.batch = TokenBatch.forScoring(sequences);
+        this.answers = answerTargetsOnly(batch, spans, 0);
         this.sequences = List.copyOf(sequences);
         this.spans = List.copyOf(spans);
         this.rows = batch.batch();
@@ -91,7 +98,31 @@ final class ScoringRows {
                 }
             }
         }
-        return new TokenBatch(rows, len, ids, pos, valid, tgt);
+        return answerTargetsOnly(new TokenBatch(rows, len, ids, pos, valid, tgt), spans, -1);
+    }
+
+    /**
+     * {@code tb} with every target but the answer cells' dropped; {@code cutCot} 0 for the rows as
+     * they are, -1 for {@link #withoutCot()}'s (each row's answer cells moved left by its CoT length).
+     */
+    private static TokenBatch answerTargetsOnly(TokenBatch tb, List<CompletionSpans> spans, int cutCot) {
+        int n = tb.tokens(), len = tb.length();
+        int[] ids = new int[n], pos = new int[n], tgt = new int[n];
+        boolean[] valid = new boolean[n];
+        java.util.Arrays.fill(tgt, TokenBatch.IGNORE);
+        for (int r = 0; r < tb.batch(); r++) {
+            CompletionSpans s = spans.get(r);
+            for (int t = 0; t < len; t++) {
+                ids[r * len + t] = tb.id(r, t);
+                pos[r * len + t] = tb.position(r, t);
+                valid[r * len + t] = tb.valid(r, t);
+            }
+            int shift = cutCot < 0 ? s.cotLength() : 0;
+            for (int t = s.answerStart() - 1 - shift; t < s.answerEnd() - 1 - shift; t++) {
+                tgt[r * len + t] = tb.target(r, t);
+            }
+        }
+        return new TokenBatch(tb.batch(), len, ids, pos, valid, tgt);
     }
 
     /** Per row, the answer log-likelihood from the log-probabilities of {@link #withoutCot()}'s cells. */
