@@ -34,6 +34,32 @@ public final class PromptPrefix implements AutoCloseable {
     KvCache cache() { return cache; }
 
     /**
+     * The first {@code n} rows of this prefix as a prefix of their own, for a pass over those rows
+     * alone: their keys and values copied. Close both.
+     */
+    public PromptPrefix firstRows(int n) {
+        TokenBatch rows = cells.firstRows(n);
+        int layers = model.config().numHiddenLayers(), p = length();
+        KvCache copy = model.newCache(n, p);
+        try {
+            copy.advance(rows);
+            for (int i = 0; i < layers; i++) {
+                KvCache.Layer l = cache.layer(i);
+                copy.layer(i).append(firstRowsOf(l.keys(p), n), firstRowsOf(l.values(p), n), 0);
+            }
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+        return new PromptPrefix(model, rows, copy);
+    }
+
+    /** Rows {@code [0, n)} of {@code [B, KV, T, hd]}: a view. */
+    private static INDArray firstRowsOf(INDArray a, int n) {
+        return a.get(NDArrayIndex.interval(0, n), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+    }
+
+    /**
      * The cells of {@code tb} after this prefix, for a pass of {@code model} with {@code bias}
      * ({@code [B, T]} or null). Refuses a batch whose first cells are not this prefix's, a bias
      * that is not zero on them (their keys and values were computed without it), and another model.

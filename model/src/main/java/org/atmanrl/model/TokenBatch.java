@@ -130,6 +130,16 @@ public final class TokenBatch {
         return new TokenBatch(batch, len, i, p, v, tg);
     }
 
+    /** Rows {@code [0, n)} as a batch of their own: ids, positions, validity and targets kept. */
+    TokenBatch firstRows(int n) {
+        if (n < 1 || n > batch) {
+            throw new IllegalArgumentException("rows [0, " + n + ") outside [0, " + batch + "]");
+        }
+        int cells = n * length;
+        return new TokenBatch(n, length, java.util.Arrays.copyOf(ids, cells), java.util.Arrays.copyOf(positions, cells),
+                java.util.Arrays.copyOf(valid, cells), targets == null ? null : java.util.Arrays.copyOf(targets, cells));
+    }
+
     /** A copy in which key {@code (b, t)} is hidden from every query, as padding is. */
     public TokenBatch withHidden(int b, int t) {
         boolean[] v = valid.clone();

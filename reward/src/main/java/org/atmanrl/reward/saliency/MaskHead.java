@@ -7,6 +7,7 @@ import org.atmanrl.model.NamedArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The mask network of docs/design.md 2.6: each CoT token's mask logit from the policy's unbiased
@@ -155,6 +156,30 @@ public final class MaskHead implements AutoCloseable {
     public static final class Inputs implements AutoCloseable {
         final INDArray x, xd, att, cot;
         final int rows, length;
+        /** Whether {@link #close} frees x, xd and att: false for {@link #firstRows}'s views. */
+        private final boolean owner;
+
+        private Inputs(INDArray x, INDArray xd, INDArray att, INDArray cot, int rows, int length) {
+            this.x = x;
+            this.xd = xd;
+            this.att = att;
+            this.cot = cot;
+            this.rows = rows;
+            this.length = length;
+            this.owner = false;
+        }
+
+        /** The first {@code n} rows' inputs: views of these, valid while these are open; closing it frees nothing. */
+        public Inputs firstRows(int n) {
+            if (n < 1 || n > rows) {
+                throw new IllegalArgumentException("rows [0, " + n + ") outside [0, " + rows + "]");
+            }
+            long cells = (long) n * length;
+            return new Inputs(x.get(NDArrayIndex.interval(0, cells), NDArrayIndex.all()),
+                    xd.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()),
+                    att.get(NDArrayIndex.interval(0, cells), NDArrayIndex.all()),
+                    cot.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()), n, length);
+        }
 
         /**
          * @param hidden         final hidden states {@code [rows * length, D]} (not closed here)
@@ -163,6 +188,7 @@ public final class MaskHead implements AutoCloseable {
          * @param cot            1 on each row's CoT cells {@code [rows, length]} (not closed here)
          */
         public Inputs(INDArray hidden, int[] delimiterCells, INDArray attention, INDArray cot) {
+            this.owner = true;
             this.rows = (int) cot.size(0);
             this.length = (int) cot.size(1);
             if (hidden.rank() != 2 || hidden.size(0) != (long) rows * length || delimiterCells.length != rows) {
@@ -189,9 +215,11 @@ public final class MaskHead implements AutoCloseable {
 
         @Override
         public void close() {
-            x.close();
-            xd.close();
-            att.close();
+            if (owner) {
+                x.close();
+                xd.close();
+                att.close();
+            }
         }
     }
 

@@ -10,6 +10,8 @@ import org.atmanrl.model.NamedArrays;
 import org.atmanrl.model.PromptPrefix;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Saliency with the mask network's masks (docs/design.md 2.6) instead of fitted ones: per pass
@@ -85,52 +87,43 @@ public final class MaskNetworkScorer {
         if (train != null && train.length != n) {
             throw new IllegalArgumentException(train.length + " training flags for " + n + " rows");
         }
-        List<Integer> trained = new ArrayList<>(), scoredOnly = new ArrayList<>();
-        for (int i = 0; i < n; i++) (train == null || train[i] ? trained : scoredOnly).add(i);
+        // The training rows first, then the others, each in their order: a pass of rows then holds
+        // its training rows first, and reads the shared pass, runs the head and l_none once for all
+        // of its rows; only the objective's pass is the training rows' alone.
+        List<Integer> order = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) if (train == null || train[i]) order.add(i);
+        int trained = order.size();
+        for (int i = 0; i < n; i++) if (train != null && !train[i]) order.add(i);
         Mode mode = train == null ? Mode.EVALUATE : Mode.GRADIENT;
         SaliencyScore[] out = new SaliencyScore[n];
-        Totals totals = scoreRows(sequences, spans, trained, mode, shared, batchRows, out);
-        scoreRows(sequences, spans, scoredOnly, Mode.REWARD, shared, batchRows, out);
-        NamedArrays gradient = totals.gradient;
-        if (mode == Mode.GRADIENT && gradient == null) {
-            gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
-        }
-        return new Batch(passes.batch(java.util.Arrays.asList(out)), mode == Mode.GRADIENT ? gradient : null,
-                totals.objective, trained.size());
-    }
-
-    /** What a pass of rows computes beyond l_full, l_none and the head's mask. */
-    private enum Mode {
-        /** The objective's forward and bias-only backward: the head's gradient, the objective, l_mask. */
-        GRADIENT,
-        /** The objective and l_mask by forward passes, no gradient. */
-        EVALUATE,
-        /** Nothing more, except l_mask when the reward needs S. */
-        REWARD
-    }
-
-    private record Totals(NamedArrays gradient, double objective) {
-    }
-
-    /** Scores rows {@code which} (in their order) in passes of {@code maxRowsPerPass} into {@code out}. */
-    private Totals scoreRows(List<int[]> sequences, List<CompletionSpans> spans, List<Integer> which, Mode mode,
-                             SharedForward shared, int[] batchRows, SaliencyScore[] out) {
         NamedArrays gradient = null;
         double objective = 0;
         int perPass = passes.config.maxRowsPerPass();
-        for (int from = 0; from < which.size(); from += perPass) {
-            List<Integer> part = which.subList(from, Math.min(which.size(), from + perPass));
+        for (int from = 0; from < n; from += perPass) {
+            List<Integer> part = order.subList(from, Math.min(n, from + perPass));
             List<int[]> seqs = part.stream().map(sequences::get).toList();
             List<CompletionSpans> sp = part.stream().map(spans::get).toList();
             int[] rowsInBatch = batchRows == null ? null : part.stream().mapToInt(i -> batchRows[i]).toArray();
             ScoringRows rows = new ScoringRows(seqs, sp);
             Unbiased unbiased = shared == null ? ownPass(rows) : shared.pass(rows, rowsInBatch);
-            Pass p = scorePass(rows, unbiased, mode);
+            Pass p = scorePass(rows, unbiased, mode, Math.max(0, Math.min(part.size(), trained - from)));
             for (int k = 0; k < part.size(); k++) out[part.get(k)] = p.scores.get(k);
             objective += p.objective;
             if (p.gradient != null) gradient = gradient == null ? p.gradient : gradient.plus(p.gradient);
         }
-        return new Totals(gradient, objective);
+        if (mode == Mode.GRADIENT && gradient == null) {
+            gradient = NamedArrays.zeros(MaskHead.shapes(head.hiddenSize(), head.rank(), head.attentionFeatures()));
+        }
+        return new Batch(passes.batch(java.util.Arrays.asList(out)), mode == Mode.GRADIENT ? gradient : null,
+                objective, trained);
+    }
+
+    /** What a pass computes for its first rows beyond l_full, l_none and the head's mask of every row. */
+    private enum Mode {
+        /** The objective's forward and bias-only backward: the head's gradient, the objective, l_mask. */
+        GRADIENT,
+        /** The objective and l_mask by forward passes, no gradient. */
+        EVALUATE
     }
 
     private record Pass(List<SaliencyScore> scores, NamedArrays gradient, double objective) {
@@ -164,14 +157,18 @@ public final class MaskNetworkScorer {
         return length > 0 ? fp.prefix(rows.batch, batchRows, length) : null;
     }
 
-    private Pass scorePass(ScoringRows rows, Unbiased unbiased, Mode mode) {
+    /**
+     * Scores every row of {@code rows}; its first {@code first} rows also run the objective's pass
+     * ({@code mode}), which for preservation gives their l_mask too (docs/design.md 2.6, "What a
+     * step pays for"). The other rows get l_full, l_none and the head's mask (so N, C and r_sal),
+     * and l_mask only when the reward needs S, else NaN (not measured).
+     */
+    private Pass scorePass(ScoringRows rows, Unbiased unbiased, Mode mode, int first) {
         SaliencyConfig config = passes.config;
-        LlamaModel model = passes.model;
-        DataType dt = model.dataType();
+        DataType dt = passes.model.dataType();
         boolean deletion = config.objective() == SaliencyConfig.MaskObjective.DELETION;
         double[] lFull = rows.answerLogLikelihood(unbiased.logProbs());
         try (INDArray hidden = unbiased.hidden(); INDArray cot = rows.cotMask(dt);
-             INDArray inverseN = rows.inverseCotLengths(dt);
              INDArray lengths = rows.rowLengthPerCell(dt);
              MaskHead.Inputs in = new MaskHead.Inputs(hidden, rows.delimiterCells(),
                      unbiased.attention().muliColumnVector(lengths), cot);
@@ -179,33 +176,69 @@ public final class MaskNetworkScorer {
             double[] lNone = passes.suppressedLogLikelihood(rows, cot, prefix);
             double[] lObjective = null;
             NamedArrays gradient = null;
-            if (mode == Mode.GRADIENT) {
-                MaskFitter.ObjectiveGradient g = passes.gradient(rows, theta, cot, inverseN, prefix);
-                lObjective = rows.answerLogLikelihood(g.logProbs());
-                Map<String, INDArray> sums = head.gradient(in, g.thetaGradient());
-                gradient = NamedArrays.of(sums);
-                sums.values().forEach(INDArray::close);
-                g.thetaGradient().close();
+            if (mode == Mode.GRADIENT && first > 0) {
+                Objective o = objective(rows, in, theta, prefix, first);
+                lObjective = o.answerLogLikelihood();
+                gradient = o.gradient();
             } else if (mode == Mode.EVALUATE) {
                 lObjective = biasedLogLikelihood(rows, deletion ? theta.neg() : theta.dup(), cot, prefix);
             }
-            double[] lMask;
-            if (lObjective != null && !deletion) {
-                lMask = lObjective;
-            } else if (mode != Mode.REWARD || config.rewardNeedsSufficiency()) {
-                lMask = biasedLogLikelihood(rows, theta.dup(), cot, prefix);
-            } else {
-                lMask = new double[rows.rows];
-                java.util.Arrays.fill(lMask, Double.NaN); // not measured: S is NaN on this row
+            int measured = lObjective == null ? 0 : lObjective.length; // the first rows, with the objective
+            double[] lMask = new double[rows.rows];
+            java.util.Arrays.fill(lMask, Double.NaN); // not measured: S is NaN on such a row
+            boolean biasedPass = measured > 0 && deletion || measured < rows.rows && config.rewardNeedsSufficiency();
+            double[] biased = biasedPass ? biasedLogLikelihood(rows, theta.dup(), cot, prefix) : null;
+            for (int r = 0; r < rows.rows; r++) {
+                if (r < measured && !deletion) {
+                    lMask[r] = lObjective[r];
+                } else if (biased != null && (r < measured || config.rewardNeedsSufficiency())) {
+                    lMask[r] = biased[r];
+                }
             }
             List<SaliencyScore> scores = passes.scores(rows, theta, lFull, lNone, lMask);
             double objective = 0;
-            for (int r = 0; lObjective != null && r < rows.rows; r++) {
+            for (int r = 0; r < measured; r++) {
                 objective += SaliencyTerms.objective(config.objective(), lObjective[r], rows.spans.get(r).answerLength(),
                         scores.get(r).coverage(), config.lambda());
             }
             return new Pass(scores, gradient, objective);
         }
+    }
+
+    private record Objective(double[] answerLogLikelihood, NamedArrays gradient) {
+    }
+
+    /**
+     * The objective's forward and bias-only backward pass over the first {@code n} rows alone (their
+     * own length and prompt prefix), and the head's gradient sums from its {@code dL/dtheta}.
+     */
+    private Objective objective(ScoringRows rows, MaskHead.Inputs in, INDArray theta, PromptPrefix prefix, int n) {
+        DataType dt = passes.model.dataType();
+        ScoringRows own = rows.firstRows(n);
+        boolean all = own == rows;
+        // for a part of the rows, their own copies of theta, the prefix and the head's inputs (null: the pass's)
+        try (INDArray ownTheta = all ? null
+                     : theta.get(NDArrayIndex.interval(0, n), NDArrayIndex.interval(0, own.length)).dup('c');
+             INDArray cot = own.cotMask(dt); INDArray inverseN = own.inverseCotLengths(dt);
+             PromptPrefix ownPrefix = all || prefix == null ? null : prefix.firstRows(n);
+             MaskHead.Inputs ownIn = all ? null : in.firstRows(n)) {
+            MaskFitter.ObjectiveGradient g = passes.gradient(own, all ? theta : ownTheta, cot, inverseN,
+                    all ? prefix : ownPrefix);
+            // dL/dtheta in the pass's layout: the part's rows, every cell of the pass (0 past their own)
+            try (INDArray dTheta = g.thetaGradient(); INDArray wide = all ? null : widened(dTheta, rows.length)) {
+                Map<String, INDArray> sums = head.gradient(all ? in : ownIn, all ? dTheta : wide);
+                NamedArrays gradient = NamedArrays.of(sums);
+                sums.values().forEach(INDArray::close);
+                return new Objective(own.answerLogLikelihood(g.logProbs()), gradient);
+            }
+        }
+    }
+
+    /** {@code a [n, t]} with zero columns up to {@code length}: a new array. */
+    private static INDArray widened(INDArray a, int length) {
+        INDArray w = Nd4j.zeros(a.dataType(), a.size(0), length);
+        w.get(NDArrayIndex.all(), NDArrayIndex.interval(0, a.size(1))).assign(a);
+        return w;
     }
 
     /** Each row's answer log-likelihood under {@code b = log sigmoid(t)} on its CoT; closes {@code t}. */

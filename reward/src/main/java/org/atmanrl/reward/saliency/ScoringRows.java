@@ -43,6 +43,11 @@ final class ScoringRows {
         this.length = batch.length();
     }
 
+    /** The first {@code n} rows as rows of their own (their length the longest of them). */
+    ScoringRows firstRows(int n) {
+        return n == rows ? this : new ScoringRows(sequences.subList(0, n), spans.subList(0, n));
+    }
+
     /**
      * Cells per row before anything the fit biases (CoT keys) or scores (answer cells), in every
      * row: the smallest CoT start and first answer cell. Their activations are the same in every

@@ -145,11 +145,19 @@ class MaskHeadTest {
     @ParameterizedTest
     @EnumSource(SaliencyConfig.RewardForm.class)
     void onlyTheTrainingRowsTrainTheHeadAndEveryRowIsScored(SaliencyConfig.RewardForm form) {
+        for (SaliencyConfig.MaskObjective objective : SaliencyConfig.MaskObjective.values()) {
+            onlyTheTrainingRowsTrainTheHead(form, objective);
+        }
+    }
+
+    private static void onlyTheTrainingRowsTrainTheHead(SaliencyConfig.RewardForm form,
+                                                        SaliencyConfig.MaskObjective objective) {
         ThreeRows f = ThreeRows.make();
         List<int[]> seqs = f.seqs();
         List<CompletionSpans> spans = f.spans();
         MaskNetworkScorer scorer = new MaskNetworkScorer(f.model(),
-                with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK), "form", form),
+                with(SaliencyConfig.defaults().withMask(SaliencyConfig.MaskSource.NETWORK), "form", form,
+                        "objective", objective),
                 randomHead(f.c(), 3, 0.0, 11));
         MaskNetworkScorer.Batch sampled = scorer.score(seqs, spans, new boolean[] {true, false, true}, null, null);
         MaskNetworkScorer.Batch alone = scorer.score(List.of(seqs.get(0), seqs.get(2)), List.of(spans.get(0), spans.get(2)),
@@ -169,7 +177,8 @@ class MaskHeadTest {
             assertEquals(want.coverage(), got.coverage(), 1e-12);
             assertEquals(want.reward(), got.reward(), 1e-12);
             boolean measured = i != 1 || form == SaliencyConfig.RewardForm.S_TIMES_C;
-            assertEquals(measured ? want.sufficiency() : Double.NaN, got.sufficiency(), 1e-12, "row " + i + ", " + form);
+            assertEquals(measured ? want.sufficiency() : Double.NaN, got.sufficiency(), 1e-12,
+                    "row " + i + ", " + form + ", " + objective);
         }
     }
 
