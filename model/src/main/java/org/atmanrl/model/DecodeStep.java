@@ -173,14 +173,10 @@ final class DecodeStep {
     private static void rmsNorm(float[] x, INDArray weight, double eps, int b, int d, Buffers s, FloatBuffer out) {
         float[] row = s.row, wv = s.hidden;
         weight.data().asNioFloat().get(0, wv, 0, d);
+        FloatBuffer xb = FloatBuffer.wrap(x);
         for (int r = 0; r < b; r++) {
             int o = r * d;
-            double ss = 0;
-            for (int j = 0; j < d; j++) {
-                double e = x[o + j];
-                ss += e * e;
-            }
-            float inv = (float) (1.0 / Math.sqrt(ss / d + eps));
+            float inv = RmsNorm.inverseRms(xb, o, d, eps);
             for (int j = 0; j < d; j++) {
                 row[j] = x[o + j] * inv * wv[j];
             }

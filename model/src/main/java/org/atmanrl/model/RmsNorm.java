@@ -1,44 +1,141 @@
 package org.atmanrl.model;
 
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** {@code y = x / sqrt(mean(x^2) + eps) * w} over the last dimension of {@code [N, D]} rows. */
+/**
+ * {@code y = x / sqrt(mean(x^2) + eps) * w} over the last dimension of {@code [N, D]} rows.
+ *
+ * <p>Plain loops over the buffers, as {@link HeadLayout}'s, one pass a row: in ND4J the factor took
+ * five ops and the product three, and at the few hundred rows of a saliency pass their fixed costs
+ * came to most of a layer's time outside its GEMMs (docs/design.md 6.1, "Element-wise loops").
+ * The factor is accumulated in double; products are rounded as ND4J's float ops rounded them.
+ */
 final class RmsNorm {
     private RmsNorm() {}
 
-    /** The per-row factor {@code 1 / sqrt(mean(x^2) + eps)}, shaped {@code [N, 1]}. */
+    /**
+     * The per-row factor {@code 1 / sqrt(mean(x^2) + eps)}, shaped {@code [N, 1]}: an array of its
+     * own (a column is too small for the pool's best fit to serve well, {@link BufferPool}).
+     */
     static INDArray inverseRms(INDArray x, double eps) {
-        long d = x.size(1);
-        INDArray n2 = x.norm2(true, 1); // one pass and no [N, D] temporary
-        return Transforms.pow(n2.muli(n2).divi(d).addi(eps), -0.5, false);
+        int n = (int) x.size(0), d = (int) x.size(1);
+        INDArray src = dense(x);
+        INDArray r = Nd4j.createUninitialized(x.dataType(), n, 1);
+        if (isFloat(x)) {
+            FloatBuffer xb = src.data().asNioFloat(), rb = r.data().asNioFloat();
+            for (int i = 0; i < n; i++) rb.put(i, inverseRms(xb, i * d, d, eps));
+        } else {
+            DoubleBuffer xb = src.data().asNioDouble(), rb = r.data().asNioDouble();
+            for (int i = 0; i < n; i++) {
+                double ss = 0;
+                for (int j = 0; j < d; j++) {
+                    double e = xb.get(i * d + j);
+                    ss += e * e;
+                }
+                rb.put(i, 1.0 / Math.sqrt(ss / d + eps));
+            }
+        }
+        if (src != x) src.close();
+        return r;
     }
 
-    /** Into a pooled array ({@link BufferPool}). */
+    /** {@code 1 / sqrt(mean(x^2) + eps)} of the {@code d} values of {@code x} from {@code at}. */
+    static float inverseRms(FloatBuffer x, int at, int d, double eps) {
+        double ss = 0;
+        for (int j = 0; j < d; j++) {
+            double e = x.get(at + j);
+            ss += e * e;
+        }
+        return (float) (1.0 / Math.sqrt(ss / d + eps));
+    }
+
+    /** {@code x * r * w} row by row, into a pooled array ({@link BufferPool}). */
     static INDArray forward(INDArray x, INDArray w, INDArray inverseRms) {
-        return BufferPool.takeLike(x).assign(x).muliColumnVector(inverseRms).muliRowVector(w);
+        int n = (int) x.size(0), d = (int) x.size(1);
+        INDArray src = dense(x), out = BufferPool.takeLike(x);
+        if (isFloat(x)) {
+            FloatBuffer xb = src.data().asNioFloat(), rb = inverseRms.data().asNioFloat(), ob = out.data().asNioFloat();
+            float[] wv = w.toFloatVector();
+            for (int i = 0; i < n; i++) {
+                float r = rb.get(i);
+                for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wv[j]);
+            }
+        } else {
+            DoubleBuffer xb = src.data().asNioDouble(), rb = inverseRms.data().asNioDouble(), ob = out.data().asNioDouble();
+            double[] wv = w.toDoubleVector();
+            for (int i = 0; i < n; i++) {
+                double r = rb.get(i);
+                for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wv[j]);
+            }
+        }
+        if (src != x) src.close();
+        return out;
     }
 
     /**
      * With {@code xhat = x * r}: {@code dx = r * (g - xhat * mean(g * xhat))} where {@code g = dy * w};
-     * {@code dw += sum_rows(dy * xhat)} when {@code dw} is given. Returns a pooled array.
+     * {@code dw += sum_rows(dy * xhat)} when {@code dw} is given (summed in double, in row order).
+     * Returns a pooled array.
      */
     static INDArray backward(INDArray dy, INDArray x, INDArray w, INDArray inverseRms, INDArray dw) {
-        INDArray xhat = BufferPool.takeLike(x).assign(x).muliColumnVector(inverseRms);
-        if (dw != null) {
-            // Column sums as a GEMV with a ones row: 10x faster than sum(0) in ND4J M2.1.
-            INDArray t = dy.mul(xhat, BufferPool.takeLike(dy));
-            INDArray ones = Nd4j.ones(t.dataType(), 1, t.size(0));
-            Nd4j.gemm(ones, t, dw.reshape(1, dw.length()), false, false, 1.0, 1.0);
-            Arrays2.release(t, ones);
+        int n = (int) x.size(0), d = (int) x.size(1);
+        INDArray dys = dense(dy), xs = dense(x), out = BufferPool.takeLike(dy);
+        double[] dwSum = dw == null ? null : new double[d];
+        if (isFloat(x)) {
+            FloatBuffer gb = dys.data().asNioFloat(), xb = xs.data().asNioFloat(), rb = inverseRms.data().asNioFloat(),
+                    ob = out.data().asNioFloat();
+            float[] wv = w.toFloatVector();
+            for (int i = 0; i < n; i++) {
+                int at = i * d;
+                float r = rb.get(i);
+                double dot = 0;
+                for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wv[j]) * (xb.get(at + j) * r);
+                float mean = (float) (dot / d);
+                for (int j = 0; j < d; j++) {
+                    float xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
+                    ob.put(at + j, (dyj * wv[j] - xhat * mean) * r);
+                    if (dwSum != null) dwSum[j] += dyj * xhat;
+                }
+            }
+        } else {
+            DoubleBuffer gb = dys.data().asNioDouble(), xb = xs.data().asNioDouble(), rb = inverseRms.data().asNioDouble(),
+                    ob = out.data().asNioDouble();
+            double[] wv = w.toDoubleVector();
+            for (int i = 0; i < n; i++) {
+                int at = i * d;
+                double r = rb.get(i), dot = 0;
+                for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wv[j]) * (xb.get(at + j) * r);
+                double mean = dot / d;
+                for (int j = 0; j < d; j++) {
+                    double xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
+                    ob.put(at + j, (dyj * wv[j] - xhat * mean) * r);
+                    if (dwSum != null) dwSum[j] += dyj * xhat;
+                }
+            }
         }
-        INDArray g = BufferPool.takeLike(dy).assign(dy).muliRowVector(w);
-        INDArray t = g.mul(xhat, BufferPool.takeLike(g));
-        INDArray dot = t.mean(true, 1);
-        Arrays2.release(t);
-        g.subi(xhat.muliColumnVector(dot)).muliColumnVector(inverseRms);
-        Arrays2.release(xhat, dot);
-        return g;
+        if (dys != dy) dys.close();
+        if (xs != x) xs.close();
+        if (dwSum != null) {
+            try (INDArray sum = Nd4j.createFromArray(dwSum); INDArray typed = sum.castTo(dw.dataType())) {
+                dw.addi(typed.reshape(dw.shape()));
+            }
+        }
+        return out;
+    }
+
+    private static boolean isFloat(INDArray x) {
+        if (x.dataType() != DataType.FLOAT && x.dataType() != DataType.DOUBLE) {
+            throw new IllegalArgumentException("RMSNorm computes in float or double, not " + x.dataType());
+        }
+        return x.dataType() == DataType.FLOAT;
+    }
+
+    /** {@code a} itself when its buffer holds it from the start in row-major order, else a copy. */
+    private static INDArray dense(INDArray a) {
+        return Arrays2.flatFromStart(a) ? a : a.dup('c');
     }
 }
