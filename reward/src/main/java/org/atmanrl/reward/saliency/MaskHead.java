@@ -274,7 +274,7 @@ public final class MaskHead implements AutoCloseable {
             // alpha's logits z_j = (P x_d) . k_j / sqrt(r), which mirror the bilinear term with P for A
             try (INDArray k = in.x.mmul(b.transpose()); INDArray spread = spread(in, k);
                  INDArray pd = in.xd.mmul(p.transpose())) {                                    // [R, r]
-                double[][] sv = spread.toDoubleMatrix(), gv = gc.toDoubleMatrix(), cv = in.cot.toDoubleMatrix();
+                double[][] sv = matrix(spread), gv = matrix(gc), cv = matrix(in.cot);
                 double gamma = rowGain();
                 double[][] de = new double[in.rows][in.length];
                 for (int r = 0; r < in.rows; r++) {
@@ -309,10 +309,10 @@ public final class MaskHead implements AutoCloseable {
      * when attention is even, 0 off the CoT. {@code k} is {@code B x} {@code [rows * length, r]}.
      */
     private INDArray spread(Inputs in, INDArray k) {
-        double[][] e, cv = in.cot.toDoubleMatrix();
+        double[][] e, cv = matrix(in.cot);
         try (INDArray pd = in.xd.mmul(p.transpose());                                          // [R, r]
              INDArray e3 = Nd4j.matmul(k.reshape('c', in.rows, in.length, rank), pd.reshape('c', in.rows, rank, 1))) {
-            e = e3.reshape('c', in.rows, in.length).toDoubleMatrix();
+            e = matrix(e3.reshape('c', in.rows, in.length));
         }
         double scale = 1.0 / Math.sqrt(rank);
         double[][] s = new double[in.rows][in.length];
@@ -330,6 +330,22 @@ public final class MaskHead implements AutoCloseable {
             for (int j = 0; j < in.length; j++) s[r][j] = sum > 0 ? n * s[r][j] / sum : 0;
         }
         return inType(s, in.x.dataType());
+    }
+
+    /**
+     * {@code a [rows, cols]} as Java rows, read in one copy: ND4J's {@code toDoubleMatrix} builds a
+     * row view per row, and on the head's {@code [rows, length]} arrays that took longer than the
+     * head's products (async-profiler, the demo's task step).
+     */
+    private static double[][] matrix(INDArray a) {
+        int rows = (int) a.size(0), cols = (int) a.size(1);
+        double[] flat;
+        try (INDArray c = a.dup('c')) {
+            flat = c.data().asDouble();
+        }
+        double[][] m = new double[rows][];
+        for (int r = 0; r < rows; r++) m[r] = java.util.Arrays.copyOfRange(flat, r * cols, (r + 1) * cols);
+        return m;
     }
 
     private static INDArray inType(double[][] v, DataType dtype) {
