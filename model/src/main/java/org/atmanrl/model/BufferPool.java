@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,7 +31,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * pool for the next task on any thread. {@link #take} gives an array that the
  * caller must give back through {@link Arrays2#release}, never {@code close()}; an array that
  * leaves the model (a result a caller owns) must not come from here. Memory: what the pool holds, in
- * use and free, never exceeds {@code (1 + SLACK)} times the most this thread has asked for at once.
+ * use and free, never exceeds the most this thread has asked for at once plus {@link #slackBytes} of it.
  * A miss first closes the longest-unused free buffers, and a larger buffer serves a request only
  * while the bytes its arrays in use leave unused stay within {@code SLACK} of that peak. The memory
  * plan counts the slack (docs/design.md 3.3). Hand-written: ND4J's workspaces reset a whole scope at
@@ -45,8 +46,32 @@ public final class BufferPool {
      */
     public static final double SLACK = 1.0 / 8;
 
+    /**
+     * The least room beyond the peak: at a small peak an eighth of it is too little for the
+     * phases' different shapes. On the demo's task step with the mask network (a 133 MB peak: the
+     * kept GRPO pass with the objective's pass on top) an eighth left every step allocating 76
+     * buffers again, and saliency took 17% of the task instead of 12-13%; with the floor it
+     * allocates none (docs/design.md 6.1, "Reused buffers"). Against the pass sizes of a 1B or
+     * 3B model it is nothing.
+     */
+    public static final long MIN_SLACK_BYTES = 64L << 20;
+
+    /** {@link #MIN_SLACK_BYTES}, or what a test set, so that the eighth can be tested at small sizes. */
+    private static volatile long minSlackBytes = MIN_SLACK_BYTES;
+
+    /** The pool's room beyond {@code peak} bytes asked for at once: {@link #SLACK} of it, at least {@link #MIN_SLACK_BYTES}. */
+    public static long slackBytes(long peak) {
+        return Math.max((long) (SLACK * peak), minSlackBytes);
+    }
+
+    /** Tests: the floor of {@link #slackBytes} ({@link #MIN_SLACK_BYTES} by default). */
+    static void setMinSlackBytes(long bytes) {
+        minSlackBytes = bytes;
+    }
+
     /** Pools whose task ended, free buffers and all, for the next thread that needs one; warmest first. */
     private static final Deque<BufferPool> PARKED = new ConcurrentLinkedDeque<>();
+    private static final AtomicLong ALLOCATIONS = new AtomicLong();
     private static final ThreadLocal<BufferPool> POOLS = ThreadLocal.withInitial(BufferPool::parkedOrNew);
     private static volatile boolean enabled = true;
 
@@ -103,6 +128,14 @@ public final class BufferPool {
     /** Bytes of the blocks of this thread's arrays taken and not yet given back (0 after every complete pass). */
     static long inUseBytes() {
         return POOLS.get().blockBytesInUse;
+    }
+
+    /**
+     * How many new buffers all pools have allocated since the JVM started: their misses, summed
+     * over threads and parked pools. {@code bench --task-step} reports them per step.
+     */
+    public static long allocationsInAllPools() {
+        return ALLOCATIONS.get();
     }
 
     /** How many new buffers this thread's pool has allocated: its misses. */
@@ -167,7 +200,7 @@ public final class BufferPool {
         for (long s : shape) length *= s;
         long bytes = length * type.width();
         peakAskedBytes = Math.max(peakAskedBytes, askedBytesInUse + bytes);
-        long slack = (long) (SLACK * peakAskedBytes);
+        long slack = slackBytes(peakAskedBytes);
         Block block = bestFit(type, length, slack - (blockBytesInUse - askedBytesInUse));
         if (block != null) {
             freeOrder.removeLastOccurrence(block);
@@ -178,6 +211,7 @@ public final class BufferPool {
             }
             block = new Block(type, length, Nd4j.createUninitialized(type, length), bytes);
             allocations++;
+            ALLOCATIONS.incrementAndGet();
             owned.put(block.owner().data(), block);
         }
         INDArray a = Nd4j.create(block.owner().data(), shape); // over the buffer's first `length` elements

@@ -55,9 +55,10 @@ final class TableReport implements BenchReport {
         if (m.metric().startsWith("task_step_")) {
             var d = m.details();
             out.printf("       %s mask%s: saliency %.1f%% of the task (generation %s s, saliency %s s, gradient %s s;"
-                    + " medians)%n", d.get("mask"), "network".equals(d.get("mask")) ? ", head_rows " + d.get("head_rows")
-                    : ", K " + d.get("saliency_steps"), 100 * (double) d.get("saliency_share"), d.get("generation_s"),
-                    d.get("saliency_s"), d.get("gradient_s"));
+                    + " buffers allocated %.0f; medians)%n", d.get("mask"), "network".equals(d.get("mask"))
+                    ? ", head_rows " + d.get("head_rows") : ", K " + d.get("saliency_steps"),
+                    100 * (double) d.get("saliency_share"), d.get("generation_s"), d.get("saliency_s"),
+                    d.get("gradient_s"), (double) d.get("pool_allocations"));
         }
         if (m.metric().startsWith(GradientMemoryBench.METRIC)) {
             var d = m.details();

@@ -39,7 +39,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * turn, alternating run by run so a change of load falls on all alike; every run repeats the same
  * step (same prompts and seed), so every variant does the same generation and the same gradient.
  * Per variant: the median wall seconds of the step's tasks (the timed figure) and, from the tasks'
- * {@link StepTimings} summed as {@code metrics.jsonl} sums them, the median share of saliency.
+ * {@link StepTimings} summed as {@code metrics.jsonl} sums them, the median share of saliency, and
+ * the median count of buffers the reused-buffer pools allocated in a step.
  */
 final class TaskStepBench {
     /** The demo's step: 16 prompts over 2 partitions. */
@@ -77,12 +78,12 @@ final class TaskStepBench {
             ThreadBudget.apply(Math.max(1, Runtime.getRuntime().availableProcessors() / TASKS));
             LlamaModel policy = new LlamaModel(loaded.weights());
             LlamaConfig c = policy.config();
-            List<List<StepTimings>> parts = new ArrayList<>();
+            List<List<Step>> parts = new ArrayList<>();
             List<Runnable> works = new ArrayList<>();
             try (MaskHead head = MaskHead.init(c.hiddenSize(), network.saliency().headRank(),
                     c.numHiddenLayers() * c.numAttentionHeads(), network.saliency().theta0(), SEED, DataType.FLOAT)) {
                 for (TrainConfig config : configs) {
-                    List<StepTimings> seen = new ArrayList<>();
+                    List<Step> seen = new ArrayList<>();
                     parts.add(seen);
                     RolloutScoring scoring = new RolloutScoring(config.grpo(), config.saliency(), true,
                             config.sampling().params(stop), config.saliency().maxRowsPerPass(), TASKS);
@@ -93,7 +94,7 @@ final class TaskStepBench {
                 List<Measurement> out = new ArrayList<>();
                 for (int v = 0; v < names.size(); v++) {
                     // the warm-up runs come first in the list; the timed ones are the last
-                    List<StepTimings> timed = parts.get(v).subList(parts.get(v).size() - t.get(v).seconds().size(),
+                    List<Step> timed = parts.get(v).subList(parts.get(v).size() - t.get(v).seconds().size(),
                             parts.get(v).size());
                     out.add(measurement(names.get(v), configs.get(v), timed, t.get(v)));
                 }
@@ -102,10 +103,15 @@ final class TaskStepBench {
         }
     }
 
-    /** The step's tasks side by side, as local Spark runs them; their timings summed. */
-    private static StepTimings step(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stop,
+    /** One run of the step: its tasks' timings summed, and the buffers the pools allocated during it. */
+    private record Step(StepTimings timings, long poolAllocations) {
+    }
+
+    /** The step's tasks side by side, as local Spark runs them. */
+    private static Step step(LlamaModel policy, MaskHead head, Tokenizer tokenizer, int stop,
                                     RolloutScoring scoring, List<List<Problem>> shards) {
         ExecutorService pool = Executors.newFixedThreadPool(shards.size());
+        long allocated = BufferPool.allocationsInAllPools();
         try {
             List<Future<TaskResult>> tasks = new ArrayList<>();
             for (List<Problem> shard : shards) {
@@ -119,7 +125,7 @@ final class TaskStepBench {
             }
             StepTimings sum = new StepTimings(0, 0, 0);
             for (Future<TaskResult> f : tasks) sum = sum.plus(f.get().timings());
-            return sum;
+            return new Step(sum, BufferPool.allocationsInAllPools() - allocated);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("bench --task-step interrupted", e);
@@ -130,7 +136,8 @@ final class TaskStepBench {
         }
     }
 
-    private static Measurement measurement(String metric, TrainConfig config, List<StepTimings> timed, Timings t) {
+    private static Measurement measurement(String metric, TrainConfig config, List<Step> steps, Timings t) {
+        List<StepTimings> timed = steps.stream().map(Step::timings).toList();
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("prompts", PROMPTS);
         d.put("tasks", TASKS);
@@ -142,6 +149,8 @@ final class TaskStepBench {
         d.put("saliency_s", round(median(timed.stream().mapToDouble(StepTimings::saliency).toArray())));
         d.put("gradient_s", round(median(timed.stream().mapToDouble(StepTimings::gradient).toArray())));
         d.put("saliency_share", round(median(timed.stream().mapToDouble(s -> s.saliency() / s.total()).toArray())));
+        // misses of the reused buffers (docs/design.md 6.1): 0 once the pools fit every phase's shapes
+        d.put("pool_allocations", median(steps.stream().mapToDouble(Step::poolAllocations).toArray()));
         return new Measurement("demo", metric, TASKS + " x " + PROMPTS / TASKS + " x G " + config.grpo().groupSize(), d,
                 0, 0, t);
     }

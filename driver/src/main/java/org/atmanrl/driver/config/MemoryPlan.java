@@ -212,8 +212,8 @@ public record MemoryPlan(long parameters, int cells, int tasksPerExecutor, List<
         // the pool holds up to SLACK of the most a pass asked for beyond it, so that buffers fit across
         // shapes (BufferPool, docs/design.md 6.1, "Reused buffers"); the largest pass bounds that most
         long largestPass = out.stream().filter(t -> t.held() == Held.POOLED).mapToLong(Term::bytes).max().orElse(0);
-        out.add(new Term("reused-buffer slack", (long) (BufferPool.SLACK * largestPass), Place.OFF_HEAP,
-                "1/8 of the largest pass", null));
+        out.add(new Term("reused-buffer slack", BufferPool.slackBytes(largestPass), Place.OFF_HEAP,
+                "1/8 of the largest pass, at least 64 MB", null));
         return out;
     }
 

@@ -171,7 +171,7 @@ class MemoryPlanTest {
     /**
      * The demo's AtManRL run (DemoCommand's settings; the longest prompt 21 tokens + 48 new, 2 tasks at
      * once), measured 2026-12-03 by `train` under local[*] on 2 cores with -Xmx 8g: peak RSS 1.545 GB
-     * (docs/design.md 3.3). The terms alone, all the plan had, were 75% under it; with the JVM's own
+     * (docs/design.md 3.3). The terms alone, all the plan had, were 65% under it; with the JVM's own
      * memory the estimate is within 25%.
      */
     @Test
@@ -182,8 +182,8 @@ class MemoryPlanTest {
         assertEquals(69, plan.cells());
         long measured = 1_545_000_000L;
         long terms = plan.driverBytes() + plan.executorBytes();
-        assertEquals("449 MB", MemoryPlan.bytes(terms));
-        assertTrue(terms < 0.3 * measured, MemoryPlan.bytes(terms));
+        assertEquals("540 MB", MemoryPlan.bytes(terms));
+        assertTrue(terms < 0.4 * measured, MemoryPlan.bytes(terms));
         long estimate = plan.residentEstimate(true, 8L << 30);
         assertEquals(terms + MemoryPlan.JVM_OUTSIDE_HEAP + MemoryPlan.HEAP_RUNTIME, estimate);
         assertTrue(Math.abs(estimate - measured) <= 0.25 * measured, MemoryPlan.bytes(estimate));
@@ -196,7 +196,7 @@ class MemoryPlanTest {
                 plan.residentEstimate(false, 8L << 30));
         assertEquals(plan.executorBytes() + MemoryPlan.JVM_OUTSIDE_HEAP + MemoryPlan.HEAP_RUNTIME,
                 plan.executorResidentEstimate(0));
-        assertEquals("resident estimate of this JVM: 1.6 GB (local Spark, the driver's and the executor's terms 449 MB,"
+        assertEquals("resident estimate of this JVM: 1.7 GB (local Spark, the driver's and the executor's terms 540 MB,"
                 + " and the JVM's own 1.2 GB: outside the heap, and heap for Spark, the data and garbage)\n",
                 plan.residentText(true, 8L << 30));
     }
@@ -343,7 +343,8 @@ class MemoryPlanTest {
         // them the largest phase: the KV cache, the AdamW step, a gathered tensor's copy
         long activations = term(sync.perTask(), "GRPO activations").bytes();
         assertEquals(activations, term(plan.perTask(), "GRPO activations").bytes());
-        long slack = activations / 8;
+        long slack = 64L << 20; // the floor: an eighth of this small pass is less
+        assertTrue(activations / 8 < slack, MemoryPlan.bytes(activations));
         assertEquals(slack, term(plan.perTask(), "reused-buffer slack").bytes());
         assertEquals(shard + 2 * tensor, term(plan.perTask(), "AdamW step").bytes());
         assertEquals(tensor, term(plan.perTask(), "all-gather copy").bytes());
