@@ -29,4 +29,12 @@ final class Arrays2 {
     static boolean flatFromStart(INDArray a) {
         return a.ordering() == 'c' && a.offset() == 0 && Arrays.equals(a.stride(), Nd4j.getStrides(a.shape(), 'c'));
     }
+
+    /**
+     * {@code a} itself when it is {@link #flatFromStart}, else a row-major copy, for loops that read
+     * the buffer by flat index; the caller closes the result when it is not {@code a}.
+     */
+    static INDArray flatOrCopy(INDArray a) {
+        return flatFromStart(a) ? a : a.dup('c');
+    }
 }

@@ -359,7 +359,7 @@ public final class ForwardPass implements AutoCloseable {
     private void accumulateEmbeddingGradient(INDArray dx, INDArray dEmbed) {
         int[] ids = cells.ids();
         int d = (int) dx.size(1);
-        INDArray flat = Arrays2.flatFromStart(dx) ? dx : dx.dup('c');
+        INDArray flat = Arrays2.flatOrCopy(dx);
         double[] rows = flat.data().getDoublesAt(0, (int) dx.length()); // a pooled buffer may be longer than dx
         if (flat != dx) flat.close();
         TreeMap<Integer, double[]> sums = new TreeMap<>();

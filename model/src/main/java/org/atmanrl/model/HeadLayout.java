@@ -23,7 +23,7 @@ final class HeadLayout {
     static INDArray split(INDArray flat, Attention.Dims d, int heads, Rope.Angles angles) {
         INDArray out = BufferPool.take(flat.dataType(), d.batch(), d.kvHeads(),
                 (long) heads / d.kvHeads() * d.length(), d.headDim());
-        move(contiguous(flat), out, d, heads, angles, true);
+        move(Arrays2.flatOrCopy(flat), out, d, heads, angles, true);
         return out;
     }
 
@@ -33,12 +33,8 @@ final class HeadLayout {
      */
     static INDArray merge(INDArray h4, Attention.Dims d, int heads, Rope.Angles angles) {
         INDArray out = BufferPool.take(h4.dataType(), d.tokens(), (long) heads * d.headDim());
-        move(out, contiguous(h4), d, heads, angles, false);
+        move(out, Arrays2.flatOrCopy(h4), d, heads, angles, false);
         return out;
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return Arrays2.flatFromStart(a) ? a : a.dup('c');
     }
 
     /**

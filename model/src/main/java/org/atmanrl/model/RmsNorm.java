@@ -23,7 +23,7 @@ final class RmsNorm {
      */
     static INDArray inverseRms(INDArray x, double eps) {
         int n = (int) x.size(0), d = (int) x.size(1);
-        INDArray src = dense(x);
+        INDArray src = Arrays2.flatOrCopy(x);
         INDArray r = Nd4j.createUninitialized(x.dataType(), n, 1);
         if (isFloat(x)) {
             FloatBuffer xb = src.data().asNioFloat(), rb = r.data().asNioFloat();
@@ -56,7 +56,7 @@ final class RmsNorm {
     /** {@code x * r * w} row by row, into a pooled array ({@link BufferPool}). */
     static INDArray forward(INDArray x, INDArray w, INDArray inverseRms) {
         int n = (int) x.size(0), d = (int) x.size(1);
-        INDArray src = dense(x), out = BufferPool.takeLike(x);
+        INDArray src = Arrays2.flatOrCopy(x), out = BufferPool.takeLike(x);
         if (isFloat(x)) {
             FloatBuffer xb = src.data().asNioFloat(), rb = inverseRms.data().asNioFloat(), ob = out.data().asNioFloat();
             float[] wv = w.toFloatVector();
@@ -83,7 +83,7 @@ final class RmsNorm {
      */
     static INDArray backward(INDArray dy, INDArray x, INDArray w, INDArray inverseRms, INDArray dw) {
         int n = (int) x.size(0), d = (int) x.size(1);
-        INDArray dys = dense(dy), xs = dense(x), out = BufferPool.takeLike(dy);
+        INDArray dys = Arrays2.flatOrCopy(dy), xs = Arrays2.flatOrCopy(x), out = BufferPool.takeLike(dy);
         double[] dwSum = dw == null ? null : new double[d];
         if (isFloat(x)) {
             FloatBuffer gb = dys.data().asNioFloat(), xb = xs.data().asNioFloat(), rb = inverseRms.data().asNioFloat(),
@@ -132,10 +132,5 @@ final class RmsNorm {
             throw new IllegalArgumentException("RMSNorm computes in float or double, not " + x.dataType());
         }
         return x.dataType() == DataType.FLOAT;
-    }
-
-    /** {@code a} itself when its buffer holds it from the start in row-major order, else a copy. */
-    private static INDArray dense(INDArray a) {
-        return Arrays2.flatFromStart(a) ? a : a.dup('c');
     }
 }

@@ -81,7 +81,7 @@ final class TargetCells {
     /** Rows {@code cells} of {@code x [B*T, D]}: a pooled {@code [B*Tq, D]} array. */
     INDArray gather(INDArray x) {
         int d = (int) x.size(1);
-        INDArray src = Arrays2.flatFromStart(x) ? x : x.dup('c');
+        INDArray src = Arrays2.flatOrCopy(x);
         INDArray out = BufferPool.take(x.dataType(), cells.length, d);
         if (x.dataType() == DataType.FLOAT) {
             FloatBuffer in = src.data().asNioFloat(), o = out.data().asNioFloat();
@@ -104,7 +104,7 @@ final class TargetCells {
         if (!Arrays2.flatFromStart(all)) {
             throw new IllegalArgumentException("the target of a scatter must be a dense c-order array");
         }
-        INDArray src = Arrays2.flatFromStart(picked) ? picked : picked.dup('c');
+        INDArray src = Arrays2.flatOrCopy(picked);
         if (all.dataType() == DataType.FLOAT) {
             FloatBuffer in = src.data().asNioFloat(), o = all.data().asNioFloat();
             for (int i = 0; i < cells.length; i++) {

@@ -1,5 +1,6 @@
 package org.atmanrl.model;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -136,8 +137,8 @@ public final class TokenBatch {
             throw new IllegalArgumentException("rows [0, " + n + ") outside [0, " + batch + "]");
         }
         int cells = n * length;
-        return new TokenBatch(n, length, java.util.Arrays.copyOf(ids, cells), java.util.Arrays.copyOf(positions, cells),
-                java.util.Arrays.copyOf(valid, cells), targets == null ? null : java.util.Arrays.copyOf(targets, cells));
+        return new TokenBatch(n, length, Arrays.copyOf(ids, cells), Arrays.copyOf(positions, cells),
+                Arrays.copyOf(valid, cells), targets == null ? null : Arrays.copyOf(targets, cells));
     }
 
     /** A copy in which key {@code (b, t)} is hidden from every query, as padding is. */

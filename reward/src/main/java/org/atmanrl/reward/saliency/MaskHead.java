@@ -1,5 +1,6 @@
 package org.atmanrl.reward.saliency;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.atmanrl.model.LlamaWeights;
@@ -344,7 +345,7 @@ public final class MaskHead implements AutoCloseable {
             flat = c.data().asDouble();
         }
         double[][] m = new double[rows][];
-        for (int r = 0; r < rows; r++) m[r] = java.util.Arrays.copyOfRange(flat, r * cols, (r + 1) * cols);
+        for (int r = 0; r < rows; r++) m[r] = Arrays.copyOfRange(flat, r * cols, (r + 1) * cols);
         return m;
     }
 

@@ -186,7 +186,9 @@ public final class MaskNetworkScorer {
             int measured = lObjective == null ? 0 : lObjective.length; // the first rows, with the objective
             double[] lMask = new double[rows.rows];
             java.util.Arrays.fill(lMask, Double.NaN); // not measured: S is NaN on such a row
-            boolean biasedPass = measured > 0 && deletion || measured < rows.rows && config.rewardNeedsSufficiency();
+            // a biased pass for the measured rows' l_mask under deletion (their objective ran under -theta),
+            // and for the others' when the reward needs S
+            boolean biasedPass = (measured > 0 && deletion) || (measured < rows.rows && config.rewardNeedsSufficiency());
             double[] biased = biasedPass ? biasedLogLikelihood(rows, theta.dup(), cot, prefix) : null;
             for (int r = 0; r < rows.rows; r++) {
                 if (r < measured && !deletion) {
