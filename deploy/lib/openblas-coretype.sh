@@ -1,11 +1,14 @@
 # Sourced by deploy/atmanrl, deploy/submit/common.sh and the test JVMs' launcher check: chooses
-# the OpenBLAS core type for processors the OpenBLAS that ND4J bundles (0.3.19) does not know
+# the OpenBLAS core type for processors the OpenBLAS that ND4J bundles (0.3.19) does not know or mistakes
 # (docs/design.md 6.1, "The BLAS core type"). Bash functions only; nothing runs on sourcing.
 
 # atmanrl_openblas_coretype [CPUINFO]: prints the core type this processor needs, or nothing when
-# OpenBLAS 0.3.19 picks good kernels itself. Known case, measured: AMD family 0x1A (Zen 5) and
-# later, which 0.3.19 does not know; it falls back to generic kernels (an n=2048 float GEMM at
-# 79 GFLOP/s here, against 174-178 with Haswell's AVX2 kernels, which Zen 5 runs correctly).
+# OpenBLAS 0.3.19 picks good kernels itself. Two measured cases (docs/design.md 6.1):
+# - AMD family 0x1A (Zen 5) and later, which 0.3.19 does not know: it falls back to generic kernels
+#   (an n=2048 float GEMM at 79 GFLOP/s, against 174-178 with Haswell's AVX2 kernels).
+# - AMD family 0x19 with AVX-512 (Zen 4): 0.3.19 takes it for Zen 3 and runs AVX2 kernels; the
+#   SkylakeX (AVX-512) kernels, which need F, DQ, BW and VL, ran the mid training step 1.08-1.21x
+#   and the mid forward 1.08-1.11x faster (docs/measurements.md, "The BLAS core type on Zen 4").
 atmanrl_openblas_coretype() {
     local info="${1:-/proc/cpuinfo}" vendor family flags
     [[ -r "$info" ]] || return 0
@@ -13,8 +16,12 @@ atmanrl_openblas_coretype() {
     family="$(sed -n 's/^cpu family[[:space:]]*:[[:space:]]*//p' "$info" | head -n 1)"
     flags=" $(sed -n 's/^flags[[:space:]]*:[[:space:]]*//p' "$info" | head -n 1) "
     [[ "$family" =~ ^[0-9]+$ ]] || return 0
-    if [[ "$vendor" == AuthenticAMD ]] && (( family >= 26 )) && [[ "$flags" == *" avx2 "* ]]; then
+    [[ "$vendor" == AuthenticAMD ]] || return 0
+    if (( family >= 26 )) && [[ "$flags" == *" avx2 "* ]]; then
         echo Haswell
+    elif (( family == 25 )) && [[ "$flags" == *" avx512f "* && "$flags" == *" avx512dq "* \
+            && "$flags" == *" avx512bw "* && "$flags" == *" avx512vl "* ]]; then
+        echo SkylakeX
     fi
 }
 

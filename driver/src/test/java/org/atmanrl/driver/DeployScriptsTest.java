@@ -164,7 +164,7 @@ class DeployScriptsTest {
 
     /** A /proc/cpuinfo stand-in with the fields the core-type choice reads. */
     Path cpuinfo(String vendor, int family, String flags) throws IOException {
-        return Files.writeString(tmp.resolve("cpuinfo-" + vendor + "-" + family),
+        return Files.writeString(tmp.resolve("cpuinfo-" + vendor + "-" + family + "-" + Integer.toHexString(flags.hashCode())),
                 "processor\t: 0\nvendor_id\t: " + vendor + "\ncpu family\t: " + family + "\nmodel\t\t: 2\n"
                         + "flags\t\t: fpu sse2 " + flags + "\n\nprocessor\t: 1\nvendor_id\t: " + vendor + "\n");
     }
@@ -185,7 +185,10 @@ class DeployScriptsTest {
     void theOpenBlasCoreTypeIsChosenWhereTheBundledBuildNeedsIt() throws Exception {
         String zen5 = cpuinfo("AuthenticAMD", 26, "avx avx2 avx512f").toString();
         assertEquals("Haswell", coretype(Map.of(), "atmanrl_openblas_coretype " + zen5).out().strip());
-        for (Path known : List.of(cpuinfo("AuthenticAMD", 25, "avx avx2 avx512f"), cpuinfo("GenuineIntel", 6, "avx avx2"),
+        String zen4 = cpuinfo("AuthenticAMD", 25, "avx avx2 avx512f avx512dq avx512cd avx512bw avx512vl avx512_bf16").toString();
+        assertEquals("SkylakeX", coretype(Map.of(), "atmanrl_openblas_coretype " + zen4).out().strip());
+        for (Path known : List.of(cpuinfo("AuthenticAMD", 25, "avx avx2"), cpuinfo("AuthenticAMD", 25, "avx avx2 avx512f"),
+                cpuinfo("GenuineIntel", 6, "avx avx2 avx512f avx512dq avx512bw avx512vl"),
                 cpuinfo("AuthenticAMD", 27, "avx"), tmp.resolve("no-such-cpuinfo"))) {
             assertEquals("", coretype(Map.of(), "atmanrl_openblas_coretype " + known).out(), known.toString());
         }
