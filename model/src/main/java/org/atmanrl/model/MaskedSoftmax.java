@@ -2,6 +2,7 @@ package org.atmanrl.model;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,6 +16,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * saves a pass, and keys the mask hides ({@code mask <= }{@link Attention#HIDDEN}, e.g. the causal
  * upper half) skip the exponential: their probability is exactly 0 either way. A row whose keys
  * are all hidden (a padding query) gets all zeros.
+ *
+ * <p>Each mask row's visible keys lie in one span {@code [lo, hi)} (from its first visible key to
+ * its last), found once per call; a score row reads and exponentiates that span only and writes
+ * zeros around it, whole rows moving by bulk copies. With a causal mask that halves the work, and
+ * the bits are those of a pass over every key: a hidden key adds an exact 0 to the sum
+ * (docs/measurements.md, "Benchmark results").
  */
 final class MaskedSoftmax {
     private MaskedSoftmax() {}
@@ -27,28 +34,22 @@ final class MaskedSoftmax {
         int tk = (int) scores.size(3);
         int rows = (int) (scores.length() / tk);
         int rowsPerBatchRow = (int) (scores.size(1) * scores.size(2));
-        boolean isFloat = scores.dataType() == DataType.FLOAT;
-        FloatBuffer sf = isFloat ? scores.data().asNioFloat() : null, mf = isFloat ? mask.data().asNioFloat() : null;
-        DoubleBuffer sd = isFloat ? null : scores.data().asNioDouble(), md = isFloat ? null : mask.data().asNioDouble();
-        double hidden = Attention.HIDDEN;
+        int[][] spans = visibleSpans(mask, tk);
+        int[] lo = spans[0], hi = spans[1];
         int chunks = Math.min(rows, Runtime.getRuntime().availableProcessors());
         IntStream.range(0, chunks).parallel().forEach(chunk -> {
+            Rows io = new Rows(scores, mask, tk);
             double[] v = new double[tk];
             for (int r = chunk; r < rows; r += chunks) {
-                int so = r * tk;
-                int mo = ((r / rowsPerBatchRow) * length + r % length) * tk;
+                int maskRow = (r / rowsPerBatchRow) * length + r % length;
+                int from = lo[maskRow], to = hi[maskRow];
+                io.readSpan(r, maskRow, from, to, v);
                 double max = Double.NEGATIVE_INFINITY;
-                for (int k = 0; k < tk; k++) {
-                    double m = isFloat ? mf.get(mo + k) : md.get(mo + k);
-                    double x = m <= hidden ? Double.NEGATIVE_INFINITY
-                            : (isFloat ? sf.get(so + k) : sd.get(so + k)) + m;
-                    v[k] = x;
-                    if (x > max) max = x;
+                for (int k = from; k < to; k++) {
+                    if (v[k] > max) max = v[k];
                 }
-                double inv = exponentiate(v, tk, max);
-                for (int k = 0; k < tk; k++) {
-                    if (isFloat) sf.put(so + k, (float) (v[k] * inv)); else sd.put(so + k, v[k] * inv);
-                }
+                double inv = exponentiate(v, from, to, max);
+                io.writeRow(r, v, from, to, inv);
             }
         });
     }
@@ -58,12 +59,95 @@ final class MaskedSoftmax {
      * hidden key); returns {@code 1 / sum}, or 0 when every key is hidden.
      */
     static double exponentiate(double[] v, int n, double max) {
+        return exponentiate(v, 0, n, max);
+    }
+
+    private static double exponentiate(double[] v, int from, int to, double max) {
         double sum = 0;
-        for (int k = 0; k < n; k++) {
+        for (int k = from; k < to; k++) {
             double e = v[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(v[k] - max);
             v[k] = e;
             sum += e;
         }
         return sum > 0 ? 1 / sum : 0;
+    }
+
+    /**
+     * Per mask row, {@code [lo, hi)}: from its first key the mask does not hide to one past its
+     * last; {@code lo == hi} when it hides every key.
+     */
+    private static int[][] visibleSpans(INDArray mask, int tk) {
+        int maskRows = (int) (mask.length() / tk);
+        int[] lo = new int[maskRows], hi = new int[maskRows];
+        boolean isFloat = mask.dataType() == DataType.FLOAT;
+        FloatBuffer mf = isFloat ? mask.data().asNioFloat() : null;
+        DoubleBuffer md = isFloat ? null : mask.data().asNioDouble();
+        double hidden = Attention.HIDDEN;
+        for (int row = 0; row < maskRows; row++) {
+            int o = row * tk, first = 0, last = tk - 1;
+            while (first < tk && (isFloat ? mf.get(o + first) : md.get(o + first)) <= hidden) first++;
+            while (last >= first && (isFloat ? mf.get(o + last) : md.get(o + last)) <= hidden) last--;
+            lo[row] = first < tk ? first : 0;
+            hi[row] = first < tk ? last + 1 : 0;
+        }
+        return new int[][] {lo, hi};
+    }
+
+    /** One thread's row traffic with the score and mask buffers, float or double, by bulk copies. */
+    private static final class Rows {
+        private final int tk;
+        private final FloatBuffer sf, mf;
+        private final DoubleBuffer sd, md;
+        private final float[] scoreF, maskF;
+        private final double[] scoreD, maskD;
+
+        Rows(INDArray scores, INDArray mask, int tk) {
+            this.tk = tk;
+            boolean isFloat = scores.dataType() == DataType.FLOAT;
+            sf = isFloat ? scores.data().asNioFloat() : null;
+            mf = isFloat ? mask.data().asNioFloat() : null;
+            sd = isFloat ? null : scores.data().asNioDouble();
+            md = isFloat ? null : mask.data().asNioDouble();
+            scoreF = isFloat ? new float[tk] : null;
+            maskF = isFloat ? new float[tk] : null;
+            scoreD = isFloat ? null : new double[tk];
+            maskD = isFloat ? null : new double[tk];
+        }
+
+        /** {@code v[k] = score + mask} over {@code [from, to)} of score row {@code r}, -infinity where hidden. */
+        void readSpan(int r, int maskRow, int from, int to, double[] v) {
+            int n = to - from, so = r * tk + from, mo = maskRow * tk + from;
+            double hidden = Attention.HIDDEN;
+            if (sf != null) {
+                sf.get(so, scoreF, from, n);
+                mf.get(mo, maskF, from, n);
+                for (int k = from; k < to; k++) {
+                    double m = maskF[k];
+                    v[k] = m <= hidden ? Double.NEGATIVE_INFINITY : scoreF[k] + m;
+                }
+            } else {
+                sd.get(so, scoreD, from, n);
+                md.get(mo, maskD, from, n);
+                for (int k = from; k < to; k++) {
+                    double m = maskD[k];
+                    v[k] = m <= hidden ? Double.NEGATIVE_INFINITY : scoreD[k] + m;
+                }
+            }
+        }
+
+        /** Score row {@code r} := {@code v[k] * inv} over {@code [from, to)}, 0 elsewhere. */
+        void writeRow(int r, double[] v, int from, int to, double inv) {
+            if (sf != null) {
+                Arrays.fill(scoreF, 0, from, 0f);
+                for (int k = from; k < to; k++) scoreF[k] = (float) (v[k] * inv);
+                Arrays.fill(scoreF, to, tk, 0f);
+                sf.put(r * tk, scoreF, 0, tk);
+            } else {
+                Arrays.fill(scoreD, 0, from, 0d);
+                for (int k = from; k < to; k++) scoreD[k] = v[k] * inv;
+                Arrays.fill(scoreD, to, tk, 0d);
+                sd.put(r * tk, scoreD, 0, tk);
+            }
+        }
     }
 }
