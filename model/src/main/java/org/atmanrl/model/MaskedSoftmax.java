@@ -34,7 +34,7 @@ final class MaskedSoftmax {
         int tk = (int) scores.size(3);
         int rows = (int) (scores.length() / tk);
         int rowsPerBatchRow = (int) (scores.size(1) * scores.size(2));
-        int[][] spans = visibleSpans(mask, tk);
+        int[][] spans = new Rows(scores, mask, tk).visibleSpans();
         int[] lo = spans[0], hi = spans[1];
         int chunks = Math.min(rows, Runtime.getRuntime().availableProcessors());
         IntStream.range(0, chunks).parallel().forEach(chunk -> {
@@ -72,30 +72,9 @@ final class MaskedSoftmax {
         return sum > 0 ? 1 / sum : 0;
     }
 
-    /**
-     * Per mask row, {@code [lo, hi)}: from its first key the mask does not hide to one past its
-     * last; {@code lo == hi} when it hides every key.
-     */
-    private static int[][] visibleSpans(INDArray mask, int tk) {
-        int maskRows = (int) (mask.length() / tk);
-        int[] lo = new int[maskRows], hi = new int[maskRows];
-        boolean isFloat = mask.dataType() == DataType.FLOAT;
-        FloatBuffer mf = isFloat ? mask.data().asNioFloat() : null;
-        DoubleBuffer md = isFloat ? null : mask.data().asNioDouble();
-        double hidden = Attention.HIDDEN;
-        for (int row = 0; row < maskRows; row++) {
-            int o = row * tk, first = 0, last = tk - 1;
-            while (first < tk && (isFloat ? mf.get(o + first) : md.get(o + first)) <= hidden) first++;
-            while (last >= first && (isFloat ? mf.get(o + last) : md.get(o + last)) <= hidden) last--;
-            lo[row] = first < tk ? first : 0;
-            hi[row] = first < tk ? last + 1 : 0;
-        }
-        return new int[][] {lo, hi};
-    }
-
     /** One thread's row traffic with the score and mask buffers, float or double, by bulk copies. */
     private static final class Rows {
-        private final int tk;
+        private final int tk, maskRows;
         private final FloatBuffer sf, mf;
         private final DoubleBuffer sd, md;
         private final float[] scoreF, maskF;
@@ -103,6 +82,7 @@ final class MaskedSoftmax {
 
         Rows(INDArray scores, INDArray mask, int tk) {
             this.tk = tk;
+            maskRows = (int) (mask.length() / tk);
             boolean isFloat = scores.dataType() == DataType.FLOAT;
             sf = isFloat ? scores.data().asNioFloat() : null;
             mf = isFloat ? mask.data().asNioFloat() : null;
@@ -112,6 +92,26 @@ final class MaskedSoftmax {
             maskF = isFloat ? new float[tk] : null;
             scoreD = isFloat ? null : new double[tk];
             maskD = isFloat ? null : new double[tk];
+        }
+
+        /**
+         * Per mask row, {@code [lo, hi)}: from its first key the mask does not hide to one past its
+         * last; {@code lo == hi} when it hides every key.
+         */
+        int[][] visibleSpans() {
+            int[] lo = new int[maskRows], hi = new int[maskRows];
+            for (int row = 0; row < maskRows; row++) {
+                int o = row * tk, first = 0, last = tk - 1;
+                while (first < tk && mask(o + first) <= Attention.HIDDEN) first++;
+                while (last >= first && mask(o + last) <= Attention.HIDDEN) last--;
+                lo[row] = first < tk ? first : 0;
+                hi[row] = first < tk ? last + 1 : 0;
+            }
+            return new int[][] {lo, hi};
+        }
+
+        private double mask(int index) {
+            return mf != null ? mf.get(index) : md.get(index);
         }
 
         /** {@code v[k] = score + mask} over {@code [from, to)} of score row {@code r}, -infinity where hidden. */
