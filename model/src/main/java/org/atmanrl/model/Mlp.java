@@ -4,7 +4,6 @@ import org.atmanrl.model.lora.LoraAdapters;
 import org.atmanrl.model.lora.LoraTarget;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** SwiGLU: {@code down(silu(gate(x)) * up(x))}. */
@@ -43,12 +42,8 @@ final class Mlp {
         }
         INDArray dh = Linear.inputGradient(dOut, w.down(), null);
         LoraLayer.backward(lora, LoraTarget.DOWN_PROJ, dOut, s.hidden(), loraGrad, dh);
-        // du = dh * silu(g);  dg = dh * u * silu'(g)
         INDArray du = BufferPool.takeLike(s.gate()), dg = BufferPool.takeLike(s.gate());
-        Nd4j.exec(new Swish(s.gate(), du));
-        du.muli(dh);
-        Nd4j.exec(new SwishDerivative(s.gate(), dg));
-        dg.muli(s.up()).muli(dh);
+        gateAndUpGradients(s.gate(), s.up(), dh, dg, du);
         Arrays2.release(dh);
         if (grad != null) {
             Linear.accumulateWeightGradient(dg, s.x(), grad.gate());
@@ -60,5 +55,27 @@ final class Mlp {
         LoraLayer.backward(lora, LoraTarget.UP_PROJ, du, s.x(), loraGrad, dx);
         Arrays2.release(du, dg);
         return dx;
+    }
+
+    /**
+     * {@code du = dh * silu(g)} and {@code dg = dh * u * silu'(g)}, where {@code silu'(g) =
+     * s (1 + g (1 - s))} with {@code s = sigmoid(g)}, in one pass in double. Not ND4J's Swish and
+     * SwishDerivative: five passes over {@code [N, I]} with two exponentials an element, and
+     * SwishDerivative's {@code e^g (g + e^g + 1) / (e^g + 1)^2} in float is NaN from g = 45 on,
+     * a pre-activation large models do reach (docs/design.md 6.1, "Element-wise loops").
+     */
+    static void gateAndUpGradients(INDArray g, INDArray u, INDArray dh, INDArray dg, INDArray du) {
+        INDArray gs = Arrays2.flatOrCopy(g), us = Arrays2.flatOrCopy(u), dhs = Arrays2.flatOrCopy(dh);
+        Elementwise.map(new INDArray[] {gs, us, dhs}, new INDArray[] {dg, du}, (in, out, n) -> {
+            double[] gv = in[0], uv = in[1], dhv = in[2], dgv = out[0], duv = out[1];
+            for (int i = 0; i < n; i++) {
+                double x = gv[i], sig = 1 / (1 + Math.exp(-x)); // exp overflows to infinity: sig = 0, not NaN
+                duv[i] = dhv[i] * (x * sig);
+                dgv[i] = dhv[i] * uv[i] * (sig * (1 + x * (1 - sig)));
+            }
+        });
+        for (INDArray copy : new INDArray[] {gs, us, dhs}) {
+            if (copy != g && copy != u && copy != dh) copy.close();
+        }
     }
 }

@@ -1,0 +1,84 @@
+package org.atmanrl.model;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One pass over arrays of the same length, element by element, computed in double and split into
+ * contiguous ranges over the cores: for a chain of element-wise steps that ND4J would run as one
+ * op (and one pass over memory) each (docs/design.md 6.1, "Element-wise loops"). Every element is
+ * computed alone, so the bits do not depend on how the ranges fall. Hand-written because ND4J
+ * has no fused element-wise op one can compose from Java.
+ */
+final class Elementwise {
+    /** Elements a thread moves between the buffers and its double arrays at a time. */
+    private static final int BLOCK = 2048;
+
+    /** The step: {@code out[o][i]} from {@code in[..][i]} for {@code i < n}. */
+    @FunctionalInterface
+    interface Kernel {
+        void apply(double[][] in, double[][] out, int n);
+    }
+
+    private Elementwise() {}
+
+    /**
+     * Runs {@code kernel} over every element of {@code inputs} into {@code outputs}: all of one
+     * length, float or double, {@link Arrays2#flatFromStart}.
+     */
+    static void map(INDArray[] inputs, INDArray[] outputs, Kernel kernel) {
+        long length = outputs[0].length();
+        for (INDArray a : concat(inputs, outputs)) {
+            if (a.length() != length || !Arrays2.flatFromStart(a)) {
+                throw new IllegalArgumentException("element-wise pass needs flat arrays of " + length
+                        + " elements, got " + a.shapeInfoToString().replace('\n', ' '));
+            }
+            if (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) {
+                throw new IllegalArgumentException("element-wise pass computes in float or double, not " + a.dataType());
+            }
+        }
+        int n = Math.toIntExact(length);
+        int chunks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / BLOCK));
+        IntStream.range(0, chunks).parallel().forEach(chunk -> {
+            double[][] in = new double[inputs.length][BLOCK], out = new double[outputs.length][BLOCK];
+            float[] floats = new float[BLOCK];
+            int end = (int) ((long) n * (chunk + 1) / chunks);
+            for (int at = (int) ((long) n * chunk / chunks); at < end; at += BLOCK) {
+                int len = Math.min(BLOCK, end - at);
+                for (int i = 0; i < inputs.length; i++) read(inputs[i], at, in[i], len, floats);
+                kernel.apply(in, out, len);
+                for (int o = 0; o < outputs.length; o++) write(outputs[o], at, out[o], len, floats);
+            }
+        });
+    }
+
+    private static void read(INDArray a, int at, double[] into, int len, float[] floats) {
+        if (a.dataType() == DataType.FLOAT) {
+            a.data().asNioFloat().get(at, floats, 0, len);
+            for (int i = 0; i < len; i++) into[i] = floats[i];
+        } else {
+            a.data().asNioDouble().get(at, into, 0, len);
+        }
+    }
+
+    private static void write(INDArray a, int at, double[] from, int len, float[] floats) {
+        if (a.dataType() == DataType.FLOAT) {
+            for (int i = 0; i < len; i++) floats[i] = (float) from[i];
+            FloatBuffer fb = a.data().asNioFloat();
+            fb.put(at, floats, 0, len);
+        } else {
+            DoubleBuffer db = a.data().asNioDouble();
+            db.put(at, from, 0, len);
+        }
+    }
+
+    private static INDArray[] concat(INDArray[] a, INDArray[] b) {
+        INDArray[] all = new INDArray[a.length + b.length];
+        System.arraycopy(a, 0, all, 0, a.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+}
