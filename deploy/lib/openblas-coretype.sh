@@ -1,6 +1,7 @@
 # Sourced by deploy/atmanrl, deploy/submit/common.sh and the test JVMs' launcher check: chooses
-# the OpenBLAS core type for processors the OpenBLAS that ND4J bundles (0.3.19) does not know or mistakes
-# (docs/design.md 6.1, "The BLAS core type"). Bash functions only; nothing runs on sourcing.
+# the OpenBLAS core type for processors the OpenBLAS that ND4J bundles (0.3.19) does not know or
+# mistakes (docs/design.md 6.1, "The BLAS core type"), and how long its idle threads spin. Bash
+# functions only; nothing runs on sourcing.
 
 # atmanrl_openblas_coretype [CPUINFO]: prints the core type this processor needs, or nothing when
 # OpenBLAS 0.3.19 picks good kernels itself. Two measured cases (docs/design.md 6.1):
@@ -25,9 +26,17 @@ atmanrl_openblas_coretype() {
     fi
 }
 
-# atmanrl_openblas_env [CPUINFO]: exports OPENBLAS_CORETYPE when this processor needs one and the
-# user has not set it (a value the user set always wins).
+# How long an idle OpenBLAS thread spins before it sleeps, as a power of two of TSC cycles: 2^22,
+# about a millisecond. OpenBLAS 0.3.19's own 2^28 (about 90 ms) keeps its threads spinning through
+# the model's Java passes between products (softmax, head layout, SwiGLU), which then share the
+# cores with them: the tiny training step ran 1.2-1.4x faster at 22 (docs/design.md 6.1, "BLAS
+# threads that spin").
+ATMANRL_OPENBLAS_THREAD_TIMEOUT=22
+
+# atmanrl_openblas_env [CPUINFO]: exports OPENBLAS_CORETYPE when this processor needs one, and
+# OPENBLAS_THREAD_TIMEOUT, each unless the user has set it (a value the user set always wins).
 atmanrl_openblas_env() {
+    if [[ -z "${OPENBLAS_THREAD_TIMEOUT:-}" ]]; then export OPENBLAS_THREAD_TIMEOUT="$ATMANRL_OPENBLAS_THREAD_TIMEOUT"; fi
     [[ -n "${OPENBLAS_CORETYPE:-}" ]] && return 0
     local core
     core="$(atmanrl_openblas_coretype "${1:-/proc/cpuinfo}")"

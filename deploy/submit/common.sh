@@ -89,7 +89,8 @@ gpu_conf=(
 )
 
 # Sizing and the application's needs. Kryo with registration required is set by the application
-# itself (SparkSetup), as is OMP_WAIT_POLICY; it is repeated here so the command line says it.
+# itself (SparkSetup), as are OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT; they are repeated here so
+# the command line says them (a value set in this environment wins).
 # minRegisteredResourcesRatio=1: the first step waits for every executor, so the model copies are
 # spread over all GPUs from the start. maxResultSize=0: the driver collects P gradient sums of
 # 4 bytes per parameter each, above Spark's 1g default already for small models.
@@ -100,6 +101,7 @@ app_conf=(
     --conf "spark.executor.memoryOverhead=$executor_overhead"
     --conf "spark.driver.memory=$driver_memory"
     --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE
+    --conf "spark.executorEnv.OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-$ATMANRL_OPENBLAS_THREAD_TIMEOUT}"
     --conf spark.scheduler.minRegisteredResourcesRatio=1.0
     --conf spark.scheduler.maxRegisteredResourcesWaitingTime=600s
     --conf spark.driver.maxResultSize=0

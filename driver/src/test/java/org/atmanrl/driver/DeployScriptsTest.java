@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.atmanrl.driver.config.TrainConfig;
+import org.atmanrl.driver.spark.SparkSetup;
+import org.atmanrl.model.BlasThreads;
 
 /**
  * The submit scripts' security checks, run for real: standalone.sh against a stand-in spark-submit
@@ -202,6 +205,27 @@ class DeployScriptsTest {
                 jar.toString(), "SPARK_SECRETS", secrets("s", "spark.authenticate.secret=" + GOOD + "\n", "rw-------")
                         .toString(), "OPENBLAS_CORETYPE", "Zen"), "deploy/submit/standalone.sh", "config.yaml");
         assertTrue(submit.out().contains("spark.executorEnv.OPENBLAS_CORETYPE=Zen"), submit.out() + submit.err());
+    }
+
+    /**
+     * OpenBLAS's idle spin (docs/design.md 6.1, "BLAS threads that spin"): the launcher's and the
+     * submit scripts' environment, the executors' (SparkSetup), the test JVMs' and the image's all
+     * set {@link BlasThreads#THREAD_TIMEOUT}, and a value the user set wins.
+     */
+    @Test
+    void everyModelProcessGetsTheShortBlasSpin() throws Exception {
+        String value = BlasThreads.THREAD_TIMEOUT, show = "atmanrl_openblas_env; echo \"$OPENBLAS_THREAD_TIMEOUT\"";
+        assertEquals(value, coretype(Map.of(), "unset OPENBLAS_THREAD_TIMEOUT; " + show).out().strip());
+        assertEquals("30", coretype(Map.of("OPENBLAS_THREAD_TIMEOUT", "30"), show).out().strip(), "the user's wins");
+        assertEquals(value, SparkSetup.conf(TrainConfig.defaults().spark(), "t").get("spark.executorEnv.OPENBLAS_THREAD_TIMEOUT"));
+        assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<OPENBLAS_THREAD_TIMEOUT>" + value + "</OPENBLAS_THREAD_TIMEOUT>"),
+                "the test JVMs");
+        assertTrue(Files.readString(ROOT.resolve("deploy/docker/Dockerfile")).contains("OPENBLAS_THREAD_TIMEOUT=" + value + " "),
+                "the image");
+        Run submit = run(Map.of("MASTER", "spark://master:7077", "SPARK_HOME", sparkHome.toString(), "ATMANRL_JAR",
+                jar.toString(), "SPARK_SECRETS", secrets("t", "spark.authenticate.secret=" + GOOD + "\n", "rw-------")
+                        .toString(), "OPENBLAS_THREAD_TIMEOUT", ""), "deploy/submit/standalone.sh", "config.yaml"); // not this JVM's
+        assertTrue(submit.out().contains("spark.executorEnv.OPENBLAS_THREAD_TIMEOUT=" + value), submit.out() + submit.err());
     }
 
     @Test

@@ -19,6 +19,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * and 2 threads; docs/measurements.md, "Decoding at batch 1"), so a retried task could differ.
  */
 public final class BlasThreads {
+    /**
+     * {@code OPENBLAS_THREAD_TIMEOUT} for every process that runs the model: an idle OpenBLAS thread
+     * spins 2^22 TSC cycles (about a millisecond) before it sleeps, instead of 0.3.19's 2^28 (about
+     * 90 ms), during which it takes a core from the Java passes between products (docs/design.md
+     * 6.1, "BLAS threads that spin"). OpenBLAS reads it when it loads, so it goes into the
+     * environment of the JVMs (the launcher, the executors, the test JVMs, the image), with this value
+     * in each; {@code DeployScriptsTest} holds them equal.
+     */
+    public static final String THREAD_TIMEOUT = "22";
+
     /** Matrix entries (16 MB of fp32) from which a model's decoding is left to the budget's threads. */
     public static final long ONE_THREAD_BELOW = 1L << 22;
 

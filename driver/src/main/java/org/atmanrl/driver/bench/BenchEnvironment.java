@@ -41,10 +41,13 @@ record BenchEnvironment(String atmanrlVersion, String javaVersion, String nd4jVe
             return "thread counts not reported";
         }
         String wait = System.getenv("OMP_WAIT_POLICY"), core = System.getenv("OPENBLAS_CORETYPE");
-        // the core type decides OpenBLAS's kernels, and so GEMM speed by 2x (docs/design.md 6.1)
+        String spin = System.getenv("OPENBLAS_THREAD_TIMEOUT");
+        // the core type decides OpenBLAS's kernels, and so GEMM speed by 2x; the spin, how much of
+        // the cores its idle threads take from the Java passes (docs/design.md 6.1)
         return (omp == null ? "?" : omp) + " OpenMP / " + (blas == null ? "?" : blas) + " BLAS threads"
                 + ", OMP_WAIT_POLICY=" + (wait == null ? "unset" : wait)
-                + ", OPENBLAS_CORETYPE=" + (core == null ? "unset" : core);
+                + ", OPENBLAS_CORETYPE=" + (core == null ? "unset" : core)
+                + ", OPENBLAS_THREAD_TIMEOUT=" + (spin == null ? "unset" : spin);
     }
 
     /** The version in the nd4j-api jar actually loaded, which is what was measured. */

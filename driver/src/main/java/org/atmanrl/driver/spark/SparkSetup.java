@@ -3,11 +3,13 @@ package org.atmanrl.driver.spark;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.atmanrl.driver.config.SparkConfig;
+import org.atmanrl.model.BlasThreads;
 
 /**
  * The Spark configuration the training service needs on any master: Kryo with registration
  * required and the service's {@link KryoRegistration}; OpenMP's passive wait on executors (ND4J's
- * threads otherwise spin against OpenBLAS's on few cores, see docs/deployment.md, "Build notes");
+ * threads otherwise spin against OpenBLAS's on few cores, see docs/deployment.md, "Build notes")
+ * and OpenBLAS's short idle spin ({@link BlasThreads#THREAD_TIMEOUT});
  * and the master: what {@code spark-submit --master} set, else the config's, else
  * {@code local[*]} with task retries.
  */
@@ -26,6 +28,7 @@ public final class SparkSetup {
         conf.set("spark.kryo.registrator", KryoRegistration.class.getName());
         conf.setIfMissing("spark.kryoserializer.buffer.max", "1g");
         conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+        conf.setIfMissing("spark.executorEnv.OPENBLAS_THREAD_TIMEOUT", BlasThreads.THREAD_TIMEOUT);
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.ui.enabled", "false");
         return conf;
