@@ -1,14 +1,15 @@
 package org.atmanrl.model;
 
+import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One pass over arrays of the same length, element by element, computed in double and split into
- * contiguous ranges over the cores: for a chain of element-wise steps that ND4J would run as one
+ * contiguous ranges over the cores ({@link CoreRanges}): for a chain of element-wise steps that ND4J would run as one
  * op (and one pass over memory) each (docs/design.md 6.1, "Element-wise loops"). Every element is
  * computed alone, so the bits do not depend on how the ranges fall. Hand-written because ND4J
  * has no fused element-wise op one can compose from Java.
@@ -41,37 +42,41 @@ final class Elementwise {
             }
         }
         int n = Math.toIntExact(length);
-        int chunks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / BLOCK));
-        IntStream.range(0, chunks).parallel().forEach(chunk -> {
+        CoreRanges.run(n, BLOCK, (from, to) -> {
+            // one view of each buffer per range: making one costs microseconds, a block's pass about as much
+            Buffer[] ins = new Buffer[inputs.length], outs = new Buffer[outputs.length];
+            Arrays.setAll(ins, i -> view(inputs[i]));
+            Arrays.setAll(outs, o -> view(outputs[o]));
             double[][] in = new double[inputs.length][BLOCK], out = new double[outputs.length][BLOCK];
             float[] floats = new float[BLOCK];
-            int end = (int) ((long) n * (chunk + 1) / chunks);
-            for (int at = (int) ((long) n * chunk / chunks); at < end; at += BLOCK) {
-                int len = Math.min(BLOCK, end - at);
-                for (int i = 0; i < inputs.length; i++) read(inputs[i], at, in[i], len, floats);
+            for (int at = from; at < to; at += BLOCK) {
+                int len = Math.min(BLOCK, to - at);
+                for (int i = 0; i < ins.length; i++) read(ins[i], at, in[i], len, floats);
                 kernel.apply(in, out, len);
-                for (int o = 0; o < outputs.length; o++) write(outputs[o], at, out[o], len, floats);
+                for (int o = 0; o < outs.length; o++) write(outs[o], at, out[o], len, floats);
             }
         });
     }
 
-    private static void read(INDArray a, int at, double[] into, int len, float[] floats) {
-        if (a.dataType() == DataType.FLOAT) {
-            a.data().asNioFloat().get(at, floats, 0, len);
+    private static Buffer view(INDArray a) {
+        return a.dataType() == DataType.FLOAT ? a.data().asNioFloat() : a.data().asNioDouble();
+    }
+
+    private static void read(Buffer b, int at, double[] into, int len, float[] floats) {
+        if (b instanceof FloatBuffer fb) {
+            fb.get(at, floats, 0, len);
             for (int i = 0; i < len; i++) into[i] = floats[i];
         } else {
-            a.data().asNioDouble().get(at, into, 0, len);
+            ((DoubleBuffer) b).get(at, into, 0, len);
         }
     }
 
-    private static void write(INDArray a, int at, double[] from, int len, float[] floats) {
-        if (a.dataType() == DataType.FLOAT) {
+    private static void write(Buffer b, int at, double[] from, int len, float[] floats) {
+        if (b instanceof FloatBuffer fb) {
             for (int i = 0; i < len; i++) floats[i] = (float) from[i];
-            FloatBuffer fb = a.data().asNioFloat();
             fb.put(at, floats, 0, len);
         } else {
-            DoubleBuffer db = a.data().asNioDouble();
-            db.put(at, from, 0, len);
+            ((DoubleBuffer) b).put(at, from, 0, len);
         }
     }
 

@@ -13,8 +13,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * five ops and the product three, and at the few hundred rows of a saliency pass their fixed costs
  * came to most of a layer's time outside its GEMMs (docs/design.md 6.1, "Element-wise loops").
  * The factor is accumulated in double; products are rounded as ND4J's float ops rounded them.
+ * Rows run in ranges over the cores ({@link CoreRanges}); the weight gradient's sum does not
+ * depend on them.
  */
 final class RmsNorm {
+    /** Rows below which a pass stays on one thread: handing work to another costs more than the rows. */
+    private static final int MIN_ROWS = 64;
+    /** Rows whose share of the weight gradient is summed together before the groups are added in order. */
+    private static final int SUM_ROWS = 32;
+
     private RmsNorm() {}
 
     /**
@@ -25,20 +32,23 @@ final class RmsNorm {
         int n = (int) x.size(0), d = (int) x.size(1);
         INDArray src = Arrays2.flatOrCopy(x);
         INDArray r = Nd4j.createUninitialized(x.dataType(), n, 1);
-        if (isFloat(x)) {
-            FloatBuffer xb = src.data().asNioFloat(), rb = r.data().asNioFloat();
-            for (int i = 0; i < n; i++) rb.put(i, inverseRms(xb, i * d, d, eps));
-        } else {
-            DoubleBuffer xb = src.data().asNioDouble(), rb = r.data().asNioDouble();
-            for (int i = 0; i < n; i++) {
-                double ss = 0;
-                for (int j = 0; j < d; j++) {
-                    double e = xb.get(i * d + j);
-                    ss += e * e;
+        boolean isFloat = isFloat(x);
+        CoreRanges.run(n, MIN_ROWS, (from, to) -> {
+            if (isFloat) {
+                FloatBuffer xb = src.data().asNioFloat(), rb = r.data().asNioFloat();
+                for (int i = from; i < to; i++) rb.put(i, inverseRms(xb, i * d, d, eps));
+            } else {
+                DoubleBuffer xb = src.data().asNioDouble(), rb = r.data().asNioDouble();
+                for (int i = from; i < to; i++) {
+                    double ss = 0;
+                    for (int j = 0; j < d; j++) {
+                        double e = xb.get(i * d + j);
+                        ss += e * e;
+                    }
+                    rb.put(i, 1.0 / Math.sqrt(ss / d + eps));
                 }
-                rb.put(i, 1.0 / Math.sqrt(ss / d + eps));
             }
-        }
+        });
         if (src != x) src.close();
         return r;
     }
@@ -57,21 +67,24 @@ final class RmsNorm {
     static INDArray forward(INDArray x, INDArray w, INDArray inverseRms) {
         int n = (int) x.size(0), d = (int) x.size(1);
         INDArray src = Arrays2.flatOrCopy(x), out = BufferPool.takeLike(x);
-        if (isFloat(x)) {
-            FloatBuffer xb = src.data().asNioFloat(), rb = inverseRms.data().asNioFloat(), ob = out.data().asNioFloat();
-            float[] wv = w.toFloatVector();
-            for (int i = 0; i < n; i++) {
-                float r = rb.get(i);
-                for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wv[j]);
+        boolean isFloat = isFloat(x);
+        float[] wf = isFloat ? w.toFloatVector() : null;
+        double[] wd = isFloat ? null : w.toDoubleVector();
+        CoreRanges.run(n, MIN_ROWS, (from, to) -> {
+            if (isFloat) {
+                FloatBuffer xb = src.data().asNioFloat(), rb = inverseRms.data().asNioFloat(), ob = out.data().asNioFloat();
+                for (int i = from; i < to; i++) {
+                    float r = rb.get(i);
+                    for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wf[j]);
+                }
+            } else {
+                DoubleBuffer xb = src.data().asNioDouble(), rb = inverseRms.data().asNioDouble(), ob = out.data().asNioDouble();
+                for (int i = from; i < to; i++) {
+                    double r = rb.get(i);
+                    for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wd[j]);
+                }
             }
-        } else {
-            DoubleBuffer xb = src.data().asNioDouble(), rb = inverseRms.data().asNioDouble(), ob = out.data().asNioDouble();
-            double[] wv = w.toDoubleVector();
-            for (int i = 0; i < n; i++) {
-                double r = rb.get(i);
-                for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wv[j]);
-            }
-        }
+        });
         if (src != x) src.close();
         return out;
     }
@@ -84,42 +97,55 @@ final class RmsNorm {
     static INDArray backward(INDArray dy, INDArray x, INDArray w, INDArray inverseRms, INDArray dw) {
         int n = (int) x.size(0), d = (int) x.size(1);
         INDArray dys = Arrays2.flatOrCopy(dy), xs = Arrays2.flatOrCopy(x), out = BufferPool.takeLike(dy);
-        double[] dwSum = dw == null ? null : new double[d];
-        if (isFloat(x)) {
-            FloatBuffer gb = dys.data().asNioFloat(), xb = xs.data().asNioFloat(), rb = inverseRms.data().asNioFloat(),
-                    ob = out.data().asNioFloat();
-            float[] wv = w.toFloatVector();
-            for (int i = 0; i < n; i++) {
-                int at = i * d;
-                float r = rb.get(i);
-                double dot = 0;
-                for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wv[j]) * (xb.get(at + j) * r);
-                float mean = (float) (dot / d);
-                for (int j = 0; j < d; j++) {
-                    float xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
-                    ob.put(at + j, (dyj * wv[j] - xhat * mean) * r);
-                    if (dwSum != null) dwSum[j] += dyj * xhat;
+        // dw's sum in double by groups of SUM_ROWS rows, the groups then added in order: the same
+        // order on any number of cores
+        int groups = (n + SUM_ROWS - 1) / SUM_ROWS;
+        double[][] dwSums = dw == null ? null : new double[groups][d];
+        boolean isFloat = isFloat(x);
+        float[] wf = isFloat ? w.toFloatVector() : null;
+        double[] wd = isFloat ? null : w.toDoubleVector();
+        CoreRanges.run(groups, MIN_ROWS / SUM_ROWS, (fromGroup, toGroup) -> {
+            int from = fromGroup * SUM_ROWS, to = Math.min(n, toGroup * SUM_ROWS);
+            if (isFloat) {
+                FloatBuffer gb = dys.data().asNioFloat(), xb = xs.data().asNioFloat(), rb = inverseRms.data().asNioFloat(),
+                        ob = out.data().asNioFloat();
+                for (int i = from; i < to; i++) {
+                    int at = i * d;
+                    float r = rb.get(i);
+                    double[] dwSum = dwSums == null ? null : dwSums[i / SUM_ROWS];
+                    double dot = 0;
+                    for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wf[j]) * (xb.get(at + j) * r);
+                    float mean = (float) (dot / d);
+                    for (int j = 0; j < d; j++) {
+                        float xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
+                        ob.put(at + j, (dyj * wf[j] - xhat * mean) * r);
+                        if (dwSum != null) dwSum[j] += dyj * xhat;
+                    }
+                }
+            } else {
+                DoubleBuffer gb = dys.data().asNioDouble(), xb = xs.data().asNioDouble(), rb = inverseRms.data().asNioDouble(),
+                        ob = out.data().asNioDouble();
+                for (int i = from; i < to; i++) {
+                    int at = i * d;
+                    double r = rb.get(i), dot = 0;
+                    double[] dwSum = dwSums == null ? null : dwSums[i / SUM_ROWS];
+                    for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wd[j]) * (xb.get(at + j) * r);
+                    double mean = dot / d;
+                    for (int j = 0; j < d; j++) {
+                        double xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
+                        ob.put(at + j, (dyj * wd[j] - xhat * mean) * r);
+                        if (dwSum != null) dwSum[j] += dyj * xhat;
+                    }
                 }
             }
-        } else {
-            DoubleBuffer gb = dys.data().asNioDouble(), xb = xs.data().asNioDouble(), rb = inverseRms.data().asNioDouble(),
-                    ob = out.data().asNioDouble();
-            double[] wv = w.toDoubleVector();
-            for (int i = 0; i < n; i++) {
-                int at = i * d;
-                double r = rb.get(i), dot = 0;
-                for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wv[j]) * (xb.get(at + j) * r);
-                double mean = dot / d;
-                for (int j = 0; j < d; j++) {
-                    double xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
-                    ob.put(at + j, (dyj * wv[j] - xhat * mean) * r);
-                    if (dwSum != null) dwSum[j] += dyj * xhat;
-                }
-            }
-        }
+        });
         if (dys != dy) dys.close();
         if (xs != x) xs.close();
-        if (dwSum != null) {
+        if (dwSums != null) {
+            double[] dwSum = groups == 0 ? new double[d] : dwSums[0];
+            for (int group = 1; group < groups; group++) {
+                for (int j = 0; j < d; j++) dwSum[j] += dwSums[group][j];
+            }
             try (INDArray sum = Nd4j.createFromArray(dwSum); INDArray typed = sum.castTo(dw.dataType())) {
                 dw.addi(typed.reshape(dw.shape()));
             }
