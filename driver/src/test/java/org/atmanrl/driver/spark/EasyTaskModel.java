@@ -16,6 +16,7 @@ import org.atmanrl.model.io.SafetensorsDType;
 import org.atmanrl.model.io.SaveOptions;
 import org.atmanrl.reward.data.ArithmeticDifficulty;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A starting model for training tests that gets some answers right and some wrong, so GRPO groups
@@ -29,6 +30,8 @@ final class EasyTaskModel {
     static final String DIFFICULTY_YAML = "{min_operations: 1, max_operations: 1, min_operand: 10, max_operand: 29,"
             + " operators: \"+\"}";
     static final int SFT_STEPS = 120;
+    /** OpenBLAS threads the fixture's SFT runs on, whatever ran before it. */
+    static final int FIXTURE_BLAS_THREADS = 2;
 
     private EasyTaskModel() {}
 
@@ -37,6 +40,12 @@ final class EasyTaskModel {
         Path path = new Path(dir.toURI());
         FileSystem fs = HadoopFiles.fileSystem(path, new Configuration());
         if (!fs.exists(path)) {
+            // The fixture's bits depend on OpenBLAS's thread count, and the tests before this one in the
+            // JVM leave it at their last Spark task's budget: with 1 thread, the fixture gave two tests
+            // of SparkTrainingTest a first step without reward variance. Built on a fixed count, it is
+            // the same model whichever test builds it.
+            int threads = Nd4j.factory().blas().getMaxThreads();
+            Nd4j.factory().blas().setMaxThreads(FIXTURE_BLAS_THREADS);
             try (EmbeddedData data = new EmbeddedData(DIFFICULTY, 0, 50);
                  LlamaWeights w = LlamaWeights.random(EmbeddedModel.config(), 0, DataType.FLOAT)) {
                 SftConfig config = with(SftConfig.defaults(), "steps", SFT_STEPS, "warmupSteps", 20, "batchSize", 32,
@@ -46,6 +55,8 @@ final class EasyTaskModel {
                 }).train(w, data.train, null, data.test);
                 ModelDirectory.save(fs, path, EmbeddedModel.hfConfig(), w, SaveOptions.of(SafetensorsDType.F32),
                         EmbeddedModel.tokenizerFiles());
+            } finally {
+                Nd4j.factory().blas().setMaxThreads(threads);
             }
         }
         return dir.getPath();
