@@ -9,10 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One pass over arrays of the same length, element by element, computed in double and split into
- * contiguous ranges over the cores ({@link CoreRanges}): for a chain of element-wise steps that ND4J would run as one
- * op (and one pass over memory) each (docs/design.md 6.1, "Element-wise loops"). Every element is
- * computed alone, so the bits do not depend on how the ranges fall. Hand-written because ND4J
- * has no fused element-wise op one can compose from Java.
+ * contiguous ranges over the cores ({@link CoreRanges}): for a chain of element-wise steps that
+ * ND4J would run as one op (and one pass over memory) each (docs/design.md 6.1, "Element-wise
+ * loops"). Every element is computed alone, so the bits do not depend on how the ranges fall.
+ * Hand-written because ND4J has no fused element-wise op one can compose from Java.
  */
 final class Elementwise {
     /** Elements a thread moves between the buffers and its double arrays at a time. */
