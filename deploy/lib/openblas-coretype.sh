@@ -29,7 +29,7 @@ atmanrl_openblas_coretype() {
 # How long an idle OpenBLAS thread spins before it sleeps, as a power of two of TSC cycles: 2^22,
 # about a millisecond. OpenBLAS 0.3.19's own 2^28 (about 90 ms) keeps its threads spinning through
 # the model's Java passes between products (softmax, head layout, SwiGLU), which then share the
-# cores with them: the tiny training step ran 1.2-1.4x faster at 22 (docs/design.md 6.1, "BLAS
+# cores with them: the tiny training step ran 1.15-1.45x faster at 22 (docs/design.md 6.1, "BLAS
 # threads that spin").
 ATMANRL_OPENBLAS_THREAD_TIMEOUT=22
 

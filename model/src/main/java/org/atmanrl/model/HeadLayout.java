@@ -2,7 +2,6 @@ package org.atmanrl.model;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,9 +50,8 @@ final class HeadLayout {
         boolean isFloat = flat.dataType() == DataType.FLOAT;
         FloatBuffer ff = isFloat ? flat.data().asNioFloat() : null, hf = isFloat ? h4.data().asNioFloat() : null;
         DoubleBuffer fd = isFloat ? null : flat.data().asNioDouble(), hdb = isFloat ? null : h4.data().asNioDouble();
-        int chunks = Math.min(n, Runtime.getRuntime().availableProcessors());
-        IntStream.range(0, chunks).parallel().forEach(chunk -> {
-            for (int row = chunk; row < n; row += chunks) {
+        CoreRanges.run(n, 1, (fromRow, toRow) -> {
+            for (int row = fromRow; row < toRow; row++) {
                 int b = row / t, tt = row % t;
                 for (int h = 0; h < heads; h++) {
                     int fBase = (row * heads + h) * hd;

@@ -3,7 +3,6 @@ package org.atmanrl.model;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,11 +35,10 @@ final class MaskedSoftmax {
         int rowsPerBatchRow = (int) (scores.size(1) * scores.size(2));
         int[][] spans = new Rows(scores, mask, tk).visibleSpans();
         int[] lo = spans[0], hi = spans[1];
-        int chunks = Math.min(rows, Runtime.getRuntime().availableProcessors());
-        IntStream.range(0, chunks).parallel().forEach(chunk -> {
+        CoreRanges.run(rows, 1, (fromRow, toRow) -> {
             Rows io = new Rows(scores, mask, tk);
             double[] v = new double[tk];
-            for (int r = chunk; r < rows; r += chunks) {
+            for (int r = fromRow; r < toRow; r++) {
                 int maskRow = (r / rowsPerBatchRow) * length + r % length;
                 int from = lo[maskRow], to = hi[maskRow];
                 io.readSpan(r, maskRow, from, to, v);
