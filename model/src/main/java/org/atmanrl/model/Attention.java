@@ -12,7 +12,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * docs/design.md 2.2.
  *
  * <p>Layout: queries of the {@code G} heads that share one key/value head are stacked as
- * {@code [B, KV, G*T, hd]}, so one batched matmul per (row, kv head) serves the whole group and the
+ * {@code [B, KV, G*T, hd]}, so one product per (row, kv head) ({@link HeadProducts}) serves the whole group and the
  * K/V gradients add up over the group by themselves, with no repeated K/V copies. Scores are
  * {@code (q / sqrt(hd)) k^T + mask}, where {@code mask} holds 0 or {@link #HIDDEN} for
  * causality and padding plus the bias {@code b[row, key]}: the bias lands after the scaling and
@@ -52,10 +52,12 @@ final class Attention {
      * {@code values} are every key cell's, {@code [B, KV, Tk, hd]}: {@code k4} and {@code v4}
      * themselves, or a prefix's followed by them. {@code probs} are the softmax {@code [B, KV, G*T,
      * Tk]} when the pass keeps them, else null: {@link #probabilities} recomputes them from the
-     * scaled queries, the keys and {@code mask} (the pass's, owned by it, not closed here).
+     * scaled queries, the keys and {@code mask} (the pass's, owned by it, not closed here), whose
+     * visible spans are {@code visible}.
      */
     record Saved(INDArray x, INDArray q4, INDArray k4, INDArray v4, INDArray keys, INDArray values,
-                 INDArray probs, INDArray mask, INDArray heads, Queries queries) implements AutoCloseable {
+                 INDArray probs, INDArray mask, VisibleKeys visible, INDArray heads, Queries queries)
+            implements AutoCloseable {
         @Override public void close() { Arrays2.release(q4, k4, v4, keys, values, probs, heads); }
 
         /** The queries' normed input: {@code x}, or {@link Queries#x} when the queries are some cells only. */
@@ -72,14 +74,17 @@ final class Attention {
      * Saved#recomputes}.
      */
     static INDArray probabilities(Saved s) {
-        return s.recomputes() ? softmax(s.q4(), s.keys(), s.mask()) : s.probs();
+        return s.recomputes() ? softmax(s.q4(), s.keys(), s.mask(), s.visible()) : s.probs();
     }
 
-    /** {@code softmax(q4 keys^T + mask)}: {@code q4} holds q / sqrt(hd); mask {@code [B, 1, 1, T, Tk]}. */
-    private static INDArray softmax(INDArray q4, INDArray keys, INDArray mask) {
+    /**
+     * {@code softmax(q4 keys^T + mask)}: {@code q4} holds q / sqrt(hd); mask {@code [B, 1, 1, T, Tk]}
+     * with the spans {@code visible}; scores past a tile's spans are never computed.
+     */
+    private static INDArray softmax(INDArray q4, INDArray keys, INDArray mask, VisibleKeys visible) {
         INDArray scores = BufferPool.take(q4.dataType(), q4.size(0), q4.size(1), q4.size(2), keys.size(2));
-        Nd4j.matmul(q4, keys, scores, false, true, false);                  // [B, KV, G*T, Tk]
-        MaskedSoftmax.apply(scores, mask, (int) mask.size(3));
+        HeadProducts.multiply(q4, false, keys, true, scores, visible, HeadProducts.Cut.COLUMNS); // [B, KV, G*T, Tk]
+        MaskedSoftmax.apply(scores, mask, visible);
         return scores;
     }
 
@@ -134,16 +139,17 @@ final class Attention {
             values = Nd4j.concat(2, prefix.values(past), v4);
         }
         INDArray qMask = queries == null ? mask : queries.mask();
-        INDArray scores = softmax(q4, keys, qMask);          // [B, KV, G*Tq, Tk]
+        VisibleKeys visible = VisibleKeys.of(qMask);
+        INDArray scores = softmax(q4, keys, qMask, visible);          // [B, KV, G*Tq, Tk]
         INDArray out4 = BufferPool.take(q4.dataType(), q4.shape()); // [B, KV, G*Tq, hd]
-        Nd4j.matmul(scores, values, out4, false, false, false);
+        HeadProducts.multiply(scores, false, values, false, out4, visible, HeadProducts.Cut.INNER);
 
         INDArray heads = HeadLayout.merge(out4, dq, d.heads(), null);
         Arrays2.release(out4);
         INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
-            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, qMask, heads, queries);
+            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, qMask, visible, heads, queries);
             if (!keepProbs) {
                 Arrays2.release(scores);
             }
@@ -195,8 +201,8 @@ final class Attention {
         Arrays2.release(dHeads);
         INDArray p = probabilities(s);
         INDArray dS = BufferPool.take(dt, b, kv, (long) g * t, s.values().size(2));
-        Nd4j.matmul(dOut4, s.values(), dS, false, true, false);
-        dS.subi(rowDot).muli(p);
+        HeadProducts.multiply(dOut4, false, s.values(), true, dS, s.visible(), HeadProducts.Cut.COLUMNS); // dP
+        MaskedSoftmax.backward(dS, p, rowDot, s.visible());
         Arrays2.release(rowDot);
 
         if (biasGrad != null) {
@@ -210,9 +216,10 @@ final class Attention {
             int past = (int) s.keys().size(2) - d.length();
             INDArray pOwn = ownKeys(p, past), dSOwn = ownKeys(dS, past);
             INDArray dV = BufferPool.takeLike(s.v4()), dQ4 = BufferPool.takeLike(s.q4()), dK4 = BufferPool.takeLike(s.k4());
-            Nd4j.matmul(pOwn, dOut4, dV, true, false, false);                 // [B, KV, T, hd]
-            Nd4j.matmul(dS, s.keys(), dQ4, false, false, false).muli(1.0 / Math.sqrt(hd));
-            Nd4j.matmul(dSOwn, s.q4(), dK4, true, false, false);               // q4 holds q / sqrt(hd)
+            HeadProducts.multiply(pOwn, true, dOut4, false, dV, null, HeadProducts.Cut.NONE);  // [B, KV, T, hd]
+            HeadProducts.multiply(dS, false, s.keys(), false, dQ4, s.visible(), HeadProducts.Cut.INNER);
+            dQ4.muli(1.0 / Math.sqrt(hd));
+            HeadProducts.multiply(dSOwn, true, s.q4(), false, dK4, null, HeadProducts.Cut.NONE); // q4 holds q / sqrt(hd)
             if (past > 0) {
                 Arrays2.release(pOwn, dSOwn);
             }

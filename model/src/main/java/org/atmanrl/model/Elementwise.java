@@ -51,32 +51,35 @@ final class Elementwise {
             float[] floats = new float[BLOCK];
             for (int at = from; at < to; at += BLOCK) {
                 int len = Math.min(BLOCK, to - at);
-                for (int i = 0; i < ins.length; i++) read(ins[i], at, in[i], len, floats);
+                for (int i = 0; i < ins.length; i++) read(ins[i], at, in[i], 0, len, floats);
                 kernel.apply(in, out, len);
-                for (int o = 0; o < outs.length; o++) write(outs[o], at, out[o], len, floats);
+                for (int o = 0; o < outs.length; o++) write(outs[o], at, out[o], 0, len, floats);
             }
         });
     }
 
-    private static Buffer view(INDArray a) {
+    /** A thread's view of a float or double array's buffer, for {@link #read} and {@link #write}. */
+    static Buffer view(INDArray a) {
         return a.dataType() == DataType.FLOAT ? a.data().asNioFloat() : a.data().asNioDouble();
     }
 
-    private static void read(Buffer b, int at, double[] into, int len, float[] floats) {
+    /** {@code into[intoAt, intoAt + len)} := the buffer's {@code [at, at + len)}; {@code floats} holds at least {@code len}. */
+    static void read(Buffer b, int at, double[] into, int intoAt, int len, float[] floats) {
         if (b instanceof FloatBuffer fb) {
             fb.get(at, floats, 0, len);
-            for (int i = 0; i < len; i++) into[i] = floats[i];
+            for (int i = 0; i < len; i++) into[intoAt + i] = floats[i];
         } else {
-            ((DoubleBuffer) b).get(at, into, 0, len);
+            ((DoubleBuffer) b).get(at, into, intoAt, len);
         }
     }
 
-    private static void write(Buffer b, int at, double[] from, int len, float[] floats) {
+    /** The buffer's {@code [at, at + len)} := {@code from[fromAt, fromAt + len)}, rounded to float for a float buffer. */
+    static void write(Buffer b, int at, double[] from, int fromAt, int len, float[] floats) {
         if (b instanceof FloatBuffer fb) {
-            for (int i = 0; i < len; i++) floats[i] = (float) from[i];
+            for (int i = 0; i < len; i++) floats[i] = (float) from[fromAt + i];
             fb.put(at, floats, 0, len);
         } else {
-            ((DoubleBuffer) b).put(at, from, 0, len);
+            ((DoubleBuffer) b).put(at, from, fromAt, len);
         }
     }
 

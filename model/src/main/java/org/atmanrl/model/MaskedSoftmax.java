@@ -1,5 +1,6 @@
 package org.atmanrl.model;
 
+import java.nio.Buffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -16,31 +17,32 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * upper half) skip the exponential: their probability is exactly 0 either way. A row whose keys
  * are all hidden (a padding query) gets all zeros.
  *
- * <p>Each mask row's visible keys lie in one span {@code [lo, hi)} (from its first visible key to
- * its last), found once per call; a score row reads and exponentiates that span only and writes
- * zeros around it, whole rows moving by bulk copies. With a causal mask that halves the work, and
- * the bits are those of a pass over every key: a hidden key adds an exact 0 to the sum
- * (docs/measurements.md, "Benchmark results").
+ * <p>Each mask row's visible keys lie in one span {@code [lo, hi)} ({@link VisibleKeys}); a score
+ * row reads and exponentiates that span only and writes zeros around it, whole rows moving by bulk
+ * copies. With a causal mask that halves the work, and the bits are those of a pass over every
+ * key: a hidden key adds an exact 0 to the sum (docs/measurements.md, "Benchmark results"). The
+ * zeros it writes are what lets the products after it stop at the spans ({@link HeadProducts}).
  */
 final class MaskedSoftmax {
     private MaskedSoftmax() {}
 
     /**
-     * @param scores {@code [B, KV, G*T, Tk]}, contiguous; overwritten with probabilities
+     * @param scores {@code [B, KV, G*T, Tk]}, contiguous; overwritten with probabilities. Of each
+     *               row only its visible span is read (what lies past it may be unwritten, {@link
+     *               HeadProducts.Cut#COLUMNS}); the whole row is written.
      * @param mask   {@code [B, 1, 1, T, Tk]}, contiguous
+     * @param keys   the mask's visible spans
      */
-    static void apply(INDArray scores, INDArray mask, int length) {
+    static void apply(INDArray scores, INDArray mask, VisibleKeys keys) {
         int tk = (int) scores.size(3);
         int rows = (int) (scores.length() / tk);
         int rowsPerBatchRow = (int) (scores.size(1) * scores.size(2));
-        int[][] spans = new Rows(scores, mask, tk).visibleSpans();
-        int[] lo = spans[0], hi = spans[1];
         CoreRanges.run(rows, 1, (fromRow, toRow) -> {
             Rows io = new Rows(scores, mask, tk);
             double[] v = new double[tk];
             for (int r = fromRow; r < toRow; r++) {
-                int maskRow = (r / rowsPerBatchRow) * length + r % length;
-                int from = lo[maskRow], to = hi[maskRow];
+                int maskRow = keys.maskRow(r / rowsPerBatchRow, r);
+                int from = keys.lo(maskRow), to = keys.hi(maskRow);
                 io.readSpan(r, maskRow, from, to, v);
                 double max = Double.NEGATIVE_INFINITY;
                 for (int k = from; k < to; k++) {
@@ -48,6 +50,42 @@ final class MaskedSoftmax {
                 }
                 double inv = exponentiate(v, from, to, max);
                 io.writeRow(r, v, from, to, inv);
+            }
+        });
+    }
+
+    /**
+     * The softmax's backward, in place: {@code dS = p * (dP - rowDot)} over each row's visible span,
+     * 0 around it, rounded as ND4J's subtract and multiply in the arrays' type rounded it. Only the
+     * span of {@code dP} is read, as {@link #apply} reads the scores.
+     *
+     * @param dP     {@code [B, KV, G*T, Tk]}, contiguous, {@code dL/dp}; overwritten with {@code dL/dscores}
+     * @param p      the probabilities, as {@code dP}
+     * @param rowDot {@code [B, KV, G*T, 1]}, contiguous: {@code rowsum(dP * p)} of each row
+     */
+    static void backward(INDArray dP, INDArray p, INDArray rowDot, VisibleKeys keys) {
+        int tk = (int) dP.size(3);
+        int rows = (int) (dP.length() / tk);
+        int rowsPerBatchRow = (int) (dP.size(1) * dP.size(2));
+        boolean isFloat = dP.dataType() == DataType.FLOAT;
+        CoreRanges.run(rows, 1, (fromRow, toRow) -> {
+            Buffer d = Elementwise.view(dP), pb = Elementwise.view(p), rd = Elementwise.view(rowDot);
+            double[] dv = new double[tk], pv = new double[tk], dot = new double[1];
+            float[] floats = new float[tk];
+            for (int r = fromRow; r < toRow; r++) {
+                int maskRow = keys.maskRow(r / rowsPerBatchRow, r);
+                int from = keys.lo(maskRow), to = keys.hi(maskRow), n = to - from;
+                Elementwise.read(d, r * tk + from, dv, from, n, floats);
+                Elementwise.read(pb, r * tk + from, pv, from, n, floats);
+                Elementwise.read(rd, r, dot, 0, 1, floats);
+                Arrays.fill(dv, 0, from, 0);
+                for (int k = from; k < to; k++) {
+                    // in double, rounded to float where ND4J's float op rounded: the same bits (53 >= 2 * 24 + 2)
+                    double diff = dv[k] - dot[0];
+                    dv[k] = (isFloat ? (float) diff : diff) * pv[k];
+                }
+                Arrays.fill(dv, to, tk, 0);
+                Elementwise.write(d, r * tk, dv, 0, tk, floats);
             }
         });
     }
@@ -72,7 +110,7 @@ final class MaskedSoftmax {
 
     /** One thread's row traffic with the score and mask buffers, float or double, by bulk copies. */
     private static final class Rows {
-        private final int tk, maskRows;
+        private final int tk;
         private final FloatBuffer sf, mf;
         private final DoubleBuffer sd, md;
         private final float[] scoreF, maskF;
@@ -80,7 +118,6 @@ final class MaskedSoftmax {
 
         Rows(INDArray scores, INDArray mask, int tk) {
             this.tk = tk;
-            maskRows = (int) (mask.length() / tk);
             boolean isFloat = scores.dataType() == DataType.FLOAT;
             sf = isFloat ? scores.data().asNioFloat() : null;
             mf = isFloat ? mask.data().asNioFloat() : null;
@@ -90,26 +127,6 @@ final class MaskedSoftmax {
             maskF = isFloat ? new float[tk] : null;
             scoreD = isFloat ? null : new double[tk];
             maskD = isFloat ? null : new double[tk];
-        }
-
-        /**
-         * Per mask row, {@code [lo, hi)}: from its first key the mask does not hide to one past its
-         * last; {@code lo == hi} when it hides every key.
-         */
-        int[][] visibleSpans() {
-            int[] lo = new int[maskRows], hi = new int[maskRows];
-            for (int row = 0; row < maskRows; row++) {
-                int o = row * tk, first = 0, last = tk - 1;
-                while (first < tk && mask(o + first) <= Attention.HIDDEN) first++;
-                while (last >= first && mask(o + last) <= Attention.HIDDEN) last--;
-                lo[row] = first < tk ? first : 0;
-                hi[row] = first < tk ? last + 1 : 0;
-            }
-            return new int[][] {lo, hi};
-        }
-
-        private double mask(int index) {
-            return mf != null ? mf.get(index) : md.get(index);
         }
 
         /** {@code v[k] = score + mask} over {@code [from, to)} of score row {@code r}, -infinity where hidden. */
