@@ -94,14 +94,7 @@ final class Attention {
      * those cells, {@code dims} their layout {@code [B, Tq]}, {@code angles} their RoPE angles and
      * {@code mask} {@code [B, 1, 1, Tq, Tk]} their visibility plus bias; the pass owns all of them.
      */
-    record Queries(INDArray x, Dims dims, Rope.Angles angles, INDArray mask, TargetCells cells) {
-    }
-
-    /** {@link #forward} with queries at every cell. */
-    static INDArray forward(INDArray x, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
-                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
-                            LoraLayer lora) {
-        return forward(x, null, w, d, angles, mask, cache, prefix, past, saved, keepProbs, lora);
+    record Queries(INDArray x, Dims dims, Rope.Angles angles, INDArray mask, VisibleKeys visible, TargetCells cells) {
     }
 
     /**
@@ -109,6 +102,7 @@ final class Attention {
      * @param queries the cells whose queries attend, when only some do, else null (every cell's);
      *               the output then has their rows {@code [Nq, D]}
      * @param mask   {@code [B, 1, 1, T, Tk]}: visibility plus bias for every (row, query, key)
+     * @param visible the mask's visible spans, found once per pass
      * @param cache  this layer's decoding cache (keys/values are appended at {@code past}), or null
      * @param prefix this layer's keys/values of the {@code past} cells before the batch's, read
      *               only, or null
@@ -117,7 +111,7 @@ final class Attention {
      *               {@link #probabilities} to recompute
      */
     static INDArray forward(INDArray x, Queries queries, LayerWeights w, Dims d, Rope.Angles angles, INDArray mask,
-                            KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
+                            VisibleKeys visible, KvCache.Layer cache, KvCache.Layer prefix, int past, Saved[] saved, boolean keepProbs,
                             LoraLayer lora) {
         int t = d.length(), kv = d.kvHeads();
         Dims dq = queries == null ? d : queries.dims();
@@ -139,17 +133,17 @@ final class Attention {
             values = Nd4j.concat(2, prefix.values(past), v4);
         }
         INDArray qMask = queries == null ? mask : queries.mask();
-        VisibleKeys visible = VisibleKeys.of(qMask);
-        INDArray scores = softmax(q4, keys, qMask, visible);          // [B, KV, G*Tq, Tk]
+        VisibleKeys qVisible = queries == null ? visible : queries.visible();
+        INDArray scores = softmax(q4, keys, qMask, qVisible);         // [B, KV, G*Tq, Tk]
         INDArray out4 = BufferPool.take(q4.dataType(), q4.shape()); // [B, KV, G*Tq, hd]
-        HeadProducts.multiply(scores, false, values, false, out4, visible, HeadProducts.Cut.INNER);
+        HeadProducts.multiply(scores, false, values, false, out4, qVisible, HeadProducts.Cut.INNER);
 
         INDArray heads = HeadLayout.merge(out4, dq, d.heads(), null);
         Arrays2.release(out4);
         INDArray out = LoraLayer.forward(lora, LoraTarget.O_PROJ, heads, w.o());
 
         if (saved != null) {
-            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, qMask, visible, heads, queries);
+            saved[0] = new Saved(x, q4, k4, v4, keys, values, keepProbs ? scores : null, qMask, qVisible, heads, queries);
             if (!keepProbs) {
                 Arrays2.release(scores);
             }

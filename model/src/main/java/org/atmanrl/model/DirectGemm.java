@@ -47,7 +47,11 @@ final class DirectGemm {
      */
     static boolean readable(INDArray a, INDArray b, INDArray c) {
         return CPU_BACKEND && a.dataType() == c.dataType() && b.dataType() == c.dataType()
-                && HeadProducts.rowMajor(a) && HeadProducts.rowMajor(b) && HeadProducts.rowMajor(c);
+                && rowMajor(a) && rowMajor(b) && rowMajor(c);
+    }
+
+    private static boolean rowMajor(INDArray x) {
+        return x.rank() == 4 && x.stride(3) == 1 && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE);
     }
 
     /** {@code C[m, n] = op(A)[m, k] op(B)[k, n]}, the matrices starting at the given element offsets. */
@@ -64,12 +68,14 @@ final class DirectGemm {
 
     /** {@code C[m, n] = 0} from element offset {@code cAt}. */
     void zero(long cAt, int m, int n) {
+        float[] fz = isFloat ? new float[n] : null;
+        double[] dz = isFloat ? null : new double[n];
         for (int i = 0; i < m; i++) {
             long at = cAt + (long) i * ldC;
             if (isFloat) {
-                fc.position(at).limit(at + n).asBuffer().put(new float[n]);
+                fc.position(at).limit(at + n).asBuffer().put(fz);
             } else {
-                dc.position(at).limit(at + n).asBuffer().put(new double[n]);
+                dc.position(at).limit(at + n).asBuffer().put(dz);
             }
         }
     }

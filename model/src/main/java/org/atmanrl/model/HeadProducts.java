@@ -1,6 +1,5 @@
 package org.atmanrl.model;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -94,10 +93,5 @@ final class HeadProducts {
 
     private static long offset(INDArray x, int row, int head) {
         return row * x.stride(0) + head * x.stride(1);
-    }
-
-    /** Whether {@code x} can be read by {@link DirectGemm}: rank 4 with unit stride along its last axis. */
-    static boolean rowMajor(INDArray x) {
-        return x.rank() == 4 && x.stride(3) == 1 && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE);
     }
 }

@@ -270,6 +270,7 @@ public final class LlamaModel {
                 config.numKeyValueHeads(), config.headDim());
         Rope.Angles angles = rope.angles(tb);
         INDArray mask = keyMask(tb, earlier, past, bias, dt, null);
+        VisibleKeys visible = VisibleKeys.of(mask); // one mask for every layer
         fp.setInputs(angles, mask);
         TargetCells targets = fp.targetCells();
 
@@ -290,7 +291,7 @@ public final class LlamaModel {
             // the last layer of a pass at its target cells: queries there only (TargetCells)
             Attention.Queries queries = targets != null && i == config.numHiddenLayers() - 1
                     ? fp.saveQueries(queries(targets, tb, xn0, earlier, past, bias, dt)) : null;
-            INDArray attn = Attention.forward(xn0, queries, lw, dims, angles, mask, cache == null ? null : cache.layer(i),
+            INDArray attn = Attention.forward(xn0, queries, lw, dims, angles, mask, visible, cache == null ? null : cache.layer(i),
                     prefix == null ? null : prefix.cache().layer(i), past, keep ? as : null, keepProbs, lora);
             INDArray x1;
             if (queries != null) {
@@ -328,8 +329,8 @@ public final class LlamaModel {
         TokenBatch q = targets.queries();
         Attention.Dims dims = new Attention.Dims(q.batch(), q.length(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.headDim());
-        return new Attention.Queries(targets.gather(xn0), dims, rope.angles(q),
-                keyMask(tb, earlier, past, bias, dt, targets), targets);
+        INDArray mask = keyMask(tb, earlier, past, bias, dt, targets);
+        return new Attention.Queries(targets.gather(xn0), dims, rope.angles(q), mask, VisibleKeys.of(mask), targets);
     }
 
     /**

@@ -1,8 +1,6 @@
 package org.atmanrl.model;
 
 import java.nio.Buffer;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -38,18 +36,24 @@ final class MaskedSoftmax {
         int rows = (int) (scores.length() / tk);
         int rowsPerBatchRow = (int) (scores.size(1) * scores.size(2));
         CoreRanges.run(rows, 1, (fromRow, toRow) -> {
-            Rows io = new Rows(scores, mask, tk);
-            double[] v = new double[tk];
+            Buffer sb = Elementwise.view(scores), mb = Elementwise.view(mask);
+            double[] v = new double[tk], m = new double[tk];
+            float[] floats = new float[tk];
             for (int r = fromRow; r < toRow; r++) {
                 int maskRow = keys.maskRow(r / rowsPerBatchRow, r);
-                int from = keys.lo(maskRow), to = keys.hi(maskRow);
-                io.readSpan(r, maskRow, from, to, v);
+                int from = keys.lo(maskRow), to = keys.hi(maskRow), n = to - from;
+                Elementwise.read(sb, r * tk + from, v, from, n, floats);
+                Elementwise.read(mb, maskRow * tk + from, m, from, n, floats);
                 double max = Double.NEGATIVE_INFINITY;
                 for (int k = from; k < to; k++) {
+                    v[k] = m[k] <= Attention.HIDDEN ? Double.NEGATIVE_INFINITY : v[k] + m[k];
                     if (v[k] > max) max = v[k];
                 }
                 double inv = exponentiate(v, from, to, max);
-                io.writeRow(r, v, from, to, inv);
+                Arrays.fill(v, 0, from, 0);
+                for (int k = from; k < to; k++) v[k] *= inv;
+                Arrays.fill(v, to, tk, 0);
+                Elementwise.write(sb, r * tk, v, 0, tk, floats);
             }
         });
     }
@@ -106,63 +110,5 @@ final class MaskedSoftmax {
             sum += e;
         }
         return sum > 0 ? 1 / sum : 0;
-    }
-
-    /** One thread's row traffic with the score and mask buffers, float or double, by bulk copies. */
-    private static final class Rows {
-        private final int tk;
-        private final FloatBuffer sf, mf;
-        private final DoubleBuffer sd, md;
-        private final float[] scoreF, maskF;
-        private final double[] scoreD, maskD;
-
-        Rows(INDArray scores, INDArray mask, int tk) {
-            this.tk = tk;
-            boolean isFloat = scores.dataType() == DataType.FLOAT;
-            sf = isFloat ? scores.data().asNioFloat() : null;
-            mf = isFloat ? mask.data().asNioFloat() : null;
-            sd = isFloat ? null : scores.data().asNioDouble();
-            md = isFloat ? null : mask.data().asNioDouble();
-            scoreF = isFloat ? new float[tk] : null;
-            maskF = isFloat ? new float[tk] : null;
-            scoreD = isFloat ? null : new double[tk];
-            maskD = isFloat ? null : new double[tk];
-        }
-
-        /** {@code v[k] = score + mask} over {@code [from, to)} of score row {@code r}, -infinity where hidden. */
-        void readSpan(int r, int maskRow, int from, int to, double[] v) {
-            int n = to - from, so = r * tk + from, mo = maskRow * tk + from;
-            double hidden = Attention.HIDDEN;
-            if (sf != null) {
-                sf.get(so, scoreF, from, n);
-                mf.get(mo, maskF, from, n);
-                for (int k = from; k < to; k++) {
-                    double m = maskF[k];
-                    v[k] = m <= hidden ? Double.NEGATIVE_INFINITY : scoreF[k] + m;
-                }
-            } else {
-                sd.get(so, scoreD, from, n);
-                md.get(mo, maskD, from, n);
-                for (int k = from; k < to; k++) {
-                    double m = maskD[k];
-                    v[k] = m <= hidden ? Double.NEGATIVE_INFINITY : scoreD[k] + m;
-                }
-            }
-        }
-
-        /** Score row {@code r} := {@code v[k] * inv} over {@code [from, to)}, 0 elsewhere. */
-        void writeRow(int r, double[] v, int from, int to, double inv) {
-            if (sf != null) {
-                Arrays.fill(scoreF, 0, from, 0f);
-                for (int k = from; k < to; k++) scoreF[k] = (float) (v[k] * inv);
-                Arrays.fill(scoreF, to, tk, 0f);
-                sf.put(r * tk, scoreF, 0, tk);
-            } else {
-                Arrays.fill(scoreD, 0, from, 0d);
-                for (int k = from; k < to; k++) scoreD[k] = v[k] * inv;
-                Arrays.fill(scoreD, to, tk, 0d);
-                sd.put(r * tk, scoreD, 0, tk);
-            }
-        }
     }
 }
