@@ -8,9 +8,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * For each query of an attention mask {@code [B, 1, 1, T, Tk]}, the span {@code [lo, hi)} of keys
  * from the first one the mask does not hide ({@code > }{@link Attention#HIDDEN}) to one past the
- * last; {@code lo == hi == 0} when it hides every key. Found once per layer call and read by the
- * softmax ({@link MaskedSoftmax}) and by the products that skip keys past a span ({@link
- * HeadProducts}): with a causal mask, half of every score row.
+ * last; {@code lo == hi == 0} when it hides every key. Found once per pass (one mask serves every
+ * layer) and read by the softmax ({@link MaskedSoftmax}) and by the products that skip keys past
+ * a span ({@link HeadProducts}): with a causal mask, half of every score row.
  *
  * <p>Score rows are those of {@code [B, KV, G*T, Tk]}: row {@code r} belongs to batch row {@code
  * r / (KV*G*T)} and query {@code r % T}.
