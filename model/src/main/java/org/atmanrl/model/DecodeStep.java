@@ -173,10 +173,9 @@ final class DecodeStep {
     private static void rmsNorm(float[] x, INDArray weight, double eps, int b, int d, Buffers s, FloatBuffer out) {
         float[] row = s.row, wv = s.hidden;
         weight.data().asNioFloat().get(0, wv, 0, d);
-        FloatBuffer xb = FloatBuffer.wrap(x);
         for (int r = 0; r < b; r++) {
             int o = r * d;
-            float inv = RmsNorm.inverseRms(xb, o, d, eps);
+            float inv = RmsNorm.inverseRms(x, o, d, eps);
             for (int j = 0; j < d; j++) {
                 row[j] = x[o + j] * inv * wv[j];
             }

@@ -17,6 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Elementwise {
     /** Elements a thread moves between the buffers and its double arrays at a time. */
     private static final int BLOCK = 2048;
+    /** What {@link #zero} copies from; never written. */
+    private static final double[] ZEROS = new double[BLOCK];
+    private static final float[] FLOAT_ZEROS = new float[BLOCK];
 
     /** The step: {@code out[o][i]} from {@code in[..][i]} for {@code i < n}. */
     @FunctionalInterface
@@ -80,6 +83,18 @@ final class Elementwise {
             fb.put(at, floats, 0, len);
         } else {
             ((DoubleBuffer) b).put(at, from, fromAt, len);
+        }
+    }
+
+    /** The buffer's {@code [at, at + len)} := 0. */
+    static void zero(Buffer b, int at, int len) {
+        for (int done = 0; done < len; done += ZEROS.length) {
+            int part = Math.min(ZEROS.length, len - done);
+            if (b instanceof FloatBuffer fb) {
+                fb.put(at + done, FLOAT_ZEROS, 0, part);
+            } else {
+                ((DoubleBuffer) b).put(at + done, ZEROS, 0, part);
+            }
         }
     }
 

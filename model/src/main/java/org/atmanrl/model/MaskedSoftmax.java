@@ -1,7 +1,6 @@
 package org.atmanrl.model;
 
 import java.nio.Buffer;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -16,8 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * are all hidden (a padding query) gets all zeros.
  *
  * <p>Each mask row's visible keys lie in one span {@code [lo, hi)} ({@link VisibleKeys}); a score
- * row reads and exponentiates that span only and writes zeros around it, whole rows moving by bulk
- * copies. With a causal mask that halves the work, and the bits are those of a pass over every
+ * row reads and exponentiates that span only and writes zeros around it, spans and zeros moving by
+ * bulk copies; a mask row that is 0 over its whole span (no bias) is not read at all. With a causal mask that halves the work, and the bits are those of a pass over every
  * key: a hidden key adds an exact 0 to the sum (docs/measurements.md, "Benchmark results"). The
  * zeros it writes are what lets the products after it stop at the spans ({@link HeadProducts}).
  */
@@ -42,18 +41,25 @@ final class MaskedSoftmax {
             for (int r = fromRow; r < toRow; r++) {
                 int maskRow = keys.maskRow(r / rowsPerBatchRow, r);
                 int from = keys.lo(maskRow), to = keys.hi(maskRow), n = to - from;
-                Elementwise.read(sb, r * tk + from, v, from, n, floats);
-                Elementwise.read(mb, maskRow * tk + from, m, from, n, floats);
+                Elementwise.read(sb, r * tk + from, v, 0, n, floats);
                 double max = Double.NEGATIVE_INFINITY;
-                for (int k = from; k < to; k++) {
-                    v[k] = m[k] <= Attention.HIDDEN ? Double.NEGATIVE_INFINITY : v[k] + m[k];
-                    if (v[k] > max) max = v[k];
+                if (keys.zeroSpan(maskRow)) {
+                    // the mask adds 0 to every key of the span (no bias): the scores as they are
+                    for (int k = 0; k < n; k++) {
+                        if (v[k] > max) max = v[k];
+                    }
+                } else {
+                    Elementwise.read(mb, maskRow * tk + from, m, 0, n, floats);
+                    for (int k = 0; k < n; k++) {
+                        v[k] = m[k] <= Attention.HIDDEN ? Double.NEGATIVE_INFINITY : v[k] + m[k];
+                        if (v[k] > max) max = v[k];
+                    }
                 }
-                double inv = exponentiate(v, from, to, max);
-                Arrays.fill(v, 0, from, 0);
-                for (int k = from; k < to; k++) v[k] *= inv;
-                Arrays.fill(v, to, tk, 0);
-                Elementwise.write(sb, r * tk, v, 0, tk, floats);
+                double inv = exponentiate(v, n, max);
+                for (int k = 0; k < n; k++) v[k] *= inv;
+                Elementwise.zero(sb, r * tk, from);
+                Elementwise.write(sb, r * tk + from, v, 0, n, floats);
+                Elementwise.zero(sb, r * tk + to, tk - to);
             }
         });
     }
@@ -79,17 +85,17 @@ final class MaskedSoftmax {
             for (int r = fromRow; r < toRow; r++) {
                 int maskRow = keys.maskRow(r / rowsPerBatchRow, r);
                 int from = keys.lo(maskRow), to = keys.hi(maskRow), n = to - from;
-                Elementwise.read(d, r * tk + from, dv, from, n, floats);
-                Elementwise.read(pb, r * tk + from, pv, from, n, floats);
+                Elementwise.read(d, r * tk + from, dv, 0, n, floats);
+                Elementwise.read(pb, r * tk + from, pv, 0, n, floats);
                 Elementwise.read(rd, r, dot, 0, 1, floats);
-                Arrays.fill(dv, 0, from, 0);
-                for (int k = from; k < to; k++) {
+                for (int k = 0; k < n; k++) {
                     // in double, rounded to float where ND4J's float op rounded: the same bits (53 >= 2 * 24 + 2)
                     double diff = dv[k] - dot[0];
                     dv[k] = (isFloat ? (float) diff : diff) * pv[k];
                 }
-                Arrays.fill(dv, to, tk, 0);
-                Elementwise.write(d, r * tk, dv, 0, tk, floats);
+                Elementwise.zero(d, r * tk, from);
+                Elementwise.write(d, r * tk + from, dv, 0, n, floats);
+                Elementwise.zero(d, r * tk + to, tk - to);
             }
         });
     }
@@ -99,15 +105,13 @@ final class MaskedSoftmax {
      * hidden key); returns {@code 1 / sum}, or 0 when every key is hidden.
      */
     static double exponentiate(double[] v, int n, double max) {
-        return exponentiate(v, 0, n, max);
-    }
-
-    private static double exponentiate(double[] v, int from, int to, double max) {
+        for (int k = 0; k < n; k++) {
+            v[k] = v[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(v[k] - max);
+        }
+        // summed in a loop of its own, in the same order: the loop above then carries no dependency
         double sum = 0;
-        for (int k = from; k < to; k++) {
-            double e = v[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(v[k] - max);
-            v[k] = e;
-            sum += e;
+        for (int k = 0; k < n; k++) {
+            sum += v[k];
         }
         return sum > 0 ? 1 / sum : 0;
     }

@@ -68,8 +68,13 @@ final class Mlp {
         INDArray gs = Arrays2.flatOrCopy(g), us = Arrays2.flatOrCopy(u), dhs = Arrays2.flatOrCopy(dh);
         Elementwise.map(new INDArray[] {gs, us, dhs}, new INDArray[] {dg, du}, (in, out, n) -> {
             double[] gv = in[0], uv = in[1], dhv = in[2], dgv = out[0], duv = out[1];
+            // the exponentials first, into du: a loop with a call in it stays scalar and spills around
+            // the call; the loop after it has none and the JIT vectorizes it (same operations, same bits)
             for (int i = 0; i < n; i++) {
-                double x = gv[i], sig = 1 / (1 + Math.exp(-x)); // exp overflows to infinity: sig = 0, not NaN
+                duv[i] = Math.exp(-gv[i]);
+            }
+            for (int i = 0; i < n; i++) {
+                double x = gv[i], sig = 1 / (1 + duv[i]); // exp overflows to infinity: sig = 0, not NaN
                 duv[i] = dhv[i] * (x * sig);
                 dgv[i] = dhv[i] * uv[i] * (sig * (1 + x * (1 - sig)));
             }

@@ -36,7 +36,11 @@ final class RmsNorm {
         CoreRanges.run(n, MIN_ROWS, (from, to) -> {
             if (isFloat) {
                 FloatBuffer xb = src.data().asNioFloat(), rb = r.data().asNioFloat();
-                for (int i = from; i < to; i++) rb.put(i, inverseRms(xb, i * d, d, eps));
+                float[] row = new float[d];
+                for (int i = from; i < to; i++) {
+                    xb.get(i * d, row);
+                    rb.put(i, inverseRms(row, 0, d, eps));
+                }
             } else {
                 DoubleBuffer xb = src.data().asNioDouble(), rb = r.data().asNioDouble();
                 for (int i = from; i < to; i++) {
@@ -54,10 +58,10 @@ final class RmsNorm {
     }
 
     /** {@code 1 / sqrt(mean(x^2) + eps)} of the {@code d} values of {@code x} from {@code at}. */
-    static float inverseRms(FloatBuffer x, int at, int d, double eps) {
+    static float inverseRms(float[] x, int at, int d, double eps) {
         double ss = 0;
         for (int j = 0; j < d; j++) {
-            double e = x.get(at + j);
+            double e = x[at + j];
             ss += e * e;
         }
         return (float) (1.0 / Math.sqrt(ss / d + eps));
@@ -73,9 +77,12 @@ final class RmsNorm {
         CoreRanges.run(n, MIN_ROWS, (from, to) -> {
             if (isFloat) {
                 FloatBuffer xb = src.data().asNioFloat(), rb = inverseRms.data().asNioFloat(), ob = out.data().asNioFloat();
+                float[] row = new float[d];
                 for (int i = from; i < to; i++) {
                     float r = rb.get(i);
-                    for (int j = 0; j < d; j++) ob.put(i * d + j, xb.get(i * d + j) * r * wf[j]);
+                    xb.get(i * d, row);
+                    for (int j = 0; j < d; j++) row[j] = row[j] * r * wf[j];
+                    ob.put(i * d, row);
                 }
             } else {
                 DoubleBuffer xb = src.data().asNioDouble(), rb = inverseRms.data().asNioDouble(), ob = out.data().asNioDouble();
@@ -109,18 +116,22 @@ final class RmsNorm {
             if (isFloat) {
                 FloatBuffer gb = dys.data().asNioFloat(), xb = xs.data().asNioFloat(), rb = inverseRms.data().asNioFloat(),
                         ob = out.data().asNioFloat();
+                float[] gr = new float[d], xr = new float[d], or = new float[d];
                 for (int i = from; i < to; i++) {
                     int at = i * d;
                     float r = rb.get(i);
                     double[] dwSum = dwSums == null ? null : dwSums[i / SUM_ROWS];
+                    gb.get(at, gr);
+                    xb.get(at, xr);
                     double dot = 0;
-                    for (int j = 0; j < d; j++) dot += (gb.get(at + j) * wf[j]) * (xb.get(at + j) * r);
+                    for (int j = 0; j < d; j++) dot += (gr[j] * wf[j]) * (xr[j] * r);
                     float mean = (float) (dot / d);
                     for (int j = 0; j < d; j++) {
-                        float xhat = xb.get(at + j) * r, dyj = gb.get(at + j);
-                        ob.put(at + j, (dyj * wf[j] - xhat * mean) * r);
+                        float xhat = xr[j] * r, dyj = gr[j];
+                        or[j] = (dyj * wf[j] - xhat * mean) * r;
                         if (dwSum != null) dwSum[j] += dyj * xhat;
                     }
+                    ob.put(at, or);
                 }
             } else {
                 DoubleBuffer gb = dys.data().asNioDouble(), xb = xs.data().asNioDouble(), rb = inverseRms.data().asNioDouble(),

@@ -17,11 +17,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class VisibleKeys {
     private final int[] lo, hi, rowMaxHi;
+    /** Per mask row: whether the mask holds exactly 0 at every key of its span. */
+    private final boolean[] zeroSpan;
     private final int length;
 
-    private VisibleKeys(int[] lo, int[] hi, int length) {
+    private VisibleKeys(int[] lo, int[] hi, boolean[] zeroSpan, int length) {
         this.lo = lo;
         this.hi = hi;
+        this.zeroSpan = zeroSpan;
         this.length = length;
         rowMaxHi = new int[lo.length / length];
         for (int q = 0; q < hi.length; q++) {
@@ -35,18 +38,24 @@ final class VisibleKeys {
         FloatBuffer mf = mask.dataType() == DataType.FLOAT ? mask.data().asNioFloat() : null;
         DoubleBuffer md = mf == null ? mask.data().asNioDouble() : null;
         int[] lo = new int[rows], hi = new int[rows];
+        boolean[] zeroSpan = new boolean[rows];
+        double[] m = new double[tk];
         for (int row = 0; row < rows; row++) {
-            int o = row * tk, first = 0, last = tk - 1;
-            while (first < tk && hidden(mf, md, o + first)) first++;
-            while (last >= first && hidden(mf, md, o + last)) last--;
+            if (mf != null) {
+                for (int k = 0; k < tk; k++) m[k] = mf.get(row * tk + k);
+            } else {
+                md.get(row * tk, m);
+            }
+            int first = 0, last = tk - 1;
+            while (first < tk && m[first] <= Attention.HIDDEN) first++;
+            while (last >= first && m[last] <= Attention.HIDDEN) last--;
             lo[row] = first < tk ? first : 0;
             hi[row] = first < tk ? last + 1 : 0;
+            boolean zero = true;
+            for (int k = lo[row]; k < hi[row]; k++) zero &= m[k] == 0;
+            zeroSpan[row] = zero;
         }
-        return new VisibleKeys(lo, hi, length);
-    }
-
-    private static boolean hidden(FloatBuffer mf, DoubleBuffer md, int index) {
-        return (mf != null ? mf.get(index) : md.get(index)) <= Attention.HIDDEN;
+        return new VisibleKeys(lo, hi, zeroSpan, length);
     }
 
     /** Queries per batch row ({@code T}). */
@@ -65,6 +74,14 @@ final class VisibleKeys {
 
     int hi(int maskRow) {
         return hi[maskRow];
+    }
+
+    /**
+     * Whether mask row {@code maskRow} is exactly 0 over its whole span (every key there visible, no
+     * bias): adding it changes no score, so the softmax need not read it.
+     */
+    boolean zeroSpan(int maskRow) {
+        return zeroSpan[maskRow];
     }
 
     /** The largest {@link #hi} of query rows {@code [from, to)} of batch row {@code b}'s score matrices. */
