@@ -360,7 +360,10 @@ public final class ForwardPass implements AutoCloseable {
         int[] ids = cells.ids();
         int d = (int) dx.size(1);
         INDArray flat = Arrays2.flatOrCopy(dx);
-        double[] rows = flat.data().getDoublesAt(0, (int) dx.length()); // a pooled buffer may be longer than dx
+        // one bulk read (a pooled buffer may be longer than dx); getDoublesAt went element by element
+        int length = Math.toIntExact(dx.length());
+        double[] rows = new double[length];
+        Elementwise.read(Elementwise.view(flat), 0, rows, 0, length, new float[length]);
         if (flat != dx) flat.close();
         TreeMap<Integer, double[]> sums = new TreeMap<>();
         for (int i = 0; i < ids.length; i++) {
