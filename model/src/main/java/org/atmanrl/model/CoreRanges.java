@@ -5,8 +5,9 @@ import java.util.stream.IntStream;
 /**
  * Splits {@code [0, n)} into contiguous ranges, one per core (fewer when a range would hold less
  * than a minimum), and runs them in parallel: the Java passes over rows or elements between the
- * GEMMs ({@link Elementwise}, {@link RmsNorm}, {@link MaskedSoftmax}, {@link HeadLayout}). A pass must not depend on where the ranges fall:
- * each index computed alone, or sums in an order fixed without regard to the ranges.
+ * GEMMs ({@link Elementwise}, {@link RmsNorm}, {@link MaskedSoftmax}, {@link HeadLayout}) and the
+ * attention's tiled products ({@link HeadProducts}). A pass must not depend on where the ranges
+ * fall: each index computed alone, or sums in an order fixed without regard to the ranges.
  */
 final class CoreRanges {
     /** One range's work, {@code [from, to)}. */

@@ -6,6 +6,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
+import java.nio.Buffer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -68,15 +69,10 @@ final class DirectGemm {
 
     /** {@code C[m, n] = 0} from element offset {@code cAt}. */
     void zero(long cAt, int m, int n) {
-        float[] fz = isFloat ? new float[n] : null;
-        double[] dz = isFloat ? null : new double[n];
         for (int i = 0; i < m; i++) {
             long at = cAt + (long) i * ldC;
-            if (isFloat) {
-                fc.position(at).limit(at + n).asBuffer().put(fz);
-            } else {
-                dc.position(at).limit(at + n).asBuffer().put(dz);
-            }
+            Buffer row = isFloat ? fc.position(at).limit(at + n).asBuffer() : dc.position(at).limit(at + n).asBuffer();
+            Elementwise.zero(row, 0, n);
         }
     }
 }

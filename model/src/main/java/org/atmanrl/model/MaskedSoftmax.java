@@ -16,9 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Each mask row's visible keys lie in one span {@code [lo, hi)} ({@link VisibleKeys}); a score
  * row reads and exponentiates that span only and writes zeros around it, spans and zeros moving by
- * bulk copies; a mask row that is 0 over its whole span (no bias) is not read at all. With a causal mask that halves the work, and the bits are those of a pass over every
- * key: a hidden key adds an exact 0 to the sum (docs/measurements.md, "Benchmark results"). The
- * zeros it writes are what lets the products after it stop at the spans ({@link HeadProducts}).
+ * bulk copies; a mask row that is 0 over its whole span (no bias) is not read at all. With a
+ * causal mask that halves the work, and the bits are those of a pass over every key: a hidden key
+ * adds an exact 0 to the sum (docs/measurements.md, "Benchmark results"). The zeros it writes are
+ * what lets the products after it stop at the spans ({@link HeadProducts}).
  */
 final class MaskedSoftmax {
     private MaskedSoftmax() {}

@@ -1,8 +1,6 @@
 package org.atmanrl.model;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import org.nd4j.linalg.api.buffer.DataType;
+import java.nio.Buffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -35,17 +33,13 @@ final class VisibleKeys {
     /** @param mask {@code [B, 1, 1, T, Tk]}, contiguous, float or double */
     static VisibleKeys of(INDArray mask) {
         int tk = (int) mask.size(4), length = (int) mask.size(3), rows = (int) (mask.length() / tk);
-        FloatBuffer mf = mask.dataType() == DataType.FLOAT ? mask.data().asNioFloat() : null;
-        DoubleBuffer md = mf == null ? mask.data().asNioDouble() : null;
+        Buffer mb = Elementwise.view(mask);
         int[] lo = new int[rows], hi = new int[rows];
         boolean[] zeroSpan = new boolean[rows];
         double[] m = new double[tk];
+        float[] floats = new float[tk];
         for (int row = 0; row < rows; row++) {
-            if (mf != null) {
-                for (int k = 0; k < tk; k++) m[k] = mf.get(row * tk + k);
-            } else {
-                md.get(row * tk, m);
-            }
+            Elementwise.read(mb, row * tk, m, 0, tk, floats);
             int first = 0, last = tk - 1;
             while (first < tk && m[first] <= Attention.HIDDEN) first++;
             while (last >= first && m[last] <= Attention.HIDDEN) last--;
